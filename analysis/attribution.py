@@ -1,0 +1,103 @@
+"""Where a lead came from: UTM tags in a landing URL, and web-analytics sessions.
+
+Two sources of attribution beside a CRM's own source field:
+
+* `utm_from_urls` reads ``utm_source``/``utm_medium``/``utm_campaign`` out of landing URLs;
+* `attribute_sessions` joins a web-analytics export (sessions with a visitor id, UTM
+  tags, time, and the lead id a session produced) to leads, by last non-direct click
+  (the default), first click or last click.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+
+__all__ = ["DIRECT", "utm_from_urls", "is_direct", "attribute_sessions"]
+
+#: How analytics tools name a visit with no source.
+DIRECT = ("(direct)", "direct", "(none)", "")
+
+
+def utm_from_urls(urls: pd.Series) -> pd.DataFrame:
+    """Parse UTM tags out of landing URLs.
+
+    Returns a frame with columns ``utm_source``, ``utm_medium``, ``utm_campaign``
+    (``NA`` where a URL has no such tag), aligned with ``urls``.
+
+    Examples
+    --------
+    >>> utm_from_urls(pd.Series(["https://a.example/?utm_campaign=Spring&utm_source=Ya", ""]))
+      utm_source utm_medium utm_campaign
+    0         Ya        NaN       Spring
+    1        NaN        NaN          NaN
+    """
+    rows = []
+    for url in urls.astype(str):
+        tags = {}
+        if "utm_" in url:
+            query = urlsplit(url.strip()).query or url.partition("?")[2]
+            for key, value in parse_qsl(query, keep_blank_values=False):
+                key = key.strip().lower()
+                if key in ("utm_source", "utm_medium", "utm_campaign") and key not in tags:
+                    tags[key] = value.strip()
+        rows.append(tags)
+    out = pd.DataFrame(rows, index=urls.index, columns=["utm_source", "utm_medium", "utm_campaign"])
+    return out.astype("str").where(out.notna(), pd.NA) if len(out) else out.astype("str")
+
+
+def is_direct(source: pd.Series) -> pd.Series:
+    """True where an analytics source means "no source" (direct visit or blank)."""
+    return source.fillna("").astype(str).str.strip().str.lower().isin(DIRECT)
+
+
+def attribute_sessions(sessions: pd.DataFrame, model: str = "last_non_direct") -> pd.DataFrame:
+    """Give each lead in a sessions table its source by an attribution model.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Columns ``visitor_id``, ``session_start`` (datetime), ``utm_source``,
+        ``utm_medium``, ``utm_campaign``, ``lead_id`` (blank/NA where the session
+        produced no lead). Every session of a visitor up to and including the one
+        that produced the lead counts as that lead's path.
+    model : {"last_non_direct", "first_click", "last_click"}
+        ``last_non_direct``: the latest session in the path that is not direct, or
+        the direct one when all are direct (the Google Analytics default).
+
+    Returns
+    -------
+    DataFrame[lead_id, source, medium, campaign, path_sessions]
+        One row per lead id found in the sessions. ``path_sessions`` is how many
+        sessions the path had.
+    """
+    if model not in ("last_non_direct", "first_click", "last_click"):
+        raise ValueError(f"unknown attribution model {model!r}")
+    has_lead = sessions["lead_id"].fillna("").astype(str).str.strip() != ""
+    conv = sessions.loc[has_lead, ["visitor_id", "session_start", "lead_id"]].rename(
+        columns={"session_start": "lead_time"}
+    )
+    # A lead may appear on more than one session (a form re-sent): keep its first.
+    conv = conv.sort_values(["lead_id", "lead_time"]).drop_duplicates("lead_id")
+    path = conv.merge(sessions.drop(columns=["lead_id"]), on="visitor_id", how="left")
+    path = path[path["session_start"] <= path["lead_time"]].copy()
+    path["_direct"] = is_direct(path["utm_source"])
+    counts = path.groupby("lead_id").size().rename("path_sessions")
+    if model == "first_click":
+        path = path.sort_values(["lead_id", "session_start"], kind="stable")
+        chosen = path.drop_duplicates("lead_id", keep="first")
+    elif model == "last_click":
+        path = path.sort_values(["lead_id", "session_start"], kind="stable")
+        chosen = path.drop_duplicates("lead_id", keep="last")
+    else:
+        # non-direct sessions sort after direct ones, then by time: the last row wins
+        path = path.sort_values(
+            ["lead_id", "_direct", "session_start"], ascending=[True, False, True], kind="stable"
+        )
+        chosen = path.drop_duplicates("lead_id", keep="last")
+    out = chosen[["lead_id", "utm_source", "utm_medium", "utm_campaign"]].rename(
+        columns={"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign"}
+    )
+    out = out.merge(counts, left_on="lead_id", right_index=True, how="left")
+    return out.reset_index(drop=True)

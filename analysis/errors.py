@@ -1,0 +1,72 @@
+"""Errors and warnings about input data.
+
+`DataError` is raised when input cannot be used; its message names the file, the
+row(s) and the column, and says what to do. `DataWarning` is issued where the data
+are usable but a user should know something (unmatched spend, dropped personal data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["DataError", "DataWarning", "format_rows"]
+
+
+class DataError(ValueError):
+    """Input data that the kit cannot use.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do about it.
+    file : str, optional
+        The input file (or table) the problem is in.
+    rows : iterable of int, optional
+        1-based row numbers as a spreadsheet shows them (the header is row 1).
+    column : str, optional
+        The column as named in the input file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        rows: Iterable[int] | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = file
+        self.rows = sorted(set(int(r) for r in rows)) if rows is not None else []
+        self.column = column
+        self.problem = message
+        where = []
+        if file:
+            where.append(f"file {file}")
+        if self.rows:
+            where.append(format_rows(self.rows))
+        if column:
+            where.append(f"column {column!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class DataWarning(UserWarning):
+    """Input data are usable, but something in them needs a user's attention."""
+
+
+def format_rows(rows: Iterable[int], limit: int = 10) -> str:
+    """Describe row numbers briefly: ``row 5`` or ``rows 5, 9, 12 and 40 more``.
+
+    Examples
+    --------
+    >>> format_rows([3])
+    'row 3'
+    >>> format_rows(range(2, 15), limit=3)
+    'rows 2, 3, 4 and 10 more'
+    """
+    rows = sorted(set(int(r) for r in rows))
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = len(rows) - limit
+    return f"rows {shown}" + (f" and {more} more" if more > 0 else "")

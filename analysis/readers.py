@@ -1,0 +1,425 @@
+"""Reading export files as they really come: CSV in several encodings and dialects,
+Excel and Parquet, and parsing their text into dates, numbers and flags.
+
+Everything is read as text first and parsed here, on purpose: pandas' own number and
+date parsing silently leaves "1 234,50" a string or swaps day and month. Every parse
+failure raises `DataError` naming the file, the rows (as a spreadsheet numbers them:
+the header is row 1) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = [
+    "RawTable",
+    "read_table",
+    "detect_encoding",
+    "detect_delimiter",
+    "parse_dates",
+    "parse_numbers",
+    "parse_flags",
+    "file_sha256",
+]
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+DELIMITERS = (",", ";", "\t")
+
+# A valid multi-byte UTF-8 sequence. cp1251 Cyrillic text almost never forms one,
+# so a file that fails to decode as UTF-8 but is full of them is broken UTF-8.
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """An input file read as text.
+
+    Attributes
+    ----------
+    name : str
+        The input's name in the mapping profile (``crm``, ``spend``, ...).
+    path : Path
+        Where it was read from.
+    frame : DataFrame
+        Every column as text (pandas ``str``), blanks as empty strings.
+    first_row : int
+        The row number of ``frame``'s first record as a user sees the file
+        (2 for CSV and Excel, whose row 1 is the header; 1 for Parquet).
+    encoding, delimiter : str or None
+        What was detected (CSV only).
+    sha256 : str
+        Hash of the file's bytes, for the audit trail.
+    """
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    first_row: int = 2
+    encoding: str | None = None
+    delimiter: str | None = None
+    sha256: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def rows(self, mask) -> list[int]:
+        """File row numbers of the records where ``mask`` is true."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        return [int(i) + self.first_row for i in idx]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detect_encoding(data: bytes, label: str = "input") -> str:
+    """Tell UTF-8 (with or without BOM), UTF-16 (with BOM) and cp1251 apart.
+
+    Raises `DataError` for a file that is neither, or that is UTF-8 with broken bytes,
+    naming the line of the first bad byte.
+
+    Examples
+    --------
+    >>> detect_encoding("Горячий".encode("cp1251"))
+    'cp1251'
+    >>> detect_encoding("\\ufeffDate".encode("utf-8"))
+    'utf-8-sig'
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    line = data.count(b"\n", 0, bad_at) + 1
+    non_ascii = sum(1 for b in data if b >= 0x80)
+    in_utf8_seqs = sum(len(m) for m in _UTF8_SEQ.findall(data))
+    if non_ascii and in_utf8_seqs / non_ascii > 0.5:
+        raise DataError(
+            f"the file is UTF-8 but has bytes that are not valid UTF-8 (first at line {line}, "
+            f"byte {bad_at}); it was probably damaged or edited in another encoding. "
+            "Export it again, or re-save it as UTF-8.",
+            file=label,
+        )
+    text = data.decode("cp1251", errors="replace")
+    letters = [ch for ch in text if ord(ch) >= 0x80]
+    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff" or ch in "\xa0\xab\xbb\u2116")
+    if letters and cyrillic / len(letters) >= 0.9:
+        return "cp1251"
+    raise DataError(
+        f"cannot tell the file's text encoding (not UTF-8, not cp1251; first unreadable "
+        f"byte at line {line}). Re-save it as UTF-8, or set `encoding:` for this input "
+        "in the mapping profile.",
+        file=label,
+    )
+
+
+def detect_delimiter(text: str, label: str = "input") -> str:
+    """Pick the delimiter (``,`` ``;`` or tab) from the first lines of a CSV text."""
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        pass
+    header = text.splitlines()[0] if text else ""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        raise DataError(
+            "cannot find the column delimiter in the header row (expected ',', ';' or tab); "
+            "is this a CSV export? Set `delimiter:` for this input in the mapping profile.",
+            file=label,
+            rows=[1],
+        )
+    return best
+
+
+def read_table(
+    path: Path | str,
+    name: str = "input",
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+) -> RawTable:
+    """Read one export file as text.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.csv``/``.tsv``/``.txt``, ``.xlsx`` or ``.parquet`` file. The file is only read.
+    name : str
+        The input's name in the profile, used in messages.
+    encoding, delimiter : str, optional
+        Force what is otherwise detected (CSV only).
+    sheet : str or int, optional
+        Excel sheet; the first one by default.
+
+    Returns
+    -------
+    RawTable
+    """
+    path = Path(path)
+    label = path.name
+    if not path.exists():
+        raise DataError(f"input {name!r}: file not found at {path}", file=str(path))
+    if path.is_dir():
+        raise DataError(f"input {name!r}: {path} is a folder, not a file", file=str(path))
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes); export it again", file=label)
+    sha = file_sha256(path)
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, name, label, sha, encoding, delimiter)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, name, label, sha, sheet)
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path, name, label, sha)
+    raise DataError(
+        f"unsupported file type {suffix or '(none)'!r}; use CSV, TSV, XLSX or Parquet "
+        "(old .xls: open it and save as .xlsx)",
+        file=label,
+    )
+
+
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame.astype(str).apply(lambda s: s.str.strip())
+
+
+def _check_header(frame: pd.DataFrame, label: str) -> None:
+    blank = [i + 1 for i, c in enumerate(frame.columns) if c == "" or c.startswith("Unnamed: ")]
+    if blank:
+        raise DataError(
+            f"the header row has {len(blank)} blank column name(s) (column position(s) "
+            f"{', '.join(map(str, blank))}); every column needs a name",
+            file=label,
+            rows=[1],
+        )
+    seen: dict[str, int] = {}
+    for col in frame.columns:
+        seen[col] = seen.get(col, 0) + 1
+    dups = [c for c, n in seen.items() if n > 1]
+    if dups:
+        raise DataError(
+            f"the header row names these columns more than once: {', '.join(map(repr, dups))}",
+            file=label,
+            rows=[1],
+        )
+
+
+def _read_csv(path, name, label, sha, encoding, delimiter) -> RawTable:
+    data = path.read_bytes()
+    enc = encoding or detect_encoding(data, label)
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise DataError("the file has no rows (only blank space); export it again", file=label)
+    delim = delimiter or detect_delimiter(text, label)
+    # pandas would rename duplicate headers silently (a, a.1): check the raw header first.
+    header = next(csv.reader(io.StringIO(text), delimiter=delim))
+    _check_header(pd.DataFrame(columns=[h.strip().lstrip("\ufeff") for h in header]), label)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+), saw (\d+)", str(exc))
+        rows = [int(match.group(1))] if match else None
+        raise DataError(
+            f"a row does not have as many fields as the header ({exc}); "
+            "is a text field holding an unquoted delimiter?",
+            file=label,
+            rows=rows,
+        ) from None
+    if frame.empty:
+        raise DataError("the file has a header but no data rows", file=label)
+    return RawTable(name, path, _text_frame(frame), 2, enc, delim, sha)
+
+
+def _read_excel(path, name, label, sha, sheet) -> RawTable:
+    try:
+        frame = pd.read_excel(
+            path, sheet_name=0 if sheet is None else sheet, dtype=str, keep_default_na=False
+        )
+    except (ValueError, KeyError, OSError) as exc:
+        raise DataError(f"cannot read the Excel file: {exc}", file=label) from None
+    except Exception as exc:  # zipfile.BadZipFile and openpyxl's own errors
+        raise DataError(f"not a readable .xlsx file ({type(exc).__name__}: {exc})", file=label) from None
+    frame = frame.dropna(how="all")
+    if frame.empty:
+        raise DataError("the sheet has no data rows", file=label)
+    _check_header(frame, label)
+    return RawTable(name, path, _text_frame(frame.reset_index(drop=True)), 2, None, None, sha)
+
+
+def _read_parquet(path, name, label, sha) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid and OSError types
+        raise DataError(f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label) from None
+    if frame.empty:
+        raise DataError("the Parquet file has no rows", file=label)
+    text = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text[str(col)] = s.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+        else:
+            text[str(col)] = s.astype(object).where(s.notna(), "").astype(str)
+    return RawTable(name, path, _text_frame(text.reset_index(drop=True)), 1, None, None, sha)
+
+
+# --- parsing text into values -------------------------------------------------------
+
+_ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_TIME_PARTS = (" %H:%M:%S", " %H:%M", "")
+
+
+def _dmy_formats(dayfirst: bool) -> list[str]:
+    out = []
+    for sep in (".", "-", "/"):
+        order = f"%d{sep}%m{sep}%Y" if dayfirst else f"%m{sep}%d{sep}%Y"
+        out += [order + t for t in _TIME_PARTS]
+    return out
+
+
+def parse_dates(
+    values: pd.Series,
+    *,
+    table: RawTable | None = None,
+    column: str | None = None,
+    dayfirst: bool = True,
+    formats: list[str] | None = None,
+) -> pd.Series:
+    """Parse text dates (ISO, or day-first ``31.12.2026 [23:59[:59]]`` with ``.`` ``-`` ``/``).
+
+    Blank text becomes NaT. Any other text that no format reads raises `DataError`
+    with its rows. Returns ``datetime64[us]``.
+
+    Examples
+    --------
+    >>> parse_dates(pd.Series(["05.02.2026 10:30", "2026-02-05", ""])).dt.day.tolist()
+    [5.0, 5.0, nan]
+    """
+    text = values.astype(str).str.strip()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    todo = text != ""
+    for fmt in formats or (list(_ISO_FORMATS) + _dmy_formats(dayfirst)):
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        out.loc[ok[ok].index] = parsed[ok].astype("datetime64[us]")
+        todo.loc[ok[ok].index] = False
+    if todo.any():
+        examples = ", ".join(repr(v) for v in text[todo].unique()[:3])
+        order = "day-first (31.12.2026)" if dayfirst else "month-first (12/31/2026)"
+        raise DataError(
+            f"{int(todo.sum())} value(s) are not dates the kit can read, e.g. {examples}; "
+            f"expected ISO (2026-12-31) or {order}, optionally with a time. Fix them or set "
+            "`date_format:` for this input in the mapping profile.",
+            file=table.label if table else None,
+            rows=table.rows(todo) if table else None,
+            column=column,
+        )
+    return out
+
+
+_NUMBER_JUNK = re.compile(r"[\s\xa0\u202f\u2009'’]|₽|руб\.?|р\.|rub|usd|eur|\$|€", re.IGNORECASE)
+
+
+def parse_numbers(
+    values: pd.Series,
+    *,
+    table: RawTable | None = None,
+    column: str | None = None,
+    decimal: str = ".",
+) -> pd.Series:
+    """Parse money and counts written as people write them.
+
+    Handles space, non-breaking-space and apostrophe thousands, a decimal comma
+    (``decimal=","``, then ``.`` is a thousands mark) and currency marks. Blank text
+    becomes NaN; anything else unreadable raises `DataError` with its rows.
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["1\\xa0234\\xa0567,89", "12,5", ""]), decimal=",").tolist()
+    [1234567.89, 12.5, nan]
+    >>> parse_numbers(pd.Series(["1,234.50", "-3"])).tolist()
+    [1234.5, -3.0]
+    """
+    if decimal not in {".", ","}:
+        raise ValueError("decimal must be '.' or ','")
+    text = values.astype(str).str.strip()
+    clean = text.str.replace(_NUMBER_JUNK, "", regex=True)
+    thousands = "." if decimal == "," else ","
+    grouped = clean.str.fullmatch(rf"[-+]?\d{{1,3}}(\{thousands}\d{{3}})+(\{decimal}\d*)?")
+    clean = clean.where(~grouped, clean.str.replace(thousands, "", regex=False))
+    if decimal == ",":
+        clean = clean.str.replace(",", ".", regex=False)
+    clean = clean.where(clean != "", None)
+    out = pd.to_numeric(clean, errors="coerce").astype("float64")
+    bad = out.isna() & (text != "")
+    if bad.any():
+        examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
+        raise DataError(
+            f"{int(bad.sum())} value(s) are not numbers, e.g. {examples} (decimal mark "
+            f"{decimal!r}). Fix them or set `decimal:` for this input in the mapping profile.",
+            file=table.label if table else None,
+            rows=table.rows(bad) if table else None,
+            column=column,
+        )
+    return out
+
+
+_TRUE = {"1", "true", "yes", "y", "да", "t", "won", "1.0"}
+_FALSE = {"0", "false", "no", "n", "нет", "f", "", "0.0"}
+
+
+def parse_flags(
+    values: pd.Series, *, table: RawTable | None = None, column: str | None = None
+) -> pd.Series:
+    """Parse yes/no text (1/0, true/false, yes/no, да/нет; blank is no) into int8 0/1."""
+    text = values.astype(str).str.strip().str.lower()
+    yes = text.isin(_TRUE)
+    bad = ~(yes | text.isin(_FALSE))
+    if bad.any():
+        examples = ", ".join(repr(v) for v in values[bad].unique()[:3])
+        raise DataError(
+            f"{int(bad.sum())} value(s) are not yes/no flags, e.g. {examples}; use 1/0, "
+            "true/false or yes/no, or map the values in the profile",
+            file=table.label if table else None,
+            rows=table.rows(bad) if table else None,
+            column=column,
+        )
+    return yes.astype("int8")
