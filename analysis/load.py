@@ -126,6 +126,17 @@ def _require_columns(table: RawTable, mapping: dict[str, str], where: str) -> No
         )
 
 
+def _present(table: RawTable, cols: dict[str, str], optional, notes: _Notes) -> dict[str, str]:
+    """Drop the mappings of optional fields whose column the file does not have."""
+    optional = set(optional or ())
+    absent = [k for k, v in cols.items() if k in optional and v not in table.frame.columns]
+    if absent:
+        notes.add(
+            "info", table.name, f"optional field(s) not in {table.label}: {', '.join(absent)}"
+        )
+    return {k: v for k, v in cols.items() if k not in absent}
+
+
 def _decimal(spec: InputSpec, table: RawTable) -> str:
     if spec.decimal:
         return spec.decimal
@@ -199,8 +210,7 @@ def _normalise_source(s: pd.Series) -> pd.Series:
 def _build_leads(profile: Profile, tables: dict[str, RawTable], notes: _Notes, facts: dict):
     cfg = profile.leads
     table = tables[cfg["input"]]
-    spec = profile.inputs[cfg["input"]]
-    cols: dict[str, str] = dict(cfg.get("columns") or {})
+    cols = _present(table, dict(cfg.get("columns") or {}), cfg.get("optional"), notes)
     _require_columns(table, cols, "leads")
     personal_mapped = [c for c in cols.values() if c in profile.personal_data]
     if personal_mapped:
@@ -514,7 +524,7 @@ def _build_spend(profile: Profile, tables: dict[str, RawTable], notes: _Notes) -
         return empty
     table = tables[cfg["input"]]
     spec = profile.inputs[cfg["input"]]
-    cols = dict(cfg["columns"])
+    cols = _present(table, dict(cfg["columns"]), cfg.get("optional"), notes)
     _require_columns(table, cols, "spend")
     raw = table.frame
     out = pd.DataFrame(index=raw.index)
@@ -561,7 +571,8 @@ def _build_spend(profile: Profile, tables: dict[str, RawTable], notes: _Notes) -
     neg = out["spend"] < 0
     if neg.any():
         raise DataError(
-            f"{int(neg.sum())} negative spend value(s) (e.g. {raw.loc[neg, cols['spend']].iloc[0]!r}); "
+            f"{int(neg.sum())} negative spend value(s) "
+            f"(e.g. {raw.loc[neg, cols['spend']].iloc[0]!r}); "
             "refunds and corrections must be netted into the day's spend before loading",
             file=table.label,
             rows=table.rows(neg),

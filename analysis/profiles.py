@@ -169,7 +169,16 @@ def load_profile(name_or_path: str | Path) -> Profile:
         path,
         "leads",
         leads,
-        {"input", "columns", "values", "qualification", "converted", "join", "source_fallback"},
+        {
+            "input",
+            "columns",
+            "optional",
+            "values",
+            "qualification",
+            "converted",
+            "join",
+            "source_fallback",
+        },
     )
     _check_input(path, "leads", leads, inputs)
     cols = _mapping(path, "leads.columns", leads.get("columns"))
@@ -206,7 +215,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     spend = raw.get("spend")
     if spend is not None:
         spend = _mapping(path, "spend", spend)
-        _check_keys(path, "spend", spend, {"input", "columns", "values"})
+        _check_keys(path, "spend", spend, {"input", "columns", "optional", "values"})
         _check_input(path, "spend", spend, inputs)
         scols = _mapping(path, "spend.columns", spend.get("columns"))
         _check_keys(path, "spend.columns", scols, set(SPEND_COLUMNS))

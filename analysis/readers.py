@@ -39,7 +39,9 @@ DELIMITERS = (",", ";", "\t")
 
 # A valid multi-byte UTF-8 sequence. cp1251 Cyrillic text almost never forms one,
 # so a file that fails to decode as UTF-8 but is full of them is broken UTF-8.
-_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_SEQ = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,9 @@ def detect_encoding(data: bytes, label: str = "input") -> str:
     except UnicodeDecodeError as exc:
         bad_at = exc.start
     line = data.count(b"\n", 0, bad_at) + 1
-    non_ascii = sum(1 for b in data if b >= 0x80)
-    in_utf8_seqs = sum(len(m) for m in _UTF8_SEQ.findall(data))
+    head = data[: 1 << 22]  # the heuristics look at the first 4 MiB
+    non_ascii = len(head) - len(re.sub(rb"[\x80-\xff]", b"", head))
+    in_utf8_seqs = sum(len(m) for m in _UTF8_SEQ.findall(head))
     if non_ascii and in_utf8_seqs / non_ascii > 0.5:
         raise DataError(
             f"the file is UTF-8 but has bytes that are not valid UTF-8 (first at line {line}, "
@@ -122,10 +125,8 @@ def detect_encoding(data: bytes, label: str = "input") -> str:
             "Export it again, or re-save it as UTF-8.",
             file=label,
         )
-    text = data.decode("cp1251", errors="replace")
-    letters = [ch for ch in text if ord(ch) >= 0x80]
-    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff" or ch in "\xa0\xab\xbb\u2116")
-    if letters and cyrillic / len(letters) >= 0.9:
+    text = head.decode("cp1251", errors="replace")
+    if _looks_russian(text):
         return "cp1251"
     raise DataError(
         f"cannot tell the file's text encoding (not UTF-8, not cp1251; first unreadable "
@@ -135,14 +136,36 @@ def detect_encoding(data: bytes, label: str = "input") -> str:
     )
 
 
+def _looks_russian(text: str) -> bool:
+    """True when text decoded as cp1251 reads as Cyrillic words.
+
+    Latin-1 accented letters (é, ü) also decode to Cyrillic in cp1251, but they sit
+    inside Latin words (cafй); real Russian has Cyrillic letters next to each other.
+    """
+    non_ascii = [i for i, ch in enumerate(text) if ord(ch) >= 0x80]
+    if not non_ascii:
+        return False
+    cyr = [i for i in non_ascii if "\u0400" <= text[i] <= "\u04ff"]
+    other_ok = sum(1 for i in non_ascii if text[i] in "\xa0\xab\xbb\u2116\u2014\u2013")
+    if (len(cyr) + other_ok) / len(non_ascii) < 0.9:
+        return False
+    latin_next = sum(
+        1
+        for i in cyr
+        if (i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
+        or (i + 1 < len(text) and text[i + 1].isascii() and text[i + 1].isalpha())
+    )
+    return not cyr or latin_next / len(cyr) < 0.2
+
+
 def detect_delimiter(text: str, label: str = "input") -> str:
     """Pick the delimiter (``,`` ``;`` or tab) from the first lines of a CSV text."""
-    head = "\n".join(text.splitlines()[:20])
+    head = "\n".join(text[:65536].splitlines()[:20])
     try:
         return csv.Sniffer().sniff(head, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
         pass
-    header = text.splitlines()[0] if text else ""
+    header = text[:65536].splitlines()[0] if text else ""
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(counts, key=counts.get)
     if counts[best] == 0:
@@ -271,10 +294,14 @@ def _read_excel(path, name, label, sha, sheet) -> RawTable:
         frame = pd.read_excel(
             path, sheet_name=0 if sheet is None else sheet, dtype=str, keep_default_na=False
         )
-    except (ValueError, KeyError, OSError) as exc:
-        raise DataError(f"cannot read the Excel file: {exc}", file=label) from None
-    except Exception as exc:  # zipfile.BadZipFile and openpyxl's own errors
-        raise DataError(f"not a readable .xlsx file ({type(exc).__name__}: {exc})", file=label) from None
+    except (KeyError, IndexError) as exc:
+        raise DataError(f"no sheet {sheet!r} in the workbook ({exc})", file=label) from None
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, openpyxl's own errors
+        raise DataError(
+            f"not a readable .xlsx file ({type(exc).__name__}: {exc}); open it in a "
+            "spreadsheet program and save it as .xlsx again",
+            file=label,
+        ) from None
     frame = frame.dropna(how="all")
     if frame.empty:
         raise DataError("the sheet has no data rows", file=label)
@@ -286,7 +313,9 @@ def _read_parquet(path, name, label, sha) -> RawTable:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises its own ArrowInvalid and OSError types
-        raise DataError(f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label) from None
+        raise DataError(
+            f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label
+        ) from None
     if frame.empty:
         raise DataError("the Parquet file has no rows", file=label)
     text = pd.DataFrame(index=frame.index)
