@@ -162,7 +162,6 @@ def unit_economics(
     spend_keys = ["source", "campaign"] + [b for b in by if b in TIME_DIMENSIONS]
     cell_keys = list(dict.fromkeys(by + (spend_keys if has_spend else [])))
     cells = lead_cells(leads, cell_keys)
-    notes: dict[tuple, list[str]] = {}
 
     if has_spend:
         paid_pairs = spend[["source", "campaign"]].drop_duplicates()
@@ -277,7 +276,7 @@ def unit_economics(
         few_leads, "too few leads", np.where(sales < min_sales, "too few sales", "enough")
     )
     out["note"] = [
-        _row_note(has_spend, s, p, l, k) for s, p, l, k in zip(sp_, pl, n, sales, strict=True)
+        _row_note(has_spend, s, p, nl, k) for s, p, nl, k in zip(sp_, pl, n, sales, strict=True)
     ]
     out.attrs.update(table.attrs)
     out.attrs["level"] = level
