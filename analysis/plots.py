@@ -1,0 +1,247 @@
+"""Figures for the reports (seaborn on matplotlib). Every figure has a title, units
+and the counts behind what it shows; every rate is drawn with its interval.
+
+Each function takes a tidy table from `funnel` or `audit` and returns the matplotlib
+``Figure``; the notebook shows it with ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+__all__ = [
+    "QUALIFICATION_COLORS",
+    "set_style",
+    "plot_cpl_vs_cac",
+    "plot_cost_ranks",
+    "plot_qualification_mix",
+    "plot_conversion",
+    "plot_weekly",
+    "plot_attribution",
+]
+
+QUALIFICATION_COLORS = {
+    "hot": "#d7301f",
+    "warm": "#fc8d59",
+    "cold": "#6baed6",
+    "unknown": "#bdbdbd",
+}
+
+
+def set_style() -> None:
+    """One look for every figure: seaborn's whitegrid, readable sizes."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.dpi": 96, "axes.titleweight": "bold", "figure.autolayout": False})
+
+
+def _money(currency: str | None) -> str:
+    return f", {currency}" if currency else ""
+
+
+def _fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    return f"{v:,.0f}".replace(",", " ")
+
+
+def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = None) -> plt.Figure:
+    """Cost per lead next to cost per sale, per period: the contradiction in one picture.
+
+    ``table`` is `funnel.unit_economics` grouped by ``period``; cost per sale is drawn
+    with its interval (from the conversion interval), each bar labelled with its count.
+    """
+    t = table.dropna(subset=["cpl"]).reset_index(drop=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    x = np.arange(len(t))
+    ax = axes[0]
+    ax.bar(x, t["cpl"], color="#6baed6")
+    for i, r in t.iterrows():
+        ax.annotate(
+            f"{_fmt(r['cpl'])}\n{r['paid_leads']:,} paid leads",
+            (i, r["cpl"]),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    ax.set_title("Cost per lead")
+    ax.set_ylabel(f"spend / paid leads{_money(currency)}")
+    ax = axes[1]
+    cac = t["cac"].to_numpy()
+    lo = np.clip(cac - t["cac_low"].to_numpy(), 0, None)
+    hi = np.clip(np.nan_to_num(t["cac_high"].to_numpy() - cac, posinf=0), 0, None)
+    ax.bar(x, cac, color="#d7301f", yerr=[lo, hi], capsize=6)
+    for i, r in t.iterrows():
+        ax.annotate(
+            f"{_fmt(r['cac'])}\n{r['paid_sales']:,} sales",
+            (i, r["cac"]),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(18, 0),
+            textcoords="offset points",
+        )
+    ax.set_title("Cost per sale (95% interval)")
+    ax.set_ylabel(f"spend / sales{_money(currency)}")
+    for ax in axes:
+        ax.set_xticks(x, t[period].astype(str))
+        ax.set_xlabel(period)
+        ax.margins(y=0.25)
+    fig.suptitle("Leads got cheaper; did sales?", fontsize=13)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None) -> plt.Figure:
+    """Each campaign's cost per lead (x) against its cost per sale (y, with interval).
+
+    Points are sized by leads; a campaign cheap on x and dear on y brings cheap leads
+    that do not buy.
+    """
+    t = table.dropna(subset=["cpl"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 6))
+    has_cac = t["cac"].notna()
+    tc = t[has_cac]
+    yerr = [
+        np.clip(tc["cac"] - tc["cac_low"], 0, None),
+        np.clip(np.nan_to_num(tc["cac_high"] - tc["cac"], posinf=0), 0, None),
+    ]
+    ax.errorbar(tc["cpl"], tc["cac"], yerr=yerr, fmt="none", ecolor="#999999", capsize=4)
+    sns.scatterplot(
+        data=tc,
+        x="cpl",
+        y="cac",
+        size="leads",
+        sizes=(40, 400),
+        ax=ax,
+        color="#d7301f",
+        legend="brief",
+    )
+    for _, r in t.iterrows():
+        y = r["cac"] if np.isfinite(r["cac"]) else np.nan
+        text = f"{r[label]}\n{r['paid_leads']:,} leads, {r['paid_sales']:,} sales"
+        if np.isfinite(y):
+            ax.annotate(text, (r["cpl"], y), fontsize=8, xytext=(6, 4), textcoords="offset points")
+    no_sale = t[~has_cac]
+    if len(no_sale):
+        ax.text(
+            0.01,
+            0.99,
+            "No sales yet (cost per sale unknown): "
+            + ", ".join(f"{r[label]} ({r['paid_leads']} leads)" for _, r in no_sale.iterrows()),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            wrap=True,
+        )
+    ax.set_xlabel(f"cost per lead{_money(currency)}")
+    ax.set_ylabel(f"cost per sale{_money(currency)} (95% interval)")
+    ax.set_title("Cheap leads are not cheap sales")
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.legend(title="leads", loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_qualification_mix(table: pd.DataFrame, label: str) -> plt.Figure:
+    """Stacked shares of hot / warm / cold / unqualified leads per row, with its count."""
+    t = table.reset_index(drop=True)
+    shares = pd.DataFrame(
+        {c: t[c] / t["leads"].where(t["leads"] > 0) for c in QUALIFICATION_COLORS}
+    )
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
+    left = np.zeros(len(t))
+    y = np.arange(len(t))
+    for cls, color in QUALIFICATION_COLORS.items():
+        ax.barh(y, shares[cls].fillna(0), left=left, color=color, label=cls)
+        left += shares[cls].fillna(0).to_numpy()
+    ax.set_yticks(y, [f"{r[label]} (n={r['leads']:,})" for _, r in t.iterrows()])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of leads")
+    ax.set_title("Lead qualification mix")
+    ax.legend(
+        ncols=4,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 if len(t) > 3 else -0.25),
+        frameon=False,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
+    """Conversion to sale per row with its 95% Wilson interval and counts."""
+    t = table.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
+    y = np.arange(len(t))
+    ax.errorbar(
+        t["conversion"],
+        y,
+        xerr=[t["conversion"] - t["conversion_low"], t["conversion_high"] - t["conversion"]],
+        fmt="o",
+        color="#2b8cbe",
+        ecolor="#999999",
+        capsize=4,
+    )
+    ax.set_yticks(y, [f"{r[label]} ({r['sales']:,}/{r['leads']:,})" for _, r in t.iterrows()])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlim(left=0)
+    ax.set_xlabel("conversion to sale (sales / leads), 95% interval")
+    ax.set_title("Conversion to sale")
+    fig.tight_layout()
+    return fig
+
+
+def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure:
+    """Leads and sales per week, and spend per week where there is spend data."""
+    has_spend = weekly["spend"].notna().any()
+    fig, axes = plt.subplots(
+        2 if has_spend else 1, 1, figsize=(10, 6 if has_spend else 3.5), sharex=True, squeeze=False
+    )
+    x = pd.to_datetime(weekly["week"])
+    ax = axes[0, 0]
+    ax.bar(x, weekly["leads"], width=6, color="#6baed6", label="leads")
+    ax.bar(x, weekly["sales"], width=6, color="#d7301f", label="sales")
+    ax.set_ylabel("per week")
+    ax.set_title(
+        f"Leads and sales per week ({weekly['leads'].sum():,} leads, "
+        f"{weekly['sales'].sum():,} sales)"
+    )
+    ax.legend(loc="upper left")
+    if has_spend:
+        ax = axes[1, 0]
+        ax.bar(x, weekly["spend"], width=6, color="#969696")
+        ax.set_ylabel(f"spend per week{_money(currency)}")
+        ax.set_title("Ad spend per week")
+    axes[-1, 0].set_xlabel("week (Monday)")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
+    """Share of leads whose source each source of attribution supplied, with intervals."""
+    t = coverage.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
+    y = np.arange(len(t))
+    ax.barh(
+        y,
+        t["share"],
+        color="#74a9cf",
+        xerr=[t["share"] - t["share_low"], t["share_high"] - t["share"]],
+        capsize=4,
+    )
+    ax.set_yticks(y, [f"{r['how']} (n={r['leads']:,})" for _, r in t.iterrows()])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel(f"share of {int(t['leads'].sum()):,} leads")
+    ax.set_title("Where each lead's source came from")
+    fig.tight_layout()
+    return fig
