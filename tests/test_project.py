@@ -1,0 +1,115 @@
+"""The project keeps its promises: README, Makefile, environment.yml, CI and notebooks
+agree with each other and with the code."""
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import tomllib
+
+import nbformat
+import papermill as pm
+import pytest
+import yaml
+
+from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from analysis.profiles import list_profiles, load_profile
+from analysis.report import REPORT_NOTEBOOKS
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+MAKEFILE = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def test_readme_opens_with_the_two_setup_commands():
+    first_block = re.search(r"```bash\n(.*?)```", README, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
+    assert commands == ["make report", "make test"]
+
+
+def test_every_make_target_in_the_readme_exists():
+    targets = set(re.findall(r"^([a-zA-Z_-]+):", MAKEFILE, re.M))
+    named = set(re.findall(r"`make (\w+)`", README)) | {"report", "test"}
+    assert named <= targets, named - targets
+    helped = set(re.findall(r"^([a-zA-Z_-]+):.*## ", MAKEFILE, re.M))
+    assert {"help", "report", "test", "lab"} <= helped
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def test_environment_yml_agrees_with_pyproject():
+    env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    assert python == ["python=3.11"]
+    assert project["requires-python"] == ">=3.11"
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    # conda installs the package itself with its dev extras: one list of dependencies
+    assert pip == ["-e .[dev]"]
+    assert "dev" in project["optional-dependencies"]
+    for tool in ("pytest", "nbval", "jupyterlab", "ruff"):
+        assert any(d.startswith(tool) for d in project["optional-dependencies"]["dev"])
+
+
+def test_command_line_entry_points():
+    out = subprocess.run(
+        [sys.executable, "-m", "analysis", "profiles"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    ).stdout
+    assert {"generic", "olist", "sample"} <= {line.split()[0] for line in out.splitlines()}
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "check",
+            "--profile",
+            "olist",
+            "--input",
+            "mqls=/nonexistent.csv",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert bad.returncode == 2 and "file not found" in bad.stderr
+
+
+@pytest.mark.parametrize("name", list_profiles())
+def test_shipped_profiles_parse(name):
+    assert load_profile(name).name == name
+
+
+def test_report_notebooks_exist():
+    assert {nb.stem for nb in NOTEBOOKS} >= set(REPORT_NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_are_clean_and_parameterised(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert all(
+        not c.get("outputs") and not c.get("execution_count")
+        for c in nb.cells
+        if c.cell_type == "code"
+    ), "commit notebooks without outputs"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged `parameters`"
+    assert set(pm.inspect_notebook(str(path))) >= {"PROFILE", "INPUTS", "CLIENT", "OUTPUT_DIR"}
+    # the parameters cell holds only UPPER_CASE = literal lines
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign) and node.targets[0].id.isupper()
+        ast.literal_eval(node.value)
+    # thin notebooks: no function or class definitions
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            tree = ast.parse(cell.source)
+            assert not any(isinstance(n, ast.FunctionDef | ast.ClassDef) for n in ast.walk(tree))
+    json.dumps(nb)  # plain JSON, no binary

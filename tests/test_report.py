@@ -1,0 +1,140 @@
+"""The report end to end: papermill runs of every notebook on the sample and on the
+Olist example, self-contained HTML, no personal data anywhere, nothing half-written,
+and nbval re-running the executed notebooks to check their key outputs reproduce."""
+
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis.errors import DataError
+from analysis.paths import PROJECT_ROOT, SAMPLE_DIR
+from analysis.readers import file_sha256
+from analysis.report import REPORT_NOTEBOOKS, ReportError, run_report
+
+CLIENTS = ("sample", "olist")
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_report_files(report_runs, client):
+    result = report_runs[client]
+    names = {p.name for p in result.folder.iterdir()}
+    for nb in REPORT_NOTEBOOKS:
+        assert {f"{nb}.ipynb", f"{nb}.html"} <= names
+    assert "run.json" in names and not any(n.endswith(".partial") for n in names)
+    assert len(result.tables) >= 10
+    meta = json.loads((result.folder / "run.json").read_text())
+    for item in meta["inputs"]:
+        # the recorded hash is the input file's (and the input was not modified)
+        assert any(
+            file_sha256(p) == item["sha256"] for p in PROJECT_ROOT.glob(f"data/**/{item['file']}")
+        )
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_executed_notebooks_have_no_errors_or_warnings(report_runs, client):
+    for nb_name in REPORT_NOTEBOOKS:
+        nb = nbformat.read(report_runs[client].folder / f"{nb_name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out.output_type != "error", (nb_name, out)
+                assert out.get("name") != "stderr", (nb_name, cell.source[:80], out.get("text"))
+                # a stray repr like <Axes: ...> or <Figure size ...> means a plot cell
+                # did not end with plt.show()
+                if out.output_type != "execute_result":
+                    continue
+                text = out.get("data", {}).get("text/plain", "")
+                assert not re.match(r"<(Axes|Figure|matplotlib)", text), (nb_name, text)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_html_is_self_contained(report_runs, client):
+    for page in report_runs[client].html:
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=", html), "scripts loaded from elsewhere"
+        assert not re.search(r"<link[^>]+href=[\"']https?:", html)
+        imgs = re.findall(r"<img[^>]+src=\"([^\"]{0,30})", html)
+        assert imgs and all(src.startswith("data:image/png;base64,") for src in imgs), page.name
+        # code cells render as highlighted ipython3 blocks with In [n] prompts
+        assert "hl-ipython3" not in html and "In&nbsp;[" not in html, "code shown"
+
+
+def _personal_values() -> set[str]:
+    crm = pd.read_csv(
+        SAMPLE_DIR / "crm_leads.csv", sep=";", encoding="cp1251", dtype=str, keep_default_na=False
+    )
+    values = set()
+    for col in ("Контакт", "Телефон", "E-mail"):
+        values |= set(crm[col])
+    values |= {re.sub(r"\D", "", p) for p in crm["Телефон"]}  # phones without formatting
+    values |= {name.split()[-1] for name in crm["Контакт"] if len(name.split()) > 1}
+    return {v for v in values if len(v) >= 5}
+
+
+def test_no_personal_data_in_any_output_file(report_runs):
+    secrets = _personal_values()
+    assert len(secrets) > 100  # the sample does carry personal data to drop
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    for path in report_runs["sample"].folder.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            hit = pattern.search(text)
+            assert hit is None, f"{path.name} shows personal data: {hit.group(0)!r}"
+
+
+def test_sample_report_shows_the_story(report_runs):
+    t = pd.read_csv(report_runs["sample"].folder / "tables" / "economics_by_period.csv")
+    q1, q2 = t.set_index("quarter").loc[["2026Q1", "2026Q2"]].to_dict("index").values()
+    assert q2["cpl"] < q1["cpl"] / 2.4  # cost per lead fell about threefold...
+    assert q2["leads"] > q1["leads"] and q2["sales"] < q1["sales"]  # ...more leads, fewer sales
+    assert q2["cac"] > q1["cac"]  # and each sale cost more
+    nb = nbformat.read(report_runs["sample"].folder / "funnel-economics.ipynb", as_version=4)
+    text = " ".join(
+        "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])).split()
+    )
+    assert "Leads got cheaper while sales got dearer." in text
+
+
+def test_bad_input_writes_nothing(tmp_path):
+    broken = tmp_path / "crm.csv"
+    broken.write_bytes((SAMPLE_DIR / "crm_leads.csv").read_bytes().replace(b"\xc3\xee\xf0", b"XYZ"))
+    with pytest.raises(DataError, match=r"crm\.csv.*unknown qualification"):
+        run_report("sample", {"crm": broken}, out_root=tmp_path / "out", run="r")
+    assert not (tmp_path / "out").exists()
+
+
+def test_failing_notebook_leaves_no_run_folder(tmp_path):
+    with pytest.raises(
+        ReportError, match=r"notebook funnel-economics failed in cell \d+: ValueError"
+    ):
+        run_report("olist", out_root=tmp_path, run="r", parameters={"PERIOD": "decade"})
+    assert list((tmp_path / "olist").iterdir()) == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_nbval_reproduces_checked_outputs(report_runs, client):
+    """nbval re-executes the executed notebooks and compares the cells marked
+    NBVAL_CHECK_OUTPUT (key counts, the headline) with what papermill produced."""
+    paths = [str(report_runs[client].folder / f"{nb}.ipynb") for nb in REPORT_NOTEBOOKS]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert re.search(r"\d+ passed", run.stdout)
