@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .profiles import SESSION_FIELDS
 from .schema import NO_CAMPAIGN, QUALIFICATION_DTYPE
 
 __all__ = [
@@ -466,15 +467,8 @@ CRM_COLUMNS = (
     "Дата закрытия",
 )
 SPEND_COLUMNS = ("Date", "Source", "Campaign", "Cost", "Impressions", "Clicks")
-SESSION_COLUMNS = (
-    "visitor_id",
-    "session_start",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "landing_page",
-    "lead_id",
-)
+#: The web-analytics export uses the kit's own session field names.
+SESSION_COLUMNS = SESSION_FIELDS
 #: How each file is written: encoding, delimiter, line terminator.
 _FORMATS = {
     "crm": ("cp1251", ";", "\r\n"),

@@ -19,7 +19,7 @@ import pytest
 
 from analysis import synth
 from analysis.paths import PROJECT_ROOT, SAMPLE_DIR
-from analysis.schema import validate_leads
+from analysis.schema import LEADS_COLUMNS, validate_leads
 
 # Written out here rather than imported, so a change in the generator's constants
 # cannot silently change what the tests expect.
@@ -509,23 +509,7 @@ def test_raw_manager_ranking_is_confounded_by_lead_mix(sample):
 
 def test_truth_agrees_with_the_files(sample, truth):
     crm, attr = sample["crm"], sample["attr"]
-    assert list(truth.columns) == [
-        "lead_id",
-        "created_at",
-        "source",
-        "medium",
-        "campaign",
-        "segment",
-        "manager",
-        "qualification",
-        "converted",
-        "revenue",
-        "won_at",
-        "first_contact_at",
-        "stage",
-        "lost_reason",
-        "attributed_by",
-    ]
+    assert list(truth.columns) == list(LEADS_COLUMNS)
     assert truth.index.equals(pd.RangeIndex(len(truth)))
     files = crm.iloc[::-1].reset_index(drop=True)  # ascending ID
     attr = attr.iloc[::-1].reset_index(drop=True)
