@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .engine import cells
 from .funnel import add_periods
 from .load import Dataset
 from .schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS
@@ -189,11 +190,10 @@ def qualification_mix(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """
     n = len(leads)
     rows = []
-    q = leads["qualification"].astype("str")
+    by_class = cells(leads, ["qualification"]).set_index("qualification")
     for cls in QUALIFICATIONS:
-        sel = q == cls
-        k = int(sel.sum())
-        s = int(leads.loc[sel, "converted"].sum())
+        k = int(by_class["leads"].get(cls, 0))
+        s = int(by_class["sales"].get(cls, 0))
         lo, hi = wilson_interval(s, k, level)
         rows.append(
             {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .engine import DIMENSIONS, TIME_DIMENSIONS, Engine, _check_by, default_engine
 from .stats import wilson_interval
 
 __all__ = [
@@ -24,17 +25,7 @@ __all__ = [
     "unit_economics",
 ]
 
-TIME_DIMENSIONS = ("week", "month", "quarter")
 SPEND_DIMENSIONS = ("source", "campaign", *TIME_DIMENSIONS)
-DIMENSIONS = (
-    "source",
-    "medium",
-    "campaign",
-    "segment",
-    "manager",
-    "qualification",
-    *TIME_DIMENSIONS,
-)
 _CLASSES = ("hot", "warm", "cold", "unknown")
 
 
@@ -59,49 +50,22 @@ def add_periods(leads: pd.DataFrame, column: str = "created_at") -> pd.DataFrame
 
 
 def _check(leads: pd.DataFrame, by: list[str]) -> None:
-    if not by:
-        raise ValueError("`by` needs at least one dimension, e.g. by=['source']")
-    unknown = [b for b in by if b not in DIMENSIONS]
-    if unknown:
-        raise ValueError(f"cannot group by {unknown}; choose from {', '.join(DIMENSIONS)}")
+    _check_by(by)
     absent = [b for b in by if b not in TIME_DIMENSIONS and b not in leads.columns]
     if absent:
         raise ValueError(f"the leads table has no column {absent} (the profile did not map it)")
-    if len(set(by)) != len(by):
-        raise ValueError(f"`by` names a dimension twice: {by}")
 
 
-def lead_cells(leads: pd.DataFrame, by: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    """Grouped counts per cell of ``by``.
+def lead_cells(
+    leads, by: list[str] | tuple[str, ...], engine: Engine | None = None
+) -> pd.DataFrame:
+    """Grouped counts per cell of ``by`` (see `engine.Engine.cells`).
 
     Returns
     -------
     DataFrame[*by, leads, hot, warm, cold, unknown, sales, revenue, sales_with_revenue]
-        Integer counts; ``revenue`` sums the revenue of sales where it is known.
-        Missing dimension values are grouped as ``"(not set)"``.
     """
-    by = list(by)
-    _check(leads, by)
-    frame = leads
-    need_time = [b for b in by if b in TIME_DIMENSIONS]
-    if need_time:
-        frame = pd.concat([leads, _periods(leads["created_at"])[need_time]], axis=1)
-    keys = pd.DataFrame({b: frame[b].astype("str").fillna("(not set)") for b in by})
-    q = frame["qualification"].astype("str")
-    data = pd.DataFrame(
-        {
-            "leads": np.ones(len(frame), dtype="int64"),
-            **{c: (q == c).to_numpy().astype("int64") for c in _CLASSES},
-            "sales": frame["converted"].to_numpy().astype("int64"),
-            "revenue": frame["revenue"].fillna(0).to_numpy(dtype="float64"),
-            "sales_with_revenue": ((frame["converted"] == 1) & frame["revenue"].notna())
-            .to_numpy()
-            .astype("int64"),
-        },
-        index=frame.index,
-    )
-    cells = pd.concat([keys, data], axis=1).groupby(by, sort=True, observed=True).sum()
-    return cells.reset_index()
+    return (engine or default_engine()).cells(leads, list(by))
 
 
 def _spend_by(spend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -113,21 +77,23 @@ def _spend_by(spend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def unit_economics(
-    leads: pd.DataFrame,
+    leads,
     spend: pd.DataFrame | None = None,
     by: list[str] | tuple[str, ...] = ("source",),
     *,
     level: float = 0.95,
     min_leads: int = 30,
     min_sales: int = 5,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Spend, leads, qualification mix, sales, cost per lead / qualified lead / sale,
     revenue and ROMI for each group of ``by``.
 
     Parameters
     ----------
-    leads : DataFrame
-        The canonical leads table.
+    leads : DataFrame, path, table name or Ibis table
+        The canonical leads, grouped into cells by ``engine`` (DuckDB in-process by
+        default) so only counts come back.
     spend : DataFrame, optional
         The canonical spend table; None or empty means "no spend data".
     by : list of str
@@ -138,6 +104,8 @@ def unit_economics(
         Confidence level of the intervals.
     min_leads, min_sales : int
         Below these a row's ``data`` verdict is "too few leads" / "too few sales".
+    engine : Engine, optional
+        Where the grouping runs (see `analysis.engine`).
 
     Returns
     -------
@@ -157,11 +125,12 @@ def unit_economics(
     >>> table = unit_economics(ds.leads, ds.spend, by=["source", "campaign"])  # doctest: +SKIP
     """
     by = list(by)
-    _check(leads, by)
+    if isinstance(leads, pd.DataFrame):
+        _check(leads, by)
     has_spend = spend is not None and not spend.empty
     spend_keys = ["source", "campaign"] + [b for b in by if b in TIME_DIMENSIONS]
     cell_keys = list(dict.fromkeys(by + (spend_keys if has_spend else [])))
-    cells = lead_cells(leads, cell_keys)
+    cells = lead_cells(leads, cell_keys, engine)
 
     if has_spend:
         paid_pairs = spend[["source", "campaign"]].drop_duplicates()
@@ -181,6 +150,7 @@ def unit_economics(
         cells["paid_leads"] = np.where(cells["_paid"], cells["leads"], 0)
         cells["paid_sales"] = np.where(cells["_paid"], cells["sales"], 0)
         cells["paid_revenue"] = np.where(cells["_paid"], cells["revenue"], 0.0)
+        cells["paid_qualified"] = np.where(cells["_paid"], cells["hot"] + cells["warm"], 0)
         counts = [
             "leads",
             *_CLASSES,
@@ -190,6 +160,7 @@ def unit_economics(
             "paid_leads",
             "paid_sales",
             "paid_revenue",
+            "paid_qualified",
             "spend",
         ]
         table = cells.groupby(by, sort=True)[counts].sum().reset_index()
@@ -220,6 +191,7 @@ def unit_economics(
         table["paid_leads"] = 0
         table["paid_sales"] = 0
         table["paid_revenue"] = 0.0
+        table["paid_qualified"] = 0
         table["spend"] = np.nan
 
     out = table[by].copy()
@@ -243,19 +215,13 @@ def unit_economics(
         ps = table["paid_sales"].to_numpy().astype("int64")
         pr = table["paid_revenue"].to_numpy(dtype="float64")
         sp_ = table["spend"].to_numpy(dtype="float64")
-        paid_q = None
-        if has_spend:
-            paid_q = _paid_qualified(leads, spend, by, table)
+        paid_q = table["paid_qualified"].to_numpy().astype("int64")
         out["paid_leads"] = pl
         out["paid_sales"] = ps
         out["spend"] = sp_
         costed = has_spend & (sp_ > 0)
         out["cpl"] = np.where(costed & (pl > 0), sp_ / np.maximum(pl, 1), np.nan)
-        out["cpql"] = (
-            np.where(costed & (paid_q > 0), sp_ / np.maximum(paid_q, 1), np.nan)
-            if paid_q is not None
-            else np.nan
-        )
+        out["cpql"] = np.where(costed & (paid_q > 0), sp_ / np.maximum(paid_q, 1), np.nan)
         out["cac"] = np.where(costed & (ps > 0), sp_ / np.maximum(ps, 1), np.nan)
         c_lo, c_hi = wilson_interval(ps, pl, level)
         cpl = out["cpl"].to_numpy()
@@ -281,23 +247,6 @@ def unit_economics(
     out.attrs.update(table.attrs)
     out.attrs["level"] = level
     return out.reset_index(drop=True)
-
-
-def _paid_qualified(leads, spend, by, table) -> np.ndarray:
-    """Hot + warm leads of paid campaigns per row of ``table``."""
-    pairs = set(zip(spend["source"], spend["campaign"], strict=True))
-    paid = np.fromiter(
-        (p in pairs for p in zip(leads["source"], leads["campaign"], strict=True)),
-        dtype=bool,
-        count=len(leads),
-    )
-    q = leads["qualification"].astype("str").isin(["hot", "warm"]).to_numpy()
-    sub = leads.loc[paid & q]
-    if sub.empty:
-        return np.zeros(len(table), dtype="int64")
-    counts = lead_cells(sub, by)[[*by, "leads"]].rename(columns={"leads": "_pq"})
-    merged = table[by].merge(counts, on=by, how="left")
-    return merged["_pq"].fillna(0).to_numpy().astype("int64")
 
 
 def _row_note(has_spend: bool, spend: float, paid_leads: int, leads: int, sales: int) -> str:
