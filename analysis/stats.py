@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats as _st
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
 
-__all__ = ["wilson_interval", "z_value"]
+__all__ = [
+    "wilson_interval",
+    "z_value",
+    "cohens_h",
+    "nobs_for_h",
+    "leads_needed",
+    "odds_ratio_2x2",
+    "bh_qvalues",
+]
 
 
 def z_value(level: float = 0.95) -> float:
@@ -55,3 +65,77 @@ def wilson_interval(successes, n, level: float = 0.95) -> tuple[np.ndarray, np.n
     low = np.where(k == 0, np.where(n > 0, 0.0, np.nan), low)
     high = np.where((k == n) & (n > 0), 1.0, high)
     return low, high
+
+
+def cohens_h(p1, p2):
+    """Cohen's effect size for two proportions: 2·asin(√p1) − 2·asin(√p2)."""
+    return 2 * np.arcsin(np.sqrt(np.asarray(p1, float))) - 2 * np.arcsin(
+        np.sqrt(np.asarray(p2, float))
+    )
+
+
+def leads_needed(
+    p1: float, n1: int, p2: float, n2: int, *, alpha: float = 0.05, power: float = 0.8
+) -> float:
+    """How many more leads (both groups together, keeping their ratio) a two-sided test
+    at ``alpha`` needs to detect the observed difference ``p1 - p2`` with ``power``.
+
+    Uses the arcsine (Cohen's h) normal approximation (Cohen 1988, ch. 6). Returns 0
+    when the groups are already large enough and ``inf`` when the observed rates are
+    equal (no difference to detect).
+
+    Examples
+    --------
+    >>> round(leads_needed(0.12, 500, 0.10, 500))  # 2 x 3,835 needed, 1,000 there
+    6669
+    """
+    if n1 <= 0 or n2 <= 0:
+        raise ValueError("both groups need leads")
+    h = float(abs(cohens_h(p1, p2)))
+    if h == 0 or not np.isfinite(h):
+        return float("inf")
+    ratio = n2 / n1
+    nobs1 = nobs_for_h(h, alpha=alpha, power=power, ratio=ratio)
+    return float(max(0.0, nobs1 * (1 + ratio) - (n1 + n2)))
+
+
+def nobs_for_h(h: float, *, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0) -> float:
+    """Leads needed in group 1 (group 2 has ``ratio`` times as many) for a two-sided
+    test of two proportions differing by Cohen's ``h`` (normal approximation).
+
+    Examples
+    --------
+    >>> round(nobs_for_h(0.2))  # Cohen (1988), Table 6.4.1: n = 392 for h = .20
+    392
+    """
+    return float(
+        NormalIndPower().solve_power(effect_size=abs(h), alpha=alpha, power=power, ratio=ratio)
+    )
+
+
+def odds_ratio_2x2(
+    a: int, b: int, c: int, d: int, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Odds ratio (a·d)/(b·c) of a 2x2 table [[a, b], [c, d]] with its Woolf (log) interval.
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in odds_ratio_2x2(96, 109, 104, 666)]  # Breslow & Day (1980)
+    [5.64, 4.001, 7.951]
+    """
+    if min(a, b, c, d) <= 0:
+        raise ValueError("every cell of the 2x2 table needs a count above 0")
+    log_or = np.log(a * d / (b * c))
+    se = np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    z = z_value(level)
+    return float(np.exp(log_or)), float(np.exp(log_or - z * se)), float(np.exp(log_or + z * se))
+
+
+def bh_qvalues(p_values) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN."""
+    p = np.asarray(p_values, dtype="float64")
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return out
