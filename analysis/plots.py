@@ -21,6 +21,9 @@ __all__ = [
     "plot_conversion",
     "plot_weekly",
     "plot_attribution",
+    "plot_rate_heatmap",
+    "plot_forest",
+    "plot_quality_shares",
 ]
 
 QUALIFICATION_COLORS = {
@@ -243,5 +246,114 @@ def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel(f"share of {int(t['leads'].sum()):,} leads")
     ax.set_title("Where each lead's source came from")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
+    """Conversion per ``rows`` x ``cols`` cell, each annotated with its rate and leads.
+
+    ``table`` is `models.rates_within` output (``conversion``, ``leads``, ``sales``); cells
+    with fewer than 30 leads are hatched out of the colour scale and marked.
+    """
+    t = table[table[rows] != "all"] if rows in table else table
+    rate = t.pivot(index=rows, columns=cols, values="conversion")
+    leads = t.pivot(index=rows, columns=cols, values="leads").reindex_like(rate)
+    sales = t.pivot(index=rows, columns=cols, values="sales").reindex_like(rate)
+    shown = rate.where(leads >= 30)
+    annot = rate.copy().astype(object)
+    for i in rate.index:
+        for j in rate.columns:
+            n = leads.loc[i, j]
+            annot.loc[i, j] = (
+                ""
+                if pd.isna(n)
+                else (
+                    f"{rate.loc[i, j]:.0%}\n{int(sales.loc[i, j])}/{int(n)}"
+                    + ("\nfew leads" if n < 30 else "")
+                )
+            )
+    fig, ax = plt.subplots(figsize=(1.3 * len(rate.columns) + 3, 0.7 * len(rate.index) + 2))
+    sns.heatmap(
+        shown,
+        annot=annot,
+        fmt="",
+        cmap="YlOrRd",
+        ax=ax,
+        cbar_kws={"label": "conversion"},
+        linewidths=0.5,
+        linecolor="white",
+        annot_kws={"fontsize": 8},
+    )
+    ax.set_facecolor("#eeeeee")
+    ax.set_title(f"Conversion by {rows} and {cols} (sales / leads; grey: under 30 leads)")
+    ax.set_xlabel(cols)
+    ax.set_ylabel(rows)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
+    """Odds ratios with 95% intervals, one row per level (log scale), each labelled with
+    its term, counts and the "enough data?" verdict; reference levels are named in the
+    axis label."""
+    t = terms[np.isfinite(terms["odds_ratio"])].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(t) + 1.8))
+    y = np.arange(len(t))
+    colors = np.where(t["enough_data"], "#d7301f", "#969696") if "enough_data" in t else "#d7301f"
+    ax.errorbar(
+        t["odds_ratio"],
+        y,
+        xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
+        fmt="none",
+        ecolor="#999999",
+        capsize=3,
+    )
+    ax.scatter(t["odds_ratio"], y, c=colors, zorder=3)
+    ax.axvline(1, color="#333333", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(plt.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    labels = [f"{r.term}: {r.level} ({r.sales}/{r.leads})" for r in t.itertuples()]
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    refs = ", ".join(
+        f"{term}: {ref}"
+        for term, ref in t[["term", "reference"]].drop_duplicates().itertuples(index=False)
+    )
+    ax.set_xlabel(f"odds ratio of a sale vs the reference ({refs}); 95% interval, log scale")
+    ax.set_title(title + " (red: enough data to tell; grey: not yet)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
+    """Share of hot, warm and cold leads (of qualified leads) per level, with 95%
+    intervals and the number of qualified leads."""
+    t = shares[shares["class"].isin(["hot", "warm", "cold"])]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * t[factor].nunique() + 2))
+    levels = list(dict.fromkeys(t[factor]))
+    y = np.arange(len(levels))
+    width = 0.27
+    for i, cls in enumerate(["hot", "warm", "cold"]):
+        s = t[t["class"] == cls].set_index(factor).reindex(levels)
+        ax.barh(
+            y + (i - 1) * width,
+            s["share"],
+            height=width,
+            color=QUALIFICATION_COLORS[cls],
+            label=cls,
+            xerr=[s["share"] - s["share_low"], s["share_high"] - s["share"]],
+            error_kw={"ecolor": "#555555", "capsize": 2},
+        )
+    q = t.drop_duplicates(factor).set_index(factor)["qualified"].reindex(levels)
+    ax.set_yticks(y, [f"{lv} (n={int(q[lv]):,})" for lv in levels])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of qualified leads, 95% interval")
+    ax.set_title(f"Hot, warm and cold leads by {factor}")
+    ax.legend(loc="lower right")
     fig.tight_layout()
     return fig

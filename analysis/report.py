@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: The notebooks of a report, in the order they run and are listed.
-REPORT_NOTEBOOKS = ("data-audit", "funnel-economics")
+REPORT_NOTEBOOKS = ("data-audit", "funnel-economics", "conversion-models")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
