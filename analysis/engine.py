@@ -16,6 +16,7 @@ import functools
 from pathlib import Path
 
 import ibis
+import ibis.common.exceptions
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -93,20 +94,21 @@ class Engine:
         if isinstance(source, ir.Table):
             return source
         if isinstance(source, pd.DataFrame):
-            return (
-                self.con.create_table(
-                    f"leads_{id(source):x}", _arrow(source), temp=True, overwrite=True
-                )
-                if self.name != "duckdb"
-                else ibis.memtable(_arrow(source))
-            )
+            if self.name == "duckdb":
+                return ibis.memtable(_arrow(source))
+            name = f"leadkit_leads_{id(source):x}"
+            return self.con.create_table(name, _arrow(source), temp=True, overwrite=True)
         path = Path(source)
         if path.suffix.lower() in {".parquet", ".pq"} and path.exists():
             return self.con.read_parquet(str(path))
         if path.suffix.lower() in {".csv", ".tsv"} and path.exists():
             return self.con.read_csv(str(path))
-        if isinstance(source, str) and source in self.con.list_tables():
-            return self.con.table(source)
+        if isinstance(source, str) and path.suffix == "":
+            # (not list_tables(): ibis 12 calls a DuckDB method that warns or is gone)
+            try:
+                return self.con.table(source)
+            except ibis.common.exceptions.TableNotFound:
+                pass
         raise ValueError(
             f"no leads table at {source!r}: give a DataFrame, a Parquet/CSV "
             "file of canonical leads, or the name of a table in the connection"

@@ -178,6 +178,12 @@ def test_verdict_and_leads_needed():
         32,
         25,
     ]
+    # and statsmodels' numerical solver (which also counts the far tail) agrees
+    from statsmodels.stats.power import NormalIndPower
+
+    for h, ratio in ((0.15, 1.0), (0.3, 4.0)):
+        ref = NormalIndPower().solve_power(effect_size=h, alpha=0.05, power=0.8, ratio=ratio)
+        assert nobs_for_h(h, ratio=ratio) == pytest.approx(ref, rel=1e-4)
     assert leads_needed(0.1, 100, 0.1, 100) == float("inf")
     assert leads_needed(0.5, 10_000, 0.1, 10_000) == 0.0
     assert models.verdict(0.01, 500)[0] is True

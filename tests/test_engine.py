@@ -1,0 +1,128 @@
+"""The Ibis engine: cells must equal a plain pandas count of the same leads, whatever
+the input (frame or Parquet), with integer counts."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import models
+from analysis.engine import NOT_SET, Engine, cells
+from analysis.paths import PROJECT_ROOT
+from analysis.synth_large import SEGMENTS, synthetic_leads, write_synthetic_parquet
+
+
+@pytest.fixture(scope="module")
+def leads():
+    frame = synthetic_leads(20_000, seed=5)
+    frame.loc[frame.index[:50], "segment"] = pd.NA  # some missing values
+    return frame
+
+
+def _pandas_reference(leads, by):
+    q = leads["qualification"].astype(str)
+    frame = leads.assign(
+        **{b: leads[b].astype("str").fillna(NOT_SET) for b in by},
+        hot=(q == "hot").astype(int),
+        warm=(q == "warm").astype(int),
+        cold=(q == "cold").astype(int),
+        unknown=(q == "unknown").astype(int),
+        sales=leads["converted"].astype(int),
+        one=1,
+    )
+    ref = frame.groupby(by, sort=True).agg(
+        leads=("one", "sum"),
+        hot=("hot", "sum"),
+        warm=("warm", "sum"),
+        cold=("cold", "sum"),
+        unknown=("unknown", "sum"),
+        sales=("sales", "sum"),
+        revenue=("revenue", "sum"),
+    )
+    return ref.reset_index()
+
+
+@pytest.mark.parametrize(
+    "by", [["source"], ["source", "campaign", "segment"], ["qualification", "manager"]]
+)
+def test_cells_equal_a_pandas_count(leads, by):
+    got = cells(leads, by)
+    ref = _pandas_reference(leads, by)
+    pd.testing.assert_frame_equal(got[ref.columns], ref, check_dtype=False)
+    for col in ("leads", "hot", "warm", "cold", "unknown", "sales", "sales_with_revenue"):
+        assert got[col].dtype == np.int64, col  # DuckDB's HUGEINT sums must not turn float
+
+
+def test_parquet_input_gives_the_same_cells(leads, tmp_path):
+    path = write_synthetic_parquet(tmp_path / "l.parquet", 30_000, seed=2, chunk=7_000)
+    frame = pd.concat(
+        [synthetic_leads(7_000, seed=2 + i, first_id=7_000 * i) for i in range(4)]
+        + [synthetic_leads(2_000, seed=6, first_id=28_000)]
+    )
+    a = Engine().cells(path, ["source", "segment", "week"])
+    b = Engine().cells(frame, ["source", "segment", "week"])
+    pd.testing.assert_frame_equal(a, b)
+    assert a["leads"].sum() == 30_000
+
+
+def test_time_dimensions():
+    frame = synthetic_leads(4, seed=0)
+    frame["created_at"] = pd.to_datetime(
+        ["2026-03-29 23:59", "2026-03-30 00:01", "2026-04-05 12:00", "2025-12-31 10:00"]
+    ).astype("datetime64[us]")
+    got = cells(frame, ["week", "month", "quarter"])
+    assert got[["week", "month", "quarter"]].values.tolist() == [
+        ["2025-12-29", "2025-12", "2025Q4"],
+        ["2026-03-23", "2026-03", "2026Q1"],
+        ["2026-03-30", "2026-03", "2026Q1"],
+        ["2026-03-30", "2026-04", "2026Q2"],
+    ]
+
+
+def test_clear_errors(leads):
+    with pytest.raises(ValueError, match="cannot group by"):
+        cells(leads, ["colour"])
+    with pytest.raises(ValueError, match="no column"):
+        cells(leads.drop(columns="manager"), ["manager"])
+    with pytest.raises(ValueError, match="no leads table at"):
+        Engine().cells("nowhere.parquet", ["source"])
+    with pytest.raises(ValueError, match="no leads table at"):
+        Engine().cells("no_such_table", ["source"])
+
+
+def test_a_table_in_the_connection_by_name(leads, tmp_path):
+    """A warehouse-style source: a table that lives in the engine's connection."""
+    path = write_synthetic_parquet(tmp_path / "w.parquet", 5_000, seed=9)
+    eng = Engine()
+    eng.con.raw_sql(f"CREATE TABLE crm_leads AS SELECT * FROM read_parquet('{path}')")
+    pd.testing.assert_frame_equal(eng.cells("crm_leads", ["source"]), eng.cells(path, ["source"]))
+
+
+def test_synthetic_model_is_recovered_from_cells():
+    """The GLM on cells recovers the known generating coefficient of segment (the
+    generator's SEGMENTS constants) within sampling error."""
+    c = cells(
+        synthetic_leads(200_000, seed=11),
+        ["source", "segment", "qualification", "manager", "campaign"],
+    )
+    fit = models.fit_conversion(
+        c, ["qualification", "segment", "campaign", "manager"], reference={"segment": "small"}
+    )
+    t = fit.terms[fit.terms["term"] == "segment"].set_index("level")
+    for seg in ("medium", "large", "enterprise"):
+        true = SEGMENTS[seg] - SEGMENTS["small"]
+        assert abs(t.loc[seg, "coef"] - true) < 3 * t.loc[seg, "se"], seg
+
+
+def test_benchmark_script_runs_and_agrees(tmp_path):
+    """The benchmark's two measurements (no timing asserted: benchmarks/ does that)."""
+    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+    try:
+        import model_step
+    finally:
+        sys.path.pop(0)
+    path = write_synthetic_parquet(tmp_path / "b.parquet", 30_000, seed=3)
+    kit, rows = model_step.run_kit(str(path)), model_step.run_rows(str(path))
+    assert kit["leads"] == 30_000
+    assert max(abs(kit["coefs"][k] - rows["coefs"][k]) for k in rows["coefs"]) < 1e-6
