@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install report test lint format lab sample clean
+.PHONY: help install report test lint format lab sample clean bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,12 +27,12 @@ test: $(STAMP) ## Run the test suite (unit tests, notebook runs, nbval)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## Check code style with ruff
-	$(BIN)/ruff check analysis tests notebooks
-	$(BIN)/ruff format --check analysis tests
+	$(BIN)/ruff check analysis tests notebooks benchmarks
+	$(BIN)/ruff format --check analysis tests benchmarks
 
 format: $(STAMP) ## Format code with ruff
-	$(BIN)/ruff format analysis tests
-	$(BIN)/ruff check --fix analysis tests
+	$(BIN)/ruff format analysis tests benchmarks
+	$(BIN)/ruff check --fix analysis tests benchmarks
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab --notebook-dir=notebooks
@@ -43,3 +43,6 @@ sample: $(STAMP) ## Regenerate the sample company's exports in data/sample
 clean: ## Remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ .pytest_cache .ruff_cache test-artifacts
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+bench: $(STAMP) ## Benchmark the model step against a row-level fit (writes benchmarks/RESULTS.md)
+	$(BIN)/python benchmarks/model_step.py
