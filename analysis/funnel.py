@@ -258,7 +258,7 @@ def _row_note(has_spend: bool, spend: float, paid_leads: int, leads: int, sales:
     elif spend == 0 or np.isnan(spend):
         parts.append("no spend recorded")
     elif paid_leads < leads:
-        parts.append(f"costs over {paid_leads} paid of {leads} leads")
+        parts.append(f"costs over {paid_leads:,} paid of {leads:,} leads".replace(",", "\u202f"))
     if spend > 0 and paid_leads > 0 and sales == 0:
         parts.append("no sales: cost per sale unknown")
     return "; ".join(parts)

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from .stats import rate_ratio, wilson_interval
+
 __all__ = [
     "label_rows",
     "wrap",
@@ -66,12 +68,14 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """A readable version of `funnel.unit_economics`: one string column per measure,
     every rate with its 95% interval, every cost next to the counts it divides by."""
     out = table[list(by)].copy()
-    out["leads"] = table["leads"].map(lambda v: f"{v:,}")
-    out["hot / warm / cold"] = [
-        f"{r.hot_share:.0%} / {r.warm_share:.0%} / {r.cold_share:.0%}" if r.leads else "n/a"
+    out["leads"] = table["leads"].map(fmt_money)
+    out["hot/warm/cold, %"] = [
+        f"{100 * r.hot_share:.0f}/{100 * r.warm_share:.0f}/{100 * r.cold_share:.0f}"
+        if r.leads
+        else "n/a"
         for r in table.itertuples()
     ]
-    out["sales"] = table["sales"].map(lambda v: f"{v:,}")
+    out["sales"] = table["sales"].map(fmt_money)
     out["conversion (95% CI)"] = [
         fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
     ]
@@ -105,7 +109,26 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out
 
 
+def _pretty(column: str) -> str:
+    """``conversion_low`` -> ``conversion, 95% low``; ``filled_share`` -> ``filled share``."""
+    for end, words in (("_low", ", 95% low"), ("_high", ", 95% high")):
+        if column.endswith(end):
+            return column[: -len(end)].replace("_", " ") + words
+    return column.replace("_", " ")
+
+
 _PERCENT = (
+    "rate",
+    "rate_low",
+    "rate_high",
+    "reference_rate",
+    "shrunk",
+    "shrunk_low",
+    "shrunk_high",
+    "prior_rate",
+    "predicted",
+    "predicted_low",
+    "predicted_high",
     "share",
     "share_low",
     "share_high",
@@ -130,13 +153,15 @@ def show(frame: pd.DataFrame, caption: str | None = None) -> Styler:
     Shares and conversions show as percentages, counts and money with thousands
     separators, missing values as "n/a".
     """
+    frame = frame.rename(columns=_pretty)
     styler = frame.style.hide(axis="index")
     numeric = [
         c
         for c in frame.columns
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
     ]
-    formats = {c: (lambda v: fmt_rate(v)) if c in _PERCENT else _number for c in numeric}
+    percent = {_pretty(c) for c in _PERCENT}
+    formats = {c: (lambda v: fmt_rate(v)) if c in percent else _number for c in numeric}
     styler = styler.format(formats, na_rep="n/a")
     styler = styler.set_table_styles(
         [
@@ -156,39 +181,54 @@ def notes_view(notes: pd.DataFrame) -> pd.DataFrame:
 
 
 def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = None) -> str:
-    """One paragraph comparing the first and last period's cost per lead and per sale.
+    """A Markdown paragraph comparing the first and last period's cost per lead, the
+    conversion of paid leads and the cost per sale.
 
-    Says whether the change in cost per sale is larger than chance (the 95% intervals
-    do not overlap) or not yet clear.
+    Cost per lead carries no sampling error (spend and leads are counted); cost per sale
+    does, through conversion, so its change gets a 95% interval from the ratio of the
+    two conversion rates (Katz log interval) and a plain verdict.
     """
     t = table.dropna(subset=["cpl"]).reset_index(drop=True)
     if len(t) < 2:
         return "Fewer than two periods with spend: no change to describe."
     a, b = t.iloc[0], t.iloc[-1]
-    cur = f" {currency}" if currency else ""
+    cur = f"\u00a0{currency}" if currency else ""
     cpl_change = b["cpl"] / a["cpl"] - 1
+    ca, cb = a["paid_sales"] / a["paid_leads"], b["paid_sales"] / b["paid_leads"]
+    lo_a, hi_a = wilson_interval(a["paid_sales"], a["paid_leads"])
+    lo_b, hi_b = wilson_interval(b["paid_sales"], b["paid_leads"])
     text = (
-        f"From {a[period]} to {b[period]}, cost per lead went from "
-        f"{fmt_money(a['cpl'])}{cur} ({a['paid_leads']:,} paid leads) to "
-        f"{fmt_money(b['cpl'])}{cur} ({b['paid_leads']:,}), {cpl_change:+.0%}. "
+        f"From {a[period]} to {b[period]}, **cost per lead {_change_word(cpl_change)} "
+        f"{abs(cpl_change):.0%}**: {fmt_money(a['cpl'])}{cur} over {fmt_money(a['paid_leads'])} "
+        f"paid leads, then {fmt_money(b['cpl'])}{cur} over {fmt_money(b['paid_leads'])}. "
+        f"Conversion of paid leads to a sale went from {fmt_rate(ca, float(lo_a), float(hi_a))} "
+        f"to {fmt_rate(cb, float(lo_b), float(hi_b))}. "
     )
-    if pd.isna(a["cac"]) or pd.isna(b["cac"]):
-        return text + "Cost per sale cannot be compared: a period has no sales."
+    if a["paid_sales"] == 0 or b["paid_sales"] == 0:
+        return text + "Cost per sale cannot be compared: a period has no sales from paid leads."
     cac_change = b["cac"] / a["cac"] - 1
-    text += (
-        f"Cost per sale went from {fmt_money(a['cac'])}{cur} ({a['paid_sales']:,} sales) to "
-        f"{fmt_money(b['cac'])}{cur} ({b['paid_sales']:,} sales), {cac_change:+.0%}. "
+    # CAC_b / CAC_a = (CPL_b / CPL_a) / (conv_b / conv_a); only the conversions are uncertain
+    rr, rr_lo, rr_hi = rate_ratio(
+        int(b["paid_sales"]), int(b["paid_leads"]), int(a["paid_sales"]), int(a["paid_leads"])
     )
-    separated = (b["cac_low"] > a["cac_high"]) or (b["cac_high"] < a["cac_low"])
-    if separated:
-        text += (
-            "The 95% intervals of cost per sale do not overlap: the change is larger than chance."
-        )
+    ratio = b["cpl"] / a["cpl"]
+    lo, hi = ratio / rr_hi - 1, ratio / rr_lo - 1
+    text += (
+        f"So **cost per sale {_change_word(cac_change)} {abs(cac_change):.0%}**, from "
+        f"{fmt_money(a['cac'])}{cur} ({fmt_money(a['paid_sales'])} sales from paid leads) to "
+        f"{fmt_money(b['cac'])}{cur} ({fmt_money(b['paid_sales'])} sales); 95% interval of the "
+        f"change {lo:+.0%} to {hi:+.0%}: "
+    )
+    if lo > 0 or hi < 0:
+        text += "the change is larger than chance."
     else:
-        text += (
-            "The 95% intervals of cost per sale overlap: the data do not yet show "
-            "that cost per sale changed."
-        )
-    if cpl_change < 0 < cac_change:
-        text += " Leads got cheaper while sales got dearer."
+        text += "within chance, so the data do not yet show that cost per sale changed."
+    if cpl_change < 0 and lo > 0:
+        text += " **Leads got cheaper while sales got dearer.**"
+    elif cpl_change < 0 and cb < ca:
+        text += " Leads got cheaper, and fewer of them buy."
     return text
+
+
+def _change_word(change: float) -> str:
+    return "rose" if change > 0 else "fell" if change < 0 else "did not change"
