@@ -30,10 +30,10 @@ __all__ = [
 ]
 
 ATTRIBUTION_LABELS = {
-    "crm": "CRM source field",
-    "crm_utm": "UTM tags in the CRM (columns or landing URL)",
-    "web_analytics": "web-analytics sessions",
-    "crm_field": "CRM channel field (profile fallback)",
+    "crm": "1. CRM source column",
+    "crm_utm": "2. UTM tags in the CRM (columns or landing URL)",
+    "web_analytics": "3. web-analytics sessions",
+    "crm_field": "4. fallback: a CRM field the profile maps",
     "none": "no source found",
 }
 _OPTIONAL = ("medium", "segment", "manager", "won_at", "first_contact_at", "stage", "lost_reason")
@@ -213,7 +213,8 @@ def weekly_activity(leads: pd.DataFrame, spend: pd.DataFrame | None = None) -> p
     """Leads, sales and spend per week (Monday), including empty weeks in the range.
 
     Returns DataFrame[week, leads, sales, spend, gap] where ``gap`` names what is missing
-    in a week inside the data's range ("no leads", "no spend", or "").
+    in a week inside the data's range ("no leads", "no spend"), or says that the week is
+    cut by the start or end of the data ("partial week ...").
     """
     lw = (
         add_periods(leads)
@@ -239,6 +240,14 @@ def weekly_activity(leads: pd.DataFrame, spend: pd.DataFrame | None = None) -> p
     gap = np.where(wk["leads"] == 0, "no leads", "")
     if has_spend:
         gap = np.where((wk["spend"] == 0) & (wk["leads"] > 0), "no spend", gap)
+    # the first and last weeks are usually cut by the data's range: say so, so a short
+    # bar is not read as a drop
+    first, last = leads["created_at"].min(), leads["created_at"].max()
+    starts = pd.to_datetime(wk.index)
+    partial = (starts < first.normalize()) | (
+        starts + pd.Timedelta(days=7) > last + pd.Timedelta(seconds=1)
+    ) & (starts + pd.Timedelta(days=6) > last.normalize())
+    gap = np.where(partial & (gap == ""), "partial week (data start or end)", gap)
     wk["gap"] = gap
     return wk.reset_index()
 

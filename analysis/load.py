@@ -614,7 +614,9 @@ def _build_spend(profile: Profile, tables: dict[str, RawTable], notes: _Notes) -
     )
 
 
-def _spend_match(leads: pd.DataFrame, spend: pd.DataFrame, notes: _Notes, facts: dict) -> None:
+def _spend_match(
+    leads: pd.DataFrame, spend: pd.DataFrame, notes: _Notes, facts: dict, currency: str | None
+) -> None:
     if spend.empty:
         facts["spend_match"] = None
         return
@@ -652,11 +654,12 @@ def _spend_match(leads: pd.DataFrame, spend: pd.DataFrame, notes: _Notes, facts:
             + "; they are kept, with no cost",
         )
     if len(orphan_spend):
+        cur = f" {currency}" if currency else ""
+        amount = f"{orphan_spend['spend'].sum():,.0f}".replace(",", "\u202f")
         notes.add(
             "warning",
             "spend",
-            f"{orphan_spend['spend'].sum():,.2f} of spend ({len(orphan_spend)} rows) is on "
-            "campaigns with no leads: "
+            f"{amount}{cur} of spend ({len(orphan_spend)} rows) is on campaigns with no leads: "
             + ", ".join(facts["spend_match"]["campaigns_without_leads"][:5]),
         )
 
@@ -739,7 +742,7 @@ def load_dataset(
     spend = _build_spend(profile, tables, notes)
     if not spend.empty:
         spend = validate_spend(spend)
-    _spend_match(leads, spend, notes, facts)
+    _spend_match(leads, spend, notes, facts, profile.currency)
     return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts)
 
 

@@ -34,6 +34,11 @@ QUALIFICATION_COLORS = {
 }
 
 
+def _thousands(ax, axis: str = "y") -> None:
+    fmt = plt.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f"))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
 def set_style() -> None:
     """One look for every figure: seaborn's whitegrid, readable sizes."""
     sns.set_theme(style="whitegrid", context="notebook")
@@ -89,6 +94,7 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
     ax.set_title("Cost per sale (95% interval)")
     ax.set_ylabel(f"spend / sales{_money(currency)}")
     for ax in axes:
+        _thousands(ax)
         ax.set_xticks(x, t[period].astype(str))
         ax.set_xlabel(period)
         ax.margins(y=0.25)
@@ -142,9 +148,11 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
     ax.set_xlabel(f"cost per lead{_money(currency)}")
     ax.set_ylabel(f"cost per sale{_money(currency)} (95% interval)")
     ax.set_title("Cheap leads are not cheap sales")
+    _thousands(ax)
+    _thousands(ax, "x")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
-    ax.legend(title="leads", loc="lower right", fontsize=8)
+    ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -221,6 +229,7 @@ def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure
         ax = axes[1, 0]
         ax.bar(x, weekly["spend"], width=6, color="#969696")
         ax.set_ylabel(f"spend per week{_money(currency)}")
+        _thousands(ax)
         ax.set_title("Ad spend per week")
     axes[-1, 0].set_xlabel("week (Monday)")
     fig.autofmt_xdate()
@@ -229,17 +238,11 @@ def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure
 
 
 def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
-    """Share of leads whose source each source of attribution supplied, with intervals."""
+    """Share of leads whose source each source of attribution supplied."""
     t = coverage.reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
     y = np.arange(len(t))
-    ax.barh(
-        y,
-        t["share"],
-        color="#74a9cf",
-        xerr=[t["share"] - t["share_low"], t["share_high"] - t["share"]],
-        capsize=4,
-    )
+    ax.barh(y, t["share"], color="#74a9cf")  # a census of the leads: no interval needed
     ax.set_yticks(y, [f"{r['how']} (n={r['leads']:,})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,8 @@ __all__ = [
 #: The notebooks of a report, in the order they run and are listed.
 REPORT_NOTEBOOKS = ("data-audit", "funnel-economics", "conversion-models")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+#: Cells with this tag run (nbval checks their plain-text output) but stay out of the HTML.
+HIDE_TAG = "report-hide"
 
 
 class ReportError(RuntimeError):
@@ -69,15 +72,43 @@ def render_html(notebook: Path, html: Path) -> Path:
     """Render an executed notebook to HTML without code cells, all figures embedded."""
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name="leadkit", extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    # cells tagged report-hide (plain-text checks for nbval) run but are not shown
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}, enabled=True), enabled=True
+    )
     nb = nbformat.read(notebook, as_version=4)
+    heading = next(
+        (
+            c.source.splitlines()[0].lstrip("# ").strip()
+            for c in nb.cells
+            if c.cell_type == "markdown" and c.source.startswith("# ")
+        ),
+        notebook.stem,
+    )
+    nb.metadata["title"] = heading
     body, _ = exporter.from_notebook_node(nb)
     html.write_text(body, encoding="utf-8")
     return html
+
+
+def _ipc_kernel_manager(folder: str) -> type:
+    """A kernel manager whose kernels talk over IPC sockets in a private folder: no
+    network port opened, and no "running over TCP without encryption" warning on
+    every run."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Unicode
+
+    return type(
+        "LeadkitKernelManager",
+        (AsyncKernelManager,),
+        {"transport": Unicode("ipc"), "ip": Unicode(os.path.join(folder, "kernel"))},
+    )
 
 
 def _slug(text: str) -> str:
@@ -149,6 +180,8 @@ def run_report(
         **(parameters or {}),
     }
     html = []
+    ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
+    kernel_manager = _ipc_kernel_manager(ipc_dir)
     try:
         for name in notebooks:
             source = NOTEBOOKS_DIR / f"{name}.ipynb"
@@ -163,6 +196,7 @@ def run_report(
                     kernel_name=kernel_name,
                     progress_bar=False,
                     cwd=str(NOTEBOOKS_DIR),
+                    kernel_manager_class=kernel_manager,
                 )
             except pm.PapermillExecutionError as exc:
                 raise ReportError(
@@ -186,6 +220,8 @@ def run_report(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
     os.replace(partial, final)
     return ReportResult(
         folder=final,
