@@ -184,7 +184,7 @@ def fit_conversion(
         y = np.column_stack([fit_cells["sales"], fit_cells["leads"] - fit_cells["sales"]])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = sm.GLM(y, X, family=sm.families.Binomial()).fit()
+            result = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
         for w in caught:  # surfaced as notes, never hidden
             notes.append(f"the fit warned: {w.category.__name__}: {w.message}")
     terms = _terms(result, raw, fit_cells, dims, refs, pooled, level, alpha)
