@@ -13,7 +13,7 @@ from .engine import cells
 from .funnel import add_periods
 from .load import Dataset
 from .schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS
-from .stats import wilson_interval
+from .stats import count_flag, wilson_interval
 
 __all__ = [
     "ATTRIBUTION_LABELS",
@@ -186,7 +186,7 @@ def qualification_mix(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Leads, share (with interval), sales and conversion (with interval) per class.
 
     Returns DataFrame[qualification, leads, share, share_low, share_high, sales,
-    conversion, conversion_low, conversion_high].
+    conversion, conversion_low, conversion_high, flag].
     """
     n = len(leads)
     rows = []
@@ -204,6 +204,7 @@ def qualification_mix(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                 "conversion": s / k if k else np.nan,
                 "conversion_low": float(lo),
                 "conversion_high": float(hi),
+                "flag": str(count_flag(k, s)),
             }
         )
     return pd.DataFrame(rows)

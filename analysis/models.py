@@ -23,7 +23,7 @@ import statsmodels.api as sm
 from scipy import stats as _st
 from statsmodels.stats.contingency_tables import StratifiedTable
 
-from .stats import bh_qvalues, leads_needed, wilson_interval, z_value
+from .stats import bh_qvalues, count_flag, leads_needed, wilson_interval, z_value
 
 __all__ = [
     "POOLED",
@@ -443,12 +443,13 @@ def _reading(row: dict, adjust_for: list[str]) -> str:
 
 
 def rates_within(
-    cells: pd.DataFrame, factor: str, within: str, *, level: float = 0.95
+    cells: pd.DataFrame, factor: str, within: str, *, level: float = 0.95, min_leads: int = 30
 ) -> pd.DataFrame:
     """Conversion of each ``factor`` level within each ``within`` level and overall.
 
     Returns DataFrame[within, factor, leads, sales, conversion, conversion_low,
-    conversion_high], the overall rows having ``within`` = "all".
+    conversion_high, flag], the overall rows having ``within`` = "all"; ``flag`` says
+    "no sales" or "few leads" where the rate rests on too little.
     """
     by = cells.groupby([within, factor], as_index=False, sort=True)[["leads", "sales"]].sum()
     overall = cells.groupby(factor, as_index=False, sort=True)[["leads", "sales"]].sum()
@@ -456,6 +457,7 @@ def rates_within(
     t = pd.concat([by, overall], ignore_index=True)
     t["conversion"] = t["sales"] / t["leads"]
     t["conversion_low"], t["conversion_high"] = wilson_interval(t["sales"], t["leads"], level)
+    t["flag"] = count_flag(t["leads"], t["sales"], min_leads)
     return t
 
 

@@ -17,7 +17,7 @@ from scipy import special
 from scipy import stats as _st
 from statsmodels.base.model import GenericLikelihoodModel
 
-from .stats import bh_qvalues, wilson_interval, z_value
+from .stats import bh_qvalues, count_flag, wilson_interval, z_value
 
 __all__ = ["ORDER", "QualityFit", "fit_quality", "quality_shares"]
 
@@ -229,12 +229,15 @@ def fit_quality(
     return QualityFit(factor, ref, terms, shares, result, notes)
 
 
-def quality_shares(cells: pd.DataFrame, factor: str, level: float = 0.95) -> pd.DataFrame:
+def quality_shares(
+    cells: pd.DataFrame, factor: str, level: float = 0.95, min_leads: int = 30
+) -> pd.DataFrame:
     """Share of hot, warm and cold leads (of qualified leads) per level, with Wilson
     intervals, and the conversion of each class there.
 
     Returns DataFrame[factor, class, leads, qualified, share, share_low, share_high,
-    sales, conversion, conversion_low, conversion_high].
+    sales, conversion, conversion_low, conversion_high, flag] (``flag``: "no sales" or
+    "few leads" where a class's conversion rests on too little).
     """
     if "qualification" not in cells.columns:
         raise ValueError("cells need a qualification column (group by [factor, 'qualification'])")
@@ -251,6 +254,7 @@ def quality_shares(cells: pd.DataFrame, factor: str, level: float = 0.95) -> pd.
     out["conversion_low"], out["conversion_high"] = wilson_interval(
         out["sales"], out["leads"], level
     )
+    out["flag"] = count_flag(out["leads"], out["sales"], min_leads)
     order = {c: i for i, c in enumerate(reversed(ORDER))}
     out = out.sort_values([factor, "class"], key=lambda s: s.map(order) if s.name == "class" else s)
     return out.reset_index(drop=True)

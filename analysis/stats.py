@@ -19,6 +19,7 @@ __all__ = [
     "odds_ratio_2x2",
     "bh_qvalues",
     "rate_ratio",
+    "count_flag",
 ]
 
 
@@ -160,3 +161,13 @@ def rate_ratio(
     se = np.sqrt(1 / k1 - 1 / n1 + 1 / k2 - 1 / n2)
     z = z_value(level)
     return float(rr), float(rr * np.exp(-z * se)), float(rr * np.exp(z * se))
+
+
+def count_flag(leads, sales, min_leads: int = 30) -> np.ndarray:
+    """Flag per row for a rate computed from counts: "no sales" (the rate is 0 only for
+    want of data), "few leads" (under ``min_leads``) or ""."""
+    n = np.asarray(leads)
+    k = np.asarray(sales)
+    return np.where(
+        n == 0, "no leads", np.where(k == 0, "no sales", np.where(n < min_leads, "few leads", ""))
+    )

@@ -141,3 +141,23 @@ def test_nbval_reproduces_checked_outputs(report_runs, client):
     )
     assert run.returncode == 0, run.stdout[-3000:]
     assert re.search(r"\d+ passed", run.stdout)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_no_unflagged_estimate_from_a_cell_without_sales(report_runs, client):
+    """Every tidy table of the report: a row with a rate but no sales behind it says so
+    in a flag, data, note or verdict column."""
+    rate_cols = {"conversion", "rate", "predicted", "shrunk", "odds_ratio", "cac"}
+    say_cols = ["flag", "data", "note", "verdict"]
+    checked = 0
+    for path in report_runs[client].tables:
+        t = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        if "sales" not in t or not rate_cols & set(t.columns):
+            continue
+        said = [c for c in say_cols if c in t]
+        assert said, f"{path.name} has rates but no column that flags them"
+        empty = t[t["sales"] == 0]
+        unflagged = empty[(empty[said].fillna("") == "").all(axis=1)]
+        assert unflagged.empty, f"{path.name}: {unflagged.head(3).to_dict('records')}"
+        checked += 1
+    assert checked >= 4
