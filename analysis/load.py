@@ -137,6 +137,19 @@ def _present(table: RawTable, cols: dict[str, str], optional, notes: _Notes) -> 
     return {k: v for k, v in cols.items() if k not in absent}
 
 
+def _reject(mask, table: RawTable, column: str | None, message: str) -> None:
+    """Raise `DataError` naming the file rows where ``mask`` is true; ``{n}`` in the
+    message becomes their count."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        raise DataError(
+            message.replace("{n}", str(int(mask.sum()))),
+            file=table.label,
+            rows=table.rows(mask),
+            column=column,
+        )
+
+
 def _decimal(spec: InputSpec, table: RawTable) -> str:
     if spec.decimal:
         return spec.decimal
@@ -225,24 +238,16 @@ def _build_leads(profile: Profile, tables: dict[str, RawTable], notes: _Notes, f
 
     # lead ids: present and unique
     ids = raw["lead_id"].astype(str).str.strip()
-    blank = ids == ""
-    if blank.any():
-        raise DataError(
-            f"{int(blank.sum())} row(s) have no lead id; every lead needs one",
-            file=table.label,
-            rows=table.rows(blank),
-            column=cols["lead_id"],
-        )
+    _reject(ids == "", table, cols["lead_id"], "{n} row(s) have no lead id; every lead needs one")
     dup = ids.duplicated(keep=False)
-    if dup.any():
-        examples = ", ".join(repr(v) for v in ids[dup].unique()[:5])
-        raise DataError(
-            f"duplicate lead ids: {examples} ({int(ids[dup].nunique())} id(s) on "
-            f"{int(dup.sum())} rows). Was the export appended twice? Remove the duplicates.",
-            file=table.label,
-            rows=table.rows(dup),
-            column=cols["lead_id"],
-        )
+    examples = ", ".join(repr(v) for v in ids[dup].unique()[:5])
+    _reject(
+        dup,
+        table,
+        cols["lead_id"],
+        f"duplicate lead ids: {examples} ({ids[dup].nunique()} id(s) on {{n}} rows). Was the "
+        "export appended twice? Remove the duplicates.",
+    )
 
     joined_flag = None
     join = cfg.get("join")
@@ -316,15 +321,8 @@ def _build_leads(profile: Profile, tables: dict[str, RawTable], notes: _Notes, f
                 dayfirst=s.dayfirst,
                 formats=[s.date_format] if s.date_format else None,
             )
-    blank_created = leads["created_at"].isna()
-    if blank_created.any():
-        t, m = rows_for("created_at", blank_created)
-        raise DataError(
-            f"{int(blank_created.sum())} lead(s) have no creation date",
-            file=t.label,
-            rows=t.rows(m),
-            column=raw_col["created_at"],
-        )
+    t, m = rows_for("created_at", leads["created_at"].isna())
+    _reject(m, t, raw_col["created_at"], "{n} lead(s) have no creation date")
 
     # what counts as a sale
     conv = cfg["converted"]
@@ -353,15 +351,10 @@ def _build_leads(profile: Profile, tables: dict[str, RawTable], notes: _Notes, f
         rev = parse(
             "revenue", parse_numbers, decimal=_decimal(jspec("revenue"), col_table["revenue"])
         )
-        neg = rev < 0
-        if neg.any():
-            t, m = rows_for("revenue", neg)
-            raise DataError(
-                f"{int(neg.sum())} negative revenue value(s); revenue must be 0 or more",
-                file=t.label,
-                rows=t.rows(m),
-                column=raw_col["revenue"],
-            )
+        t, m = rows_for("revenue", rev < 0)
+        _reject(
+            m, t, raw_col["revenue"], "{n} negative revenue value(s); revenue must be 0 or more"
+        )
         # revenue counts only for sales; a budget on an open or lost deal is a plan
         leads["revenue"] = rev.where(leads["converted"] == 1, 0.0).astype("float64")
         unknown_rev = (leads["converted"] == 1) & leads["revenue"].isna()
@@ -541,63 +534,39 @@ def _build_spend(profile: Profile, tables: dict[str, RawTable], notes: _Notes) -
         if canon == "source":
             text = _normalise_source(text)
         text = _map_values(text, vmap.get(canon))
-        blank = text.isna()
-        if blank.any():
-            raise DataError(
-                f"{int(blank.sum())} spend row(s) have no {canon}",
-                file=table.label,
-                rows=table.rows(blank),
-                column=cols[canon],
-            )
+        _reject(text.isna(), table, cols[canon], f"{{n}} spend row(s) have no {canon}")
         out[canon] = text.astype("str")
-    blank_date = out["date"].isna()
-    if blank_date.any():
-        raise DataError(
-            f"{int(blank_date.sum())} spend row(s) have no date",
-            file=table.label,
-            rows=table.rows(blank_date),
-            column=cols["date"],
-        )
+    _reject(out["date"].isna(), table, cols["date"], "{n} spend row(s) have no date")
     dec = _decimal(spec, table)
     out["spend"] = parse_numbers(raw[cols["spend"]], table=table, column=cols["spend"], decimal=dec)
-    miss = out["spend"].isna()
-    if miss.any():
-        raise DataError(
-            f"{int(miss.sum())} spend row(s) have no amount; write 0 for a day with no spend",
-            file=table.label,
-            rows=table.rows(miss),
-            column=cols["spend"],
-        )
+    _reject(
+        out["spend"].isna(),
+        table,
+        cols["spend"],
+        "{n} spend row(s) have no amount; write 0 for a day with no spend",
+    )
     neg = out["spend"] < 0
-    if neg.any():
-        raise DataError(
-            f"{int(neg.sum())} negative spend value(s) "
-            f"(e.g. {raw.loc[neg, cols['spend']].iloc[0]!r}); "
-            "refunds and corrections must be netted into the day's spend before loading",
-            file=table.label,
-            rows=table.rows(neg),
-            column=cols["spend"],
-        )
+    example = raw.loc[neg, cols["spend"]].iloc[0] if neg.any() else ""
+    _reject(
+        neg,
+        table,
+        cols["spend"],
+        f"{{n}} negative spend value(s) (e.g. {example!r}); refunds and corrections must be "
+        "netted into the day's spend before loading",
+    )
     for canon in ("clicks", "impressions"):
         if canon in cols:
             v = parse_numbers(raw[cols[canon]], table=table, column=cols[canon], decimal=dec)
             bad = (v < 0) | (v.notna() & (v != v.round()))
-            if bad.any():
-                raise DataError(
-                    f"{canon} must be whole numbers of 0 or more",
-                    file=table.label,
-                    rows=table.rows(bad),
-                    column=cols[canon],
-                )
+            _reject(bad, table, cols[canon], f"{canon} must be whole numbers of 0 or more")
             out[canon] = v.astype("Int64")
-    full_dup = raw.duplicated(keep=False)
-    if full_dup.any():
-        raise DataError(
-            f"{int(full_dup.sum())} spend rows are exact duplicates of another row (the same "
-            "export pasted twice?); remove them",
-            file=table.label,
-            rows=table.rows(full_dup),
-        )
+    _reject(
+        raw.duplicated(keep=False),
+        table,
+        None,
+        "{n} spend rows are exact duplicates of another row (the same export pasted "
+        "twice?); remove them",
+    )
     key = ["date", "source", "campaign"]
     split = out.duplicated(key, keep=False)
     if split.any():
