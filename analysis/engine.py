@@ -118,6 +118,8 @@ class Engine:
         self,
         source: pd.DataFrame | str | Path | ir.Table,
         by: list[str] | tuple[str, ...],
+        *,
+        within_days: int | None = None,
     ) -> pd.DataFrame:
         """Grouped counts per cell of ``by``.
 
@@ -129,6 +131,11 @@ class Engine:
         by : list of str
             Dimensions from `DIMENSIONS`; ``week`` is the Monday of the lead's week
             (ISO date text), ``month`` ``2026-04``, ``quarter`` ``2026Q2``.
+        within_days : int, optional
+            Also count ``sales_within``: sales closed within this many days of the lead
+            (needs ``won_at``), to compare cohorts of different ages fairly, and
+            ``leads_aged``: leads at least this many days old at the data's end (the
+            latest ``created_at`` or ``won_at``), the ones whose ``sales_within`` is final.
 
         Returns
         -------
@@ -160,18 +167,35 @@ class Engine:
                 sales=sale.sum(),
                 revenue=known_rev.ifelse(t.revenue, 0.0).sum().cast("float64"),
                 sales_with_revenue=known_rev.cast("int64").sum(),
+                **self._aged(t, within_days),
             )
             .order_by(by)
         )
         out = self.con.to_pyarrow(expr).to_pandas()
-        for col in COUNT_COLUMNS:
+        for col in [*COUNT_COLUMNS, "sales_within", "leads_aged"]:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
-            if col != "revenue":
+            if col != "revenue" and col in out:
                 out[col] = out[col].fillna(0).astype("int64")
         out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
         for b in by:
             out[b] = out[b].astype("str")
         return out.reset_index(drop=True)
+
+    def _aged(self, t: ir.Table, within_days: int | None) -> dict:
+        if within_days is None:
+            return {}
+        if "won_at" not in t.columns:
+            raise ValueError("within_days needs won_at (when each sale closed) in the leads")
+        end = t.aggregate(a=t.created_at.max(), b=t.won_at.max())
+        end = self.con.to_pyarrow(end).to_pylist()[0]
+        data_end = max(v for v in end.values() if v is not None)
+        days = ibis.interval(days=int(within_days))
+        quick = (t.converted == 1) & t.won_at.notnull() & (t.won_at <= t.created_at + days)
+        aged = t.created_at + days <= ibis.literal(data_end)
+        return {
+            "sales_within": quick.cast("int64").sum(),
+            "leads_aged": aged.cast("int64").sum(),
+        }
 
 
 def _check_by(by: list[str]) -> None:
@@ -200,6 +224,6 @@ def default_engine() -> Engine:
     return Engine()
 
 
-def cells(source, by) -> pd.DataFrame:
+def cells(source, by, *, within_days: int | None = None) -> pd.DataFrame:
     """`Engine.cells` on the default in-process DuckDB engine."""
-    return default_engine().cells(source, by)
+    return default_engine().cells(source, by, within_days=within_days)

@@ -126,3 +126,20 @@ def test_benchmark_script_runs_and_agrees(tmp_path):
     kit, rows = model_step.run_kit(str(path)), model_step.run_rows(str(path))
     assert kit["leads"] == 30_000
     assert max(abs(kit["coefs"][k] - rows["coefs"][k]) for k in rows["coefs"]) < 1e-6
+
+
+def test_sales_within_days_and_aged_leads_match_pandas():
+    frame = synthetic_leads(3_000, seed=4)
+    rng = np.random.default_rng(0)
+    lag = pd.to_timedelta(rng.integers(0, 90, size=len(frame)), unit="D")
+    frame["won_at"] = (frame["created_at"] + lag).where(frame["converted"] == 1)
+    got = cells(frame, ["source"], within_days=30).set_index("source")
+    end = max(frame["created_at"].max(), frame["won_at"].max())
+    quick = (frame["converted"] == 1) & (
+        frame["won_at"] - frame["created_at"] <= pd.Timedelta(days=30)
+    )
+    aged = frame["created_at"] + pd.Timedelta(days=30) <= end
+    assert got["sales_within"].to_dict() == quick.groupby(frame["source"]).sum().to_dict()
+    assert got["leads_aged"].to_dict() == aged.groupby(frame["source"]).sum().to_dict()
+    with pytest.raises(ValueError, match="needs won_at"):
+        cells(frame.drop(columns="won_at"), ["source"], within_days=30)
