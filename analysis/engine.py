@@ -132,10 +132,10 @@ class Engine:
             Dimensions from `DIMENSIONS`; ``week`` is the Monday of the lead's week
             (ISO date text), ``month`` ``2026-04``, ``quarter`` ``2026Q2``.
         within_days : int, optional
-            Also count ``sales_within``: sales closed within this many days of the lead
-            (needs ``won_at``), to compare cohorts of different ages fairly, and
-            ``leads_aged``: leads at least this many days old at the data's end (the
-            latest ``created_at`` or ``won_at``), the ones whose ``sales_within`` is final.
+            Also count ``leads_aged``: leads at least this many days old at the data's
+            end (the latest ``created_at`` or ``won_at``), and ``sales_within``: those of
+            them that sold within this many days of the lead (needs ``won_at``), so
+            ``sales_within / leads_aged`` compares cohorts of different ages fairly.
 
         Returns
         -------
@@ -193,7 +193,9 @@ class Engine:
         quick = (t.converted == 1) & t.won_at.notnull() & (t.won_at <= t.created_at + days)
         aged = t.created_at + days <= ibis.literal(data_end)
         return {
-            "sales_within": quick.cast("int64").sum(),
+            # only leads old enough to have had the full D days count: a ratio
+            # sales_within / leads_aged is then conversion at equal age
+            "sales_within": (quick & aged).cast("int64").sum(),
             "leads_aged": aged.cast("int64").sum(),
         }
 

@@ -139,7 +139,7 @@ def test_sales_within_days_and_aged_leads_match_pandas():
         frame["won_at"] - frame["created_at"] <= pd.Timedelta(days=30)
     )
     aged = frame["created_at"] + pd.Timedelta(days=30) <= end
-    assert got["sales_within"].to_dict() == quick.groupby(frame["source"]).sum().to_dict()
+    assert got["sales_within"].to_dict() == (quick & aged).groupby(frame["source"]).sum().to_dict()
     assert got["leads_aged"].to_dict() == aged.groupby(frame["source"]).sum().to_dict()
     with pytest.raises(ValueError, match="needs won_at"):
         cells(frame.drop(columns="won_at"), ["source"], within_days=30)
