@@ -83,7 +83,7 @@ def unit_economics(
     *,
     level: float = 0.95,
     min_leads: int = 30,
-    min_sales: int = 5,
+    min_sales: int = 10,
     engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Spend, leads, qualification mix, sales, cost per lead / qualified lead / sale,
@@ -113,7 +113,7 @@ def unit_economics(
         ``*by, leads, hot, warm, cold, unknown, qualified`` (hot + warm), ``hot_share``,
         ``warm_share``, ``cold_share`` (of all leads, each with ``_low``/``_high``),
         ``sales, conversion, conversion_low, conversion_high, revenue,
-        revenue_per_sale, paid_leads, paid_sales, spend, cpl, cpql`` (cost per
+        revenue_per_sale, paid_leads, paid_sales, paid_revenue, spend, cpl, cpql`` (cost per
         qualified lead), ``cac`` (cost per sale, with ``cac_low``/``cac_high`` from the
         conversion interval), ``romi`` ((revenue - spend) / spend of paid leads, with
         ``romi_low``/``romi_high`` from the conversion interval), ``rank_cpl,
@@ -218,6 +218,7 @@ def unit_economics(
         paid_q = table["paid_qualified"].to_numpy().astype("int64")
         out["paid_leads"] = pl
         out["paid_sales"] = ps
+        out["paid_revenue"] = np.where(has_spend, pr, np.nan)
         out["spend"] = sp_
         costed = has_spend & (sp_ > 0)
         out["cpl"] = np.where(costed & (pl > 0), sp_ / np.maximum(pl, 1), np.nan)

@@ -89,7 +89,7 @@ def verdict(q_value: float, needed: float, alpha: float = 0.05) -> tuple[bool, s
         return False, "no difference seen"
     if needed <= 0:
         return True, "enough leads to see a difference this size, but it is not significant"
-    return False, f"not enough data: about {needed:,.0f} more leads to tell"
+    return False, f"not enough data: about {_about(needed)} more leads to tell"
 
 
 def _pool_sparse(
@@ -436,9 +436,9 @@ def _reading(row: dict, adjust_for: list[str]) -> str:
     if adj_sig and not crude_sig:
         return f"a difference hidden by its {mix} mix shows once {mix} is accounted for"
     if crude_sig and adj_sig:
-        if row["mix_effect"] > 1.25 or row["mix_effect"] < 0.8:
-            return f"a real difference, but its size owes much to the {mix} mix"
-        return "a real difference, not explained by the mix"
+        if row["mix_effect"] > 1.5 or row["mix_effect"] < 1 / 1.5:
+            return f"a real difference, but much of its size comes from the {mix} mix"
+        return f"a real difference, mostly not explained by the {mix} mix"
     return "no clear difference either way"
 
 
@@ -463,6 +463,14 @@ def rates_within(
 
 def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
+
+
+def _about(n: float) -> str:
+    """A count rounded to two significant digits: 246,354 -> 250,000."""
+    if n < 100:
+        return f"{n:,.0f}"
+    digits = len(str(int(n))) - 2
+    return f"{round(n, -digits):,.0f}"
 
 
 def findings(
@@ -491,16 +499,16 @@ def findings(
             elif r.enough_data and r.q_value < 0.05:
                 word = "more" if r.odds_ratio > 1 else "less"
                 can.append(
-                    f"{r.term} **{r.level}** converts {word} often than {r.reference}: "
-                    f"{_pct(r.rate)} against {_pct(r.reference_rate)}, odds ratio "
-                    f"{r.odds_ratio:.2f} ({r.or_low:.2f}–{r.or_high:.2f}) with the other "
-                    f"factors held equal ({counts})."
+                    f"{r.term} **{r.level}** converts {word} often than {r.reference} with "
+                    f"the other factors held equal: odds ratio {r.odds_ratio:.2f} "
+                    f"({r.or_low:.2f}–{r.or_high:.2f}); raw conversion {_pct(r.rate)} "
+                    f"against {_pct(r.reference_rate)} ({counts})."
                 )
             elif np.isfinite(r.leads_needed) and r.leads_needed > 0:
                 cannot.append(
                     f"{r.term} **{r.level}** against {r.reference}: {_pct(r.rate)} vs "
                     f"{_pct(r.reference_rate)} is within chance ({counts}); about "
-                    f"{r.leads_needed:,.0f} more leads would tell a difference this size."
+                    f"{_about(r.leads_needed)} more leads would tell a difference this size."
                 )
             else:
                 cannot.append(
@@ -546,12 +554,18 @@ def findings(
             )
     if quality is not None and len(quality.terms):
         for r in quality.terms.itertuples():
-            if r.q_value < 0.05 and r.flag == "":
+            if r.q_value >= 0.05 or r.flag != "":
+                cannot.append(
+                    f"{quality.factor} **{r.level}**: lead quality not distinguishable from "
+                    f"{r.reference} (odds of a hotter class ×{r.odds_ratio:.2f}, "
+                    f"{r.or_low:.2f}–{r.or_high:.2f}; {r.classified:,} classified leads)."
+                )
+            else:
                 word = "hotter" if r.odds_ratio > 1 else "colder"
                 can.append(
                     f"{quality.factor} **{r.level}** brings {word} leads than "
                     f"{r.reference}: odds of a hotter class ×{r.odds_ratio:.2f} "
-                    f"({r.or_low:.2f}–{r.or_high:.2f}), {r.qualified:,} qualified leads."
+                    f"({r.or_low:.2f}–{r.or_high:.2f}), {r.classified:,} classified leads."
                 )
     out = ["**What the data can tell:**"] + [f"- {x}" for x in can or ["nothing yet."]]
     out += ["", "**What the data cannot tell yet:**"]

@@ -3,8 +3,9 @@
 A proportional-odds (ordinal logit) model fitted on counts per cell and class: the
 likelihood is the row-level one with each cell's class counts as weights, so the
 coefficients equal statsmodels' row-level `OrderedModel` and the cost depends on the
-number of cells, not of leads. Unqualified leads (``unknown``) are left out of the
-model and counted.
+number of cells, not of leads. Leads with no class (``unknown``) are left out of the
+model and counted. "Classified" leads are those with a class: hot, warm or cold (not
+to be confused with *qualified* = hot + warm in the funnel tables).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class QualityFit:
 
 def _counts(cells: pd.DataFrame, factor: str) -> pd.DataFrame:
     t = cells.groupby(factor, sort=True)[[*ORDER, "unknown"]].sum()
-    t["qualified"] = t[list(ORDER)].sum(axis=1)
+    t["classified"] = t[list(ORDER)].sum(axis=1)
     return t
 
 
@@ -131,36 +132,36 @@ def fit_quality(
     factor : str
         ``source`` or ``campaign`` (or any dimension).
     reference : str, optional
-        The reference level; the one with most qualified leads by default.
+        The reference level; the one with most classified leads by default.
     min_leads : int
-        Levels with fewer qualified leads are not given their own coefficient: they are
+        Levels with fewer classified leads are not given their own coefficient: they are
         pooled into ``(small levels)`` and flagged.
 
     Returns
     -------
     QualityFit
-        ``terms``: DataFrame[level, reference, qualified, coef, se, odds_ratio, or_low,
+        ``terms``: DataFrame[level, reference, classified, coef, se, odds_ratio, or_low,
         or_high, p_value, q_value, flag] where the odds ratio is the odds of a hotter
         class against the reference level (above 1: hotter leads). ``shares``:
-        DataFrame[level, class, leads, qualified, share, share_low, share_high,
-        predicted] per level and class (Wilson intervals over qualified leads).
+        DataFrame[level, class, leads, classified, share, share_low, share_high,
+        predicted] per level and class (Wilson intervals over classified leads).
     """
     for col in [factor, *ORDER, "unknown"]:
         if col not in cells.columns:
             raise ValueError(f"cells have no column {col!r}")
     raw = _counts(cells, factor)
     notes = []
-    small = raw.index[raw["qualified"] < min_leads]
+    small = raw.index[raw["classified"] < min_leads]
     fit_counts = raw.copy()
     if len(small) and len(small) < len(raw):
         notes.append(
-            f"{len(small)} {factor} level(s) with under {min_leads} qualified leads pooled "
+            f"{len(small)} {factor} level(s) with under {min_leads} classified leads pooled "
             f"as '(small levels)': {', '.join(map(str, small[:6]))}"
         )
         pooled = raw.loc[small].sum().to_frame("(small levels)").T
         fit_counts = pd.concat([raw.drop(index=small), pooled])
-    fit_counts = fit_counts[fit_counts["qualified"] > 0]
-    ref = reference or fit_counts["qualified"].drop("(small levels)", errors="ignore").idxmax()
+    fit_counts = fit_counts[fit_counts["classified"] > 0]
+    ref = reference or fit_counts["classified"].drop("(small levels)", errors="ignore").idxmax()
     levels = [lv for lv in fit_counts.index if lv != ref]
     exog = np.array(
         [[1.0 if lv == other else 0.0 for other in levels] for lv in fit_counts.index]
@@ -186,7 +187,7 @@ def fit_quality(
         {
             "level": levels,
             "reference": ref,
-            "qualified": fit_counts.loc[levels, "qualified"].to_numpy(),
+            "classified": fit_counts.loc[levels, "classified"].to_numpy(),
             "coef": coef,
             "se": se,
             "odds_ratio": np.exp(coef),
@@ -208,21 +209,21 @@ def fit_quality(
     for lv, r in raw.iterrows():
         src = "(small levels)" if lv in small and len(small) < len(raw) else lv
         for cls in (*reversed(ORDER), "unknown"):
-            base = r["qualified"] if cls != "unknown" else r["qualified"] + r["unknown"]
+            base = r["classified"] if cls != "unknown" else r["classified"] + r["unknown"]
             lo, hi = wilson_interval(int(r[cls]), int(base), level)
             rows.append(
                 {
                     factor: lv,
                     "class": cls,
                     "leads": int(r[cls]),
-                    "qualified": int(r["qualified"]),
+                    "classified": int(r["classified"]),
                     "share": r[cls] / base if base else np.nan,
                     "share_low": float(lo),
                     "share_high": float(hi),
                     "predicted": float(pred.loc[src, cls])
                     if cls != "unknown" and src in pred.index
                     else np.nan,
-                    "flag": "few qualified leads" if r["qualified"] < min_leads else "",
+                    "flag": "few classified leads" if r["classified"] < min_leads else "",
                 }
             )
     shares = pd.DataFrame(rows)
@@ -232,10 +233,10 @@ def fit_quality(
 def quality_shares(
     cells: pd.DataFrame, factor: str, level: float = 0.95, min_leads: int = 30
 ) -> pd.DataFrame:
-    """Share of hot, warm and cold leads (of qualified leads) per level, with Wilson
+    """Share of hot, warm and cold leads (of classified leads) per level, with Wilson
     intervals, and the conversion of each class there.
 
-    Returns DataFrame[factor, class, leads, qualified, share, share_low, share_high,
+    Returns DataFrame[factor, class, leads, classified, share, share_low, share_high,
     sales, conversion, conversion_low, conversion_high, flag] (``flag``: "no sales" or
     "few leads" where a class's conversion rests on too little).
     """
@@ -245,11 +246,11 @@ def quality_shares(
         ["leads", "sales"]
     ].sum()
     t = t[t["qualification"].isin(ORDER)]
-    qualified = t.groupby(factor)["leads"].transform("sum")
+    classified = t.groupby(factor)["leads"].transform("sum")
     out = t.rename(columns={"qualification": "class"})
-    out["qualified"] = qualified.to_numpy()
-    out["share"] = out["leads"] / out["qualified"]
-    out["share_low"], out["share_high"] = wilson_interval(out["leads"], out["qualified"], level)
+    out["classified"] = classified.to_numpy()
+    out["share"] = out["leads"] / out["classified"]
+    out["share_low"], out["share_high"] = wilson_interval(out["leads"], out["classified"], level)
     out["conversion"] = out["sales"] / out["leads"]
     out["conversion_low"], out["conversion_high"] = wilson_interval(
         out["sales"], out["leads"], level

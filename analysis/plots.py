@@ -24,6 +24,7 @@ __all__ = [
     "plot_rate_heatmap",
     "plot_forest",
     "plot_quality_shares",
+    "plot_managers",
 ]
 
 QUALIFICATION_COLORS = {
@@ -350,13 +351,42 @@ def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
             xerr=[s["share"] - s["share_low"], s["share_high"] - s["share"]],
             error_kw={"ecolor": "#555555", "capsize": 2},
         )
-    q = t.drop_duplicates(factor).set_index(factor)["qualified"].reindex(levels)
+    q = t.drop_duplicates(factor).set_index(factor)["classified"].reindex(levels)
     ax.set_yticks(y, [f"{lv} (n={int(q[lv]):,})" for lv in levels])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel("share of qualified leads, 95% interval")
+    ax.set_xlabel("share of leads with a class (hot, warm or cold), 95% interval")
     ax.set_title(f"Hot, warm and cold leads by {factor}")
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_managers(table: pd.DataFrame) -> plt.Figure:
+    """Each manager's sales against what their leads would bring (observed / expected,
+    shrunk, with its 95% interval), best first, with counts."""
+    t = table.sort_values("shrunk", ascending=False).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(t) + 1.8))
+    y = np.arange(len(t))
+    ax.errorbar(
+        t["shrunk"],
+        y,
+        xerr=[t["shrunk"] - t["shrunk_low"], t["shrunk_high"] - t["shrunk"]],
+        fmt="o",
+        color="#2b8cbe",
+        ecolor="#999999",
+        capsize=4,
+        label="shrunk",
+    )
+    ax.scatter(
+        t["ratio"], y, marker="x", color="#d7301f", zorder=3, label="raw observed / expected"
+    )
+    ax.axvline(1, color="#333333", lw=1, ls="--")
+    ax.set_yticks(y, [f"{r.manager} ({r.sales}/{r.leads})" for r in t.itertuples()])
+    ax.invert_yaxis()
+    ax.set_xlabel("sales / sales expected from the leads received (1 = average), 95% interval")
+    ax.set_title("Managers, adjusted for the leads they got")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig

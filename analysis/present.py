@@ -54,8 +54,10 @@ def fmt_rate(p: float, low: float | None = None, high: float | None = None, digi
         return "n/a"
     text = f"{100 * p:.{digits}f}%"
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
-        text += f" ({100 * low:.{digits}f}–{100 * high:.{digits}f})"
-    return text
+        # a dash between negative numbers reads as a minus: write "to" there
+        sep = " to " if low < 0 or high < 0 else "–"
+        text += f" ({100 * low:.{digits}f}{sep}{100 * high:.{digits}f})"
+    return text.replace("-", "−")
 
 
 def _range(v, lo, hi) -> str:
@@ -76,7 +78,7 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         for r in table.itertuples()
     ]
     out["sales"] = table["sales"].map(fmt_money)
-    out["conversion (95% CI)"] = [
+    out["conversion, all leads (95% CI)"] = [
         fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
     ]
     out["spend"] = table["spend"].map(fmt_money)
@@ -85,8 +87,9 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out["cost per sale (95% CI)"] = [
         _range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()
     ]
-    out["revenue"] = table["revenue"].map(fmt_money)
-    out["ROMI (95% CI)"] = [
+    out["revenue, all leads"] = table["revenue"].map(fmt_money)
+    out["revenue, paid leads"] = table["paid_revenue"].map(fmt_money)
+    out["ROMI, paid leads (95% CI)"] = [
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
     ]
     out["rank: CPL / cost per sale"] = [
@@ -102,15 +105,30 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
                 "cost per lead",
                 "cost per qualified lead",
                 "cost per sale (95% CI)",
-                "ROMI (95% CI)",
+                "revenue, paid leads",
+                "ROMI, paid leads (95% CI)",
                 "rank: CPL / cost per sale",
             ]
         )
     return out
 
 
+_NAMES = {
+    "or_low": "odds ratio, 95% low",
+    "or_high": "odds ratio, 95% high",
+    "crude_or": "crude odds ratio",
+    "adjusted_or": "adjusted odds ratio",
+    "mix_effect": "crude / adjusted odds ratio",
+    "weight": "weight of own data",
+    "q_value": "q-value (BH)",
+    "p_value": "p-value",
+}
+
+
 def _pretty(column: str) -> str:
     """``conversion_low`` -> ``conversion, 95% low``; ``filled_share`` -> ``filled share``."""
+    if column in _NAMES:
+        return _NAMES[column]
     for end, words in (("_low", ", 95% low"), ("_high", ", 95% high")):
         if column.endswith(end):
             return column[: -len(end)].replace("_", " ") + words
@@ -139,6 +157,12 @@ _PERCENT = (
 )
 
 
+def _pvalue(v) -> str:
+    if pd.isna(v):
+        return "n/a"
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
 def _number(v) -> str:
     if pd.isna(v):
         return "n/a"
@@ -161,7 +185,11 @@ def show(frame: pd.DataFrame, caption: str | None = None) -> Styler:
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
     ]
     percent = {_pretty(c) for c in _PERCENT}
-    formats = {c: (lambda v: fmt_rate(v)) if c in percent else _number for c in numeric}
+    pvals = {_pretty("q_value"), _pretty("p_value")}
+    formats = {
+        c: (lambda v: fmt_rate(v)) if c in percent else _pvalue if c in pvals else _number
+        for c in numeric
+    }
     styler = styler.format(formats, na_rep="n/a")
     styler = styler.set_table_styles(
         [

@@ -45,7 +45,7 @@ class Thresholds:
     """The rules' parameters (see the module docstring)."""
 
     min_leads: int = 30
-    min_sales: int = 5
+    min_sales: int = 10
     hot_share: float = 0.30
     warm_share: float = 0.40
     cold_share: float = 0.60
