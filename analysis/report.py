@@ -34,7 +34,14 @@ __all__ = [
 ]
 
 #: The notebooks of a report, in the order they run and are listed.
-REPORT_NOTEBOOKS = ("data-audit", "funnel-economics", "conversion-models")
+REPORT_NOTEBOOKS = (
+    "executive-summary",
+    "data-audit",
+    "funnel-economics",
+    "conversion-models",
+    "period-change",
+    "sales-processing",
+)
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 #: Cells with this tag run (nbval checks their plain-text output) but stay out of the HTML.
 HIDE_TAG = "report-hide"
