@@ -73,8 +73,8 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out["leads"] = table["leads"].map(fmt_money)
     out["hot/warm/cold, %"] = [
         f"{100 * r.hot_share:.0f}/{100 * r.warm_share:.0f}/{100 * r.cold_share:.0f}"
-        if r.leads
-        else "n/a"
+        if r.hot + r.warm + r.cold > 0
+        else "n/a"  # no lead of the row has a class: unknown, not zero quality
         for r in table.itertuples()
     ]
     out["sales"] = table["sales"].map(fmt_money)
