@@ -571,7 +571,7 @@ def decompose_periods(
 
 def _num(v: float, measure: str, sign: bool = False) -> str:
     whole = abs(v - round(v)) < 1e-9 * max(abs(v), 1.0)
-    digits = 0 if measure == "revenue" or abs(v) >= 10 or whole else 1
+    digits = 0 if measure == "revenue" or whole else 1  # parts must visibly add up
     text = f"{abs(v):,.{digits}f}".replace(",", "\u202f")
     if round(abs(v), digits) == 0:
         return ("\u00b1" if sign else "") + text
@@ -627,7 +627,10 @@ def main_cause(table: pd.DataFrame) -> str:
             if r.Index == mix.index[0]:
                 detail = ", ".join(f"{m.label} {num(m.value)}" for m in mix.itertuples())
                 name = "lead mix" if len(mix) > 1 else str(mix["label"].iloc[0])
-                groups.append((f"marketing's {name}", float(mix["value"].sum()), detail))
+                # the group's total as the sum of its parts as shown, so the sentence adds up
+                d = 0 if measure == "revenue" else 1
+                shown = float(sum(round(v, d) for v in mix["value"]))
+                groups.append((f"marketing's {name}", shown, detail))
             continue
         name = {
             "volume": "marketing's lead volume",

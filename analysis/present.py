@@ -17,6 +17,7 @@ __all__ = [
     "wrap",
     "fmt_money",
     "fmt_rate",
+    "fmt_range",
     "economics_view",
     "show",
     "cpl_vs_cac_finding",
@@ -60,7 +61,8 @@ def fmt_rate(p: float, low: float | None = None, high: float | None = None, digi
     return text.replace("-", "−")
 
 
-def _range(v, lo, hi) -> str:
+def fmt_range(v, lo, hi) -> str:
+    """``14408, 12241, 17032`` -> ``'14 408 (12 241–17 032)'``; NaN -> ``'n/a'``."""
     if pd.isna(v):
         return "n/a"
     return f"{fmt_money(v)} ({fmt_money(lo)}–{fmt_money(hi)})"
@@ -85,7 +87,7 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out["cost per lead"] = table["cpl"].map(fmt_money)
     out["cost per qualified lead"] = table["cpql"].map(fmt_money)
     out["cost per sale (95% CI)"] = [
-        _range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()
+        fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()
     ]
     out["revenue, all leads"] = table["revenue"].map(fmt_money)
     out["revenue, paid leads"] = table["paid_revenue"].map(fmt_money)
