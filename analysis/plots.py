@@ -35,6 +35,12 @@ QUALIFICATION_COLORS = {
 }
 
 
+def _point_ranges(ax, value, low, high, y, **kw):
+    """Horizontal point estimates with their intervals, one per row ``y``."""
+    style = {"fmt": "o", "color": "#2b8cbe", "ecolor": "#999999", "capsize": 4} | kw
+    return ax.errorbar(value, y, xerr=[value - low, high - value], **style)
+
+
 def _thousands(ax, axis: str = "y") -> None:
     fmt = plt.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
@@ -191,15 +197,7 @@ def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
     t = table.reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
     y = np.arange(len(t))
-    ax.errorbar(
-        t["conversion"],
-        y,
-        xerr=[t["conversion"] - t["conversion_low"], t["conversion_high"] - t["conversion"]],
-        fmt="o",
-        color="#2b8cbe",
-        ecolor="#999999",
-        capsize=4,
-    )
+    _point_ranges(ax, t["conversion"], t["conversion_low"], t["conversion_high"], y)
     ax.set_yticks(y, [f"{r[label]} ({r['sales']:,}/{r['leads']:,})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
@@ -305,14 +303,7 @@ def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(t) + 1.8))
     y = np.arange(len(t))
     colors = np.where(t["enough_data"], "#d7301f", "#969696") if "enough_data" in t else "#d7301f"
-    ax.errorbar(
-        t["odds_ratio"],
-        y,
-        xerr=[t["odds_ratio"] - t["or_low"], t["or_high"] - t["odds_ratio"]],
-        fmt="none",
-        ecolor="#999999",
-        capsize=3,
-    )
+    _point_ranges(ax, t["odds_ratio"], t["or_low"], t["or_high"], y, fmt="none", capsize=3)
     ax.scatter(t["odds_ratio"], y, c=colors, zorder=3)
     ax.axvline(1, color="#333333", lw=1, ls="--")
     ax.set_xscale("log")
@@ -369,16 +360,7 @@ def plot_managers(table: pd.DataFrame) -> plt.Figure:
     t = table.sort_values("shrunk", ascending=False).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(t) + 1.8))
     y = np.arange(len(t))
-    ax.errorbar(
-        t["shrunk"],
-        y,
-        xerr=[t["shrunk"] - t["shrunk_low"], t["shrunk_high"] - t["shrunk"]],
-        fmt="o",
-        color="#2b8cbe",
-        ecolor="#999999",
-        capsize=4,
-        label="shrunk",
-    )
+    _point_ranges(ax, t["shrunk"], t["shrunk_low"], t["shrunk_high"], y, label="shrunk")
     ax.scatter(
         t["ratio"], y, marker="x", color="#d7301f", zorder=3, label="raw observed / expected"
     )
