@@ -113,3 +113,36 @@ def test_notebooks_are_clean_and_parameterised(path):
             tree = ast.parse(cell.source)
             assert not any(isinstance(n, ast.FunctionDef | ast.ClassDef) for n in ast.walk(tree))
     json.dumps(nb)  # plain JSON, no binary
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_are_paired_with_their_scripts(path):
+    """Each notebook and its jupytext percent-format script say the same thing, so a
+    review of the script is a review of the notebook (`make format` re-syncs them)."""
+    import jupytext
+
+    script = path.with_suffix(".py")
+    assert script.exists(), f"{script.name} missing: run `jupytext --sync {path}`"
+
+    def cells(nb):
+        return [(c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in nb.cells]
+
+    assert cells(jupytext.read(script)) == cells(nbformat.read(path, as_version=4)), (
+        f"{path.name} and {script.name} differ: run `jupytext --sync notebooks/*.ipynb`"
+    )
+
+
+def test_pre_commit_config_strips_outputs_and_runs_ruff():
+    config = yaml.safe_load((PROJECT_ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert {"nbstripout", "jupytext-sync", "ruff-check", "ruff-format"} <= set(hooks)
+    # hooks pin the versions of the dev tools in this venv, so both format alike
+    from importlib.metadata import version
+
+    for hook_id, package in (("ruff-check", "ruff"), ("nbstripout", "nbstripout")):
+        assert f"{package}=={version(package)}" in hooks[hook_id]["additional_dependencies"]
+    subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=PROJECT_ROOT,
+        check=True,
+    )

@@ -1,0 +1,150 @@
+# %% [markdown]
+# # Sales processing: managers, speed and lost leads
+# A manager's raw conversion mostly reflects the leads they were given. Here each one is
+# compared with what their leads would bring at the average conversion of leads like
+# them (same source, qualification and segment), and pulled toward the average by how
+# much evidence there is, so nobody is ranked first or last by luck.
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from analysis import managers, plots
+from analysis.load import load_dataset
+from analysis.present import show
+from analysis.report import save_table
+
+# %% tags=["parameters"]
+PROFILE = "sample"
+INPUTS = {}
+CLIENT = ""
+OUTPUT_DIR = ""
+MIN_LEADS = 30
+STUCK_DAYS = 14
+
+# %%
+plots.set_style()
+ds = load_dataset(PROFILE, INPUTS)
+table = managers.manager_table(ds.leads, min_leads=MIN_LEADS)
+routing = managers.routing_table(ds.leads)
+speed = managers.speed_to_lead(ds.leads)
+checks = managers.processing_checks(ds.leads, stuck_days=STUCK_DAYS)
+lost_by_manager = managers.loss_reasons(ds.leads, "manager")
+lost_by_source = managers.loss_reasons(ds.leads, "source")
+has_managers = not table.empty
+
+# %% [markdown]
+# ## Conversion by manager, adjusted for the leads each received
+
+# %%
+if has_managers:
+    plots.plot_managers(table)
+    plt.show()
+    display(
+        show(
+            table[
+                [
+                    "manager",
+                    "leads",
+                    "sales",
+                    "rate",
+                    "expected",
+                    "ratio",
+                    "shrunk",
+                    "shrunk_low",
+                    "shrunk_high",
+                    "adjusted_rate",
+                    "rank",
+                    "flag",
+                    "verdict",
+                ]
+            ]
+        )
+    )
+else:
+    display(
+        Markdown(
+            "The data name no manager for most leads (in the Olist data sales reps "
+            "are known only for won deals), so managers cannot be compared."
+        )
+    )
+
+# %% tags=["report-hide"]
+# NBVAL_CHECK_OUTPUT
+print(table[["manager", "leads", "sales"]].to_string(index=False) if has_managers else "none")
+
+# %% [markdown]
+# ## Who should get the cold and warm leads
+
+# %%
+if not routing.empty:
+    send = routing[routing["send"] == "yes"]
+    for cls, g in send.groupby("qualification", sort=False):
+        display(Markdown(f"- **{cls} leads** → {', '.join(g['manager'])} ({g['basis'].iloc[0]})"))
+    display(
+        show(
+            routing[
+                [
+                    "qualification",
+                    "manager",
+                    "leads",
+                    "sales",
+                    "rate",
+                    "shrunk",
+                    "shrunk_low",
+                    "shrunk_high",
+                    "rank",
+                    "send",
+                    "flag",
+                ]
+            ]
+        )
+    )
+else:
+    display(Markdown("No routing table: the data have no managers or no qualification."))
+
+# %% [markdown]
+# ## Speed to lead
+
+# %%
+if not speed.empty:
+    plots.plot_conversion(speed.assign(label=speed["speed"]), "label")
+    plt.show()
+else:
+    display(Markdown("The data have no time of first contact."))
+
+# %% [markdown]
+# ## Lead processing: never contacted, stuck in a stage
+
+# %%
+if not checks.empty:
+    display(
+        show(
+            checks,
+            caption=f"Open: neither sold nor lost; stuck: open for more than "
+            f"{STUCK_DAYS} days at the data's end",
+        )
+    )
+else:
+    display(Markdown("No managers in the data: no processing checks."))
+
+# %% [markdown]
+# ## Why leads are lost
+
+# %%
+if not lost_by_source.empty:
+    display(show(lost_by_source, caption="By source"))
+    display(show(lost_by_manager, caption="By manager"))
+else:
+    display(Markdown("The data have no loss reasons."))
+
+# %%
+for name, frame in {
+    "managers": table,
+    "managers_routing": routing,
+    "managers_speed": speed,
+    "managers_checks": checks,
+    "lost_by_manager": lost_by_manager,
+    "lost_by_source": lost_by_source,
+}.items():
+    save_table(frame, name, OUTPUT_DIR)
