@@ -37,6 +37,9 @@ system-deps: ## Install Chromium and Java from Debian's packages if missing (roo
 	else echo "note:$$missing missing and not installable here (needs root and apt-get):" \
 	  "the browser or Spark tests will skip"; fi
 
+batch: $(STAMP) ## Run every client of data/clients.example.yaml (sample, Olist, a broken one)
+	$(BIN)/leadkit run data/clients.example.yaml
+
 test: $(STAMP) system-deps ## Run the test suite (unit tests, notebook runs, browser, JupyterLab, Spark)
 	$(BIN)/python -m pytest
 

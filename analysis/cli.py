@@ -1,11 +1,13 @@
 """The ``leadkit`` command (also ``python -m analysis``).
 
     leadkit report [--profile NAME|PATH] [--input NAME=PATH ...] [--client C] [--run R]
+    leadkit run CLIENTS.yaml [--jobs N] [--force] [--only NAME ...] [--out DIR]
     leadkit check  [--profile NAME|PATH] [--input NAME=PATH ...]
     leadkit sample [--out DIR] [--seed N] [--scale X]
     leadkit profiles
 
-Exit codes: 0 success, 1 a report notebook failed, 2 the input data or the command
+Exit codes: 0 success, 1 a report notebook failed (for ``run``: any client failed or
+had bad input; the others still ran), 2 the input data, the client file or the command
 line are wrong (the message names file, rows and column).
 """
 
@@ -74,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
         help="a notebook parameter, e.g. --param MIN_LEADS=50 (repeatable)",
     )
 
+    bat = sub.add_parser(
+        "run",
+        help="run the reports of every client in a client file (see data/clients.example.yaml)",
+    )
+    bat.add_argument("clients", type=Path, help="the client file (YAML)")
+    bat.add_argument("--jobs", "-j", type=int, default=None, help="clients run at once")
+    bat.add_argument(
+        "--force", action="store_true", help="run clients whose inputs and settings are unchanged"
+    )
+    bat.add_argument("--only", action="append", default=[], metavar="NAME", help="run only NAME")
+    bat.add_argument("--out", type=Path, help="folder for client reports and index.html")
+    bat.add_argument("--run", help="run folder name (default: UTC time)")
+    bat.add_argument("--no-progress", action="store_true", help="no progress bars")
+
     chk = sub.add_parser("check", help="load and validate the data, print what was found")
     data_args(chk)
 
@@ -110,6 +126,31 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {page}")
             print(f"  {len(result.tables)} tables in {result.folder / 'tables'}")
             return 0
+        if args.command == "run":
+            from .batch import run_batch
+
+            if args.jobs is not None and args.jobs < 1:
+                raise SystemExit("leadkit: --jobs takes a number of 1 or more")
+            outcomes, index = run_batch(
+                args.clients,
+                out_root=args.out,
+                jobs=args.jobs,
+                force=args.force,
+                only=args.only or None,
+                run=args.run,
+                progress=not args.no_progress,
+            )
+            width = max(len(o.client) for o in outcomes)
+            for o in outcomes:
+                where = o.folder or ""
+                print(f"{o.client:<{width}}  {o.status:<9}  {o.seconds:6.1f} s  {where}")
+                if o.message and not o.passed:
+                    print(f"{'':<{width}}  {o.message}")
+            failed = [o for o in outcomes if not o.passed]
+            print(
+                f"{len(outcomes) - len(failed)} of {len(outcomes)} clients passed; index: {index}"
+            )
+            return 1 if failed else 0
         if args.command == "check":
             from .audit import counts_text
             from .load import load_dataset

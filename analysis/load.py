@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -634,7 +634,12 @@ def _spend_match(
 
 
 def load_dataset(
-    profile: Profile | str | Path, inputs: dict[str, str | Path] | None = None
+    profile: Profile | str | Path,
+    inputs: dict[str, str | Path] | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    currency: str | None = None,
 ) -> Dataset:
     """Load a company's exports through a mapping profile into canonical tables.
 
@@ -645,6 +650,12 @@ def load_dataset(
     inputs : dict, optional
         Files to use instead of the profile's default paths, by input name
         (``{"crm": "exports/crm_2026.csv"}``).
+    start, end : str, optional
+        The period to report (ISO dates, both inclusive): leads created outside it and
+        spend dated outside it are left out after validation, and a note says how many.
+    currency : str, optional
+        The currency label for money columns, instead of the profile's ``currency``
+        (a client file sets it per client).
 
     Returns
     -------
@@ -662,6 +673,9 @@ def load_dataset(
     """
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
+    if currency:
+        profile = replace(profile, currency=str(currency))
+    window = _window(start, end)
     overrides = {k: Path(v) for k, v in (inputs or {}).items()}
     unknown = sorted(set(overrides) - set(profile.inputs))
     if unknown:
@@ -711,8 +725,62 @@ def load_dataset(
     spend = _build_spend(profile, tables, notes)
     if not spend.empty:
         spend = validate_spend(spend)
+    if window is not None:
+        leads, spend = _restrict(leads, spend, window, notes)
     _spend_match(leads, spend, notes, facts, profile.currency)
     return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts)
+
+
+def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if not start and not end:
+        return None
+    bounds = []
+    for label, value in (("start", start), ("end", end)):
+        if not value:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(pd.Timestamp(str(value)))
+        except ValueError:
+            raise DataError(
+                f"the period {label} {value!r} is not a date (use 2026-01-31)"
+            ) from None
+    lo = bounds[0] if bounds[0] is not None else pd.Timestamp.min
+    # an end date includes its whole day
+    hi = bounds[1] + pd.Timedelta(days=1) if bounds[1] is not None else pd.Timestamp.max
+    if lo >= hi:
+        raise DataError(f"the period starts ({start}) after it ends ({end})")
+    return lo, hi
+
+
+def _restrict(leads, spend, window, notes: _Notes):
+    lo, hi = window
+    keep = (leads["created_at"] >= lo) & (leads["created_at"] < hi)
+    label = f"{lo.date() if lo != pd.Timestamp.min else '…'} to " + (
+        f"{(hi - pd.Timedelta(days=1)).date()}" if hi != pd.Timestamp.max else "…"
+    )
+    if not keep.any():
+        raise DataError(f"no lead was created in the period {label}")
+    dropped = int((~keep).sum())
+    if dropped:
+        notes.add(
+            "info",
+            "leads",
+            f"{dropped:,} of {len(leads):,} leads were created outside the period {label} "
+            "and are left out",
+        )
+    leads = leads.loc[keep].reset_index(drop=True)
+    if not spend.empty:
+        in_period = (spend["date"] >= lo) & (spend["date"] < hi)
+        if (~in_period).any():
+            notes.add(
+                "info",
+                "spend",
+                f"{int((~in_period).sum()):,} spend rows dated outside the period {label} "
+                "are left out",
+            )
+        spend = spend.loc[in_period].reset_index(drop=True)
+    return leads, spend
 
 
 def _mapped_columns(profile: Profile, input_name: str) -> set[str]:

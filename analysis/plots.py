@@ -56,10 +56,15 @@ def _money(currency: str | None) -> str:
     return f", {currency}" if currency else ""
 
 
+def _n(count) -> str:
+    """A count with thin-space thousands, as in the tables and text: ``2 730``."""
+    return f"{int(count):,}".replace(",", "\u202f")
+
+
 def _fmt(v: float) -> str:
     if not np.isfinite(v):
         return "n/a"
-    return f"{v:,.0f}".replace(",", " ")
+    return f"{v:,.0f}".replace(",", "\u202f")
 
 
 def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = None) -> plt.Figure:
@@ -75,7 +80,7 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
     ax.bar(x, t["cpl"], color="#6baed6")
     for i, r in t.iterrows():
         ax.annotate(
-            f"{_fmt(r['cpl'])}\n{r['paid_leads']:,} paid leads",
+            f"{_fmt(r['cpl'])}\n{_n(r['paid_leads'])} paid leads",
             (i, r["cpl"]),
             ha="center",
             va="bottom",
@@ -90,7 +95,7 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
     ax.bar(x, cac, color="#d7301f", yerr=[lo, hi], capsize=6)
     for i, r in t.iterrows():
         ax.annotate(
-            f"{_fmt(r['cac'])}\n{r['paid_sales']:,} sales",
+            f"{_fmt(r['cac'])}\n{_n(r['paid_sales'])} sales",
             (i, r["cac"]),
             ha="center",
             va="bottom",
@@ -137,7 +142,7 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
     )
     for _, r in t.iterrows():
         y = r["cac"] if np.isfinite(r["cac"]) else np.nan
-        text = f"{r[label]}\n{r['paid_leads']:,} leads, {r['paid_sales']:,} sales"
+        text = f"{r[label]}\n{_n(r['paid_leads'])} leads, {_n(r['paid_sales'])} sales"
         if np.isfinite(y):
             ax.annotate(text, (r["cpl"], y), fontsize=8, xytext=(6, 4), textcoords="offset points")
     no_sale = t[~has_cac]
@@ -176,7 +181,7 @@ def plot_qualification_mix(table: pd.DataFrame, label: str) -> plt.Figure:
     for cls, color in QUALIFICATION_COLORS.items():
         ax.barh(y, shares[cls].fillna(0), left=left, color=color, label=cls)
         left += shares[cls].fillna(0).to_numpy()
-    ax.set_yticks(y, [f"{r[label]} (n={r['leads']:,})" for _, r in t.iterrows()])
+    ax.set_yticks(y, [f"{r[label]} (n={_n(r['leads'])})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
@@ -198,7 +203,7 @@ def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
     y = np.arange(len(t))
     _point_ranges(ax, t["conversion"], t["conversion_low"], t["conversion_high"], y)
-    ax.set_yticks(y, [f"{r[label]} ({r['sales']:,}/{r['leads']:,})" for _, r in t.iterrows()])
+    ax.set_yticks(y, [f"{r[label]} ({_n(r['sales'])}/{_n(r['leads'])})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlim(left=0)
@@ -220,8 +225,8 @@ def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure
     ax.bar(x, weekly["sales"], width=6, color="#d7301f", label="sales")
     ax.set_ylabel("per week")
     ax.set_title(
-        f"Leads and sales per week ({weekly['leads'].sum():,} leads, "
-        f"{weekly['sales'].sum():,} sales)"
+        f"Leads and sales per week ({_n(weekly['leads'].sum())} leads, "
+        f"{_n(weekly['sales'].sum())} sales)"
     )
     ax.legend(loc="upper left")
     if has_spend:
@@ -242,11 +247,11 @@ def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
     y = np.arange(len(t))
     ax.barh(y, t["share"], color="#74a9cf")  # a census of the leads: no interval needed
-    ax.set_yticks(y, [f"{r['how']} (n={r['leads']:,})" for _, r in t.iterrows()])
+    ax.set_yticks(y, [f"{r['how']} (n={_n(r['leads'])})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel(f"share of {int(t['leads'].sum()):,} leads")
+    ax.set_xlabel(f"share of {_n(int(t['leads'].sum()))} leads")
     ax.set_title("Where each lead's source came from")
     fig.tight_layout()
     return fig
@@ -343,7 +348,7 @@ def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
             error_kw={"ecolor": "#555555", "capsize": 2},
         )
     q = t.drop_duplicates(factor).set_index(factor)["classified"].reindex(levels)
-    ax.set_yticks(y, [f"{lv} (n={int(q[lv]):,})" for lv in levels])
+    ax.set_yticks(y, [f"{lv} (n={_n(int(q[lv]))})" for lv in levels])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))

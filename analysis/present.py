@@ -155,6 +155,10 @@ _PERCENT = (
     "conversion",
     "conversion_low",
     "conversion_high",
+    "conversion_within",
+    "conversion_within_low",
+    "conversion_within_high",
+    "young_share",
     "filled_share",
 )
 

@@ -3,26 +3,37 @@ nbconvert renders self-contained HTML without code, and the tidy tables are save
 CSV beside them.
 
 A run is built in a hidden ``.partial`` folder and moved into
-``reports/<client>/<run>/`` only when every notebook succeeded, so a failed run leaves
-nothing half-written (and the data are loaded once up front, so bad input fails
-before any notebook starts).
+``reports/<client>/<run>/`` only when every notebook succeeded, so a crash or a failed
+run never leaves half a report where a report is expected (earlier runs stay as they
+were). A notebook that fails leaves ``reports/<client>/<run>.failed/`` instead: the
+partly executed notebooks, for debugging, and ``error.json``. The data are loaded once
+up front, so bad input fails before any notebook starts (and leaves only ``error.json``
+in the ``.failed`` folder).
+
+Every finished run holds ``run.json``: the kit version, parameters, input file hashes,
+a fingerprint of all of them (and of the kit's code and notebooks) that batch runs use
+to skip unchanged clients, and the headline numbers the batch index shows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html as html_lib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from .load import load_dataset
+from .errors import DataError
+from .load import Dataset, load_dataset
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
-from .profiles import load_profile
+from .profiles import Profile, load_profile
 
 __all__ = [
     "REPORT_NOTEBOOKS",
@@ -31,6 +42,8 @@ __all__ = [
     "run_report",
     "save_table",
     "render_html",
+    "fingerprint",
+    "headline",
 ]
 
 #: The notebooks of a report, in the order they run and are listed.
@@ -48,7 +61,14 @@ HIDE_TAG = "report-hide"
 
 
 class ReportError(RuntimeError):
-    """A report notebook failed; the message names the notebook and the error."""
+    """A report notebook failed; the message names the notebook and the error.
+
+    ``folder`` is the ``.failed`` folder holding the partly executed notebooks (None
+    when nothing could be kept)."""
+
+    def __init__(self, message: str, folder: Path | None = None):
+        super().__init__(message)
+        self.folder = folder
 
 
 @dataclass(frozen=True)
@@ -75,8 +95,70 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
     return path
 
 
-def render_html(notebook: Path, html: Path) -> Path:
-    """Render an executed notebook to HTML without code cells, all figures embedded."""
+def notebook_title(notebook: Path | object) -> str:
+    """The first ``# Heading`` of a notebook (a path or a loaded notebook)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, str | Path) else notebook
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0].lstrip("# ").strip()
+    return Path(str(getattr(notebook, "name", "report"))).stem
+
+
+def _contents(nb, pages: list[tuple[str, str]] | None, current: str) -> None:
+    """Give every ``##``/``###`` heading an anchor and put, under the page's title, a
+    line of links to the run's other pages and a table of contents of this one."""
+    entries = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or "report-hide" in cell.metadata.get("tags", []):
+            continue
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            level = len(line) - len(line.lstrip("#"))
+            if level in (2, 3) and line[level : level + 1] == " ":
+                anchor = f"section-{len(entries) + 1}"
+                text = line[level:].strip()
+                entries.append((level, text, anchor))
+                lines[i] = f'{"#" * level} <a id="{anchor}"></a>{text}'
+        cell.source = "\n".join(lines)
+    parts = []
+    if pages:
+        links = [
+            f"**{html_lib.escape(title)}**"
+            if name == current
+            else f'<a href="{name}.html">{html_lib.escape(title)}</a>'
+            for name, title in pages
+        ]
+        parts.append("Report pages: " + " · ".join(links))
+    if entries:
+        parts.append(
+            "**Contents**\n\n"
+            + "\n".join(
+                f'{"    " if level == 3 else ""}- <a href="#{anchor}">{html_lib.escape(text)}</a>'
+                for level, text, anchor in entries
+            )
+        )
+    if not parts:
+        return
+    import nbformat
+
+    cell = nbformat.v4.new_markdown_cell("\n\n".join(parts))
+    cell.metadata["tags"] = ["leadkit-contents"]
+    first = next(
+        (i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source[:2] == "# "),
+        -1,
+    )
+    nb.cells.insert(first + 1, cell)
+
+
+def render_html(notebook: Path, html: Path, pages: list[tuple[str, str]] | None = None) -> Path:
+    """Render an executed notebook to HTML without code cells, all figures embedded.
+
+    ``pages`` — ``(name, title)`` of every page of the run, in order — adds a line of
+    links between them; every page also gets a table of contents of its sections. The
+    file is written under a temporary name and renamed, so it is never half-written.
+    """
     import nbformat
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -90,18 +172,17 @@ def render_html(notebook: Path, html: Path) -> Path:
         TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}, enabled=True), enabled=True
     )
     nb = nbformat.read(notebook, as_version=4)
-    heading = next(
-        (
-            c.source.splitlines()[0].lstrip("# ").strip()
-            for c in nb.cells
-            if c.cell_type == "markdown" and c.source.startswith("# ")
-        ),
-        notebook.stem,
-    )
-    nb.metadata["title"] = heading
+    nb.metadata["title"] = notebook_title(nb)
+    _contents(nb, pages, Path(notebook).stem)
     body, _ = exporter.from_notebook_node(nb)
-    html.write_text(body, encoding="utf-8")
+    _write_atomic(html, body)
     return html
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _ipc_kernel_manager(folder: str) -> type:
@@ -123,6 +204,102 @@ def _slug(text: str) -> str:
     return keep.strip("-") or "client"
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _code_hash() -> str:
+    """One hash of the kit's code, templates and notebooks: a run made by other code is
+    not "unchanged"."""
+    package = Path(__file__).resolve().parent
+    files = sorted(
+        [*package.rglob("*.py"), *package.rglob("*.j2"), *package.rglob("*.json")]
+    ) + sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def input_files(prof: Profile, inputs: dict[str, str | Path] | None = None) -> dict[str, Path]:
+    """The file each of the profile's inputs reads: the given one, else the profile's
+    default (inputs with neither are left out)."""
+    out = {}
+    for name, spec in prof.inputs.items():
+        path = (inputs or {}).get(name) or spec.path
+        if path is not None:
+            out[name] = Path(path).resolve()
+    return out
+
+
+def fingerprint(
+    prof: Profile,
+    inputs: dict[str, str | Path] | None,
+    parameters: dict,
+    notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
+) -> str:
+    """A hash of everything a run's numbers depend on: the kit's version and code, the
+    notebooks, the profile file, every input file's content and the parameters (paths
+    of output folders excluded). Equal fingerprints mean a re-run would give the same
+    report."""
+    files = {
+        name: _sha256(path) if path.exists() else None
+        for name, path in input_files(prof, inputs).items()
+    }
+    payload = {
+        "kit": _version(),
+        "code": _code_hash(),
+        "profile": _sha256(prof.path),
+        "inputs": files,
+        "parameters": {k: v for k, v in parameters.items() if k not in ("OUTPUT_DIR", "INPUTS")},
+        "notebooks": list(notebooks),
+    }
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def headline(dataset: Dataset, level: float = 0.95) -> dict:
+    """The run's headline numbers for the batch index: leads, sales and conversion (with
+    its interval), and, where there is spend, cost per lead, cost per sale and ROMI
+    (with intervals) over paid leads, as in the funnel-economics report."""
+    from .funnel import unit_economics
+
+    leads = dataset.leads
+    row = unit_economics(
+        leads.assign(segment="all"), dataset.spend, by=["segment"], level=level
+    ).iloc[0]
+    keys = [
+        "leads",
+        "sales",
+        "conversion",
+        "conversion_low",
+        "conversion_high",
+        "revenue",
+        "paid_leads",
+        "paid_sales",
+        "spend",
+        "cpl",
+        "cac",
+        "cac_low",
+        "cac_high",
+        "romi",
+        "romi_low",
+        "romi_high",
+        "hot_share",
+    ]
+    out = {k: (None if pd.isna(row[k]) else float(row[k])) for k in keys}
+    out["currency"] = dataset.profile.currency
+    out["first_lead"] = str(leads["created_at"].min().date())
+    out["last_lead"] = str(leads["created_at"].max().date())
+    out["level"] = level
+    return out
+
+
 def run_report(
     profile: str | Path = "sample",
     inputs: dict[str, str | Path] | None = None,
@@ -133,6 +310,7 @@ def run_report(
     notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
     parameters: dict | None = None,
     kernel_name: str = "python3",
+    progress: Callable[[str, str], None] | None = None,
 ) -> ReportResult:
     """Execute the report notebooks for one client and render them.
 
@@ -151,7 +329,11 @@ def run_report(
     notebooks : tuple of str
         Notebook names (without ``.ipynb``) from ``notebooks/``.
     parameters : dict, optional
-        Extra notebook parameters (UPPER_CASE names), e.g. ``{"MIN_LEADS": 50}``.
+        Extra notebook parameters (UPPER_CASE names), e.g. ``{"MIN_LEADS": 50}``;
+        ``CURRENCY``, ``DATE_FROM`` and ``DATE_TO`` also apply to the headline numbers.
+    progress : callable, optional
+        Called as ``progress(step, detail)`` with step ``"load"``, ``"notebook"``
+        (detail: its name), ``"workbook"`` and ``"done"``.
 
     Returns
     -------
@@ -162,13 +344,34 @@ def run_report(
     DataError
         The inputs cannot be loaded (nothing is written).
     ReportError
-        A notebook failed (nothing is written).
+        A notebook failed; ``exc.folder`` keeps the partly executed notebooks.
     """
     import papermill as pm
 
+    tell = progress or (lambda step, detail: None)
     prof = load_profile(profile)
     resolved = {k: str(Path(v).resolve()) for k, v in (inputs or {}).items()}
-    dataset = load_dataset(prof, resolved)  # fail on bad input before writing anything
+    extra = dict(parameters or {})
+    tell("load", prof.name)
+    # fail on bad input before writing anything
+    dataset = load_dataset(
+        prof,
+        resolved,
+        start=extra.get("DATE_FROM") or None,
+        end=extra.get("DATE_TO") or None,
+        currency=extra.get("CURRENCY") or None,
+    )
+    declared = {
+        name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
+        for name in notebooks
+        if (NOTEBOOKS_DIR / f"{name}.ipynb").exists()
+    }
+    unused = sorted(set(extra) - set().union(*declared.values()))
+    if unused:
+        raise DataError(
+            f"no report notebook takes the parameter(s) {unused}; they take "
+            f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
+        )
     client = _slug(client or prof.name)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     root = Path(out_root) if out_root else REPORTS_DIR
@@ -184,8 +387,9 @@ def run_report(
         "INPUTS": resolved,
         "CLIENT": client,
         "OUTPUT_DIR": str(partial),
-        **(parameters or {}),
+        **extra,
     }
+    pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
     html = []
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
     kernel_manager = _ipc_kernel_manager(ipc_dir)
@@ -194,23 +398,32 @@ def run_report(
             source = NOTEBOOKS_DIR / f"{name}.ipynb"
             if not source.exists():
                 raise ReportError(f"no notebook {source}")
+            tell("notebook", name)
             executed = partial / f"{name}.ipynb"
             try:
                 pm.execute_notebook(
                     str(source),
                     str(executed),
-                    parameters=params,
+                    # each notebook gets the parameters it declares (papermill would
+                    # inject the others too, and print a line for each)
+                    parameters={k: v for k, v in params.items() if k in declared[name]},
                     kernel_name=kernel_name,
                     progress_bar=False,
                     cwd=str(NOTEBOOKS_DIR),
                     kernel_manager_class=kernel_manager,
                 )
             except pm.PapermillExecutionError as exc:
-                raise ReportError(
+                message = (
                     f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-                ) from None
-            html.append(render_html(executed, partial / f"{name}.html"))
+                )
+                failed = _keep_failed(partial, root / client / f"{run}.failed", message, name)
+                raise ReportError(message, folder=failed) from None
+            html.append(render_html(executed, partial / f"{name}.html", pages))
+        tell("workbook", "report.xlsx")
+        from .workbook import write_workbook
+
         meta = {
+            "status": "ok",
             "kit_version": _version(),
             "profile": prof.name,
             "profile_path": str(prof.path),
@@ -220,21 +433,72 @@ def run_report(
             "parameters": {k: v for k, v in params.items() if k != "OUTPUT_DIR"},
             "inputs": dataset.inputs[["input", "file", "rows", "sha256"]].to_dict("records"),
             "notebooks": list(notebooks),
+            "pages": [{"name": n, "title": t} for n, t in pages],
+            "fingerprint": fingerprint(prof, resolved, params, notebooks),
+            "headline": headline(dataset),
         }
-        (partial / "run.json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
+        write_workbook(partial / "tables", partial / "report.xlsx", meta)
+        _write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))
+    except ReportError:
+        raise
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(ipc_dir, ignore_errors=True)
     os.replace(partial, final)
+    tell("done", str(final))
     return ReportResult(
         folder=final,
         html=tuple(final / h.name for h in html),
         tables=tuple(sorted((final / "tables").glob("*.csv"))),
     )
+
+
+def record_failure(
+    root: Path, client: str, run: str, message: str, kind: str = "bad input"
+) -> Path:
+    """Write ``<root>/<client>/<run>.failed/error.json`` for a run that could not start
+    (bad input): the batch index lists it beside the good runs."""
+    folder = Path(root) / _slug(client) / f"{run}.failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_error(folder, message, kind, _slug(client), run, None)
+    return folder
+
+
+def _keep_failed(partial: Path, failed: Path, message: str, notebook: str) -> Path | None:
+    """Move a failed run's folder to ``<run>.failed`` with its error, keeping the partly
+    executed notebooks; papermill has already saved the failing one with its error."""
+    try:
+        if failed.exists():
+            shutil.rmtree(failed)
+        os.replace(partial, failed)
+        _write_error(
+            failed,
+            message,
+            "notebook failed",
+            failed.parent.name,
+            failed.name.removesuffix(".failed"),
+            notebook,
+        )
+        return failed
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
+
+
+def _write_error(folder: Path, message: str, kind: str, client: str, run: str, notebook):
+    error = {
+        "status": "failed",
+        "kind": kind,
+        "client": client,
+        "run": run,
+        "notebook": notebook,
+        "message": message,
+        "kit_version": _version(),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _write_atomic(folder / "error.json", json.dumps(error, indent=2, ensure_ascii=False))
 
 
 def _version() -> str:

@@ -22,11 +22,14 @@ PROFILE = "sample"
 INPUTS = {}
 CLIENT = ""
 OUTPUT_DIR = ""
+CURRENCY = ""
+DATE_FROM = ""
+DATE_TO = ""
 MIN_LEADS = 30
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS)
+ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
 dims = ["source", "campaign", "qualification"]
 has_segment = "segment" in ds.leads and "segment" not in outcome_dependent_fields(ds.leads)
 has_qualification = (ds.leads["qualification"] != "unknown").any()

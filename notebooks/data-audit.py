@@ -17,10 +17,13 @@ PROFILE = "sample"
 INPUTS = {}
 CLIENT = ""
 OUTPUT_DIR = ""
+CURRENCY = ""
+DATE_FROM = ""
+DATE_TO = ""
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS)
+ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
 display(Markdown(audit.headline(ds)))
 
 # %% tags=["report-hide"]

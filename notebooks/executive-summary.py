@@ -18,6 +18,9 @@ PROFILE = "sample"
 INPUTS = {}
 CLIENT = ""
 OUTPUT_DIR = ""
+CURRENCY = ""
+DATE_FROM = ""
+DATE_TO = ""
 PERIOD = "quarter"
 MIN_LEADS = 30
 MIN_SALES = 10
@@ -28,7 +31,7 @@ COLD_SHARE = 0.60
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS)
+ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
 display(
     Markdown(
         f"**{ds.profile.title}**: {len(ds.leads):,} leads, "

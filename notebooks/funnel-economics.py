@@ -19,13 +19,16 @@ PROFILE = "sample"
 INPUTS = {}
 CLIENT = ""
 OUTPUT_DIR = ""
+CURRENCY = ""
+DATE_FROM = ""
+DATE_TO = ""
 PERIOD = "quarter"
 MIN_LEADS = 30
 MIN_SALES = 10
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS)
+ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
 currency = ds.profile.currency
 limits = {"min_leads": MIN_LEADS, "min_sales": MIN_SALES}
 by_period = unit_economics(ds.leads, ds.spend, by=[PERIOD], **limits)

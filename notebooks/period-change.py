@@ -19,6 +19,9 @@ PROFILE = "sample"
 INPUTS = {}
 CLIENT = ""
 OUTPUT_DIR = ""
+CURRENCY = ""
+DATE_FROM = ""
+DATE_TO = ""
 PERIOD = "quarter"
 PERIOD_A = ""
 PERIOD_B = ""
@@ -27,7 +30,7 @@ MIN_LEADS = 30
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS)
+ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
 has_qualification = (ds.leads["qualification"] != "unknown").any()
 mix = ("source", "qualification") if has_qualification else ("source",)
 periods = (
@@ -96,6 +99,7 @@ if has_periods:
         parts.groupby(["source", "part"], as_index=False)["value"]
         .sum()
         .pivot(index="source", columns="part", values="value")
+        .add_suffix(", sales")  # each part's change in sales, not a rate
         .reset_index()
     )
     display(show(by_source, caption="Change in sales by source and part"))

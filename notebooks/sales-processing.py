@@ -19,12 +19,15 @@ PROFILE = "sample"
 INPUTS = {}
 CLIENT = ""
 OUTPUT_DIR = ""
+CURRENCY = ""
+DATE_FROM = ""
+DATE_TO = ""
 MIN_LEADS = 30
 STUCK_DAYS = 14
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS)
+ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
 table = managers.manager_table(ds.leads, min_leads=MIN_LEADS)
 routing = managers.routing_table(ds.leads)
 speed = managers.speed_to_lead(ds.leads)

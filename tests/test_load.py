@@ -282,3 +282,33 @@ def test_excel_leads_load_like_csv(tmp_path, generic_files):
     a = load(generic_files).leads
     b = load(generic_files, leads=tmp_path / "leads.xlsx").leads
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_period_window_and_currency_override():
+    """A client's period keeps leads created in it (both ends inclusive, the end's whole
+    day) and spend dated in it; the count is the plain filter of the full load."""
+    from analysis.load import load_dataset
+
+    full = load_dataset("sample")
+    ds = load_dataset("sample", start="2026-04-01", end="2026-05-31", currency="EUR")
+    created = full.leads["created_at"]
+    expected = ((created >= "2026-04-01") & (created < "2026-06-01")).sum()
+    assert len(ds.leads) == expected and 0 < expected < len(full.leads)
+    assert ds.spend["date"].between("2026-04-01", "2026-05-31").all()
+    assert ds.profile.currency == "EUR" and full.profile.currency == "RUB"
+    assert ds.notes["message"].str.contains("created outside the period").any()
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-13-01", None, "not a date"),
+        ("2026-06-01", "2026-01-01", "starts"),
+        ("2030-01-01", None, "no lead was created"),
+    ],
+)
+def test_bad_period_is_an_error(start, end, message):
+    from analysis.load import load_dataset
+
+    with pytest.raises(DataError, match=message):
+        load_dataset("sample", start=start, end=end)

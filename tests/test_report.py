@@ -86,7 +86,15 @@ def test_no_personal_data_in_any_output_file(report_runs):
     pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
     for path in report_runs["sample"].folder.rglob("*"):
         if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
+            if path.suffix == ".xlsx":  # a zip: read the cells
+                import openpyxl
+
+                book = openpyxl.load_workbook(path, read_only=True)
+                text = "\n".join(
+                    str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row
+                )
+            else:
+                text = path.read_text(encoding="utf-8", errors="replace")
             hit = pattern.search(text)
             assert hit is None, f"{path.name} shows personal data: {hit.group(0)!r}"
 
@@ -115,10 +123,39 @@ def test_bad_input_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_failing_notebook_leaves_no_run_folder(tmp_path):
-    with pytest.raises(ReportError, match=r"notebook [\w-]+ failed in cell \d+: ValueError"):
+def test_failing_notebook_keeps_its_partial_run_apart(tmp_path):
+    """A failing notebook leaves no run folder (where a report is expected), but a
+    ``.failed`` folder with the partly executed notebook, showing the error, and
+    error.json; an earlier good run is not touched."""
+    earlier = tmp_path / "olist" / "earlier"
+    earlier.mkdir(parents=True)
+    (earlier / "run.json").write_text("{}")
+    with pytest.raises(ReportError, match=r"notebook [\w-]+ failed in cell \d+: ValueError") as e:
         run_report("olist", out_root=tmp_path, run="r", parameters={"PERIOD": "decade"})
-    assert list((tmp_path / "olist").iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "olist").iterdir()) == ["earlier", "r.failed"]
+    assert (earlier / "run.json").read_text() == "{}"
+    failed = e.value.folder
+    assert failed == tmp_path / "olist" / "r.failed"
+    error = json.loads((failed / "error.json").read_text())
+    assert error["status"] == "failed" and error["notebook"] in REPORT_NOTEBOOKS
+    assert error["message"] == str(e.value)
+    nb = nbformat.read(failed / f"{error['notebook']}.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "ValueError"
+    assert not (failed / "run.json").exists()
+
+
+def test_a_crash_while_rendering_leaves_nothing(tmp_path, monkeypatch):
+    """Anything but a notebook error (here: rendering dies) removes the half-built run."""
+    import analysis.report as report
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "render_html", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run_report("sample", out_root=tmp_path, run="r", notebooks=("data-audit",))
+    assert list((tmp_path / "sample").iterdir()) == []
 
 
 @pytest.mark.parametrize("client", CLIENTS)
