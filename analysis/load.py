@@ -45,6 +45,9 @@ PERSONAL_HEADER = re.compile(
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"(?:\+?\d[\s()\-\xa0]*){10,}")
 _TEXT_FIELDS = ("medium", "segment", "manager", "stage", "lost_reason")
+#: Leads files larger than this are streamed in chunks (``load_dataset(stream=None)``).
+STREAM_BYTES = 256 << 20
+STREAMABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Dataset:
         without a lead, values pseudonymised.
     facts : dict
         Counts behind the data audit (attribution coverage, spend matching).
+    source : Path or None
+        The canonical leads as a Parquet file, when they were streamed.
     """
 
     profile: Profile
@@ -72,6 +77,13 @@ class Dataset:
     inputs: pd.DataFrame
     notes: pd.DataFrame
     facts: dict = field(default_factory=dict)
+    source: Path | None = None
+
+    @property
+    def leads_source(self):
+        """What the engine should group: the streamed canonical Parquet file when the
+        leads were streamed (DuckDB reads it without pandas), else the leads frame."""
+        return self.source if self.source is not None else self.leads
 
     @property
     def has_spend(self) -> bool:
@@ -166,7 +178,8 @@ def _map_values(s: pd.Series, mapping: dict | None) -> pd.Series:
         return s
     lookup = {str(k).strip(): (None if v is None else str(v)) for k, v in mapping.items()}
     mapped = s.map(lambda v: lookup.get(v, v) if isinstance(v, str) else lookup.get("", v))
-    return _blank_to_na(mapped.fillna(""))
+    # all-missing input maps to float NaN: back to text before filling
+    return _blank_to_na(mapped.astype(object).fillna(""))
 
 
 def _pseudonym(kind: str, value: str) -> str:
@@ -633,6 +646,48 @@ def _spend_match(
         )
 
 
+def _drop_personal(profile: Profile, name: str, table: RawTable) -> tuple[RawTable, list[str]]:
+    personal = [
+        c for c in table.frame.columns if c in profile.personal_data or PERSONAL_HEADER.search(c)
+    ]
+    mapped = _mapped_columns(profile, name)
+    personal = [c for c in personal if c not in mapped]
+    if personal:
+        table = RawTable(
+            table.name,
+            table.path,
+            table.frame.drop(columns=personal),
+            table.first_row,
+            table.encoding,
+            table.delimiter,
+            table.sha256,
+        )
+    return table, personal
+
+
+def _info_row(name: str, table: RawTable, rows: int, personal: list[str]) -> dict:
+    return {
+        "input": name,
+        "file": table.label,
+        "rows": rows,
+        "encoding": table.encoding,
+        "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter),
+        "sha256": table.sha256,
+        "personal_columns_dropped": ", ".join(personal),
+    }
+
+
+def _read_input(profile: Profile, name: str, spec: InputSpec, override, notes: _Notes):
+    """Read one input whole, drop its personal-data columns; None when optional and
+    absent."""
+    table = _read(spec, override)
+    if table is None:
+        notes.add("info", name, f"optional input {name!r} not given")
+        return None
+    table, personal = _drop_personal(profile, name, table)
+    return table, _info_row(name, table, len(table.frame), personal)
+
+
 def load_dataset(
     profile: Profile | str | Path,
     inputs: dict[str, str | Path] | None = None,
@@ -640,6 +695,9 @@ def load_dataset(
     start: str | None = None,
     end: str | None = None,
     currency: str | None = None,
+    stream: bool | None = None,
+    chunk_rows: int = 250_000,
+    cache_dir: str | Path | None = None,
 ) -> Dataset:
     """Load a company's exports through a mapping profile into canonical tables.
 
@@ -656,6 +714,15 @@ def load_dataset(
     currency : str, optional
         The currency label for money columns, instead of the profile's ``currency``
         (a client file sets it per client).
+    stream : bool, optional
+        Read the leads file in chunks (see `analysis.stream`) instead of whole: True
+        always, False never, None (default) when it is a CSV or Parquet file larger
+        than ``STREAM_BYTES`` (256 MB).
+    chunk_rows : int
+        Rows per chunk when streaming.
+    cache_dir : path, optional
+        Where streamed canonical leads are kept (default ``~/.cache/leadkit``, or
+        ``$LEADKIT_CACHE``).
 
     Returns
     -------
@@ -687,48 +754,66 @@ def load_dataset(
     facts: dict = {}
     tables: dict[str, RawTable] = {}
     info = []
-    for name, spec in profile.inputs.items():
-        table = _read(spec, overrides.get(name))
-        if table is None:
-            notes.add("info", name, f"optional input {name!r} not given")
-            continue
-        personal = [
-            c
-            for c in table.frame.columns
-            if c in profile.personal_data or PERSONAL_HEADER.search(c)
-        ]
-        mapped = _mapped_columns(profile, name)
-        personal = [c for c in personal if c not in mapped]
-        if personal:
-            table = RawTable(
-                table.name,
-                table.path,
-                table.frame.drop(columns=personal),
-                table.first_row,
-                table.encoding,
-                table.delimiter,
-                table.sha256,
-            )
-        tables[name] = table
-        info.append(
-            {
-                "input": name,
-                "file": table.label,
-                "rows": len(table.frame),
-                "encoding": table.encoding,
-                "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter),
-                "sha256": table.sha256,
-                "personal_columns_dropped": ", ".join(personal),
-            }
+    leads_input = profile.leads["input"]
+    leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
+    if _should_stream(stream, leads_path):
+        return _load_streamed(
+            profile, overrides, notes, facts, window, chunk_rows=chunk_rows, cache_dir=cache_dir
         )
+    for name, spec in profile.inputs.items():
+        got = _read_input(profile, name, spec, overrides.get(name), notes)
+        if got is not None:
+            tables[name], row = got
+            info.append(row)
     leads = validate_leads(_build_leads(profile, tables, notes, facts))
+    return _finish(profile, leads, tables, info, notes, facts, window)
+
+
+def _finish(profile, leads, tables, info, notes, facts, window, source=None) -> Dataset:
     spend = _build_spend(profile, tables, notes)
     if not spend.empty:
         spend = validate_spend(spend)
     if window is not None:
         leads, spend = _restrict(leads, spend, window, notes)
+        source = None  # the engine must group what the report shows: the period's leads
     _spend_match(leads, spend, notes, facts, profile.currency)
-    return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts)
+    return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts, source)
+
+
+def _should_stream(stream: bool | None, path) -> bool:
+    if stream is not None:
+        return bool(stream)
+    if path is None:
+        return False
+    path = Path(path)
+    return (
+        path.suffix.lower() in STREAMABLE_SUFFIXES
+        and path.exists()
+        and path.stat().st_size > STREAM_BYTES
+    )
+
+
+def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cache_dir):
+    from .stream import stream_leads
+
+    li = profile.leads["input"]
+    tables: dict[str, RawTable] = {}
+    info = []
+    for name, spec in profile.inputs.items():
+        if name == li:
+            continue
+        got = _read_input(profile, name, spec, overrides.get(name), notes)
+        if got is not None:
+            tables[name], row = got
+            info.append(row)
+    streamed = stream_leads(
+        profile, overrides.get(li), tables, chunk_rows=chunk_rows, cache_dir=cache_dir
+    )
+    info.insert(0, streamed.info)
+    for row in streamed.notes:
+        notes.add(row["severity"], row["input"], row["message"])
+    facts.update(streamed.facts)
+    return _finish(profile, streamed.leads, tables, info, notes, facts, window, streamed.path)
 
 
 def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:

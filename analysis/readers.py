@@ -318,14 +318,7 @@ def _read_parquet(path, name, label, sha) -> RawTable:
         ) from None
     if frame.empty:
         raise DataError("the Parquet file has no rows", file=label)
-    text = pd.DataFrame(index=frame.index)
-    for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            text[str(col)] = s.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
-        else:
-            text[str(col)] = s.astype(object).where(s.notna(), "").astype(str)
-    return RawTable(name, path, _text_frame(text.reset_index(drop=True)), 1, None, None, sha)
+    return RawTable(name, path, _parquet_text(frame), 1, None, None, sha)
 
 
 # --- parsing text into values -------------------------------------------------------
@@ -452,3 +445,134 @@ def parse_flags(
             column=column,
         )
     return yes.astype("int8")
+
+
+#: Bytes of a CSV file read to detect its encoding and delimiter when streaming.
+SNIFF_BYTES = 4 << 20
+
+
+def iter_table(
+    path: Path | str,
+    name: str = "input",
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    chunk_rows: int = 250_000,
+):
+    """Read a CSV or Parquet export in chunks of ``chunk_rows`` rows, each a `RawTable`
+    whose ``first_row`` is the chunk's first row in the file, so messages name the
+    file's rows. The file is never held whole in memory: Parquet comes through DuckDB
+    in record batches, CSV through pandas' C parser in chunks (DuckDB's CSV reader
+    cannot decode cp1251 without the network). Encoding and delimiter are detected on
+    the first 4 MB.
+
+    Returns
+    -------
+    (dict, iterator)
+        ``{"label", "sha256", "encoding", "delimiter", "bytes"}`` and the chunks.
+    """
+    path = Path(path)
+    label = path.name
+    if not path.exists():
+        raise DataError(f"input {name!r}: file not found at {path}", file=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError("the file is empty (0 bytes); export it again", file=label)
+    suffix = path.suffix.lower()
+    meta = {"label": label, "sha256": file_sha256(path), "bytes": size}
+    if suffix in PARQUET_SUFFIXES:
+        meta |= {"encoding": None, "delimiter": None}
+        return meta, _parquet_chunks(path, name, label, meta["sha256"], chunk_rows)
+    if suffix not in CSV_SUFFIXES:
+        raise DataError(
+            f"streaming reads CSV, TSV or Parquet, not {suffix or '(none)'!r}; convert the "
+            "export (Excel files are small enough to load without streaming)",
+            file=label,
+        )
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if len(head) == SNIFF_BYTES:  # do not cut a character or a line in two
+        head = head[: head.rfind(b"\n") + 1] or head
+    enc = encoding or detect_encoding(head, label)
+    try:
+        text = head.decode(enc).lstrip("\ufeff")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+    if not text.strip():
+        raise DataError("the file has no rows (only blank space); export it again", file=label)
+    delim = delimiter or detect_delimiter(text, label)
+    header = next(csv.reader(io.StringIO(text), delimiter=delim))
+    _check_header(pd.DataFrame(columns=[h.strip().lstrip("\ufeff") for h in header]), label)
+    meta |= {"encoding": enc, "delimiter": delim}
+    return meta, _csv_chunks(path, name, label, meta["sha256"], enc, delim, chunk_rows)
+
+
+def _csv_chunks(path, name, label, sha, enc, delim, chunk_rows):
+    offset = 0
+    try:
+        reader = pd.read_csv(
+            path,
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="c",
+            encoding="utf-8-sig" if enc == "utf-8" else enc,
+            chunksize=chunk_rows,
+        )
+        with reader:
+            for frame in reader:
+                frame = frame.reset_index(drop=True)
+                yield RawTable(name, path, _text_frame(frame), 2 + offset, enc, delim, sha)
+                offset += len(frame)
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+), saw (\d+)", str(exc))
+        rows = [int(match.group(1))] if match else None
+        raise DataError(
+            f"a row does not have as many fields as the header ({exc}); "
+            "is a text field holding an unquoted delimiter?",
+            file=label,
+            rows=rows,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"cannot decode the file as {enc} after row {offset + 1}: {exc}", file=label
+        ) from None
+    if offset == 0:
+        raise DataError("the file has a header but no data rows", file=label)
+
+
+def _parquet_text(frame: pd.DataFrame) -> pd.DataFrame:
+    text = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text[str(col)] = s.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+        else:
+            text[str(col)] = s.astype(object).where(s.notna(), "").astype(str)
+    return _text_frame(text.reset_index(drop=True))
+
+
+def _parquet_chunks(path, name, label, sha, chunk_rows):
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        try:
+            rel = con.read_parquet(str(path))
+            batches = rel.fetch_record_batch(chunk_rows)
+        except duckdb.Error as exc:
+            raise DataError(
+                f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label
+            ) from None
+        offset = 0
+        for batch in batches:
+            frame = batch.to_pandas()
+            if frame.empty:
+                continue
+            yield RawTable(name, path, _parquet_text(frame), 1 + offset, None, None, sha)
+            offset += len(frame)
+        if offset == 0:
+            raise DataError("the Parquet file has no rows", file=label)
+    finally:
+        con.close()

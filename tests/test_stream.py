@@ -1,0 +1,169 @@
+"""Streaming a big leads export: chunk by chunk through the same mapping and checks as
+a whole-file read, so the result must be the whole-file read's, exactly (the reference
+here is `load_dataset(..., stream=False)` on the same file)."""
+
+import hashlib
+
+import pandas as pd
+import pytest
+
+import analysis.load as load_module
+from analysis.errors import DataError
+from analysis.load import load_dataset
+from analysis.stream import merge_facts, merge_notes
+from tests.conftest import GOOD_LEADS, GOOD_SPEND, write_csv
+
+STREAMED_NOTE = "were streamed in"
+
+
+def _export(tmp_path, n_rows=4000, encoding="cp1251"):
+    """A one-row-per-lead export of the sample company's leads, in the generic
+    profile's column names: `;`-separated cp1251 text with decimal commas."""
+    leads = load_dataset("sample").leads.head(n_rows).drop(columns=["attributed_by"])
+    leads = leads.rename(
+        columns={"source": "utm_source", "medium": "utm_medium", "campaign": "utm_campaign"}
+    )
+    leads["converted"] = leads["converted"].map({1: "да", 0: "нет"}).map({"да": "yes", "нет": "no"})
+    leads["qualification"] = leads["qualification"].astype(str).replace("unknown", "")
+    path = tmp_path / "big.csv"
+    leads.to_csv(path, sep=";", decimal=",", index=False, encoding=encoding)
+    return path, leads
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.leads, b.leads)
+    pd.testing.assert_frame_equal(a.spend, b.spend)
+    assert a.facts == b.facts
+    streamed = b.notes[~b.notes["message"].str.contains(STREAMED_NOTE)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.notes, streamed)
+    cols = ["input", "file", "rows", "encoding", "delimiter", "sha256"]
+    pd.testing.assert_frame_equal(a.inputs[cols], b.inputs[cols])
+
+
+def test_tiny_file_in_chunks_of_two_equals_whole_read(tmp_path):
+    files = {
+        "leads": write_csv(tmp_path / "leads.csv", GOOD_LEADS),
+        "spend": write_csv(tmp_path / "spend.csv", GOOD_SPEND),
+    }
+    whole = load_dataset("generic", files, stream=False)
+    streamed = load_dataset("generic", files, stream=True, chunk_rows=2, cache_dir=tmp_path / "c")
+    _same(whole, streamed)
+    assert streamed.source is not None and streamed.source.exists()
+    assert streamed.leads_source == streamed.source and whole.leads_source is whole.leads
+    msg = streamed.notes["message"]
+    assert msg.str.contains("5 rows of leads.csv .* streamed in 3 chunk", regex=True).any()
+
+
+@pytest.mark.parametrize("fmt", ["cp1251-csv", "utf8-csv", "parquet"])
+def test_sample_sized_export_streams_to_the_whole_read(tmp_path, fmt):
+    path, leads = _export(tmp_path, encoding="utf-8" if fmt == "utf8-csv" else "cp1251")
+    if fmt == "parquet":
+        # typed columns, as a warehouse would write them: numbers and timestamps
+        frame = pd.read_csv(
+            path,
+            sep=";",
+            decimal=",",
+            encoding="cp1251",
+            parse_dates=["created_at", "won_at", "first_contact_at"],
+        )
+        path = tmp_path / "big.parquet"
+        frame.to_parquet(path, index=False)
+    whole = load_dataset("generic", {"leads": path}, stream=False)
+    streamed = load_dataset(
+        "generic", {"leads": path}, stream=True, chunk_rows=700, cache_dir=tmp_path / "cache"
+    )
+    _same(whole, streamed)
+    assert len(streamed.leads) == len(leads) == 4000
+
+
+def test_cache_is_reused_and_a_changed_file_is_read_again(tmp_path):
+    path, _ = _export(tmp_path, n_rows=1500)
+    cache = tmp_path / "cache"
+    first = load_dataset("generic", {"leads": path}, stream=True, chunk_rows=500, cache_dir=cache)
+    again = load_dataset("generic", {"leads": path}, stream=True, chunk_rows=500, cache_dir=cache)
+    pd.testing.assert_frame_equal(first.leads, again.leads)
+    assert again.notes["message"].str.contains("canonical copy").any()
+    assert again.source == first.source
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    text = path.read_text(encoding="cp1251").splitlines()
+    path.write_text("\n".join(text[:-1]) + "\n", encoding="cp1251")  # one lead fewer
+    changed = load_dataset("generic", {"leads": path}, stream=True, chunk_rows=500, cache_dir=cache)
+    assert len(changed.leads) == len(first.leads) - 1 and changed.source != first.source
+    assert before != hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_duplicates_across_chunks_name_their_rows_and_leave_nothing(tmp_path):
+    path, leads = _export(tmp_path, n_rows=1200)
+    lines = path.read_text(encoding="cp1251").splitlines()
+    lines[1100] = lines[3]  # file row 1101 repeats row 4, three chunks apart
+    path.write_text("\n".join(lines) + "\n", encoding="cp1251")
+    cache = tmp_path / "cache"
+    with pytest.raises(DataError, match="duplicate lead ids") as e:
+        load_dataset("generic", {"leads": path}, stream=True, chunk_rows=300, cache_dir=cache)
+    assert e.value.rows == [4, 1101] and "big.csv" in str(e.value)
+    assert list(cache.iterdir()) == []
+
+
+def test_a_bad_value_in_a_late_chunk_names_the_file_row(tmp_path):
+    path, _ = _export(tmp_path, n_rows=1200)
+    lines = path.read_text(encoding="cp1251").splitlines()
+    fields = lines[1000].split(";")
+    fields[1] = "31.02.2026 10:00"  # created_at of file row 1001
+    lines[1000] = ";".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="cp1251")
+    whole_error = stream_error = None
+    try:
+        load_dataset("generic", {"leads": path}, stream=False)
+    except DataError as exc:
+        whole_error = exc
+    with pytest.raises(DataError, match=r"row 1001, column 'created_at'") as e:
+        load_dataset(
+            "generic", {"leads": path}, stream=True, chunk_rows=300, cache_dir=tmp_path / "cache"
+        )
+    stream_error = e.value
+    assert str(stream_error) == str(whole_error)
+
+
+def test_profiles_that_need_every_lead_at_once_say_so():
+    with pytest.raises(DataError, match="needs every lead at once"):
+        load_dataset("sample", stream=True)
+
+
+def test_big_files_stream_by_default(tmp_path, monkeypatch):
+    path, _ = _export(tmp_path, n_rows=300)
+    monkeypatch.setattr(load_module, "STREAM_BYTES", path.stat().st_size - 1)
+    monkeypatch.setenv("LEADKIT_CACHE", str(tmp_path / "cache"))
+    ds = load_dataset("generic", {"leads": path})
+    assert ds.source is not None and ds.source.parent == tmp_path / "cache"
+    monkeypatch.setattr(load_module, "STREAM_BYTES", path.stat().st_size)
+    assert load_dataset("generic", {"leads": path}).source is None
+
+
+def test_a_period_window_groups_the_window_not_the_file(tmp_path):
+    path, _ = _export(tmp_path, n_rows=2000)
+    ds = load_dataset(
+        "generic", {"leads": path}, stream=True, cache_dir=tmp_path / "c", start="2026-06-01"
+    )
+    assert ds.source is None and ds.leads["created_at"].min() >= pd.Timestamp("2026-06-01")
+
+
+def test_merge_notes_sums_counts_and_recomputes_shares():
+    chunks = [
+        [
+            {"severity": "info", "input": "x", "message": "12 sale(s) have no revenue"},
+            {"severity": "info", "input": "x", "message": "optional field(s) not in a.csv: b"},
+        ],
+        [
+            {"severity": "info", "input": "x", "message": "5 sale(s) have no revenue"},
+            {"severity": "info", "input": "x", "message": "optional field(s) not in a.csv: b"},
+        ],
+    ]
+    assert [n["message"] for n in merge_notes(chunks)] == [
+        "17 sale(s) have no revenue",
+        "optional field(s) not in a.csv: b",
+    ]
+    assert merge_facts([{"a": 1, "m": "x", "d": {"k": 2}}, {"a": 3, "m": "y", "d": {"k": 1}}]) == {
+        "a": 4,
+        "m": "x",
+        "d": {"k": 3},
+    }
