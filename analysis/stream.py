@@ -119,7 +119,7 @@ _SHARE = re.compile(r"^(\d[\d,]*) of (\d[\d,]*) leads \((\d+(?:\.\d+)?%)\)")
 
 
 def _of_all_leads(notes: list[dict], rows: int) -> list[dict]:
-    """"<a> of <n> leads (<p>%)": a note only some chunks made summed <n> over those
+    """ "<a> of <n> leads (<p>%)": a note only some chunks made summed <n> over those
     chunks; the whole file's <n> is every row."""
     out = []
     for note in notes:
