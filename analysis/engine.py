@@ -3,8 +3,10 @@
 The default backend is DuckDB in-process: a pandas frame, a Parquet or CSV file of
 canonical leads goes in, and only the cells (one row per combination of the grouping
 dimensions) come back. The same expressions run on any Ibis backend: pass a
-connection (Spark, PostgreSQL, BigQuery, a DuckDB file) and a table name, and the
-grouping happens where the data live.
+connection or a spec string (``Engine("spark")``, ``Engine("duckdb:///crm.duckdb")``,
+``Engine("postgres://...")``, see `analysis.backends`) and a table name, and the
+grouping happens where the data live. The cells are tested equal on DuckDB and a
+local Spark session (tests/test_spark.py); see docs/warehouse.md.
 
 Everything downstream (unit economics, models) works on these cells, so its cost does
 not grow with the number of leads.
@@ -12,7 +14,9 @@ not grow with the number of leads.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import weakref
 from pathlib import Path
 
 import ibis
@@ -20,6 +24,8 @@ import ibis.common.exceptions
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+
+from .backends import connect, describe, table_by_name, to_arrow, upload
 
 __all__ = [
     "DIMENSIONS",
@@ -56,9 +62,15 @@ COUNT_COLUMNS = (
 )
 
 
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv", ".tsv")
+
+
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """A pandas leads frame as Arrow, categoricals as text (Ibis reads Arrow without
-    the pandas dtype inference that warns on pandas 3)."""
+    the pandas dtype inference that warns on pandas 3). Time zones are kept (maturity
+    reads a naive ``as_of`` in created_at's zone); `backends.upload`, for other
+    backends, makes timestamps UTC-naive."""
     frame = frame.copy()
     for col in frame.columns:
         if isinstance(frame[col].dtype, pd.CategoricalDtype):
@@ -71,23 +83,42 @@ class Engine:
 
     Parameters
     ----------
-    con : Ibis backend, optional
-        A connected Ibis backend; an in-memory DuckDB by default.
+    con : Ibis backend or str, optional
+        A connected Ibis backend, or a spec for `analysis.backends.connect`
+        (``"duckdb:///crm.duckdb"``, ``"spark"``, ``"postgres://..."``); an in-memory
+        DuckDB by default.
 
     Examples
     --------
     >>> eng = Engine()
     >>> cells = eng.cells(ds.leads, ["source", "qualification"])  # doctest: +SKIP
     >>> spark = Engine(ibis.pyspark.connect(session))  # doctest: +SKIP
+    >>> spark = Engine("spark:local[2]")  # doctest: +SKIP
     >>> cells = spark.cells("crm.leads", ["source"])  # doctest: +SKIP
     """
 
-    def __init__(self, con: ibis.BaseBackend | None = None) -> None:
-        self.con = con if con is not None else ibis.duckdb.connect()
+    def __init__(self, con: ibis.BaseBackend | str | None = None) -> None:
+        if con is None:
+            con = ibis.duckdb.connect()
+        elif isinstance(con, str):
+            con = connect(con)
+        self.con = con
+        # frames uploaded to a non-DuckDB backend, by identity: a report's many calls
+        # on the same leads frame upload it once
+        self._uploads: dict[int, tuple[weakref.ref, tuple, ir.Table]] = {}
 
     @property
     def name(self) -> str:
+        """The Ibis backend's name: ``duckdb``, ``pyspark``, ``postgres``, ..."""
         return self.con.name
+
+    def describe(self) -> str:
+        """Where the grouping runs, e.g. "DuckDB in memory", "Spark local[2]"."""
+        return describe(self.con)
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Run an Ibis expression on this engine's connection; the result as Arrow."""
+        return to_arrow(self.con, expr)
 
     def table(self, source: pd.DataFrame | str | Path | ir.Table) -> ir.Table:
         """An Ibis table of canonical leads from a frame, a file or a table name."""
@@ -96,19 +127,34 @@ class Engine:
         if isinstance(source, pd.DataFrame):
             if self.name == "duckdb":
                 return ibis.memtable(_arrow(source))
-            name = f"leadkit_leads_{id(source):x}"
-            return self.con.create_table(name, _arrow(source), temp=True, overwrite=True)
+            # Spark and others: a temporary table, uploaded once per frame (the same
+            # object with the same shape; frames are not changed in place here)
+            shape = (source.shape, tuple(source.columns))
+            hit = self._uploads.get(id(source))
+            if hit is not None and hit[0]() is source and hit[1] == shape:
+                return hit[2]
+            table = upload(self.con, source, f"leadkit_leads_{id(source):x}")
+            self._uploads[id(source)] = (weakref.ref(source), shape, table)
+            return table
         path = Path(source)
-        if path.suffix.lower() in {".parquet", ".pq"} and path.exists():
+        suffix = path.suffix.lower()
+        if suffix in _PARQUET and path.exists():
             return self.con.read_parquet(str(path))
-        if path.suffix.lower() in {".csv", ".tsv"} and path.exists():
+        if suffix in _CSV and path.exists():
             return self.con.read_csv(str(path))
-        if isinstance(source, str) and path.suffix == "":
+        if isinstance(source, str) and suffix not in _PARQUET + _CSV:
+            # a table name, or "database.table" / "catalog.database.table"
             # (not list_tables(): ibis 12 calls a DuckDB method that warns or is gone)
             try:
-                return self.con.table(source)
+                return table_by_name(self.con, source)
             except ibis.common.exceptions.TableNotFound:
                 pass
+            except Exception as exc:  # e.g. Spark's AnalysisException: no such database
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ValueError(
+                    f"no leads table at {source!r} on {self.describe()}: "
+                    f"{type(exc).__name__}: {first}"
+                ) from exc
         raise ValueError(
             f"no leads table at {source!r}: give a DataFrame, a Parquet/CSV "
             "file of canonical leads, or the name of a table in the connection"
@@ -140,9 +186,9 @@ class Engine:
         Returns
         -------
         DataFrame[*by, leads, hot, warm, cold, unknown, sales, revenue, sales_with_revenue]
-            One row per non-empty cell, sorted by ``by``. Counts are int64; ``revenue``
-            sums the revenue of sales where it is known. Missing dimension values are
-            `NOT_SET`.
+            One row per non-empty cell, sorted by ``by`` (here, by code point, so every
+            backend gives the same order). Counts are int64; ``revenue`` sums the revenue
+            of sales where it is known. Missing dimension values are `NOT_SET`.
         """
         by = list(by)
         _check_by(by)
@@ -154,24 +200,22 @@ class Engine:
             )
         keys = {b: _dimension(t, b) for b in by}
         q = t.qualification.cast("string")
+        # (a bool `converted` too: 1 is a sale on every backend, Spark's ANSI mode
+        # would not compare a boolean with 1)
         sale = t.converted.cast("int64")
-        known_rev = t.revenue.notnull() & (t.converted == 1)
-        expr = (
-            t.group_by(**keys)
-            .aggregate(
-                leads=t.count(),
-                hot=(q == "hot").cast("int64").sum(),
-                warm=(q == "warm").cast("int64").sum(),
-                cold=(q == "cold").cast("int64").sum(),
-                unknown=(q == "unknown").cast("int64").sum(),
-                sales=sale.sum(),
-                revenue=known_rev.ifelse(t.revenue, 0.0).sum().cast("float64"),
-                sales_with_revenue=known_rev.cast("int64").sum(),
-                **self._aged(t, within_days),
-            )
-            .order_by(by)
+        known_rev = t.revenue.notnull() & (sale == 1)
+        expr = t.group_by(**keys).aggregate(
+            leads=t.count().cast("int64"),
+            hot=(q == "hot").cast("int64").sum().cast("int64"),
+            warm=(q == "warm").cast("int64").sum().cast("int64"),
+            cold=(q == "cold").cast("int64").sum().cast("int64"),
+            unknown=(q == "unknown").cast("int64").sum().cast("int64"),
+            sales=sale.sum().cast("int64"),
+            revenue=known_rev.ifelse(t.revenue.cast("float64"), 0.0).sum().cast("float64"),
+            sales_with_revenue=known_rev.cast("int64").sum().cast("int64"),
+            **self._aged(t, within_days),
         )
-        out = self.con.to_pyarrow(expr).to_pandas()
+        out = self.to_arrow(expr).to_pandas()
         for col in [*COUNT_COLUMNS, "sales_within", "leads_aged"]:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
             if col != "revenue" and col in out:
@@ -179,7 +223,10 @@ class Engine:
         out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
         for b in by:
             out[b] = out[b].astype("str")
-        return out.reset_index(drop=True)
+        # sorted here, not in SQL: collations and null order differ between backends,
+        # and the cells are small
+        out = out.sort_values(by, kind="stable", ignore_index=True)
+        return out[[*by, *(c for c in out.columns if c not in by)]]
 
     def _aged(self, t: ir.Table, within_days: int | None) -> dict:
         if within_days is None:
@@ -187,11 +234,18 @@ class Engine:
         if "won_at" not in t.columns:
             raise ValueError("within_days needs won_at (when each sale closed) in the leads")
         end = t.aggregate(a=t.created_at.max(), b=t.won_at.max())
-        end = self.con.to_pyarrow(end).to_pylist()[0]
+        end = self.to_arrow(end).to_pylist()[0]
+        # as the column is: naive, or aware for a tz-aware column (to_arrow gives the
+        # Ibis schema's types on every backend, so Spark's naive columns stay naive)
         data_end = max(v for v in end.values() if v is not None)
-        days = ibis.interval(days=int(within_days))
-        quick = (t.converted == 1) & t.won_at.notnull() & (t.won_at <= t.created_at + days)
-        aged = t.created_at + days <= ibis.literal(data_end)
+        days = int(within_days)
+        cut = ibis.literal(data_end - dt.timedelta(days=days))
+        quick = (
+            (t.converted.cast("int64") == 1)
+            & t.won_at.notnull()
+            & (t.won_at <= t.created_at + ibis.interval(days=days))
+        )
+        aged = t.created_at <= cut
         return {
             # only leads old enough to have had the full D days count: a ratio
             # sales_within / leads_aged is then conversion at equal age

@@ -207,7 +207,7 @@ def speed_to_lead(
     speed = t.first_contact_at.isnull().ifelse("never contacted", speed)
     keys = {"speed": speed} | ({by: t[by].cast("string").fill_null("(not set)")} if by else {})
     expr = t.group_by(**keys).aggregate(leads=t.count(), sales=t.converted.cast("int64").sum())
-    out = eng.con.to_pyarrow(expr).to_pandas()
+    out = eng.to_arrow(expr).to_pandas()
     out["leads"] = out["leads"].astype("int64")
     out["sales"] = out["sales"].fillna(0).astype("int64")
     order = {label: i for i, label in enumerate([*SPEED_LABELS, "never contacted"])}
@@ -239,7 +239,7 @@ def processing_checks(
     t = eng.table(leads)
     if as_of is None:
         ends = [t.created_at.max()] + ([t.won_at.max()] if "won_at" in t.columns else [])
-        vals = eng.con.to_pyarrow(t.aggregate([e.name(f"e{i}") for i, e in enumerate(ends)]))
+        vals = eng.to_arrow(t.aggregate([e.name(f"e{i}") for i, e in enumerate(ends)]))
         as_of = max(v for v in vals.to_pylist()[0].values() if v is not None)
     import ibis
 
@@ -257,7 +257,7 @@ def processing_checks(
         )
         .order_by("manager")
     )
-    out = eng.con.to_pyarrow(expr).to_pandas()
+    out = eng.to_arrow(expr).to_pandas()
     for c in ("leads", "never_contacted", "open", "stuck"):
         out[c] = out[c].fillna(0).astype("int64")
     out["never_contacted_share"] = out["never_contacted"] / out["leads"]
@@ -290,7 +290,10 @@ def loss_reasons(leads, by: str, *, engine: Engine | None = None) -> pd.DataFram
     expr = t.group_by(
         **{by: t[by].cast("string").fill_null("(not set)"), "lost_reason": t.lost_reason}
     ).aggregate(lost=t.count())
-    out = eng.con.to_pyarrow(expr).to_pandas()
+    out = eng.to_arrow(expr).to_pandas()
     out["lost"] = out["lost"].astype("int64")
     out["share"] = out["lost"] / out.groupby(by)["lost"].transform("sum")
-    return out.sort_values([by, "lost"], ascending=[True, False]).reset_index(drop=True)
+    # reason breaks ties, so every backend gives the same order
+    return out.sort_values([by, "lost", "lost_reason"], ascending=[True, False, True]).reset_index(
+        drop=True
+    )

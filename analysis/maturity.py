@@ -137,7 +137,7 @@ class _Prepared:
             expr = t.group_by(**self.keys(by)).aggregate(**metrics).order_by(by)
         else:
             expr = t.aggregate(**metrics)
-        out = self.engine.con.to_pyarrow(expr).to_pandas()
+        out = self.engine.to_arrow(expr).to_pandas()
         for col in metrics:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
             out[col] = out[col].fillna(0).astype("int64")
@@ -194,7 +194,7 @@ def _prepare(leads: Leads, by: list[str], as_of, engine: Engine | None) -> _Prep
     t = eng.table(leads)
     _check(t, by)
     if as_of is None:
-        ends = eng.con.to_pyarrow(t.aggregate(a=t.created_at.max(), b=t.won_at.max()))
+        ends = eng.to_arrow(t.aggregate(a=t.created_at.max(), b=t.won_at.max()))
         seen = [v for v in ends.to_pylist()[0].values() if v is not None]
         if not seen:
             raise ValueError("the leads table has no created_at dates: nothing to measure")
@@ -220,7 +220,7 @@ def _prepare(leads: Leads, by: list[str], as_of, engine: Engine | None) -> _Prep
             created & (t.created_at <= as_of_lit) & sold & (t.won_at > as_of_lit)
         ),
     )
-    got = {k: int(v or 0) for k, v in eng.con.to_pyarrow(checks).to_pylist()[0].items()}
+    got = {k: int(v or 0) for k, v in eng.to_arrow(checks).to_pylist()[0].items()}
     notes = []
     if got["sale_before_lead"]:
         notes.append(
@@ -264,7 +264,7 @@ def _day_counts(prep: _Prepared, by: list[str]) -> pd.DataFrame:
         )
         .order_by([*by, "day"])
     )
-    out = prep.engine.con.to_pyarrow(expr).to_pandas()
+    out = prep.engine.to_arrow(expr).to_pandas()
     for col in ("day", "sales", "censored"):
         # integer sums must come back as integers (DuckDB's HUGEINT would be float)
         out[col] = out[col].fillna(0).astype("int64")

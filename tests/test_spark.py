@@ -1,0 +1,257 @@
+"""The same audit on Spark: cells and fitted coefficients from a local Spark session
+(Ibis's PySpark backend) equal DuckDB's, on the sample's leads uploaded as a Spark
+table and on a synthetic Parquet file Spark reads itself.
+
+Needs Java 17+ and PySpark; without them the Spark tests skip and say why, unless
+LEADKIT_STRICT_SYSTEM_TESTS=1 (CI), where a missing Java is a failure. The connection
+specs and the Java check are tested without Spark.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import models
+from analysis.backends import connect, describe, java_available, upload
+from analysis.engine import COUNT_COLUMNS, Engine
+from analysis.load import load_dataset
+from analysis.synth_large import write_synthetic_parquet
+
+pytestmark = [
+    # PySpark reads collected results from a local socket it leaves for the garbage
+    # collector to close (pyspark/util.py _load_from_socket: "The socket will be
+    # automatically closed when garbage-collected"): a ResourceWarning per query.
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+]
+
+STRICT = os.environ.get("LEADKIT_STRICT_SYSTEM_TESTS") == "1"
+INTEGER_COLUMNS = [c for c in (*COUNT_COLUMNS, "sales_within", "leads_aged") if c != "revenue"]
+
+
+def _spark_missing() -> str | None:
+    if importlib.util.find_spec("pyspark") is None:
+        return 'PySpark is not installed (pip install "leadkit[spark]")'
+    return java_available()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local Spark session for the module (starting one takes 10-20 s)."""
+    reason = _spark_missing()
+    if reason is not None:
+        if STRICT:
+            pytest.fail(f"LEADKIT_STRICT_SYSTEM_TESTS=1 and Spark cannot run: {reason}")
+        pytest.skip(f"Spark test skipped: {reason}")
+    with pytest.MonkeyPatch.context() as mp:
+        # C1 JIT only for this short-lived JVM: it halved the JVM's CPU to start and to
+        # run its first query (9.7 s vs 16.9 s of CPU measured); peak speed does not
+        # matter for 100k rows
+        opts = os.environ.get("SPARK_SUBMIT_OPTS", "")
+        mp.setenv("SPARK_SUBMIT_OPTS", f"{opts} -XX:TieredStopAtLevel=1".strip())
+        con = connect("spark")
+    yield con
+    con.disconnect()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_dataset("sample").leads
+
+
+@pytest.fixture(scope="module")
+def spark_leads(spark, sample):
+    """The sample's canonical leads as a table in the Spark session."""
+    return upload(spark, sample, "leadkit_sample_leads")
+
+
+def assert_same_cells(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Counts exactly equal, revenue to 1e-9 (relative: sums of ~1e7 may differ in the
+    last bits with the order Spark adds them in), same cells in the same order."""
+    assert list(got.columns) == list(want.columns)
+    keys = [c for c in want.columns if c not in (*INTEGER_COLUMNS, "revenue")]
+    pd.testing.assert_frame_equal(got[keys], want[keys])
+    ints = [c for c in INTEGER_COLUMNS if c in want.columns]
+    assert (got[ints].dtypes == np.int64).all() and (want[ints].dtypes == np.int64).all()
+    pd.testing.assert_frame_equal(got[ints], want[ints], check_exact=True)
+    np.testing.assert_allclose(got["revenue"], want["revenue"], rtol=1e-9, atol=1e-9)
+
+
+def assert_same_fit(got: models.ConversionFit, want: models.ConversionFit) -> None:
+    assert got.result is not None and want.result is not None
+    assert list(got.result.params.index) == list(want.result.params.index)
+    np.testing.assert_allclose(got.result.params, want.result.params, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.result.bse, want.result.bse, rtol=0, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        got.terms[["term", "level", "reference", "leads", "sales"]],
+        want.terms[["term", "level", "reference", "leads", "sales"]],
+    )
+    np.testing.assert_allclose(got.terms["coef"], want.terms["coef"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.terms["se"], want.terms["se"], rtol=0, atol=1e-9)
+
+
+# --- without Spark (first: the Java check needs no session running yet) -----------
+
+
+def test_java_check_gives_a_reason(tmp_path, monkeypatch):
+    java_available.cache_clear()
+    try:
+        monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+        assert "no Java" in java_available()
+        java_available.cache_clear()
+        fake = tmp_path / "bin" / "java"
+        fake.parent.mkdir()
+        fake.write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
+        fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+        assert f"Java 11 at {fake}: Spark needs Java 17" in java_available()
+        if importlib.util.find_spec("pyspark") is not None:
+            from pyspark.sql import SparkSession
+
+            if SparkSession.getActiveSession() is None:  # else connect() reuses it
+                with pytest.raises(ValueError, match="cannot connect to 'spark': Java 11"):
+                    connect("spark")
+    finally:
+        java_available.cache_clear()
+
+
+def test_duckdb_specs(tmp_path, sample):
+    assert describe(connect(None)) == "DuckDB in memory"
+    assert describe(connect("duckdb")) == "DuckDB in memory"
+    path = tmp_path / "crm.duckdb"
+    con = connect(f"duckdb://{path}")
+    assert describe(con) == f"DuckDB file {path}"
+    upload(con, sample, "leads", temp=False)
+    upload(con, sample, "leads", temp=False)  # replaced, not appended
+    eng = Engine(con)
+    assert eng.describe() == f"DuckDB file {path}"
+    assert_same_cells(eng.cells("leads", ["source"]), Engine().cells(sample, ["source"]))
+    con.raw_sql("CREATE SCHEMA sales; CREATE TABLE sales.leads AS SELECT * FROM leads")
+    assert eng.cells("sales.leads", ["source"])["leads"].sum() == len(sample)
+    with pytest.raises(ValueError, match="no leads table at 'sales.nothing'"):
+        eng.cells("sales.nothing", ["source"])
+    con.disconnect()
+    # the table stays in the file
+    again = Engine(f"duckdb://{path}")
+    assert again.cells("leads", ["source"])["leads"].sum() == len(sample)
+    again.con.disconnect()
+
+
+def test_unknown_or_uninstalled_backends_say_what_to_install():
+    with pytest.raises(ValueError, match="cannot connect to 'warehouse'"):
+        connect("warehouse")
+    if importlib.util.find_spec("psycopg") is None:
+        with pytest.raises(ValueError, match=r"ibis-framework\[postgres\]") as err:
+            connect("postgres://kit:s3cret@localhost:5432/crm")
+        assert "s3cret" not in str(err.value)  # no password in the message
+    if importlib.util.find_spec("clickhouse_connect") is None:
+        with pytest.raises(ValueError, match=r"ibis-framework\[clickhouse\]"):
+            connect("clickhouse://localhost/crm")
+
+
+# --- on Spark ------------------------------------------------------------------
+
+
+def test_the_uploaded_table_keeps_canonical_types(spark, spark_leads, sample):
+    assert describe(spark) == "Spark local[2]"
+    assert spark._session.conf.get("spark.sql.session.timeZone") == "UTC"
+    schema = spark_leads.schema()
+    assert schema["created_at"].is_timestamp() and schema["won_at"].is_timestamp()
+    assert schema["converted"].is_integer() and schema["qualification"].is_string()
+    ends = Engine(spark).to_arrow(
+        spark_leads.aggregate(a=spark_leads.created_at.min(), b=spark_leads.won_at.max())
+    )
+    # no time-zone shift on the way in or out
+    a, b = ends.to_pylist()[0].values()
+    assert pd.Timestamp(a) == sample["created_at"].min()
+    assert pd.Timestamp(b) == sample["won_at"].max()
+
+
+@pytest.mark.parametrize(
+    "by, within_days",
+    [
+        (["source"], None),
+        (["campaign"], None),
+        (["qualification"], None),
+        (["segment"], None),
+        (["source", "campaign", "qualification", "segment"], None),
+        (["week", "source"], None),
+        (["quarter", "qualification"], None),
+        (["source", "segment"], 30),
+    ],
+)
+def test_cells_on_spark_equal_duckdb(spark, spark_leads, sample, by, within_days):
+    got = Engine(spark).cells(spark_leads, by, within_days=within_days)
+    want = Engine().cells(sample, by, within_days=within_days)
+    assert_same_cells(got, want)
+    assert got["leads"].sum() == len(sample)
+
+
+def test_a_bool_outcome_counts_the_same(spark, spark_leads, sample):
+    """A bool ``converted`` is uploaded as an integer; a boolean column already in a
+    Spark table counts true as a sale (Spark's ANSI mode would not compare it with 1)."""
+    as_bool = sample.assign(converted=sample["converted"].astype(bool))
+    assert upload(spark, as_bool, "leadkit_sample_bool").schema()["converted"].is_integer()
+    frame = spark._session.table("leadkit_sample_leads")
+    frame.withColumn("converted", frame["converted"].cast("boolean")).createOrReplaceTempView(
+        "leadkit_sample_boolean"
+    )
+    assert spark.table("leadkit_sample_boolean").schema()["converted"].is_boolean()
+    want = Engine().cells(sample, ["source"], within_days=30)
+    for name in ("leadkit_sample_bool", "leadkit_sample_boolean"):
+        assert_same_cells(Engine(spark).cells(name, ["source"], within_days=30), want)
+
+
+def test_fit_on_spark_cells_equals_duckdb(spark, spark_leads, sample):
+    by = ["source", "segment", "qualification"]
+    got = models.fit_conversion(Engine(spark).cells(spark_leads, by), by)
+    want = models.fit_conversion(Engine().cells(sample, by), by)
+    assert_same_fit(got, want)
+
+
+def test_a_synthetic_parquet_read_by_spark(spark, tmp_path_factory):
+    """100k leads in a Parquet file that Spark reads itself: same cells (also by week),
+    same fit as DuckDB reading the same file."""
+    path = write_synthetic_parquet(tmp_path_factory.mktemp("spark") / "l.parquet", 100_000, 21)
+    by = ["source", "segment", "qualification", "manager", "campaign"]
+    got = Engine(spark).cells(path, by)
+    want = Engine().cells(path, by)
+    assert_same_cells(got, want)
+    assert got["leads"].sum() == 100_000
+    terms = ["qualification", "segment", "source"]  # (+ campaign, manager: 95 parameters, ~20 s)
+    assert_same_fit(models.fit_conversion(got, terms), models.fit_conversion(want, terms))
+    assert_same_cells(Engine(spark).cells(path, ["week"]), Engine().cells(path, ["week"]))
+
+
+def test_a_spark_table_by_database_and_name(spark, sample):
+    """A "database.table" name, as warehouse tables are named (the kit's local session
+    keeps its warehouse in a temporary directory)."""
+    spark.raw_sql("CREATE DATABASE IF NOT EXISTS crm")
+    table = upload(spark, sample, "crm.leads", temp=False)
+    assert table.schema()["converted"].is_integer()
+    assert spark._session.table("crm.leads").count() == len(sample)
+    got = Engine(spark).cells("crm.leads", ["source", "week"], within_days=30)
+    assert_same_cells(got, Engine().cells(sample, ["source", "week"], within_days=30))
+    with pytest.raises(ValueError, match="no leads table at 'nowhere.leads' on Spark"):
+        Engine(spark).cells("nowhere.leads", ["source"])
+    assert not (Path.cwd() / "spark-warehouse").exists()
+
+
+def test_time_zone_aware_leads_age_alike(spark, sample):
+    """The same instants in Moscow time: DuckDB keeps the zone, Spark gets them as
+    UTC-naive (3 hours earlier on the clock); ages within 30 days count alike."""
+    moscow = sample.assign(
+        created_at=sample["created_at"].dt.tz_localize("Europe/Moscow"),
+        won_at=sample["won_at"].dt.tz_localize("Europe/Moscow"),
+    )
+    want = Engine().cells(sample, ["source"], within_days=30)
+    assert_same_cells(Engine().cells(moscow, ["source"], within_days=30), want)
+    table = upload(spark, moscow, "leadkit_moscow_leads")
+    first = Engine(spark).to_arrow(table.created_at.min().name("first")).column(0)[0]
+    assert pd.Timestamp(first.as_py()) == sample["created_at"].min() - pd.Timedelta(hours=3)
+    assert_same_cells(Engine(spark).cells(table, ["source"], within_days=30), want)
