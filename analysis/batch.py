@@ -25,6 +25,7 @@ The client file (``data/clients.example.yaml`` is a working one)::
         inputs: {crm: exports/crm.csv, ads: exports/ads.csv}
         period: {by: month, from: 2026-01-01, to: 2026-06-30}
         currency: EUR
+        engine: spark          # optional: group the leads on Spark (docs/warehouse.md)
         thresholds: {min_leads: 50, min_sales: 10, hot_share: 0.3}
         parameters: {EQUAL_AGE_DAYS: 45}
 """
@@ -69,7 +70,16 @@ THRESHOLDS = {
 }
 PERIOD_UNITS = ("week", "month", "quarter")
 _FILE_KEYS = {"out", "jobs", "defaults", "clients"}
-_CLIENT_KEYS = {"name", "profile", "inputs", "period", "currency", "thresholds", "parameters"}
+_CLIENT_KEYS = {
+    "name",
+    "profile",
+    "inputs",
+    "period",
+    "currency",
+    "thresholds",
+    "parameters",
+    "engine",
+}
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,8 @@ def _client(path: Path, index: int, raw, defaults: dict) -> ClientSpec:
     params = _period(path, where, merged.get("period"))
     if merged.get("currency"):
         params["CURRENCY"] = str(merged["currency"])
+    if merged.get("engine"):  # where the leads are grouped: spark, duckdb:///f.duckdb, ...
+        params["ENGINE"] = str(merged["engine"])
     for key, value in merged["thresholds"].items():
         if key not in THRESHOLDS:
             raise _fail(path, where, f"unknown threshold {key!r}; known: {', '.join(THRESHOLDS)}")

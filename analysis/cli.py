@@ -1,6 +1,7 @@
 """The ``leadkit`` command (also ``python -m analysis``).
 
     leadkit report [--profile NAME|PATH] [--input NAME=PATH ...] [--client C] [--run R]
+                   [--engine duckdb|spark|URL] [--param NAME=VALUE ...]
     leadkit run CLIENTS.yaml [--jobs N] [--force] [--only NAME ...] [--out DIR]
     leadkit check  [--profile NAME|PATH] [--input NAME=PATH ...]
     leadkit sample [--out DIR] [--seed N] [--scale X]
@@ -69,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--run", help="run folder name (default: UTC time)")
     rep.add_argument("--out", type=Path, help="folder for client reports (default: reports/)")
     rep.add_argument(
+        "--engine",
+        help="where the leads are grouped: duckdb (default), spark, spark:local[4], "
+        "duckdb:///file.duckdb or an Ibis URL (see docs/warehouse.md)",
+    )
+    rep.add_argument(
         "--param",
         action="append",
         metavar="NAME=VALUE",
@@ -109,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             from .report import ReportError, run_report
 
             params = {k.upper(): _literal(v) for k, v in _pairs(args.param, "--param").items()}
+            if args.engine:
+                params["ENGINE"] = args.engine
             try:
                 result = run_report(
                     args.profile,

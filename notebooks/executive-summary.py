@@ -7,6 +7,7 @@ from IPython.display import Markdown, display
 
 from analysis import decompose, managers, maturity, plots
 from analysis.audit import outcome_dependent_fields
+from analysis.engine import Engine
 from analysis.funnel import unit_economics
 from analysis.load import load_dataset
 from analysis.present import cpl_vs_cac_finding, fmt_range, fmt_rate, show
@@ -21,6 +22,7 @@ OUTPUT_DIR = ""
 CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
+ENGINE = ""
 PERIOD = "quarter"
 MIN_LEADS = 30
 MIN_SALES = 10
@@ -32,6 +34,7 @@ COLD_SHARE = 0.60
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
 display(
     Markdown(
         f"**{ds.profile.title}**: {len(ds.leads):,} leads, "
@@ -40,18 +43,18 @@ display(
 )
 has_qualification = (ds.leads["qualification"] != "unknown").any()
 mix = ("source", "qualification") if has_qualification else ("source",)
-periods = decompose.default_periods(ds.leads, PERIOD, MIN_LEADS)
+periods = decompose.default_periods(ds.leads, PERIOD, MIN_LEADS, engine=eng)
 
 # %% [markdown]
 # ## Whose part is the change?
 
 # %%
 if periods:
-    change = decompose.decompose_periods(ds.leads, *periods, period=PERIOD, mix=mix)
+    change = decompose.decompose_periods(ds.leads, *periods, period=PERIOD, mix=mix, engine=eng)
     display(Markdown(decompose.main_cause(change)))
     if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
         equal = decompose.decompose_periods(
-            ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS
+            ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS, engine=eng
         )
         display(
             Markdown(
@@ -81,7 +84,7 @@ print(change[["part", "value"]].round(6).to_string(index=False) if periods else 
 
 # %%
 by_period = unit_economics(
-    ds.leads, ds.spend, by=[PERIOD], min_leads=MIN_LEADS, min_sales=MIN_SALES
+    ds.leads, ds.spend, by=[PERIOD], min_leads=MIN_LEADS, min_sales=MIN_SALES, engine=eng
 )
 if ds.has_spend:
     display(Markdown(cpl_vs_cac_finding(by_period, PERIOD, ds.profile.currency)))
@@ -102,7 +105,7 @@ thresholds = Thresholds(
     cold_share=COLD_SHARE,
 )
 by = ["source", "campaign"] if (ds.leads["campaign"] != "(none)").any() else ["source"]
-actions = recommend(ds.leads, ds.spend, by=by, thresholds=thresholds)
+actions = recommend(ds.leads, ds.spend, by=by, thresholds=thresholds, engine=eng)
 view = actions[[*by, "action", "rule", "leads", "sales"]].copy()
 view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in actions.itertuples()]
 view["ROMI (95% CI)"] = [
@@ -114,7 +117,7 @@ display(show(view))
 # ## Who should get the cold leads
 
 # %%
-routing = managers.routing_table(ds.leads)
+routing = managers.routing_table(ds.leads, engine=eng)
 if not routing.empty:
     lines = []
     for cls, g in routing[routing["send"] == "yes"].groupby("qualification", sort=False):
@@ -130,7 +133,7 @@ else:
 caveats = [f"- {note}" for note in ds.profile.notes]
 caveats += [f"- {m}" for m in ds.notes.loc[ds.notes["severity"] == "warning", "message"]]
 if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
-    young = maturity.maturity_caveat(ds.leads)["caveat"].iloc[0]
+    young = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if young:
         caveats.append(
             f"- {young}; the period comparison at equal age is in the period-change report."

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import maturity, plots
+from analysis.engine import Engine
 from analysis.funnel import unit_economics
 from analysis.load import load_dataset
 from analysis.present import cpl_vs_cac_finding, economics_view, label_rows, show
@@ -22,6 +23,7 @@ OUTPUT_DIR = ""
 CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
+ENGINE = ""
 PERIOD = "quarter"
 MIN_LEADS = 30
 MIN_SALES = 10
@@ -29,12 +31,15 @@ MIN_SALES = 10
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
 currency = ds.profile.currency
 limits = {"min_leads": MIN_LEADS, "min_sales": MIN_SALES}
-by_period = unit_economics(ds.leads, ds.spend, by=[PERIOD], **limits)
-by_source = unit_economics(ds.leads, ds.spend, by=["source"], **limits)
-by_campaign = unit_economics(ds.leads, ds.spend, by=["source", "campaign"], **limits)
-by_campaign_period = unit_economics(ds.leads, ds.spend, by=["source", "campaign", PERIOD], **limits)
+by_period = unit_economics(ds.leads, ds.spend, by=[PERIOD], **limits, engine=eng)
+by_source = unit_economics(ds.leads, ds.spend, by=["source"], **limits, engine=eng)
+by_campaign = unit_economics(ds.leads, ds.spend, by=["source", "campaign"], **limits, engine=eng)
+by_campaign_period = unit_economics(
+    ds.leads, ds.spend, by=["source", "campaign", PERIOD], **limits, engine=eng
+)
 has_campaigns = (ds.leads["campaign"] != "(none)").any()
 has_qualification = (ds.leads["qualification"] != "unknown").any()
 # rows for figures: campaigns (labelled source / campaign) where there are any, else sources
@@ -46,7 +51,7 @@ figure_rows = (
 
 # %%
 if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
-    young = maturity.maturity_caveat(ds.leads)["caveat"].iloc[0]
+    young = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if young:
         display(
             Markdown(

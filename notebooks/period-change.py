@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import decompose, maturity, plots
+from analysis.engine import Engine
 from analysis.load import load_dataset
 from analysis.present import show
 from analysis.report import save_table
@@ -22,6 +23,7 @@ OUTPUT_DIR = ""
 CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
+ENGINE = ""
 PERIOD = "quarter"
 PERIOD_A = ""
 PERIOD_B = ""
@@ -31,21 +33,22 @@ MIN_LEADS = 30
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
 has_qualification = (ds.leads["qualification"] != "unknown").any()
 mix = ("source", "qualification") if has_qualification else ("source",)
 periods = (
     (PERIOD_A, PERIOD_B)
     if PERIOD_A and PERIOD_B
-    else decompose.default_periods(ds.leads, PERIOD, MIN_LEADS)
+    else decompose.default_periods(ds.leads, PERIOD, MIN_LEADS, engine=eng)
 )
 has_periods = periods is not None
 has_dates = "won_at" in ds.leads and ds.leads["won_at"].notna().any()
 
 # %%
 if has_periods:
-    sales = decompose.decompose_periods(ds.leads, *periods, period=PERIOD, mix=mix)
+    sales = decompose.decompose_periods(ds.leads, *periods, period=PERIOD, mix=mix, engine=eng)
     revenue = decompose.decompose_periods(
-        ds.leads, *periods, period=PERIOD, mix=mix, measure="revenue"
+        ds.leads, *periods, period=PERIOD, mix=mix, measure="revenue", engine=eng
     )
     display(Markdown("**" + decompose.main_cause(sales) + "**"))
     decompose.plot_waterfall(sales, f"Sales, {periods[0]} to {periods[1]}", "sales")
@@ -69,7 +72,7 @@ print(sales[["part", "value"]].round(6).to_string(index=False) if has_periods el
 # %%
 if has_periods and has_dates:
     equal = decompose.decompose_periods(
-        ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS
+        ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS, engine=eng
     )
     display(Markdown(f"Within {EQUAL_AGE_DAYS} days of the lead: " + decompose.main_cause(equal)))
     display(show(equal[["part", "owner", "label", "value", "share"]]))
@@ -93,7 +96,7 @@ if has_periods:
 # %%
 if has_periods:
     parts = decompose.contributions(
-        *decompose.period_cells(ds.leads, *periods, period=PERIOD, mix=mix), mix=mix
+        *decompose.period_cells(ds.leads, *periods, period=PERIOD, mix=mix, engine=eng), mix=mix
     )
     by_source = (
         parts.groupby(["source", "part"], as_index=False)["value"]
@@ -111,10 +114,10 @@ else:
 
 # %%
 if has_dates:
-    curves = maturity.cohort_curves(ds.leads, period="month")
+    curves = maturity.cohort_curves(ds.leads, period="month", engine=eng)
     maturity.plot_time_to_sale(curves, title="Share of leads converted by days since the lead")
     plt.show()
-    at_age = maturity.conversion_at_age(ds.leads, PERIOD, days=EQUAL_AGE_DAYS)
+    at_age = maturity.conversion_at_age(ds.leads, PERIOD, days=EQUAL_AGE_DAYS, engine=eng)
     display(
         show(
             at_age[
@@ -133,7 +136,7 @@ if has_dates:
             ]
         )
     )
-    caveat = maturity.maturity_caveat(ds.leads)["caveat"].iloc[0]
+    caveat = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if caveat:
         display(Markdown(f"*{caveat}.*"))
 else:

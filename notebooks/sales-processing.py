@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import managers, plots
+from analysis.engine import Engine
 from analysis.load import load_dataset
 from analysis.present import show
 from analysis.report import save_table
@@ -22,18 +23,20 @@ OUTPUT_DIR = ""
 CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
+ENGINE = ""
 MIN_LEADS = 30
 STUCK_DAYS = 14
 
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
-table = managers.manager_table(ds.leads, min_leads=MIN_LEADS)
-routing = managers.routing_table(ds.leads)
-speed = managers.speed_to_lead(ds.leads)
-checks = managers.processing_checks(ds.leads, stuck_days=STUCK_DAYS)
-lost_by_manager = managers.loss_reasons(ds.leads, "manager")
-lost_by_source = managers.loss_reasons(ds.leads, "source")
+eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
+table = managers.manager_table(ds.leads, min_leads=MIN_LEADS, engine=eng)
+routing = managers.routing_table(ds.leads, engine=eng)
+speed = managers.speed_to_lead(ds.leads, engine=eng)
+checks = managers.processing_checks(ds.leads, stuck_days=STUCK_DAYS, engine=eng)
+lost_by_manager = managers.loss_reasons(ds.leads, "manager", engine=eng)
+lost_by_source = managers.loss_reasons(ds.leads, "source", engine=eng)
 has_managers = not table.empty
 
 # %% [markdown]

@@ -255,3 +255,30 @@ def test_time_zone_aware_leads_age_alike(spark, sample):
     first = Engine(spark).to_arrow(table.created_at.min().name("first")).column(0)[0]
     assert pd.Timestamp(first.as_py()) == sample["created_at"].min() - pd.Timedelta(hours=3)
     assert_same_cells(Engine(spark).cells(table, ["source"], within_days=30), want)
+
+
+def test_report_notebooks_on_spark_equal_duckdb(spark, report_runs, tmp_path):
+    """`leadkit report --engine spark`: the notebooks group the leads in their own Spark
+    session and give the DuckDB run's tables (counts exactly, floats to 1e-9)."""
+    from analysis.report import run_report
+
+    notebooks = ("conversion-models", "sales-processing")
+    with pytest.MonkeyPatch.context() as mp:
+        opts = os.environ.get("SPARK_SUBMIT_OPTS", "")
+        mp.setenv("SPARK_SUBMIT_OPTS", f"{opts} -XX:TieredStopAtLevel=1".strip())
+        result = run_report(
+            "sample",
+            out_root=tmp_path,
+            run="spark",
+            notebooks=notebooks,
+            parameters={"ENGINE": "spark"},
+        )
+    meta = __import__("json").loads((result.folder / "run.json").read_text())
+    assert meta["parameters"]["ENGINE"] == "spark"
+    duck = report_runs["sample"].folder / "tables"
+    names = sorted(p.name for p in (result.folder / "tables").glob("*.csv"))
+    assert {"models_cells.csv", "models_terms.csv", "managers.csv"} <= set(names)
+    for name in names:
+        got = pd.read_csv(result.folder / "tables" / name)
+        want = pd.read_csv(duck / name)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-12, obj=name)
