@@ -34,6 +34,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "Engine",
     "default_engine",
+    "engine_for",
     "cells",
 ]
 
@@ -120,21 +121,35 @@ class Engine:
         """Run an Ibis expression on this engine's connection; the result as Arrow."""
         return to_arrow(self.con, expr)
 
+    def bind(self, frame: pd.DataFrame, source: str | Path | ir.Table) -> Engine:
+        """Group ``frame`` from ``source`` instead: a Parquet file or table that holds
+        exactly its rows (the streamed canonical copy of a big export), so the engine
+        reads it from disk rather than from the frame. Returns the engine."""
+        self._remember(frame, (frame.shape, tuple(frame.columns)), self.table(source))
+        return self
+
+    def _remember(self, frame: pd.DataFrame, shape: tuple, table: ir.Table) -> None:
+        # forget frames that are gone, so ids reused by new frames never match
+        for key in [k for k, (ref, _, _) in self._uploads.items() if ref() is None]:
+            del self._uploads[key]
+        self._uploads[id(frame)] = (weakref.ref(frame), shape, table)
+
     def table(self, source: pd.DataFrame | str | Path | ir.Table) -> ir.Table:
         """An Ibis table of canonical leads from a frame, a file or a table name."""
         if isinstance(source, ir.Table):
             return source
         if isinstance(source, pd.DataFrame):
-            if self.name == "duckdb":
-                return ibis.memtable(_arrow(source))
-            # Spark and others: a temporary table, uploaded once per frame (the same
-            # object with the same shape; frames are not changed in place here)
+            # one table per frame (the same object with the same shape; frames are not
+            # changed in place here): a report's many calls convert or upload it once
             shape = (source.shape, tuple(source.columns))
             hit = self._uploads.get(id(source))
             if hit is not None and hit[0]() is source and hit[1] == shape:
                 return hit[2]
-            table = upload(self.con, source, f"leadkit_leads_{id(source):x}")
-            self._uploads[id(source)] = (weakref.ref(source), shape, table)
+            if self.name == "duckdb":
+                table = ibis.memtable(_arrow(source))
+            else:  # Spark and others: a temporary table
+                table = upload(self.con, source, f"leadkit_leads_{id(source):x}")
+            self._remember(source, shape, table)
             return table
         path = Path(source)
         suffix = path.suffix.lower()
@@ -272,6 +287,15 @@ def _dimension(t: ir.Table, name: str) -> ir.Value:
     if name == "quarter":
         return t.created_at.year().cast("string").concat("Q", t.created_at.quarter().cast("string"))
     return t[name].cast("string").fill_null(NOT_SET)
+
+
+def engine_for(dataset, spec: str | None = None) -> Engine:
+    """The engine a report notebook uses: ``spec`` (``ENGINE``; DuckDB in process when
+    empty), with a streamed dataset's leads bound to their canonical Parquet file."""
+    eng = Engine(spec or None)
+    if getattr(dataset, "source", None) is not None:
+        eng.bind(dataset.leads, dataset.source)
+    return eng
 
 
 @functools.cache

@@ -716,8 +716,8 @@ def load_dataset(
         (a client file sets it per client).
     stream : bool, optional
         Read the leads file in chunks (see `analysis.stream`) instead of whole: True
-        always, False never, None (default) when it is a CSV or Parquet file larger
-        than ``STREAM_BYTES`` (256 MB).
+        always, False never, None (default) as the profile's input says (``stream:``),
+        else when it is a CSV or Parquet file larger than ``STREAM_BYTES`` (256 MB).
     chunk_rows : int
         Rows per chunk when streaming.
     cache_dir : path, optional
@@ -756,7 +756,9 @@ def load_dataset(
     info = []
     leads_input = profile.leads["input"]
     leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
-    if _should_stream(stream, leads_path):
+    if _should_stream(
+        stream if stream is not None else profile.inputs[leads_input].stream, leads_path
+    ):
         return _load_streamed(
             profile, overrides, notes, facts, window, chunk_rows=chunk_rows, cache_dir=cache_dir
         )

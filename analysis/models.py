@@ -554,7 +554,13 @@ def findings(
             )
     if quality is not None and len(quality.terms):
         for r in quality.terms.itertuples():
-            if r.q_value >= 0.05 or r.flag != "":
+            if str(r.flag).startswith("all "):  # every classified lead in one class
+                cls = str(r.flag).split(":")[0].removeprefix("all ")
+                cannot.append(
+                    f"{quality.factor} **{r.level}**: all {r.classified:,} classified leads "
+                    f"are {cls}; no odds ratio against {r.reference} can be estimated."
+                )
+            elif r.q_value >= 0.05 or r.flag != "":
                 cannot.append(
                     f"{quality.factor} **{r.level}**: lead quality not distinguishable from "
                     f"{r.reference} (odds of a hotter class ×{r.odds_ratio:.2f}, "

@@ -161,49 +161,116 @@ def fit_quality(
         pooled = raw.loc[small].sum().to_frame("(small levels)").T
         fit_counts = pd.concat([raw.drop(index=small), pooled])
     fit_counts = fit_counts[fit_counts["classified"] > 0]
-    ref = reference or fit_counts["classified"].drop("(small levels)", errors="ignore").idxmax()
-    levels = [lv for lv in fit_counts.index if lv != ref]
-    exog = np.array(
-        [[1.0 if lv == other else 0.0 for other in levels] for lv in fit_counts.index]
-    ).reshape(len(fit_counts), len(levels))
-    counts = fit_counts[list(ORDER)].to_numpy()
-    model = _GroupedOrdinal(counts, exog, [f"{factor}[T.{lv}]" for lv in levels])
-    total = counts.sum(axis=0) / counts.sum()
-    cum = np.clip(np.cumsum(total)[:-1], 1e-6, 1 - 1e-6)
-    start_th = special.logit(cum)
-    start = np.concatenate([np.zeros(len(levels)), [start_th[0]], np.log(np.diff(start_th))])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = model.fit(start_params=start, method="newton", maxiter=100, tol=1e-10, disp=False)
-    for w in caught:  # surfaced as notes, never hidden
-        notes.append(f"the ordinal fit warned: {w.category.__name__}: {w.message}")
-    if not result.mle_retvals.get("converged", True):
+    # a level whose classified leads are all cold (or all hot) has no finite odds ratio:
+    # the likelihood grows without bound and the Hessian goes singular. Leave such
+    # levels out of the fit and say so, rather than report a coefficient near +-20.
+    lowest, highest = ORDER[0], ORDER[-1]
+    one_class = fit_counts.index[
+        (fit_counts[lowest] == fit_counts["classified"])
+        | (fit_counts[highest] == fit_counts["classified"])
+    ]
+    if len(one_class):
+        notes.append(
+            f"{len(one_class)} {factor} level(s) have all their classified leads in one "
+            f"extreme class, so no finite odds ratio: {', '.join(map(str, one_class[:6]))}"
+        )
+    apart = fit_counts.loc[one_class]
+    fit_counts = fit_counts.drop(index=one_class)
+    present = (fit_counts[list(ORDER)].sum(axis=0) > 0).sum()
+    result = model = None
+    if len(fit_counts) >= 2 and present >= 2:
+        ref = reference if reference in fit_counts.index else None
+        ref = ref or fit_counts["classified"].drop("(small levels)", errors="ignore").idxmax()
+        levels = [lv for lv in fit_counts.index if lv != ref]
+        exog = np.array(
+            [[1.0 if lv == other else 0.0 for other in levels] for lv in fit_counts.index]
+        ).reshape(len(fit_counts), len(levels))
+        counts = fit_counts[list(ORDER)].to_numpy()
+        model = _GroupedOrdinal(counts, exog, [f"{factor}[T.{lv}]" for lv in levels])
+        total = counts.sum(axis=0) / counts.sum()
+        cum = np.clip(np.cumsum(total)[:-1], 1e-6, 1 - 1e-6)
+        start_th = special.logit(cum)
+        start = np.concatenate([np.zeros(len(levels)), [start_th[0]], np.log(np.diff(start_th))])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = model.fit(
+                    start_params=start, method="newton", maxiter=100, tol=1e-10, disp=False
+                )
+            except np.linalg.LinAlgError as exc:
+                notes.append(f"the ordinal model could not be fitted ({exc}): no odds ratios")
+        for w in caught:  # surfaced as notes, never hidden
+            notes.append(f"the ordinal fit warned: {w.category.__name__}: {w.message}")
+    else:
+        ref = fit_counts.index[0] if len(fit_counts) else None
+        notes.append(
+            f"too few {factor} levels or classes with leads to fit the ordinal model: "
+            "no odds ratios"
+        )
+    if result is not None and not result.mle_retvals.get("converged", True):
         notes.append("the ordinal fit did not converge: treat its numbers as rough")
     z = z_value(level)
-    k = len(levels)
-    coef, se = result.params[:k], result.bse[:k]
-    p = 2 * _st.norm.sf(np.abs(coef / se))
-    terms = pd.DataFrame(
-        {
-            "level": levels,
-            "reference": ref,
-            "classified": fit_counts.loc[levels, "classified"].to_numpy(),
-            "coef": coef,
-            "se": se,
-            "odds_ratio": np.exp(coef),
-            "or_low": np.exp(coef - z * se),
-            "or_high": np.exp(coef + z * se),
-            "p_value": p,
-        }
-    )
-    terms["q_value"] = bh_qvalues(terms["p_value"])
-    terms["flag"] = np.where(
-        terms["level"] == "(small levels)",
-        "pooled small levels",
-        np.where((np.abs(terms["coef"]) > 10) | (terms["se"] > 5), "unstable estimate", ""),
-    )
-    pred = pd.DataFrame(
-        model.probabilities(result.params), index=fit_counts.index, columns=list(ORDER)
+    columns = [
+        "level",
+        "reference",
+        "classified",
+        "coef",
+        "se",
+        "odds_ratio",
+        "or_low",
+        "or_high",
+        "p_value",
+        "q_value",
+        "flag",
+    ]
+    if result is not None:
+        k = len(levels)
+        coef, se = result.params[:k], result.bse[:k]
+        p = 2 * _st.norm.sf(np.abs(coef / se))
+        terms = pd.DataFrame(
+            {
+                "level": levels,
+                "reference": ref,
+                "classified": fit_counts.loc[levels, "classified"].to_numpy(),
+                "coef": coef,
+                "se": se,
+                "odds_ratio": np.exp(coef),
+                "or_low": np.exp(coef - z * se),
+                "or_high": np.exp(coef + z * se),
+                "p_value": p,
+            }
+        )
+        terms["q_value"] = bh_qvalues(terms["p_value"])
+        terms["flag"] = np.where(
+            terms["level"] == "(small levels)",
+            "pooled small levels",
+            np.where((np.abs(terms["coef"]) > 10) | (terms["se"] > 5), "unstable estimate", ""),
+        )
+    else:
+        terms = pd.DataFrame(columns=columns)
+    if len(apart):
+        extra = pd.DataFrame(
+            {
+                "level": apart.index,
+                "reference": ref,
+                "classified": apart["classified"].to_numpy(),
+                "flag": [
+                    f"all {lowest if r[lowest] == r['classified'] else highest}: "
+                    "no finite odds ratio"
+                    for _, r in apart.iterrows()
+                ],
+            }
+        )
+        terms = pd.concat([terms, extra], ignore_index=True) if len(terms) else extra
+    terms = terms.reindex(columns=columns)
+    for col in columns[3:-1]:
+        terms[col] = terms[col].astype("float64")
+    pred = (
+        pd.DataFrame(
+            model.probabilities(result.params), index=fit_counts.index, columns=list(ORDER)
+        )
+        if result is not None
+        else pd.DataFrame(columns=list(ORDER))
     )
     rows = []
     for lv, r in raw.iterrows():

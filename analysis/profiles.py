@@ -41,6 +41,7 @@ _INPUT_KEYS = {
     "dayfirst",
     "date_format",
     "sheet",
+    "stream",
 }
 
 
@@ -57,6 +58,8 @@ class InputSpec:
     dayfirst: bool = True
     date_format: str | None = None
     sheet: str | int | None = None
+    #: read in chunks (True), whole (False), or by size (None: above 256 MB)
+    stream: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,12 @@ def _mapping(path: Path, where: str, value: Any) -> dict:
     if not isinstance(value, dict):
         raise _fail(path, f"{where} must be a mapping (key: value lines)")
     return value
+
+
+def _stream_flag(path: Path, name: str, value) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise _fail(path, f"inputs.{name}.stream must be true, false or absent, not {value!r}")
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -160,6 +169,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
             dayfirst=bool(spec.get("dayfirst", True)),
             date_format=spec.get("date_format"),
             sheet=spec.get("sheet"),
+            stream=_stream_flag(path, in_name, spec.get("stream")),
         )
     if not inputs:
         raise _fail(path, "no `inputs:` declared")

@@ -11,7 +11,7 @@ from IPython.display import Markdown, display
 
 from analysis import maturity, models, ordinal, plots
 from analysis.audit import outcome_dependent_fields
-from analysis.engine import Engine
+from analysis.engine import engine_for
 from analysis.load import load_dataset
 from analysis.present import show
 from analysis.report import save_table
@@ -31,11 +31,11 @@ MIN_LEADS = 30
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
-eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
+eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 dims = ["source", "campaign", "qualification"]
 has_segment = "segment" in ds.leads and "segment" not in outcome_dependent_fields(ds.leads)
 has_qualification = (ds.leads["qualification"] != "unknown").any()
-counts = eng.cells(ds.leads_source, dims + (["segment"] if has_segment else []))
+counts = eng.cells(ds.leads, dims + (["segment"] if has_segment else []))
 caveats = []
 if "segment" in outcome_dependent_fields(ds.leads):
     caveats.append(

@@ -7,7 +7,7 @@ from IPython.display import Markdown, display
 
 from analysis import decompose, managers, maturity, plots
 from analysis.audit import outcome_dependent_fields
-from analysis.engine import Engine
+from analysis.engine import engine_for
 from analysis.funnel import unit_economics
 from analysis.load import load_dataset
 from analysis.present import cpl_vs_cac_finding, fmt_range, fmt_rate, show
@@ -34,7 +34,7 @@ COLD_SHARE = 0.60
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
-eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
+eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 display(
     Markdown(
         f"**{ds.profile.title}**: {len(ds.leads):,} leads, "

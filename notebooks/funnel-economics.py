@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import maturity, plots
-from analysis.engine import Engine
+from analysis.engine import engine_for
 from analysis.funnel import unit_economics
 from analysis.load import load_dataset
 from analysis.present import cpl_vs_cac_finding, economics_view, label_rows, show
@@ -31,7 +31,7 @@ MIN_SALES = 10
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
-eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
+eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 currency = ds.profile.currency
 limits = {"min_leads": MIN_LEADS, "min_sales": MIN_SALES}
 by_period = unit_economics(ds.leads, ds.spend, by=[PERIOD], **limits, engine=eng)

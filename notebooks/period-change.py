@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import decompose, maturity, plots
-from analysis.engine import Engine
+from analysis.engine import engine_for
 from analysis.load import load_dataset
 from analysis.present import show
 from analysis.report import save_table
@@ -33,7 +33,7 @@ MIN_LEADS = 30
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
-eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
+eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 has_qualification = (ds.leads["qualification"] != "unknown").any()
 mix = ("source", "qualification") if has_qualification else ("source",)
 periods = (

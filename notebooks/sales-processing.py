@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import managers, plots
-from analysis.engine import Engine
+from analysis.engine import engine_for
 from analysis.load import load_dataset
 from analysis.present import show
 from analysis.report import save_table
@@ -30,7 +30,7 @@ STUCK_DAYS = 14
 # %%
 plots.set_style()
 ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
-eng = Engine(ENGINE or None)  # where leads are grouped (DuckDB, Spark, a warehouse)
+eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 table = managers.manager_table(ds.leads, min_leads=MIN_LEADS, engine=eng)
 routing = managers.routing_table(ds.leads, engine=eng)
 speed = managers.speed_to_lead(ds.leads, engine=eng)

@@ -143,3 +143,27 @@ def test_sales_within_days_and_aged_leads_match_pandas():
     assert got["leads_aged"].to_dict() == aged.groupby(frame["source"]).sum().to_dict()
     with pytest.raises(ValueError, match="needs won_at"):
         cells(frame.drop(columns="won_at"), ["source"], within_days=30)
+
+
+def test_a_frame_becomes_one_table_and_can_be_bound_to_its_parquet_copy(tmp_path):
+    """The engine converts a frame once per report, not once per call; a streamed
+    dataset's frame is grouped from its Parquet copy, with the same cells."""
+    import pandas as pd
+
+    from analysis.engine import Engine
+    from analysis.load import load_dataset
+
+    leads = load_dataset("sample").leads
+    eng = Engine()
+    assert eng.table(leads) is eng.table(leads)
+    wider = leads.assign(extra=1)
+    assert eng.table(wider) is not eng.table(leads)
+    path = tmp_path / "leads.parquet"
+    leads.to_parquet(path)
+    bound = Engine().bind(leads, path)
+    by = ["source", "campaign", "qualification", "quarter"]
+    pd.testing.assert_frame_equal(bound.cells(leads, by), eng.cells(leads, by))
+    # the bound frame is read from the file: a file of 100 rows gives 100 leads
+    leads.head(100).to_parquet(tmp_path / "head.parquet")
+    head = Engine().bind(leads, tmp_path / "head.parquet")
+    assert head.cells(leads, ["source"])["leads"].sum() == 100

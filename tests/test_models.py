@@ -276,6 +276,32 @@ def test_grouped_ordinal_equals_row_level_ordered_model():
     assert t.loc["search", "odds_ratio"] > 1 > t.loc["quiz", "odds_ratio"]
 
 
+def test_a_level_with_only_cold_leads_is_left_out_of_the_ordinal_fit():
+    """All of a level's classified leads cold: its odds ratio is 0 in the limit (no
+    finite MLE; the Hessian goes singular). It is flagged and left out, and the other
+    levels' fit equals the fit without it (the reference: the same data minus the level)."""
+    counts = pd.DataFrame(
+        {
+            "source": ["search", "social", "quiz", "tg"],
+            "cold": [60, 90, 120, 45],
+            "warm": [80, 70, 40, 0],
+            "hot": [60, 40, 10, 0],
+            "unknown": [0, 0, 0, 3],
+        }
+    )
+    fit = ordinal.fit_quality(counts, "source", reference="social")
+    without = ordinal.fit_quality(counts[counts["source"] != "tg"], "source", reference="social")
+    t = fit.terms.set_index("level")
+    assert t.loc["tg", "flag"] == "all cold: no finite odds ratio"
+    assert np.isnan(t.loc["tg", "odds_ratio"])
+    assert np.allclose(fit.result.params, without.result.params, atol=1e-12)
+    assert any("one extreme class" in n for n in fit.notes)
+    # every level one class: nothing to fit, said plainly, no exception
+    none = ordinal.fit_quality(counts.assign(warm=0, hot=0), "source")
+    assert none.result is None and none.terms["odds_ratio"].isna().all()
+    assert any("no odds ratios" in n for n in none.notes)
+
+
 def test_quality_on_the_sample_exposes_the_quiz(sample):
     c = cells(sample.leads, ["source", "campaign", "qualification"])
     fit = ordinal.fit_quality(c, "campaign", reference="ya_brand_search")

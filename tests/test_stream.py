@@ -10,6 +10,7 @@ import pytest
 import analysis.load as load_module
 from analysis.errors import DataError
 from analysis.load import load_dataset
+from analysis.paths import PROFILES_DIR
 from analysis.stream import merge_facts, merge_notes
 from tests.conftest import GOOD_LEADS, GOOD_SPEND, write_csv
 
@@ -167,3 +168,38 @@ def test_merge_notes_sums_counts_and_recomputes_shares():
         "m": "x",
         "d": {"k": 3},
     }
+
+
+def test_a_streamed_report_says_so_and_gives_the_whole_read_numbers(tmp_path, monkeypatch):
+    """End to end: a profile that streams its leads runs the report notebooks; the
+    audit says how many rows were streamed, and the model tables equal those of the
+    same profile read whole."""
+    from analysis.report import run_report
+
+    path, _ = _export(tmp_path, n_rows=3000)
+    generic = (PROFILES_DIR / "generic.yaml").read_text(encoding="utf-8")
+    streaming = generic.replace("# stream: true", "stream: true", 1)
+    assert streaming != generic
+    (tmp_path / "streaming.yaml").write_text(streaming, encoding="utf-8")
+    (tmp_path / "whole.yaml").write_text(generic, encoding="utf-8")
+    monkeypatch.setenv("LEADKIT_CACHE", str(tmp_path / "cache"))
+    notebooks = ("data-audit", "conversion-models")
+    runs = {
+        name: run_report(
+            tmp_path / f"{name}.yaml",
+            {"leads": path},
+            out_root=tmp_path / "out",
+            run=name,
+            client="c",
+            notebooks=notebooks,
+        )
+        for name in ("streaming", "whole")
+    }
+    notes = pd.read_csv(runs["streaming"].folder / "tables" / "audit_notes.csv")
+    assert notes["message"].str.contains("3,000 rows of big.csv .* were streamed", regex=True).any()
+    assert list((tmp_path / "cache").glob("leads-*.parquet"))
+    for name in ("models_cells.csv", "models_terms.csv", "audit_qualification_mix.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(runs["streaming"].folder / "tables" / name),
+            pd.read_csv(runs["whole"].folder / "tables" / name),
+        )
