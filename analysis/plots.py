@@ -110,9 +110,67 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
         ax.set_xticks(x, t[period].astype(str))
         ax.set_xlabel(period)
         ax.margins(y=0.25)
-    fig.suptitle("Leads got cheaper; did sales?", fontsize=13)
+    fig.suptitle(
+        f"Leads got cheaper; did sales? ({_n(t['paid_leads'].sum())} paid leads, "
+        f"{_n(t['paid_sales'].sum())} sales)",
+        fontsize=13,
+    )
     fig.tight_layout()
     return fig
+
+
+#: Where a point's label may go, tried in order (offset in points, alignment).
+_LABEL_SPOTS = (
+    ((6, 4), "left", "bottom"),
+    ((6, -4), "left", "top"),
+    ((-6, 4), "right", "bottom"),
+    ((-6, -4), "right", "top"),
+    ((6, 22), "left", "bottom"),
+    ((6, -22), "left", "top"),
+    ((-6, 22), "right", "bottom"),
+    ((-6, -22), "right", "top"),
+)
+
+
+def _label_points(ax, t: pd.DataFrame, label: str) -> None:
+    """Label each point of a cost scatter with its name and counts, moving a label to
+    another side of its point where it would cover a label placed before it (or leave
+    the axes). Call it once the axes have their final limits and layout."""
+    if t.empty:
+        return
+    scale = ax.figure.dpi / 72  # points to display pixels
+    x0a, y0a, x1a, y1a = ax.get_window_extent().extents
+    placed: list[tuple[float, float, float, float]] = []
+    for _, r in t.sort_values("cac", ascending=False).iterrows():
+        text = f"{r[label]}\n{_n(r['paid_leads'])} leads, {_n(r['paid_sales'])} sales"
+        px, py = ax.transData.transform((r["cpl"], r["cac"]))
+        w = (4.7 * max(len(line) for line in text.splitlines()) + 4) * scale
+        h = 24.0 * scale
+        options = []
+        for spot in _LABEL_SPOTS:
+            (dx, dy), ha, va = spot
+            bx = px + dx * scale - (w if ha == "right" else 0)
+            by = py + dy * scale - (h if va == "top" else 0)
+            rect = (bx, by, bx + w, by + h)
+            inside = rect[0] >= x0a and rect[2] <= x1a and rect[1] >= y0a and rect[3] <= y1a
+            clear = all(
+                rect[2] <= o[0] or rect[0] >= o[2] or rect[3] <= o[1] or rect[1] >= o[3]
+                for o in placed
+            )
+            options.append((not clear, not inside, spot, rect))
+        # the first spot that is clear and inside; else clear; else the first
+        _, _, spot, rect = min(options, key=lambda o: (o[0], o[1]))
+        placed.append(rect)
+        (dx, dy), ha, va = spot
+        ax.annotate(
+            text,
+            (r["cpl"], r["cac"]),
+            fontsize=8,
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha=ha,
+            va=va,
+        )
 
 
 def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None) -> plt.Figure:
@@ -140,11 +198,6 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
         color="#d7301f",
         legend="brief",
     )
-    for _, r in t.iterrows():
-        y = r["cac"] if np.isfinite(r["cac"]) else np.nan
-        text = f"{r[label]}\n{_n(r['paid_leads'])} leads, {_n(r['paid_sales'])} sales"
-        if np.isfinite(y):
-            ax.annotate(text, (r["cpl"], y), fontsize=8, xytext=(6, 4), textcoords="offset points")
     no_sale = t[~has_cac]
     if len(no_sale):
         ax.text(
@@ -159,13 +212,21 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
         )
     ax.set_xlabel(f"cost per lead{_money(currency)}")
     ax.set_ylabel(f"cost per sale{_money(currency)} (95% interval)")
-    ax.set_title("Cheap leads are not cheap sales")
+    ax.set_title(
+        f"Cheap leads are not cheap sales ({_n(t['paid_leads'].sum())} paid leads, "
+        f"{_n(t['paid_sales'].sum())} sales)"
+    )
     _thousands(ax)
     _thousands(ax, "x")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    finite = tc["cac_high"].where(np.isfinite(tc["cac_high"]), tc["cac"])
+    if len(tc):  # room on the right and at the top for the labels
+        ax.set_xlim(0, float(t["cpl"].max()) * 1.3)
+        ax.set_ylim(0, float(max(finite.max(), tc["cac"].max())) * 1.08)
     fig.tight_layout()
+    _label_points(ax, tc, label)
     return fig
 
 
@@ -186,7 +247,7 @@ def plot_qualification_mix(table: pd.DataFrame, label: str) -> plt.Figure:
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("share of leads")
-    ax.set_title("Lead qualification mix")
+    ax.set_title(f"Lead qualification mix ({_n(t['leads'].sum())} leads)")
     ax.legend(
         ncols=4,
         loc="upper center",
@@ -208,7 +269,9 @@ def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlim(left=0)
     ax.set_xlabel("conversion to sale (sales / leads), 95% interval")
-    ax.set_title("Conversion to sale")
+    ax.set_title(
+        f"Conversion to sale ({_n(t['sales'].sum())} sales of {_n(t['leads'].sum())} leads)"
+    )
     fig.tight_layout()
     return fig
 
@@ -293,7 +356,10 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
         annot_kws={"fontsize": 8},
     )
     ax.set_facecolor("#eeeeee")
-    ax.set_title(f"Conversion by {rows} and {cols} (sales / leads; grey: under 30 leads)")
+    ax.set_title(
+        f"Conversion by {rows} and {cols}, {_n(np.nansum(sales.to_numpy()))} sales of "
+        f"{_n(np.nansum(leads.to_numpy()))} leads (sales / leads; grey: under 30 leads)"
+    )
     ax.set_xlabel(cols)
     ax.set_ylabel(rows)
     fig.tight_layout()
@@ -353,7 +419,7 @@ def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("share of leads with a class (hot, warm or cold), 95% interval")
-    ax.set_title(f"Hot, warm and cold leads by {factor}")
+    ax.set_title(f"Hot, warm and cold leads by {factor} ({_n(q.sum())} leads with a class)")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
@@ -373,7 +439,10 @@ def plot_managers(table: pd.DataFrame) -> plt.Figure:
     ax.set_yticks(y, [f"{r.manager} ({r.sales}/{r.leads})" for r in t.itertuples()])
     ax.invert_yaxis()
     ax.set_xlabel("sales / sales expected from the leads received (1 = average), 95% interval")
-    ax.set_title("Managers, adjusted for the leads they got")
+    ax.set_title(
+        f"Managers, adjusted for the leads they got ({_n(t['sales'].sum())} sales of "
+        f"{_n(t['leads'].sum())} leads)"
+    )
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
