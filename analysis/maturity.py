@@ -762,7 +762,13 @@ def plot_time_to_sale(
     ax.set_ylim(bottom=0)
     more = f" ({len(shown)} largest of {len(sizes)} groups)" if len(sizes) > len(shown) else ""
     ax.set_title(f"{title}{more}")
-    ax.legend(title=" / ".join(keys) if keys else None, fontsize=8, loc="upper left")
+    # beside the plot, not over the curves
+    ax.legend(
+        title=" / ".join(keys) if keys else None,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+    )
     fig.text(
         0.99,
         0.01,

@@ -94,13 +94,14 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
     hi = np.clip(np.nan_to_num(t["cac_high"].to_numpy() - cac, posinf=0), 0, None)
     ax.bar(x, cac, color="#d7301f", yerr=[lo, hi], capsize=6)
     for i, r in t.iterrows():
-        ax.annotate(
+        top = r["cac_high"] if np.isfinite(r["cac_high"]) else r["cac"]
+        ax.annotate(  # above the interval, so the label never sits on the error bar
             f"{_fmt(r['cac'])}\n{_n(r['paid_sales'])} sales",
-            (i, r["cac"]),
+            (i, top),
             ha="center",
             va="bottom",
             fontsize=9,
-            xytext=(18, 0),
+            xytext=(0, 3),
             textcoords="offset points",
         )
     ax.set_title("Cost per sale (95% interval)")
