@@ -252,6 +252,17 @@ def _check_header(frame: pd.DataFrame, label: str) -> None:
         )
 
 
+def _ragged_row(exc: Exception, label: str) -> DataError:
+    """pandas' "Expected 5 fields in line 7, saw 6" as the kit's error naming the row."""
+    match = re.search(r"line (\d+), saw (\d+)", str(exc))
+    return DataError(
+        f"a row does not have as many fields as the header ({exc}); "
+        "is a text field holding an unquoted delimiter?",
+        file=label,
+        rows=[int(match.group(1))] if match else None,
+    )
+
+
 def _read_csv(path, name, label, sha, encoding, delimiter) -> RawTable:
     data = path.read_bytes()
     enc = encoding or detect_encoding(data, label)
@@ -276,14 +287,7 @@ def _read_csv(path, name, label, sha, encoding, delimiter) -> RawTable:
             engine="c",
         )
     except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+), saw (\d+)", str(exc))
-        rows = [int(match.group(1))] if match else None
-        raise DataError(
-            f"a row does not have as many fields as the header ({exc}); "
-            "is a text field holding an unquoted delimiter?",
-            file=label,
-            rows=rows,
-        ) from None
+        raise _ragged_row(exc, label) from None
     if frame.empty:
         raise DataError("the file has a header but no data rows", file=label)
     return RawTable(name, path, _text_frame(frame), 2, enc, delim, sha)
@@ -526,14 +530,7 @@ def _csv_chunks(path, name, label, sha, enc, delim, chunk_rows):
                 yield RawTable(name, path, _text_frame(frame), 2 + offset, enc, delim, sha)
                 offset += len(frame)
     except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+), saw (\d+)", str(exc))
-        rows = [int(match.group(1))] if match else None
-        raise DataError(
-            f"a row does not have as many fields as the header ({exc}); "
-            "is a text field holding an unquoted delimiter?",
-            file=label,
-            rows=rows,
-        ) from None
+        raise _ragged_row(exc, label) from None
     except UnicodeDecodeError as exc:
         raise DataError(
             f"cannot decode the file as {enc} after row {offset + 1}: {exc}", file=label

@@ -34,6 +34,7 @@ from .errors import DataError
 from .load import Dataset, load_dataset
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
 from .profiles import Profile, load_profile
+from .readers import file_sha256
 
 __all__ = [
     "REPORT_NOTEBOOKS",
@@ -204,14 +205,6 @@ def _slug(text: str) -> str:
     return keep.strip("-") or "client"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _code_hash() -> str:
     """One hash of the kit's code, templates and notebooks: a run made by other code is
     not "unchanged"."""
@@ -248,13 +241,13 @@ def fingerprint(
     of output folders excluded). Equal fingerprints mean a re-run would give the same
     report."""
     files = {
-        name: _sha256(path) if path.exists() else None
+        name: file_sha256(path) if path.exists() else None
         for name, path in input_files(prof, inputs).items()
     }
     payload = {
         "kit": _version(),
         "code": _code_hash(),
-        "profile": _sha256(prof.path),
+        "profile": file_sha256(prof.path),
         "inputs": files,
         "parameters": {k: v for k, v in parameters.items() if k not in ("OUTPUT_DIR", "INPUTS")},
         "notebooks": list(notebooks),
