@@ -65,5 +65,5 @@ clean: ## Remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ .pytest_cache .ruff_cache test-artifacts
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
-bench: $(STAMP) ## Benchmark the model step against a row-level fit (writes benchmarks/RESULTS.md)
+bench: $(STAMP) ## Benchmark the model step (100k, 1M, 10M leads) against a row-level fit, and the 1M report (~13 min; writes benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/model_step.py

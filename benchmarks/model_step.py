@@ -1,21 +1,38 @@
 """Benchmark: the kit's model step on grouped counts against the obvious alternative.
 
-For each size, synthetic canonical leads are written to Parquet (bounded memory), then
-two fresh processes each measure wall time and peak memory (max RSS):
+For each size (100k, 1M and 10M leads by default), synthetic canonical leads
+(`analysis.synth_large`: 6 sources, 60 campaigns, 4 segments, 25 managers, 26 weeks,
+hot/warm/cold/unknown qualification, conversion from a known logistic model) are written
+to Parquet in bounded memory, then fresh processes each measure wall time and peak
+memory (VmHWM):
 
-* kit: DuckDB groups the Parquet file into cells through Ibis (no pandas rows), then
-  every fit of the conversion-models step runs on the cells: the binomial GLM
-  (source + segment + qualification + manager), the source x segment interaction test,
-  crude vs segment-adjusted sources, campaigns shrunk toward their source, and the
-  ordinal model of lead quality by campaign;
+* kit: DuckDB groups the Parquet file into cells through Ibis (no lead row enters
+  pandas), then every fit of the conversion-models step runs on the cells (the binomial
+  GLM of source + segment + qualification + manager, source + segment as the report fits
+  it, crude vs segment-adjusted sources, the source x segment interaction test, rates
+  within segments, Mantel-Haenszel, campaigns shrunk toward their source, lead-quality
+  shares and the ordinal quality model by campaign, the plain-words findings), and the
+  period decomposition (Shapley parts of the change in sales and revenue from 2026Q1 to
+  2026Q2, and each cell's contributions) on cells the engine groups per quarter;
 * row-level: pandas reads the Parquet file and statsmodels fits the same GLM as a
-  row-level logit (smf.logit), the way an analyst would without the kit.
+  row-level logit (smf.logit), the way an analyst would without the kit. A watchdog
+  stops it if it grows past a memory cap (13 GB by default, or a time limit if given)
+  and says so; the speed-up is then a lower bound.
 
-It prints a table, the speed-up and the largest coefficient difference, and writes
-benchmarks/RESULTS.md with the machine it ran on.
+Each kit measurement runs twice, with BLAS as installed and with OPENBLAS_NUM_THREADS=1.
+Before each measurement the script waits (up to --quiet-wait s) for other processes to
+leave the cores idle, and reports the load they still put on the machine meanwhile.
 
-    .venv/bin/python benchmarks/model_step.py                   # 100k and 1M leads
-    .venv/bin/python benchmarks/model_step.py --sizes 10000000  # ten million
+Then the end-to-end `leadkit report` runs on the 1M-lead file (mapping profile
+benchmarks/synthetic-leads.yaml), and where its time goes is read from papermill's
+per-cell timings in the executed notebooks, with `load_dataset` alone and nbconvert's
+HTML rendering of each notebook timed separately.
+
+It prints the tables, the speed-ups, the largest coefficient difference and the targets
+met or missed, and writes benchmarks/RESULTS.md with the machine it ran on.
+
+    .venv/bin/python benchmarks/model_step.py          # everything: ~13 min on 2 cores
+    .venv/bin/python benchmarks/model_step.py --sizes 100000 1000000 --report-leads 0
 """
 
 from __future__ import annotations
@@ -25,15 +42,37 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 DATA = HERE / "data"
+PROFILE = HERE / "synthetic-leads.yaml"
+SIZES = [100_000, 1_000_000, 10_000_000]
+#: The cells every model of the step is fitted on.
+MODEL_CELLS = ["source", "campaign", "segment", "qualification", "manager"]
+#: The same-model comparison: conversion ~ these factors, on cells and on rows.
 FORMULA_DIMS = ["source", "segment", "qualification", "manager"]
+#: synth_large's 26 weeks from 2026-01-05 fill 2026Q1 and 2026Q2 (and 5 days of Q3).
+PERIODS = ("2026Q1", "2026Q2")
+MIX = ("source", "qualification")
+#: The issue's targets.
+TARGET_STEP_S = 5.0
+TARGET_PEAK_MB = 1024.0
+TARGET_FIT_SPEEDUP = {1_000_000: 40, 10_000_000: 200}
+TARGET_COEF_DIFF = 1e-6
+LIBS = ("duckdb", "ibis-framework", "statsmodels", "pandas", "numpy", "pyarrow")
+REPORT_LIBS = ("papermill", "nbclient", "nbconvert", "ipykernel", "matplotlib", "seaborn")
+
+
+# --- measurements in fresh processes ----------------------------------------------------
 
 
 def _peak_mb() -> float:
@@ -48,43 +87,117 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_kit(parquet: str) -> dict:
+def run_kit(parquet: str, repeats: str = "3") -> dict:
+    """The kit's whole model step on one Parquet file: aggregation, fits, decomposition.
+
+    The first run, in this fresh process, is the one reported (as a user gets it, one-off
+    warm-ups included, like the row-level fit's single run); the step is then repeated
+    to show its steady cost."""
     t0 = time.perf_counter()
-    from analysis import models, ordinal
+    from analysis import decompose, models, ordinal
     from analysis.engine import Engine
     from analysis.shrink import shrink_rates
 
     t_import = time.perf_counter() - t0
     import_mb = _peak_mb()
-    t1 = time.perf_counter()
-    cells = Engine().cells(parquet, ["source", "campaign", "segment", "qualification", "manager"])
-    t_cells = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    refs = {d: sorted(cells[d].unique())[0] for d in FORMULA_DIMS}
-    fit = models.fit_conversion(cells, FORMULA_DIMS, reference=refs, min_leads=1)
-    t_fit = time.perf_counter() - t2
-    models.interaction_test(cells, "source", "segment")
-    models.crude_vs_adjusted(cells, "source", "segment")
-    shrink_rates(cells, "campaign", "source")
-    ordinal.fit_quality(cells, "campaign")
-    t_all = time.perf_counter() - t2
-    coefs = {f"{r.term}:{r.level}": r.coef for r in fit.terms.itertuples()}
-    coefs["Intercept"] = float(fit.result.params["Intercept"])
+
+    def step() -> tuple[dict, dict]:
+        parts: dict[str, float] = {}
+
+        def timed(name: str, fn):
+            t = time.perf_counter()
+            out = fn()
+            parts[name] = time.perf_counter() - t
+            return out
+
+        eng = Engine()
+        cells = timed("cells", lambda: eng.cells(parquet, MODEL_CELLS))
+        cells_a, cells_b = timed(
+            "period cells",
+            lambda: decompose.period_cells(
+                parquet, *PERIODS, period="quarter", mix=MIX, engine=eng
+            ),
+        )
+        refs = {d: sorted(cells[d].unique())[0] for d in FORMULA_DIMS}
+        # the same model as the row-level logit: every level kept (min_leads=1, no pooling)
+        same = timed(
+            "same-model GLM",
+            lambda: models.fit_conversion(cells, FORMULA_DIMS, reference=refs, min_leads=1),
+        )
+        fit = timed(
+            "GLM source + segment", lambda: models.fit_conversion(cells, ["source", "segment"])
+        )
+        crude = timed(
+            "crude vs adjusted", lambda: models.crude_vs_adjusted(cells, "source", "segment")
+        )
+        inter = timed(
+            "interaction test", lambda: models.interaction_test(cells, "source", "segment")
+        )
+        timed("rates within", lambda: models.rates_within(cells, "source", "segment"))
+        timed(
+            "Mantel-Haenszel",
+            lambda: models.mantel_haenszel(cells, "source", "vk", "yandex", "segment"),
+        )
+        shrunk = timed("shrunk campaigns", lambda: shrink_rates(cells, "campaign", "source"))
+        timed("quality shares", lambda: ordinal.quality_shares(cells, "source"))
+        quality = timed("ordinal quality", lambda: ordinal.fit_quality(cells, "campaign"))
+        timed("findings", lambda: models.findings(fit, crude, inter, shrunk, quality))
+
+        def decomposition():
+            sales = decompose.decompose(cells_a, cells_b, MIX, "sales", labels=PERIODS)
+            decompose.decompose(cells_a, cells_b, MIX, "revenue", labels=PERIODS)
+            decompose.contributions(cells_a, cells_b, MIX)
+            decompose.main_cause(sales)
+            return sales
+
+        sales = timed("decomposition", decomposition)
+        info = {
+            "cells": len(cells),
+            "period_cells": len(cells_a) + len(cells_b),
+            "leads": int(cells["leads"].sum()),
+            "residual": float(sales.attrs["residual"]),
+            "same": same,
+        }
+        return parts, info
+
+    parts, info = step()
+    same = info.pop("same")
+    t = time.perf_counter()
+    model = same.result.model  # the IRLS alone on the same design, for reference
+    import statsmodels.api as sm
+
+    sm.GLM(model.data.orig_endog, model.data.orig_exog, family=sm.families.Binomial()).fit(
+        tol=1e-12, maxiter=100
+    )
+    irls_s = time.perf_counter() - t
+    again = [sum(step()[0].values()) for _ in range(int(repeats) - 1)]
+    coefs = {f"{r.term}:{r.level}": r.coef for r in same.terms.itertuples()}
+    coefs["Intercept"] = float(same.result.params["Intercept"])
+    cells_s = parts["cells"] + parts["period cells"]
+    step_s = sum(parts.values())
     return {
         "import_s": t_import,
-        "cells_s": t_cells,
-        "glm_s": t_fit,
-        "fits_s": t_all,
-        "step_s": t_cells + t_all,
-        "cells": len(cells),
-        "peak_mb": _peak_mb(),
         "import_mb": import_mb,
+        "parts": parts,
+        "irls_s": irls_s,
+        "irls_iterations": int(same.result.fit_history["iteration"]),
+        "irls_converged": bool(same.result.converged),
+        "glm_cells": int(model.exog.shape[0]),
+        "cells_s": cells_s,
+        "fits_s": step_s - cells_s,
+        "glm_s": parts["same-model GLM"],
+        "step_s": step_s,
+        "repeat_s": again,
+        "params": len(coefs),
+        "peak_mb": _peak_mb(),
         "coefs": coefs,
-        "leads": int(cells["leads"].sum()),
+        "blas": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+        **info,
     }
 
 
 def run_rows(parquet: str) -> dict:
+    """The obvious alternative: pandas rows and a row-level logit of the same model."""
     t0 = time.perf_counter()
     import pandas as pd
     import statsmodels.formula.api as smf
@@ -95,8 +208,12 @@ def run_rows(parquet: str) -> dict:
     raw_mb = leads.memory_usage(deep=True).sum() / 2**20
     t_load = time.perf_counter() - t1
     t2 = time.perf_counter()
-    leads["y"] = leads["converted"].astype(int)
-    fit = smf.logit("y ~ " + " + ".join(f"C({d})" for d in FORMULA_DIMS), leads).fit(disp=0)
+    leads["y"] = leads["converted"].astype(int)  # an int outcome: a bool would flip signs
+    model = smf.logit("y ~ " + " + ".join(f"C({d})" for d in FORMULA_DIMS), leads)
+    t_design = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    fit = model.fit(disp=0)
+    t_newton = time.perf_counter() - t3
     t_fit = time.perf_counter() - t2
     coefs = {}
     for name, value in fit.params.items():
@@ -109,6 +226,8 @@ def run_rows(parquet: str) -> dict:
         "import_s": t_import,
         "load_s": t_load,
         "glm_s": t_fit,
+        "design_s": t_design,
+        "newton_s": t_newton,
         "step_s": t_load + t_fit,
         "peak_mb": _peak_mb(),
         "raw_mb": raw_mb,
@@ -116,14 +235,427 @@ def run_rows(parquet: str) -> dict:
     }
 
 
-def _child(mode: str, parquet: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(parquet)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _render_html(render_html, notebook: Path, html: Path, pages) -> None:
+    if pages is None:
+        render_html(notebook, html)
+    else:
+        render_html(notebook, html, pages)
+
+
+def _profile_load(load_dataset, parquet: str, top: int = 8) -> tuple[list, float]:
+    """The kit's functions that take the most time in one `load_dataset` (cumulative
+    seconds under cProfile, which slows everything a little)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    load_dataset(str(PROFILE), {"leads": parquet})
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    kit = str(ROOT / "analysis")
+    rows = []
+    total = 0.0
+    for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items():
+        if file.startswith(kit):
+            name = f"{Path(file).stem}.{func}"
+            if func == "load_dataset":
+                total = max(total, ct)
+                continue
+            rows.append((name, ct))
+    rows.sort(key=lambda r: -r[1])
+    return rows[:top], total
+
+
+def run_report_pieces(parquet: str, folder: str) -> dict:
+    """`load_dataset` alone (what `run_report` does once up front and each notebook does
+    again), then nbconvert's HTML rendering of each executed notebook of a report run."""
+    t0 = time.perf_counter()
+    from analysis.load import load_dataset
+
+    t_import = time.perf_counter() - t0
+    import_mb = _peak_mb()
+    t = time.perf_counter()
+    ds = load_dataset(str(PROFILE), {"leads": parquet})
+    load_s = time.perf_counter() - t
+    load_mb = _peak_mb()
+    frame_mb = ds.leads.memory_usage(deep=True).sum() / 2**20
+    del ds
+    profile, profile_total = _profile_load(load_dataset, parquet)
+    t = time.perf_counter()
+    from analysis.report import render_html
+
+    html_import_s = time.perf_counter() - t
+    from analysis.report import REPORT_NOTEBOOKS
+
+    try:  # the page links of a run, as run_report passes them (newer kits)
+        from analysis.paths import NOTEBOOKS_DIR
+        from analysis.report import notebook_title
+
+        pages = [(n, notebook_title(NOTEBOOKS_DIR / f"{n}.ipynb")) for n in REPORT_NOTEBOOKS]
+    except ImportError:
+        pages = None
+    html = {}
+    scratch = Path(tempfile.mkdtemp(prefix="leadkit-bench-html-"))
+    executed = [Path(folder) / f"{n}.ipynb" for n in REPORT_NOTEBOOKS]
+    executed = [nb for nb in executed if nb.exists()]
+    try:
+        # nbconvert's first use (imports, templates) costs once per process: the first
+        # notebook is rendered twice and the difference counted as warm-up
+        t = time.perf_counter()
+        if executed:
+            _render_html(render_html, executed[0], scratch / "warm-up.html", pages)
+        first = time.perf_counter() - t
+        for nb in executed:
+            t = time.perf_counter()
+            _render_html(render_html, nb, scratch / f"{nb.stem}.html", pages)
+            html[nb.stem] = time.perf_counter() - t
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    warm_up = max(first - html.get(executed[0].stem, 0.0), 0.0) if executed else 0.0
+    return {
+        "import_s": t_import,
+        "import_mb": import_mb,
+        "load_s": load_s,
+        "load_peak_mb": load_mb,
+        "leads_frame_mb": frame_mb,
+        "html_import_s": html_import_s,
+        "html_warm_up_s": warm_up,
+        "html_s": html,
+        "profile": profile,
+        "profile_total_s": profile_total,
+    }
+
+
+# --- the parent: processes, memory watch, tables ----------------------------------------
+
+
+def _status(pid: int) -> dict[str, int]:
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "PPid"):
+                out[key] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+class TreeWatch(threading.Thread):
+    """Samples the resident memory of a process and its descendants (every 0.5 s): each
+    process's peak (its VmHWM at the last sample), the peak of their sum, and kills the
+    tree when that sum passes ``cap_mb``."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen,
+        cap_mb: float | None = None,
+        every: float = 0.5,
+        timeout_s: float | None = None,
+    ) -> None:
+        super().__init__(daemon=True)
+        self.proc, self.cap_mb, self.every, self.timeout_s = proc, cap_mb, every, timeout_s
+        self.why = ""
+        self.peaks: dict[int, float] = {}
+        self.names: dict[int, str] = {}
+        self.total_peak = 0.0
+        self.killed_at: float | None = None
+        self.t0 = time.perf_counter()
+        self.stop = threading.Event()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def run(self) -> None:
+        while not self.stop.is_set() and self.proc.poll() is None:
+            total = 0.0
+            for pid in self._tree():
+                st = _status(pid)
+                if not st:
+                    continue
+                total += st.get("VmRSS", 0) / 1024
+                self.peaks[pid] = st.get("VmHWM", 0) / 1024
+                if pid not in self.names:
+                    try:
+                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                        self.names[pid] = cmd.decode(errors="replace")
+                    except OSError:
+                        self.names[pid] = "?"
+            self.total_peak = max(self.total_peak, total)
+            elapsed = time.perf_counter() - self.t0
+            over = bool(self.cap_mb and total > self.cap_mb)
+            late = bool(self.timeout_s and elapsed > self.timeout_s)
+            if (over or late) and self.killed_at is None:
+                self.killed_at = elapsed
+                self.why = (
+                    f"the {self.cap_mb / 1024:.1f} GB memory cap"
+                    if over
+                    else f"the {self.timeout_s:.0f} s time limit"
+                )
+                for pid in reversed(self._tree()):
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+            self.stop.wait(self.every)
+
+
+def _cpu_seconds() -> float:
+    """CPU time all processes of the machine have used (busy time of /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_cpu() -> float:
+    """CPU time of this process and of its waited-for descendants."""
+    out = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        out += ru.ru_utime + ru.ru_stime
+    return out
+
+
+class OtherLoad:
+    """How many cores other processes kept busy while ours ran: the machine's busy CPU
+    time minus ours (this process and its waited-for descendants), over the wall time."""
+
+    def __enter__(self) -> OtherLoad:
+        self.t, self.busy, self.ours = time.perf_counter(), _cpu_seconds(), _our_cpu()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall = max(time.perf_counter() - self.t, 1e-9)
+        busy = _cpu_seconds() - self.busy
+        ours = _our_cpu() - self.ours
+        self.cores = max(busy - ours, 0.0) / wall
+
+
+QUIET_CORES = 0.3
+
+
+def _wait_quiet(max_wait: float) -> float:
+    """Wait (at most ``max_wait`` s) until other processes use under 0.3 cores over a
+    3-second window, so that measurements do not share the two cores; returns the
+    seconds waited."""
+    t0 = time.perf_counter()
+    while True:
+        with OtherLoad() as load:
+            time.sleep(3)
+        waited = time.perf_counter() - t0
+        if load.cores < QUIET_CORES or waited >= max_wait:
+            return waited
+
+
+#: Seconds to wait for a quiet machine before each measurement (--quiet-wait).
+QUIET_WAIT = {"s": 0.0}
+
+
+def _child(
+    mode: str,
+    *args: str,
+    cap_mb: float | None = None,
+    env: dict | None = None,
+    timeout_s: float | None = None,
+) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, *args]
+    if mode != "report-pieces":
+        _wait_quiet(QUIET_WAIT["s"])
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        OtherLoad() as load,
+    ):
+        t = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=err, text=True, cwd=ROOT, env={**os.environ, **(env or {})}
+        )
+        watch = TreeWatch(proc, cap_mb, every=0.25, timeout_s=timeout_s)
+        if cap_mb or timeout_s:  # (the kit's processes are not watched: nothing to cap)
+            watch.start()
+        rc = proc.wait()
+        wall = time.perf_counter() - t
+        if cap_mb or timeout_s:
+            watch.stop.set()
+            watch.join()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if watch.killed_at is not None:
+        return {
+            "killed": True,
+            "after_s": watch.killed_at,
+            "why": watch.why,
+            "peak_mb": watch.peaks.get(proc.pid, float("nan")),
+            "other_cores": load.cores,
+        }
+    if rc != 0:
+        raise RuntimeError(f"{mode} child failed ({rc}):\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["process_wall_s"] = wall
+    result["other_cores"] = load.cores
+    return result
+
+
+def _mem_available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+def _data_summary(path: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    q = f"""
+        select count(*)::BIGINT, count(distinct source), count(distinct campaign),
+               count(distinct segment), count(distinct manager),
+               count(distinct date_trunc('week', created_at)),
+               count(distinct qualification), avg(converted::DOUBLE),
+               avg((qualification = 'hot')::INT), avg((qualification = 'cold')::INT)
+        from read_parquet('{path}')"""
+    row = con.execute(q).fetchone()
+    con.close()
+    keys = [
+        "leads",
+        "sources",
+        "campaigns",
+        "segments",
+        "managers",
+        "weeks",
+        "classes",
+        "conversion",
+        "hot",
+        "cold",
+    ]
+    return dict(zip(keys, row, strict=True))
+
+
+def _ensure(n: int) -> tuple[Path, float | None]:
+    from analysis.synth_large import write_synthetic_parquet
+
+    path = DATA / f"leads_{n}.parquet"
+    if path.exists():
+        return path, None
+    t = time.perf_counter()
+    write_synthetic_parquet(path, n, seed=1)
+    took = time.perf_counter() - t
+    print(f"wrote {n:,} leads to {path} in {took:.1f} s", flush=True)
+    return path, took
+
+
+def _notebook_times(folder: Path) -> list[dict]:
+    """Per notebook, from papermill's metadata: its whole execution (kernel start
+    included), the imports cell, the cell that loads the data, the other cells, and the
+    slowest of those."""
+    from analysis.report import REPORT_NOTEBOOKS
+
+    rows = []
+    for name in REPORT_NOTEBOOKS:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        total = float(nb["metadata"].get("papermill", {}).get("duration") or 0.0)
+        imports = load = other = 0.0
+        slowest = (0.0, "")
+        first = True
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            d = float(cell["metadata"].get("papermill", {}).get("duration") or 0.0)
+            src = "".join(cell["source"])
+            if first:
+                imports, first = d, False
+            elif "load_dataset(" in src:
+                load += d
+            else:
+                other += d
+                if d > slowest[0]:
+                    head = next((ln for ln in src.splitlines() if ln.strip()), "")
+                    slowest = (d, head.strip()[:60])
+        rows.append(
+            {
+                "notebook": name,
+                "papermill_s": total,
+                "kernel_s": max(total - imports - load - other, 0.0),
+                "imports_s": imports,
+                "load_s": load,
+                "other_s": other,
+                "slowest": slowest,
+            }
+        )
+    return rows
+
+
+def measure_report(parquet: Path, keep: bool) -> dict:
+    """`leadkit report` end to end on one file, then where its time went."""
+    out = Path(tempfile.mkdtemp(prefix="leadkit-bench-report-"))
+    leadkit = Path(sys.executable).parent / "leadkit"
+    cmd = [
+        str(leadkit),
+        "report",
+        "--profile",
+        str(PROFILE),
+        "--input",
+        f"leads={parquet}",
+        "--out",
+        str(out),
+        "--run",
+        "bench",
+    ]
+    print("running:", " ".join(cmd), flush=True)
+    _wait_quiet(QUIET_WAIT["s"])
+    with tempfile.TemporaryFile("w+") as log, OtherLoad() as load:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        watch = TreeWatch(proc)
+        watch.start()
+        rc = proc.wait()
+        wall = time.perf_counter() - t
+        watch.stop.set()
+        watch.join()
+        log.seek(0)
+        text = log.read()
+    result: dict = {
+        "wall_s": wall,
+        "rc": rc,
+        "command": " ".join(cmd[:1] + cmd[1:]),
+        "other_cores": load.cores,
+    }
+    kernels = [p for pid, p in watch.peaks.items() if "ipykernel" in watch.names.get(pid, "")]
+    result["driver_peak_mb"] = watch.peaks.get(proc.pid, float("nan"))
+    result["kernel_peak_mb"] = max(kernels) if kernels else float("nan")
+    result["tree_peak_mb"] = watch.total_peak
+    folder = out / "synthetic-leads" / "bench"
+    if rc != 0 or not folder.exists():
+        result["error"] = text[-3000:]
+        # a failed run keeps its executed notebooks in <run>.failed (or .<run>.partial)
+        kept = [*(out / "synthetic-leads").glob("bench.failed"), *out.rglob(".*.partial")]
+        folder = kept[0] if kept else folder
+    result["notebooks"] = _notebook_times(folder) if folder.exists() else []
+    # load_dataset alone, and nbconvert on whatever notebooks ran
+    result["pieces"] = _child("report-pieces", str(parquet), str(folder))
+    if keep:
+        result["kept"] = str(out)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+    return result
 
 
 def _machine() -> str:
@@ -136,100 +668,556 @@ def _machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    libs = ", ".join(
-        f"{p} {version(p)}" for p in ("duckdb", "ibis-framework", "statsmodels", "pandas", "numpy")
-    )
     return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}; {libs}"
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}"
     )
+
+
+def _libs(names) -> str:
+    return ", ".join(f"{p} {version(p)}" for p in names)
+
+
+def _x(v: float) -> str:
+    return f"{v:,.0f}x" if v >= 10 else f"{v:.1f}x"
+
+
+def _fmt_s(v: float) -> str:
+    return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+def _main_table(rows: list[dict]) -> str:
+    header = (
+        "| leads | Parquet MB | kit: cells s | kit: fits + decomposition s | kit: step s "
+        "| kit: step s, 1 BLAS thread | kit: peak MB (of it imports) | row-level: load s "
+        "| row-level: logit s | row-level: step s | row-level: peak MB "
+        "| same-model fit speed-up | step speed-up | max coef diff |"
+    )
+    lines = [header, "|" + "---|" * 14]
+    for r in rows:
+        k = r["kit"]
+        rl = r.get("rows")
+        if rl is None:
+            rest = "not run | | | | | | |"
+        elif rl.get("killed"):
+            rest = (
+                f"stopped at {rl['why']} after {rl['after_s']:.0f} s "
+                f"| | > {rl['after_s']:.0f} | {rl['peak_mb']:,.0f} so far "
+                f"| > {_x(rl['after_s'] / k['glm_s'])} | > {_x(rl['after_s'] / k['step_s'])} | |"
+            )
+        else:
+            rest = (
+                f"{_fmt_s(rl['load_s'])} | {_fmt_s(rl['glm_s'])} | {_fmt_s(rl['step_s'])} | "
+                f"{rl['peak_mb']:,.0f} | {_x(rl['glm_s'] / k['glm_s'])} | "
+                f"{_x(rl['step_s'] / k['step_s'])} | {r['max_coef_diff']:.1e} |"
+            )
+        lines.append(
+            f"| {r['leads']:,} | {r['file_mb']:.0f} | {k['cells_s']:.2f} | {k['fits_s']:.2f} | "
+            f"**{k['step_s']:.2f}** | {r['kit1']['step_s']:.2f} | "
+            f"{k['peak_mb']:,.0f} ({k['import_mb']:.0f}) | " + rest
+        )
+    return "\n".join(lines)
+
+
+def _fit_table(rows: list[dict]) -> str:
+    lines = [
+        "| leads | row-level: formula + design matrix s | row-level: Newton fit s "
+        "| kit: `fit_conversion` on cells s | kit: IRLS alone s | IRLS iterations "
+        "| GLM cells | parameters | speed-up, whole fit | speed-up, Newton on rows / IRLS "
+        "on cells | other processes' load, cores: kit / row-level |",
+        "|" + "---|" * 11,
+    ]
+    for r in rows:
+        k, rl = r["kit"], r.get("rows")
+        others = f"{k['other_cores']:.2f} / " + (f"{rl['other_cores']:.2f}" if rl else "-")
+        if not rl or rl.get("killed"):
+            row_part, speed = "not run | not run", f"| | | {others} |"
+        else:
+            row_part = f"{_fmt_s(rl['design_s'])} | {_fmt_s(rl['newton_s'])}"
+            speed = (
+                f"| {_x(rl['glm_s'] / k['glm_s'])} | {_x(rl['newton_s'] / k['irls_s'])} "
+                f"| {others} |"
+            )
+        iters = f"{k['irls_iterations']}" + ("" if k["irls_converged"] else " (not converged)")
+        lines.append(
+            f"| {r['leads']:,} | {row_part} | {k['glm_s']:.3f} | {k['irls_s']:.3f} | {iters} | "
+            f"{k['glm_cells']:,} | {k['params']} " + speed
+        )
+    return "\n".join(lines)
+
+
+def _parts_table(rows: list[dict]) -> str:
+    names = list(rows[0]["kit"]["parts"])
+    lines = [
+        "| part of the kit step (first run), s | "
+        + " | ".join(f"{_short(r['leads'])} | {_short(r['leads'])}, 1 BLAS thread" for r in rows)
+        + " |",
+        "|---|" + "---|" * (2 * len(rows)),
+    ]
+    for name in names:
+        vals = " | ".join(
+            f"{r['kit']['parts'][name]:.3f} | {r['kit1']['parts'][name]:.3f}" for r in rows
+        )
+        lines.append(f"| {name} | {vals} |")
+    extra = [
+        ("**whole step, first run**", lambda k: f"**{k['step_s']:.2f}**"),
+        (
+            "whole step, run again in the same process",
+            lambda k: ", ".join(f"{v:.2f}" for v in k["repeat_s"]),
+        ),
+        ("imports before the step", lambda k: f"{k['import_s']:.2f}"),
+        ("other processes' load during the run, cores", lambda k: f"{k['other_cores']:.2f}"),
+        ("peak memory MB", lambda k: f"{k['peak_mb']:,.0f}"),
+        ("cells grouped: models / periods", lambda k: f"{k['cells']:,} / {k['period_cells']}"),
+    ]
+    for label, fn in extra:
+        lines.append(
+            f"| {label} | " + " | ".join(f"{fn(r['kit'])} | {fn(r['kit1'])}" for r in rows) + " |"
+        )
+    return "\n".join(lines)
+
+
+def _short(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+
+
+def _data_table(rows: list[dict]) -> str:
+    lines = [
+        "| leads | sources | campaigns | segments | managers | weeks | classes "
+        "| conversion | hot / cold share | generated in s |",
+        "|" + "---|" * 10,
+    ]
+    for r in rows:
+        d = r["data"]
+        gen = f"{r['generated_s']:.0f}" if r["generated_s"] is not None else "(cached)"
+        lines.append(
+            f"| {d['leads']:,} | {d['sources']} | {d['campaigns']} | {d['segments']} | "
+            f"{d['managers']} | {d['weeks']} | {d['classes']} | {100 * d['conversion']:.2f}% | "
+            f"{100 * d['hot']:.0f}% / {100 * d['cold']:.0f}% | {gen} |"
+        )
+    return "\n".join(lines)
+
+
+def _scaling(rows: list[dict]) -> list[str]:
+    by = {r["leads"]: r for r in rows}
+    if 1_000_000 not in by or 10_000_000 not in by:
+        return []
+    a, b = by[1_000_000], by[10_000_000]
+    out = []
+
+    def line(label: str, ta: float, tb: float) -> str:
+        return (
+            f"- {label}: {ta:.2f} s at 1M, {tb:.2f} s at 10M leads: x{tb / ta:.1f} for x10 "
+            f"the leads ({ta:.3f} -> {tb / 10:.3f} µs per lead)"
+        )
+
+    out.append(line("kit step", a["kit"]["step_s"], b["kit"]["step_s"]))
+    out.append(
+        line(
+            "kit aggregation (the only part that reads leads)",
+            a["kit"]["cells_s"],
+            b["kit"]["cells_s"],
+        )
+    )
+    out.append(line("kit fits + decomposition (on cells)", a["kit"]["fits_s"], b["kit"]["fits_s"]))
+    ra, rb = a.get("rows"), b.get("rows")
+    if ra and rb and not ra.get("killed") and not rb.get("killed"):
+        out.append(line("row-level load + logit", ra["step_s"], rb["step_s"]))
+    return out
+
+
+def _reading(rows: list[dict]) -> list[str]:
+    """What the measurements say about the largest size, in plain bullets."""
+    if not rows:
+        return []
+    r = rows[-1]
+    k, k1 = r["kit"], r["kit1"]
+    n = f"{r['leads']:,}"
+    out = [
+        f"- At {n} leads the kit's step took {k['step_s']:.2f} s as installed and "
+        f"{k1['step_s']:.2f} s with one BLAS thread: the DuckDB aggregation "
+        f"{k1['cells_s']:.2f} s of it ({k1['parts']['cells']:.2f} s for the "
+        f"{k1['cells']:,} model cells, {k1['parts']['period cells']:.2f} s for the "
+        f"quarter cells), the fits and the decomposition {k1['fits_s']:.2f} s; other "
+        f"processes kept {k1['other_cores']:.2f} cores busy meanwhile.",
+    ]
+    if k["step_s"] > 1.5 * k1["step_s"]:
+        out.append(
+            f"- Multithreaded OpenBLAS cost {k['step_s'] - k1['step_s']:.1f} s there: "
+            f"the same-model GLM took {k['glm_s']:.2f} s as installed against "
+            f"{k1['glm_s']:.2f} s with one thread. The fits' matrices are small "
+            f"({k['glm_cells']:,} x {k['params']}); BLAS threads on them only wait for "
+            "each other when the cores are shared."
+        )
+    if not k["irls_converged"]:
+        out.append(
+            f"- The kit's GLM did not converge by statsmodels' test at {n} leads: IRLS "
+            f"ran its {k['irls_iterations']} iterations (the IRLS alone took "
+            f"{k1['irls_s']:.3f} s with one BLAS thread, {k['irls_s']:.3f} s as installed). "
+            "`fit_conversion` asks for an absolute deviance change under 1e-12, which a "
+            "deviance summed over this many leads' counts does not reach in floating "
+            "point; the coefficients are nonetheless those of the row-level fit (max coef "
+            "diff above)."
+        )
+    rl = r.get("rows")
+    if rl and not rl.get("killed"):
+        out.append(
+            f"- The row-level fit at {n} leads took {rl['step_s']:.0f} s and "
+            f"{rl['peak_mb']:,.0f} MB (other processes' load {rl['other_cores']:.2f} cores): "
+            f"{rl['design_s']:.0f} s for patsy's design matrix and {rl['newton_s']:.0f} s "
+            "for the Newton iterations on it."
+        )
+    return out
+
+
+def _verdict(installed: bool, one_thread: bool) -> str:
+    if installed:
+        return "met"
+    if one_thread:
+        return "**missed** as installed; met with 1 BLAS thread"
+    return "**missed**"
+
+
+def _targets(rows: list[dict]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for each of the issue's targets the run can settle;
+    judged on the kit as installed and, beside it, with one BLAS thread."""
+    by = {r["leads"]: r for r in rows}
+    out: list[tuple[str, str, str]] = []
+    big = by.get(10_000_000)
+    if big:
+        k, k1 = big["kit"], big["kit1"]
+        out.append(
+            (
+                f"10M leads through the whole model step in under {TARGET_STEP_S:.0f} s",
+                f"{k['step_s']:.2f} s ({k1['step_s']:.2f} s with 1 BLAS thread)",
+                _verdict(k["step_s"] < TARGET_STEP_S, k1["step_s"] < TARGET_STEP_S),
+            )
+        )
+        out.append(
+            (
+                "... with peak memory under 1 GB",
+                f"{k['peak_mb']:,.0f} MB, of it {k['import_mb']:.0f} MB after the imports "
+                f"({k1['peak_mb']:,.0f} MB with 1 BLAS thread)",
+                _verdict(k["peak_mb"] < TARGET_PEAK_MB, k1["peak_mb"] < TARGET_PEAK_MB),
+            )
+        )
+    for n, need in TARGET_FIT_SPEEDUP.items():
+        r = by.get(n)
+        if not r or "rows" not in r:
+            continue
+        rl, k, k1 = r["rows"], r["kit"], r["kit1"]
+        what = f"same-model fit at least {need}x faster than the row-level logit at {n:,}"
+        if rl.get("killed"):
+            low, low1 = rl["after_s"] / k["glm_s"], rl["after_s"] / k1["glm_s"]
+            ok = low >= need
+            out.append(
+                (
+                    what,
+                    f"> {_x(low)} (the row-level fit was stopped at {rl['why']} after "
+                    f"{rl['after_s']:.0f} s, so this is a lower bound)",
+                    _verdict(ok, low1 >= need) if ok or low1 >= need else "not settled",
+                )
+            )
+            continue
+        sp, sp1 = rl["glm_s"] / k["glm_s"], rl["glm_s"] / k1["glm_s"]
+        out.append(
+            (
+                what,
+                f"{_x(sp)} ({_fmt_s(rl['glm_s'])} s / {k['glm_s']:.3f} s; "
+                f"{_x(sp1)} with 1 BLAS thread)",
+                _verdict(sp >= need, sp1 >= need),
+            )
+        )
+    diffs = [(r["leads"], r["max_coef_diff"]) for r in rows if "max_coef_diff" in r]
+    if diffs:
+        worst = max(d for _, d in diffs)
+        out.append(
+            (
+                f"coefficients equal to {TARGET_COEF_DIFF:.0e}",
+                "max abs diff " + ", ".join(f"{d:.1e} at {n:,}" for n, d in diffs),
+                _verdict(worst <= TARGET_COEF_DIFF, False),
+            )
+        )
+    if 1_000_000 in by and big:
+        ratio = big["kit"]["step_s"] / by[1_000_000]["kit"]["step_s"]
+        ratio1 = big["kit1"]["step_s"] / by[1_000_000]["kit1"]["step_s"]
+        out.append(
+            (
+                "cost growing no faster than the number of leads (1M to 10M)",
+                f"x{ratio:.1f} the time for x10 the leads (x{ratio1:.1f} with 1 BLAS thread)",
+                _verdict(ratio <= 10, ratio1 <= 10),
+            )
+        )
+    return out
+
+
+def _report_section(rep: dict, n: int) -> str:
+    if not rep:
+        return ""
+    lines = [f"## End-to-end `leadkit report` on {n:,} leads", ""]
+    lines.append(
+        f"`{rep['command'].replace(str(ROOT) + '/', '')}`: the data loaded and checked once, "
+        "then six notebooks executed by papermill, each rendered to HTML by nbconvert, and "
+        "the tables written."
+    )
+    lines.append("")
+    if rep["rc"] != 0:
+        lines += [f"**It failed** (exit code {rep['rc']}) after {rep['wall_s']:.0f} s:", ""]
+        lines += ["```", rep.get("error", "").strip()[-1500:], "```", ""]
+    pieces = rep.get("pieces", {})
+    nbs = rep["notebooks"]
+    pm_total = sum(r["papermill_s"] for r in nbs)
+    html_total = sum(pieces.get("html_s", {}).values()) + pieces.get("html_warm_up_s", 0.0)
+    load_once = pieces.get("load_s", 0.0)
+    nb_load = sum(r["load_s"] for r in nbs)
+    nb_kernel = sum(r["kernel_s"] for r in nbs)
+    nb_imports = sum(r["imports_s"] for r in nbs)
+    nb_other = sum(r["other_s"] for r in nbs)
+    rest = rep["wall_s"] - load_once - pm_total - html_total
+    lines.append(
+        f"**{rep['wall_s']:.0f} s wall**; peak memory {rep['driver_peak_mb']:,.0f} MB in the "
+        f"`leadkit` process, {rep['kernel_peak_mb']:,.0f} MB in the largest notebook kernel "
+        f"({rep['tree_peak_mb']:,.0f} MB at most for all its processes together). Other "
+        f"processes kept {rep['other_cores']:.2f} of the 2 cores busy on average meanwhile."
+    )
+    lines.append("")
+    w = rep["wall_s"]
+    if nbs:
+        lines += ["Where the time goes:", "", "| piece | s | share |", "|---|---|---|"]
+        items = [
+            ("data load + checks once up front (`load_dataset` alone, timed apart)", load_once),
+            (f"notebook execution (papermill), {len(nbs)} notebooks", pm_total),
+            ("&nbsp;&nbsp;of it: the cell that loads the data (`load_dataset`)", nb_load),
+            ("&nbsp;&nbsp;of it: kernel start and papermill overhead", nb_kernel),
+            ("&nbsp;&nbsp;of it: each notebook's imports cell", nb_imports),
+            ("&nbsp;&nbsp;of it: the analysis and figure cells", nb_other),
+            (
+                "HTML rendering (nbconvert `render_html`, timed apart on the executed "
+                f"notebooks; {pieces.get('html_warm_up_s', 0.0):.1f} s of it nbconvert's "
+                "first-use warm-up)",
+                html_total,
+            ),
+            ("the rest (CLI start and imports, workbook, run folder)", rest),
+        ]
+        for label, v in items:
+            lines.append(f"| {label} | {v:.1f} | {100 * v / w:.0f}% |")
+        lines.append("")
+        lines.append(
+            "| notebook | papermill s | kernel start s | imports cell s | load_dataset cell s "
+            "| other cells s | slowest other cell | HTML s |"
+        )
+        lines.append("|" + "---|" * 8)
+        for r in nbs:
+            sl = r["slowest"]
+            h = pieces.get("html_s", {}).get(r["notebook"])
+            lines.append(
+                f"| {r['notebook']} | {r['papermill_s']:.1f} | {r['kernel_s']:.1f} | "
+                f"{r['imports_s']:.1f} | {r['load_s']:.1f} | {r['other_s']:.1f} | "
+                f"{sl[0]:.1f} s `{sl[1]}` | " + (f"{h:.1f} |" if h is not None else "not run |")
+            )
+        lines.append("")
+    if pieces:
+        loads = 1 + sum(1 for r in nbs if r["load_s"] > 0)
+        lines.append(
+            f"`load_dataset` alone: {pieces['load_s']:.1f} s and a peak of "
+            f"{pieces['load_peak_mb']:,.0f} MB (imports {pieces['import_mb']:.0f} MB; the "
+            f"canonical leads frame is {pieces['leads_frame_mb']:,.0f} MB). The report loads "
+            f"the leads {loads} times (once up front, then in each notebook). Where one load's "
+            "time goes (cProfile, cumulative, the kit's own functions):"
+        )
+        lines += ["", "| function | s | share of the load |", "|---|---|---|"]
+        total = pieces.get("profile_total_s") or 1.0
+        for name, secs in pieces.get("profile", []):
+            lines.append(f"| `{name}` | {secs:.2f} | {100 * secs / total:.0f}% |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _render(args, rows, report, started, load_before, load_after, total_s) -> str:
+    table = _main_table(rows)
+    targets = _targets(rows)
+    scaling = _scaling(rows)
+    tlines = ["| target | measured | |", "|---|---|---|"]
+    tlines += [f"| {t} | {v} | {ok} |" for t, v, ok in targets]
+    report_n = args.report_leads
+    cmd = (
+        "`make bench`, i.e. `.venv/bin/python benchmarks/model_step.py` with the defaults"
+        if args.default_run
+        else "`.venv/bin/python " + " ".join(["benchmarks/model_step.py", *sys.argv[1:]]) + "`"
+    )
+    text = f"""# Benchmark: the model step on cells against a row-level fit
+
+Produced by `benchmarks/model_step.py` ({cmd}; the whole run took
+{total_s / 60:.1f} min) on {started}.
+
+Machine: {_machine()}. Load average {load_before} at the start, {load_after} at the
+end (another process may have been running tests at the same time).
+Packages: {_libs(LIBS)}; for the report {_libs(REPORT_LIBS)}.
+
+## The model step
+
+{table}
+
+- **kit** columns: one fresh process running the step once (as a user gets it, one-off
+  warm-ups included) with BLAS as installed (OpenBLAS on all cores); **1 BLAS thread**:
+  the same in a process started with `OPENBLAS_NUM_THREADS=1` (the fits' matrices are
+  small, and multithreaded BLAS on them only loses time when the cores are busy).
+- **kit: cells**: DuckDB (through Ibis) groups the Parquet file into cells by source,
+  campaign, segment, qualification and manager, and a second time by quarter, source
+  and qualification for the decomposition (`decompose.period_cells`); no lead row
+  enters pandas.
+- **kit: fits + decomposition**, all on those cells: the same-model binomial GLM
+  (source + segment + qualification + manager, every level kept), the GLM of source +
+  segment as the conversion-models report fits it, crude vs segment-adjusted sources,
+  the source x segment interaction test, rates within segments, Mantel-Haenszel (vk vs
+  yandex within segments), campaigns shrunk toward their source, quality shares and the
+  ordinal quality model by campaign, the findings, and the Shapley decomposition of the
+  change in sales and in revenue from {PERIODS[0]} to {PERIODS[1]} with each cell's
+  contributions.
+- **row-level**: pandas reads the same Parquet file and statsmodels fits the same GLM
+  as a row-level logit (`smf.logit`), in its own process.
+- **same-model fit speed-up**: the row-level logit (formula, design matrix and fit) /
+  the kit's `fit_conversion` of the same model on cells (its tables included), same
+  coefficients; **step speed-up**: row-level load + logit / the kit's whole step above.
+- **peak MB**: the process's maximum resident memory (VmHWM), imports included; in
+  brackets, the kit process's peak right after its imports (Python, pandas, statsmodels,
+  Ibis, DuckDB), so the difference is what the step itself used.
+- **max coef diff**: the largest absolute difference between the two fits'
+  coefficients.
+- **IRLS iterations** (below): statsmodels' iterations for the kit's same-model GLM;
+  "not converged" means it stopped at `fit_conversion`'s `maxiter=100`.
+- Before each measurement the script waits (up to {args.quiet_wait:.0f} s) for other
+  processes to leave the cores idle; the load they still put on the machine during
+  each measurement is shown below ("other processes' load", in cores of 2).
+
+### The same-model fit, row level against cells
+
+{_fit_table(rows)}
+
+### Targets
+
+{chr(10).join(tlines)}
+
+{chr(10).join(_reading(rows))}
+
+### Scaling
+
+{chr(10).join(scaling) if scaling else "(needs the 1M and 10M sizes)"}
+
+### Where the kit step's time goes
+
+{_parts_table(rows)}
+
+### The synthetic data
+
+`analysis.synth_large.write_synthetic_parquet(path, n, seed=1)`, one Parquet file per
+size in `benchmarks/data/` (reused when present).
+
+{_data_table(rows)}
+
+{_report_section(report, report_n)}"""
+    return text.rstrip() + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
     parser.add_argument(
         "--no-row-level-above",
         type=int,
         default=10_000_000,
         help="skip the row-level fit above this many leads",
     )
-    parser.add_argument("--child", nargs=2, metavar=("MODE", "PARQUET"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--row-level-cap-gb",
+        type=float,
+        default=13.0,
+        help="stop the row-level fit when its memory passes this (GB; lowered to what the "
+        "machine has free)",
+    )
+    parser.add_argument(
+        "--row-level-timeout",
+        type=float,
+        default=0.0,
+        help="stop the row-level fit after this many seconds (0: no limit); the speed-up "
+        "is then a lower bound",
+    )
+    parser.add_argument(
+        "--report-leads",
+        type=int,
+        default=1_000_000,
+        help="run `leadkit report` end to end on this many leads (0: skip)",
+    )
+    parser.add_argument("--keep-report", action="store_true", help="keep the report's folder")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each measurement, wait up to this many seconds for other processes "
+        "to leave the cores idle (0: do not wait)",
+    )
+    parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.child:
-        mode, parquet = args.child
-        print(json.dumps(run_kit(parquet) if mode == "kit" else run_rows(parquet)))
+        mode, *rest = args.child
+        fn = {"kit": run_kit, "rows": run_rows, "report-pieces": run_report_pieces}[mode]
+        print(json.dumps(fn(*rest)))
         return 0
+    args.default_run = (argv if argv is not None else sys.argv[1:]) == []
+    QUIET_WAIT["s"] = args.quiet_wait
 
-    from analysis.synth_large import write_synthetic_parquet
-
+    t_start = time.perf_counter()
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    load_before = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     rows = []
     for n in args.sizes:
-        path = DATA / f"leads_{n}.parquet"
-        if not path.exists():
-            t = time.perf_counter()
-            write_synthetic_parquet(path, n, seed=1)
-            print(f"wrote {n:,} leads to {path} in {time.perf_counter() - t:.1f} s", flush=True)
-        kit = _child("kit", path)
-        row = {"leads": n, "file_mb": path.stat().st_size / 2**20, "kit": kit}
-        if n <= args.no_row_level_above:
-            rl = _child("rows", path)
-            diff = max(abs(kit["coefs"][k] - rl["coefs"][k]) for k in rl["coefs"])
-            row |= {"rows": rl, "max_coef_diff": diff}
-        rows.append(row)
-        print(json.dumps({k: v for k, v in row.items() if k not in ("kit", "rows")}), flush=True)
-
-    header = (
-        "| leads | Parquet MB | kit: cells s | kit: all fits s | kit: step s "
-        "| kit: peak MB (of it imports) "
-        "| row-level: load s | row-level: logit s | row-level: step s | row-level: peak MB "
-        "| pandas table MB | same-model fit speed-up | step speed-up | max coef diff |"
-    )
-    lines = [header, "|" + "---|" * 14]
-    for r in rows:
-        k = r["kit"]
-        if "rows" in r:
-            rl = r["rows"]
-            rest = (
-                f"{rl['load_s']:.2f} | {rl['glm_s']:.2f} | {rl['step_s']:.2f} | "
-                f"{rl['peak_mb']:.0f} | {rl['raw_mb']:.0f} | "
-                f"{rl['glm_s'] / k['glm_s']:.0f}x | {rl['step_s'] / k['step_s']:.1f}x | "
-                f"{r['max_coef_diff']:.1e} |"
-            )
-        else:
-            rest = "not run | | | | | | | |"
-        lines.append(
-            f"| {r['leads']:,} | {r['file_mb']:.0f} | {k['cells_s']:.2f} | "
-            f"{k['fits_s']:.2f} | {k['step_s']:.2f} | {k['peak_mb']:.0f} "
-            f"({k['import_mb']:.0f}) | " + rest
+        path, generated = _ensure(n)
+        row = {
+            "leads": n,
+            "file_mb": path.stat().st_size / 2**20,
+            "generated_s": generated,
+            "data": _data_summary(path),
+        }
+        row["kit"] = _child("kit", str(path))
+        row["kit1"] = _child("kit", str(path), env={"OPENBLAS_NUM_THREADS": "1"})
+        print(
+            f"{n:,} leads: kit step {row['kit']['step_s']:.2f} s, "
+            f"peak {row['kit']['peak_mb']:.0f} MB",
+            flush=True,
         )
-    table = "\n".join(lines)
-    print(table)
-    text = f"""# Benchmark: the model step on cells against a row-level fit
+        if n <= args.no_row_level_above:
+            cap = min(args.row_level_cap_gb * 1024, _mem_available_mb() - 1536)
+            rl = _child("rows", str(path), cap_mb=cap, timeout_s=args.row_level_timeout or None)
+            row["rows"] = rl
+            if rl.get("killed"):
+                print(f"{n:,} leads: row-level stopped at {rl['why']}", flush=True)
+            else:
+                k = row["kit"]
+                row["max_coef_diff"] = max(abs(k["coefs"][c] - rl["coefs"][c]) for c in rl["coefs"])
+                print(
+                    f"{n:,} leads: row-level {rl['step_s']:.1f} s, peak {rl['peak_mb']:.0f} MB, "
+                    f"max coef diff {row['max_coef_diff']:.1e}",
+                    flush=True,
+                )
+        rows.append(row)
 
-Produced by `benchmarks/model_step.py` (`.venv/bin/python benchmarks/model_step.py
---sizes {" ".join(map(str, args.sizes))}`) on {time.strftime("%Y-%m-%d")}.
-
-Machine: {_machine()}.
-
-- **kit: cells** DuckDB (through Ibis) groups the Parquet file into cells by source,
-  campaign, segment, qualification and manager; no lead row enters pandas.
-- **kit: all fits**: on the cells, the binomial GLM (source + segment + qualification +
-  manager), the source x segment interaction test, crude vs segment-adjusted sources,
-  campaigns shrunk toward their source and the ordinal quality model by campaign.
-- **row-level**: pandas reads the same Parquet file and statsmodels fits the same GLM
-  as a row-level logit (`smf.logit`).
-- **same-model fit speed-up**: row-level logit time / the kit's GLM on cells (the same
-  model, same coefficients); **step speed-up**: the row-level load + logit against the
-  kit's whole step (aggregation + every fit above).
-- **peak MB**: the process's maximum resident memory (VmHWM), imports included; in
-  brackets, the kit process's peak right after its imports (Python, pandas,
-  statsmodels, Ibis, DuckDB), so the difference is what the step itself used.
-- **max coef diff**: the largest absolute difference between the two fits'
-  coefficients.
-
-{table}
-"""
+    report = {}
+    if args.report_leads:
+        path, _ = _ensure(args.report_leads)
+        report = measure_report(path, args.keep_report)
+        print(
+            f"leadkit report on {args.report_leads:,} leads: {report['wall_s']:.0f} s "
+            f"(exit code {report['rc']})",
+            flush=True,
+        )
+    load_after = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    total = time.perf_counter() - t_start
+    text = _render(args, rows, report, started, load_before, load_after, total)
+    print(text)
     args.results.write_text(text, encoding="utf-8")
     print(f"wrote {args.results}")
     return 0
