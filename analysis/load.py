@@ -13,6 +13,7 @@ data usable become notes, shown in the data audit.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -698,6 +699,7 @@ def load_dataset(
     stream: bool | None = None,
     chunk_rows: int = 250_000,
     cache_dir: str | Path | None = None,
+    cache: bool = False,
 ) -> Dataset:
     """Load a company's exports through a mapping profile into canonical tables.
 
@@ -723,6 +725,11 @@ def load_dataset(
     cache_dir : path, optional
         Where streamed canonical leads are kept (default ``~/.cache/leadkit``, or
         ``$LEADKIT_CACHE``).
+    cache : bool
+        Keep the loaded dataset in that folder, keyed by the SHA-256 of the profile and
+        of every input file, the period, the currency and the loader's code, and
+        return the kept copy when all of them are unchanged. The report's notebooks
+        use it, so a report reads and checks the exports once, not once per notebook.
 
     Returns
     -------
@@ -750,6 +757,25 @@ def load_dataset(
             f"unknown input name(s) {unknown}; the profile {profile.name!r} declares "
             f"{', '.join(profile.inputs)}"
         )
+    if cache:
+        from .stream import cache_folder
+
+        key = _dataset_key(profile, overrides, start, end, stream)
+        folder = cache_folder(cache_dir) / "datasets" / key[:32]
+        kept = _from_cache(profile, folder)
+        if kept is not None:
+            return kept
+        ds = load_dataset(
+            profile,
+            overrides,
+            start=start,
+            end=end,
+            stream=stream,
+            chunk_rows=chunk_rows,
+            cache_dir=cache_dir,
+        )
+        _to_cache(ds, folder)
+        return ds
     notes = _Notes()
     facts: dict = {}
     tables: dict[str, RawTable] = {}
@@ -816,6 +842,91 @@ def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cach
         notes.add(row["severity"], row["input"], row["message"])
     facts.update(streamed.facts)
     return _finish(profile, streamed.leads, tables, info, notes, facts, window, streamed.path)
+
+
+def _dataset_key(profile: Profile, overrides: dict, start, end, stream) -> str:
+    from .readers import file_sha256
+    from .stream import code_hash
+
+    files = {}
+    for name, spec in profile.inputs.items():
+        path = overrides.get(name) or spec.path
+        if path is not None and Path(path).is_file():
+            files[name] = [str(Path(path).resolve()), file_sha256(Path(path))]
+        else:
+            files[name] = [str(path), None]
+    payload = {
+        "profile": hashlib.sha256(Path(profile.path).read_bytes()).hexdigest(),
+        "currency": profile.currency,
+        "files": files,
+        "period": [str(start or ""), str(end or "")],
+        "stream": stream,
+        "code": code_hash(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _plain(value):
+    """numpy scalars and tuples to what JSON keeps as it was."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _to_cache(ds: Dataset, folder: Path) -> None:
+    import os
+    import shutil
+
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        ds.leads.assign(qualification=ds.leads["qualification"].astype(str)).to_parquet(
+            tmp / "leads.parquet", index=False
+        )
+        ds.spend.to_parquet(tmp / "spend.parquet", index=False)
+        meta = {
+            "inputs": _plain(ds.inputs.to_dict("records")),
+            "notes": _plain(ds.notes.to_dict("records")),
+            "facts": _plain(ds.facts),
+            "source": str(ds.source) if ds.source is not None else None,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except OSError:  # a cache that cannot be written is no reason to fail the load
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _from_cache(profile: Profile, folder: Path) -> Dataset | None:
+    from .stream import read_canonical
+
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        source = Path(meta["source"]) if meta.get("source") else None
+        if source is not None and not source.exists():
+            return None
+        leads = read_canonical(folder / "leads.parquet")
+        spend = pd.read_parquet(folder / "spend.parquet")
+        if not spend.empty:
+            spend = validate_spend(spend)
+    except (OSError, ValueError, KeyError):
+        return None
+    inputs = pd.DataFrame(meta["inputs"])
+    notes = pd.DataFrame(meta["notes"], columns=["severity", "input", "message"])
+    return Dataset(profile, leads, spend, inputs, notes, meta["facts"], source)
 
 
 def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -23,7 +23,14 @@ import statsmodels.api as sm
 from scipy import stats as _st
 from statsmodels.stats.contingency_tables import StratifiedTable
 
-from .stats import bh_qvalues, count_flag, leads_needed, wilson_interval, z_value
+from .stats import (
+    bh_qvalues,
+    count_flag,
+    leads_needed,
+    one_blas_thread,
+    wilson_interval,
+    z_value,
+)
 
 __all__ = [
     "POOLED",
@@ -182,11 +189,17 @@ def fit_conversion(
     if len(fit_cells) and fit_cells["sales"].sum() > 0:
         X = _design(fit_cells, dims, refs)
         y = np.column_stack([fit_cells["sales"], fit_cells["leads"] - fit_cells["sales"]])
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, one_blas_thread():
             warnings.simplefilter("always")
-            result = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)
+            # rtol: with millions of leads the deviance is too large for an absolute
+            # change of 1e-12 to be reached in floating point (IRLS would run to maxiter)
+            result = sm.GLM(y, X, family=sm.families.Binomial()).fit(
+                tol=1e-12, rtol=1e-12, maxiter=100
+            )
         for w in caught:  # surfaced as notes, never hidden
             notes.append(f"the fit warned: {w.category.__name__}: {w.message}")
+        if not result.converged:
+            notes.append("the fit did not converge in 100 iterations: treat it as rough")
     terms = _terms(result, raw, fit_cells, dims, refs, pooled, level, alpha)
     out_cells = _cells_table(
         result, raw, dims, refs, pooled, set(map(tuple, fit_cells[dims].to_numpy())), level

@@ -18,7 +18,7 @@ from scipy import special
 from scipy import stats as _st
 from statsmodels.base.model import GenericLikelihoodModel
 
-from .stats import bh_qvalues, count_flag, wilson_interval, z_value
+from .stats import bh_qvalues, count_flag, one_blas_thread, wilson_interval, z_value
 
 __all__ = ["ORDER", "QualityFit", "fit_quality", "quality_shares"]
 
@@ -191,7 +191,7 @@ def fit_quality(
         cum = np.clip(np.cumsum(total)[:-1], 1e-6, 1 - 1e-6)
         start_th = special.logit(cum)
         start = np.concatenate([np.zeros(len(levels)), [start_th[0]], np.log(np.diff(start_th))])
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, one_blas_thread():
             warnings.simplefilter("always")
             try:
                 result = model.fit(

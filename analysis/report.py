@@ -353,6 +353,7 @@ def run_report(
         start=extra.get("DATE_FROM") or None,
         end=extra.get("DATE_TO") or None,
         currency=extra.get("CURRENCY") or None,
+        cache=True,  # the notebooks load the same data: from the kept copy
     )
     declared = {
         name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))

@@ -171,3 +171,16 @@ def count_flag(leads, sales, min_leads: int = 30) -> np.ndarray:
     return np.where(
         n == 0, "no leads", np.where(k == 0, "no sales", np.where(n < min_leads, "few leads", ""))
     )
+
+
+def one_blas_thread():
+    """A context in which BLAS (OpenBLAS, MKL) uses one thread.
+
+    The kit's fits work on cell tables of a few thousand rows and a few dozen columns;
+    on such matrices a multithreaded BLAS spends more time coordinating threads than
+    computing, and stalls when other processes share the cores (measured in
+    ``benchmarks/RESULTS.md``: 1.17 s against 0.30 s for the same fit).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")

@@ -61,14 +61,21 @@ def cache_folder(cache_dir: str | Path | None = None) -> Path:
     return Path(base) / "leadkit"
 
 
-def _key(profile, spec, file_sha: str) -> str:
+def code_hash() -> str:
+    """A hash of the loader's code: a copy made by other code is not used."""
     here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _key(profile, spec, file_sha: str) -> str:
     digest = hashlib.sha256()
     digest.update(file_sha.encode())
     digest.update(Path(profile.path).read_bytes())
     digest.update(repr(sorted(vars(spec).items())).encode())
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
+    digest.update(code_hash().encode())
     return digest.hexdigest()
 
 

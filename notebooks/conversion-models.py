@@ -30,7 +30,9 @@ MIN_LEADS = 30
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+ds = load_dataset(
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
+)  # read and checked once per report: the other notebooks reuse the kept copy
 eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 dims = ["source", "campaign", "qualification"]
 has_segment = "segment" in ds.leads and "segment" not in outcome_dependent_fields(ds.leads)

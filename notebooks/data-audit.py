@@ -23,7 +23,9 @@ DATE_TO = ""
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+ds = load_dataset(
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
+)  # read and checked once per report: the other notebooks reuse the kept copy
 display(Markdown(audit.headline(ds)))
 
 # %% tags=["report-hide"]

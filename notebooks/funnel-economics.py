@@ -30,7 +30,9 @@ MIN_SALES = 10
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+ds = load_dataset(
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
+)  # read and checked once per report: the other notebooks reuse the kept copy
 eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 currency = ds.profile.currency
 limits = {"min_leads": MIN_LEADS, "min_sales": MIN_SALES}

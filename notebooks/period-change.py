@@ -32,7 +32,9 @@ MIN_LEADS = 30
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+ds = load_dataset(
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
+)  # read and checked once per report: the other notebooks reuse the kept copy
 eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 has_qualification = (ds.leads["qualification"] != "unknown").any()
 mix = ("source", "qualification") if has_qualification else ("source",)

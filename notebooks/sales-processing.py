@@ -29,7 +29,9 @@ STUCK_DAYS = 14
 
 # %%
 plots.set_style()
-ds = load_dataset(PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY)
+ds = load_dataset(
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
+)  # read and checked once per report: the other notebooks reuse the kept copy
 eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
 table = managers.manager_table(ds.leads, min_leads=MIN_LEADS, engine=eng)
 routing = managers.routing_table(ds.leads, engine=eng)

@@ -312,3 +312,34 @@ def test_bad_period_is_an_error(start, end, message):
 
     with pytest.raises(DataError, match=message):
         load_dataset("sample", start=start, end=end)
+
+
+def test_cached_load_equals_a_fresh_load_and_follows_the_files(tmp_path):
+    """load_dataset(cache=True), as the report notebooks call it: the kept copy is the
+    fresh load (every table, note and fact), and a changed input is read again."""
+    files = {
+        "leads": write_csv(tmp_path / "leads.csv", GOOD_LEADS),
+        "spend": write_csv(tmp_path / "spend.csv", GOOD_SPEND),
+    }
+    cache = tmp_path / "cache"
+    fresh = load_dataset("generic", files)
+    first = load_dataset("generic", files, cache=True, cache_dir=cache)
+    kept = load_dataset("generic", files, cache=True, cache_dir=cache)
+    assert len(list((cache / "datasets").iterdir())) == 1
+    for ds in (first, kept):
+        pd.testing.assert_frame_equal(ds.leads, fresh.leads)
+        pd.testing.assert_frame_equal(ds.spend, fresh.spend)
+        pd.testing.assert_frame_equal(ds.notes, fresh.notes)
+        pd.testing.assert_frame_equal(ds.inputs, fresh.inputs)
+        assert ds.facts == fresh.facts
+    sample = load_dataset("sample")
+    for _ in range(2):  # the sample: cp1251, web analytics, pseudonyms
+        again = load_dataset("sample", cache=True, cache_dir=cache)
+        pd.testing.assert_frame_equal(again.leads, sample.leads)
+        pd.testing.assert_frame_equal(again.notes, sample.notes)
+        assert again.facts == sample.facts
+    files["spend"].write_text(GOOD_SPEND.replace("300", "310"), encoding="utf-8")
+    changed = load_dataset("generic", files, cache=True, cache_dir=cache)
+    assert changed.spend["spend"].sum() == fresh.spend["spend"].sum() + 10
+    other = load_dataset("generic", files, cache=True, cache_dir=cache, currency="EUR")
+    assert other.profile.currency == "EUR"
