@@ -53,6 +53,7 @@ _COUNTS = {
     "sales_within",
     "classified",
 }
+_EXCEL_ROWS = 1_048_576
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -143,6 +144,13 @@ def write_workbook(tables_dir: Path, path: Path, meta: dict | None = None) -> Pa
                 frame = pd.read_csv(files[name], encoding="utf-8")
             except pd.errors.EmptyDataError:
                 frame = pd.DataFrame({"note": ["no rows"]})
+            if len(frame) >= _EXCEL_ROWS:  # a sheet holds 1,048,576 rows, header included
+                sheets[0][1].loc[len(sheets[0][1])] = [
+                    f"sheet {name}",
+                    f"first {_EXCEL_ROWS - 1:,} of {len(frame):,} rows; the whole table is "
+                    f"tables/{name}.csv",
+                ]
+                frame = frame.head(_EXCEL_ROWS - 1)
             sheets.append((name, frame))
         for name, frame in sheets:
             sheet = _sheet_name(name, taken)
