@@ -37,14 +37,15 @@ import json
 import os
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from .errors import DataError
+from .files import write_atomic
 from .paths import REPORTS_DIR
 
 __all__ = [
@@ -234,22 +235,17 @@ def read_clients(path: str | Path) -> BatchFile:
     return BatchFile(path=path, clients=clients, out=out, jobs=jobs)
 
 
-def _last_good(folder: Path) -> list[tuple[str, dict]]:
-    runs = []
-    if folder.is_dir():
-        for meta_path in folder.glob("*/run.json"):
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            runs.append((meta.get("finished_utc", ""), meta_path.parent, meta))
-    return [(str(p), m) for _, p, m in sorted(runs, key=lambda r: r[0], reverse=True)]
-
-
 def _run_client(spec: ClientSpec, out_root: str, run: str, force: bool, queue=None) -> Outcome:
     """Run one client (in a worker process): skip when unchanged, else the report."""
+    from .load import input_hashes
     from .profiles import load_profile
-    from .report import ReportError, _slug, fingerprint, record_failure, run_report
+    from .report import (
+        ReportError,
+        _slug,
+        fingerprint,
+        record_failure,
+        run_report,
+    )
 
     def tell(step: str, detail: str) -> None:
         if queue is not None:
@@ -260,19 +256,15 @@ def _run_client(spec: ClientSpec, out_root: str, run: str, force: bool, queue=No
     try:
         prof = load_profile(spec.profile)
         if not force:
-            params = {
-                "PROFILE": str(prof.path),
-                "CLIENT": slug,
-                **spec.parameters,
-            }
-            want = fingerprint(prof, spec.inputs, params)
-            for folder, meta in _last_good(Path(out_root) / slug):
+            want = fingerprint(prof, input_hashes(prof, spec.inputs), slug, spec.parameters)
+            done = [m for m in collect_runs(out_root, slug) if m.get("status") == "ok"]
+            for meta in reversed(done):  # the newest first
                 if meta.get("fingerprint") == want:
-                    tell("skipped", folder)
+                    tell("skipped", str(meta["folder"]))
                     return Outcome(
                         spec.name,
                         "skipped",
-                        folder,
+                        str(meta["folder"]),
                         "inputs, parameters and kit "
                         "unchanged since this run (use --force to run again)",
                         time.perf_counter() - started,
@@ -400,8 +392,6 @@ def run_batch(
                             bars.finish(outcome)
                         if pending:
                             time.sleep(0.2)
-                    for _ in as_completed(futures):
-                        pass
     finally:
         bars.close()
     ordered = [outcomes[s.name] for s in specs]
@@ -471,12 +461,16 @@ class _Bars:
 # ---------------------------------------------------------------------------- index
 
 
-def collect_runs(root: str | Path) -> list[dict]:
-    """Every run under ``root``: finished ones (``run.json``) and failed ones
-    (``error.json``), newest first per client."""
+def collect_runs(root: str | Path, client: str | None = None) -> list[dict]:
+    """Every run under ``root`` (of one client folder, if given): finished ones
+    (``run.json``) and failed ones (``error.json``), by client, oldest first; each
+    with its ``folder``."""
     root = Path(root)
+    if not root.is_dir():
+        return []
     runs = []
-    for client_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+    dirs = [root / client] if client else sorted(root.iterdir())
+    for client_dir in (d for d in dirs if d.is_dir()):
         for run_dir in client_dir.iterdir():
             if run_dir.name.startswith("."):
                 continue  # a run being built
@@ -567,10 +561,9 @@ def write_index(root: str | Path, latest: list[Outcome] | None = None) -> Path:
     by_client: dict[str, list[dict]] = {}
     for meta in runs:
         by_client.setdefault(meta["client"], []).append(meta)
-    now = {o.client: o for o in latest or []}
     from .report import _slug
 
-    now_slug = {_slug(k): v for k, v in now.items()}
+    skipped = {_slug(o.client) for o in latest or [] if o.status == "skipped"}
     header = (
         "<tr><th>client</th><th>status</th><th>run</th><th>leads created</th>"
         "<th>leads</th><th>sales</th><th>conversion (95% CI)</th><th>spend</th>"
@@ -579,10 +572,8 @@ def write_index(root: str | Path, latest: list[Outcome] | None = None) -> Path:
     )
     rows = []
     for client in sorted(by_client):
-        metas = sorted(by_client[client], key=lambda m: m.get("finished_utc", ""))
-        meta = metas[-1]
-        outcome = now_slug.get(client)
-        if outcome is not None and outcome.status == "skipped":
+        meta = by_client[client][-1]  # the newest (collect_runs: oldest first)
+        if client in skipped:
             status = "skipped"
         else:
             status = "ok" if meta.get("status") == "ok" else "failed"
@@ -653,12 +644,4 @@ its leads were created. Written {_e(made)}.</p>
 <code>.failed</code> folder; the reports of earlier runs are untouched.</p>
 </body></html>
 """
-    path = root / "index.html"
-    tmp = root / ".index.html.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def outcomes_json(outcomes: list[Outcome]) -> str:
-    return json.dumps([asdict(o) for o in outcomes], indent=2, ensure_ascii=False)
+    return write_atomic(root / "index.html", page)

@@ -104,8 +104,8 @@ class Engine:
         elif isinstance(con, str):
             con = connect(con)
         self.con = con
-        # frames uploaded to a non-DuckDB backend, by identity: a report's many calls
-        # on the same leads frame upload it once
+        # the table made for each frame (by identity; see `table`) or bound to it
+        # (`bind`): a report's many calls on the same leads frame make it once
         self._uploads: dict[int, tuple[weakref.ref, tuple, ir.Table]] = {}
 
     @property

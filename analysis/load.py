@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +26,14 @@ import pandas as pd
 from .attribution import attribute_sessions, is_direct, utm_from_urls
 from .errors import DataError
 from .profiles import InputSpec, Profile, load_profile
-from .readers import RawTable, parse_dates, parse_flags, parse_numbers, read_table
+from .readers import (
+    RawTable,
+    file_sha256,
+    parse_dates,
+    parse_flags,
+    parse_numbers,
+    read_table,
+)
 from .schema import (
     LEADS_COLUMNS,
     NO_CAMPAIGN,
@@ -79,12 +88,6 @@ class Dataset:
     notes: pd.DataFrame
     facts: dict = field(default_factory=dict)
     source: Path | None = None
-
-    @property
-    def leads_source(self):
-        """What the engine should group: the streamed canonical Parquet file when the
-        leads were streamed (DuckDB reads it without pandas), else the leads frame."""
-        return self.source if self.source is not None else self.leads
 
     @property
     def has_spend(self) -> bool:
@@ -844,21 +847,31 @@ def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cach
     return _finish(profile, streamed.leads, tables, info, notes, facts, window, streamed.path)
 
 
-def _dataset_key(profile: Profile, overrides: dict, start, end, stream) -> str:
-    from .readers import file_sha256
-    from .stream import code_hash
-
-    files = {}
+def input_files(profile: Profile, inputs: dict | None = None) -> dict[str, Path]:
+    """The file each of the profile's inputs reads (the given one, else the profile's
+    default), for the inputs whose file exists: the files a load reads."""
+    out = {}
     for name, spec in profile.inputs.items():
-        path = overrides.get(name) or spec.path
+        path = (inputs or {}).get(name) or spec.path
         if path is not None and Path(path).is_file():
-            files[name] = [str(Path(path).resolve()), file_sha256(Path(path))]
-        else:
-            files[name] = [str(path), None]
+            out[name] = Path(path).resolve()
+    return out
+
+
+def input_hashes(profile: Profile, inputs: dict | None = None) -> dict[str, str]:
+    """SHA-256 of each file of `input_files`."""
+    return {name: file_sha256(path) for name, path in input_files(profile, inputs).items()}
+
+
+def _dataset_key(profile: Profile, overrides: dict, start, end, stream) -> str:
+    from .files import code_hash
+
     payload = {
-        "profile": hashlib.sha256(Path(profile.path).read_bytes()).hexdigest(),
+        "profile": file_sha256(Path(profile.path)),
         "currency": profile.currency,
-        "files": files,
+        # the paths too: the inputs table names each file
+        "files": {k: str(p) for k, p in input_files(profile, overrides).items()},
+        "hashes": input_hashes(profile, overrides),
         "period": [str(start or ""), str(end or "")],
         "stream": stream,
         "code": code_hash(),
@@ -882,9 +895,6 @@ def _plain(value):
 
 
 def _to_cache(ds: Dataset, folder: Path) -> None:
-    import os
-    import shutil
-
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

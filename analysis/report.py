@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError
+from .files import code_hash, write_atomic
 from .load import Dataset, load_dataset
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
 from .profiles import Profile, load_profile
@@ -176,14 +177,8 @@ def render_html(notebook: Path, html: Path, pages: list[tuple[str, str]] | None 
     nb.metadata["title"] = notebook_title(nb)
     _contents(nb, pages, Path(notebook).stem)
     body, _ = exporter.from_notebook_node(nb)
-    _write_atomic(html, body)
+    write_atomic(html, body)
     return html
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _ipc_kernel_manager(folder: str) -> type:
@@ -205,51 +200,24 @@ def _slug(text: str) -> str:
     return keep.strip("-") or "client"
 
 
-def _code_hash() -> str:
-    """One hash of the kit's code, templates and notebooks: a run made by other code is
-    not "unchanged"."""
-    package = Path(__file__).resolve().parent
-    files = sorted(
-        [*package.rglob("*.py"), *package.rglob("*.j2"), *package.rglob("*.json")]
-    ) + sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def input_files(prof: Profile, inputs: dict[str, str | Path] | None = None) -> dict[str, Path]:
-    """The file each of the profile's inputs reads: the given one, else the profile's
-    default (inputs with neither are left out)."""
-    out = {}
-    for name, spec in prof.inputs.items():
-        path = (inputs or {}).get(name) or spec.path
-        if path is not None:
-            out[name] = Path(path).resolve()
-    return out
-
-
 def fingerprint(
     prof: Profile,
-    inputs: dict[str, str | Path] | None,
+    hashes: dict[str, str],
+    client: str,
     parameters: dict,
     notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
 ) -> str:
-    """A hash of everything a run's numbers depend on: the kit's version and code, the
-    notebooks, the profile file, every input file's content and the parameters (paths
-    of output folders excluded). Equal fingerprints mean a re-run would give the same
-    report."""
-    files = {
-        name: file_sha256(path) if path.exists() else None
-        for name, path in input_files(prof, inputs).items()
-    }
+    """A hash of everything a run's numbers depend on: the kit's version, code and
+    notebooks, the profile file, the input files' hashes (`load.input_hashes`, or those a
+    load recorded), the client and the extra notebook parameters. Equal fingerprints
+    mean a re-run would give the same report."""
     payload = {
         "kit": _version(),
-        "code": _code_hash(),
+        "code": code_hash(*NOTEBOOKS_DIR.glob("*.ipynb")),
         "profile": file_sha256(prof.path),
-        "inputs": files,
-        "parameters": {k: v for k, v in parameters.items() if k not in ("OUTPUT_DIR", "INPUTS")},
+        "inputs": hashes,
+        "client": _slug(client),
+        "parameters": parameters,
         "notebooks": list(notebooks),
     }
     text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
@@ -428,11 +396,18 @@ def run_report(
             "inputs": dataset.inputs[["input", "file", "rows", "sha256"]].to_dict("records"),
             "notebooks": list(notebooks),
             "pages": [{"name": n, "title": t} for n, t in pages],
-            "fingerprint": fingerprint(prof, resolved, params, notebooks),
+            # the hashes the load recorded: the input files are not read again
+            "fingerprint": fingerprint(
+                prof,
+                dict(zip(dataset.inputs["input"], dataset.inputs["sha256"], strict=True)),
+                client,
+                extra,
+                notebooks,
+            ),
             "headline": headline(dataset),
         }
         write_workbook(partial / "tables", partial / "report.xlsx", meta)
-        _write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))
+        write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))
     except ReportError:
         raise
     except BaseException:
@@ -492,7 +467,7 @@ def _write_error(folder: Path, message: str, kind: str, client: str, run: str, n
         "kit_version": _version(),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write_atomic(folder / "error.json", json.dumps(error, indent=2, ensure_ascii=False))
+    write_atomic(folder / "error.json", json.dumps(error, indent=2, ensure_ascii=False))
 
 
 def _version() -> str:

@@ -10,7 +10,7 @@ DuckDB on that Parquet file. Messages name the file's own rows.
 The canonical Parquet file is kept in a cache (``~/.cache/leadkit``, or
 ``$LEADKIT_CACHE``) under a key made of the file's SHA-256, the profile and the
 loader's code, so the report's six notebooks read it once each instead of streaming
-the export six times; the engine groups it straight from disk (`Dataset.leads_source`).
+the export six times; the engine groups it straight from disk (`analysis.engine.engine_for`).
 
 What stays in memory is the canonical leads table (narrow, typed columns), never the
 export's raw text. Profiles that join a second table onto the leads, or attribute
@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .files import code_hash, write_atomic
 from .readers import RawTable, iter_table
 
 __all__ = ["Streamed", "stream_leads", "cache_folder", "merge_notes", "merge_facts"]
-
-_CODE = ("load.py", "readers.py", "schema.py", "attribution.py", "profiles.py", "stream.py")
 
 
 @dataclass
@@ -59,15 +58,6 @@ def cache_folder(cache_dir: str | Path | None = None) -> Path:
         return Path(os.environ["LEADKIT_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "leadkit"
-
-
-def code_hash() -> str:
-    """A hash of the loader's code: a copy made by other code is not used."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()
 
 
 def _key(profile, spec, file_sha: str) -> str:
@@ -348,12 +338,9 @@ def stream_leads(
         ]
         facts = merge_facts(facts_chunks)
         os.replace(tmp, final)
-        side_tmp = sidecar.with_name(f".{sidecar.name}.tmp")
-        side_tmp.write_text(
-            json.dumps({"info": info, "notes": notes, "facts": facts}, default=str),
-            encoding="utf-8",
+        write_atomic(
+            sidecar, json.dumps({"info": info, "notes": notes, "facts": facts}, default=str)
         )
-        os.replace(side_tmp, sidecar)
     except BaseException:
         if writer is not None:
             writer.close()

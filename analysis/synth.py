@@ -45,8 +45,6 @@ import argparse
 import csv
 import io
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import write_atomic
 from .profiles import SESSION_FIELDS
 from .schema import NO_CAMPAIGN, QUALIFICATION_DTYPE
 
@@ -608,7 +607,7 @@ def write_sample(out_dir: Path, seed: int = DEFAULT_SEED, scale: float = 1.0) ->
     paths = {}
     for name, payload in rendered.items():
         paths[name] = out_dir / FILE_NAMES[name]
-        _atomic_write(paths[name], payload)
+        write_atomic(paths[name], payload)
     return paths
 
 
@@ -1235,18 +1234,6 @@ def _render(frame: pd.DataFrame, encoding: str, sep: str, terminator: str) -> by
     writer.writerow(frame.columns)
     writer.writerows(frame.itertuples(index=False, name=None))
     return buf.getvalue().encode(encoding)
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 if __name__ == "__main__":

@@ -179,7 +179,9 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(synth.os, "replace", fail)
+    from analysis import files  # the atomic write synth uses
+
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         synth.write_sample(tmp_path, seed=1, scale=0.05)
     assert list(tmp_path.iterdir()) == []
