@@ -730,7 +730,7 @@ def load_dataset(
         ``$LEADKIT_CACHE``).
     cache : bool
         Keep the loaded dataset in that folder, keyed by the SHA-256 of the profile and
-        of every input file, the period, the currency and the loader's code, and
+        of every input file, the period, the currency and the kit's code, and
         return the kept copy when all of them are unchanged. The report's notebooks
         use it, so a report reads and checks the exports once, not once per notebook.
 

@@ -9,7 +9,7 @@ DuckDB on that Parquet file. Messages name the file's own rows.
 
 The canonical Parquet file is kept in a cache (``~/.cache/leadkit``, or
 ``$LEADKIT_CACHE``) under a key made of the file's SHA-256, the profile and the
-loader's code, so the report's six notebooks read it once each instead of streaming
+kit's code, so the report's six notebooks read it once each instead of streaming
 the export six times; the engine groups it straight from disk (`analysis.engine.engine_for`).
 
 What stays in memory is the canonical leads table (narrow, typed columns), never the
