@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import DataError
+from analysis.base.errors import DataError
 
 __all__ = ["main"]
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "report":
-            from .report import ReportError, run_report
+            from analysis.run.report import ReportError, run_report
 
             params = {k.upper(): _literal(v) for k, v in _pairs(args.param, "--param").items()}
             if args.engine:
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {len(result.tables)} tables in {result.folder / 'tables'}")
             return 0
         if args.command == "run":
-            from .batch import run_batch
+            from analysis.run.batch import run_batch
 
             if args.jobs is not None and args.jobs < 1:
                 raise SystemExit("leadkit: --jobs takes a number of 1 or more")
@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1 if failed else 0
         if args.command == "check":
-            from .audit import counts_text
-            from .load import load_dataset
+            from analysis.ingest.load import load_dataset
+            from analysis.insight.audit import counts_text
 
             ds = load_dataset(args.profile, _pairs(args.input, "--input"))
             print(counts_text(ds))
@@ -169,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{note.severity}: [{note.input}] {note.message}")
             return 0
         if args.command == "sample":
-            from .paths import SAMPLE_DIR
-            from .synth import DEFAULT_SEED, write_sample
+            from analysis.base.paths import SAMPLE_DIR
+            from analysis.sample.company import write_sample
+            from analysis.sample.params import DEFAULT_SEED
 
             paths = write_sample(
                 args.out or SAMPLE_DIR,
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(path)
             return 0
         if args.command == "profiles":
-            from .profiles import list_profiles, load_profile
+            from analysis.ingest.profiles import list_profiles, load_profile
 
             for name in list_profiles():
                 print(f"{name:10s} {load_profile(name).title}")

@@ -51,6 +51,9 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+from analysis.insight import findings
+from analysis.stats import decompose, glm, ordinal
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
@@ -94,9 +97,8 @@ def run_kit(parquet: str, repeats: str = "3") -> dict:
     warm-ups included, like the row-level fit's single run); the step is then repeated
     to show its steady cost."""
     t0 = time.perf_counter()
-    from analysis import decompose, models, ordinal
-    from analysis.engine import Engine
-    from analysis.shrink import shrink_rates
+    from analysis.engine.cells import Engine
+    from analysis.stats.shrink import shrink_rates
 
     t_import = time.perf_counter() - t0
     import_mb = _peak_mb()
@@ -122,32 +124,30 @@ def run_kit(parquet: str, repeats: str = "3") -> dict:
         # the same model as the row-level logit: every level kept (min_leads=1, no pooling)
         same = timed(
             "same-model GLM",
-            lambda: models.fit_conversion(cells, FORMULA_DIMS, reference=refs, min_leads=1),
+            lambda: glm.fit_conversion(cells, FORMULA_DIMS, reference=refs, min_leads=1),
         )
         fit = timed(
-            "GLM source + segment", lambda: models.fit_conversion(cells, ["source", "segment"])
+            "GLM source + segment", lambda: glm.fit_conversion(cells, ["source", "segment"])
         )
         crude = timed(
-            "crude vs adjusted", lambda: models.crude_vs_adjusted(cells, "source", "segment")
+            "crude vs adjusted", lambda: glm.crude_vs_adjusted(cells, "source", "segment")
         )
-        inter = timed(
-            "interaction test", lambda: models.interaction_test(cells, "source", "segment")
-        )
-        timed("rates within", lambda: models.rates_within(cells, "source", "segment"))
+        inter = timed("interaction test", lambda: glm.interaction_test(cells, "source", "segment"))
+        timed("rates within", lambda: glm.rates_within(cells, "source", "segment"))
         timed(
             "Mantel-Haenszel",
-            lambda: models.mantel_haenszel(cells, "source", "vk", "yandex", "segment"),
+            lambda: glm.mantel_haenszel(cells, "source", "vk", "yandex", "segment"),
         )
         shrunk = timed("shrunk campaigns", lambda: shrink_rates(cells, "campaign", "source"))
         timed("quality shares", lambda: ordinal.quality_shares(cells, "source"))
         quality = timed("ordinal quality", lambda: ordinal.fit_quality(cells, "campaign"))
-        timed("findings", lambda: models.findings(fit, crude, inter, shrunk, quality))
+        timed("findings", lambda: findings.findings(fit, crude, inter, shrunk, quality))
 
         def decomposition():
             sales = decompose.decompose(cells_a, cells_b, MIX, "sales", labels=PERIODS)
             decompose.decompose(cells_a, cells_b, MIX, "revenue", labels=PERIODS)
             decompose.contributions(cells_a, cells_b, MIX)
-            decompose.main_cause(sales)
+            findings.main_cause(sales)
             return sales
 
         sales = timed("decomposition", decomposition)
@@ -271,7 +271,7 @@ def run_report_pieces(parquet: str, folder: str) -> dict:
     """`load_dataset` alone (what `run_report` does once up front and each notebook does
     again), then nbconvert's HTML rendering of each executed notebook of a report run."""
     t0 = time.perf_counter()
-    from analysis.load import load_dataset
+    from analysis.ingest.load import load_dataset
 
     t_import = time.perf_counter() - t0
     import_mb = _peak_mb()
@@ -283,14 +283,14 @@ def run_report_pieces(parquet: str, folder: str) -> dict:
     del ds
     profile, profile_total = _profile_load(load_dataset, parquet)
     t = time.perf_counter()
-    from analysis.report import render_html
+    from analysis.render.html import render_html
 
     html_import_s = time.perf_counter() - t
-    from analysis.report import REPORT_NOTEBOOKS
+    from analysis.run.report import REPORT_NOTEBOOKS
 
     try:  # the page links of a run, as run_report passes them (newer kits)
-        from analysis.paths import NOTEBOOKS_DIR
-        from analysis.report import notebook_title
+        from analysis.base.paths import NOTEBOOKS_DIR
+        from analysis.render.html import notebook_title
 
         pages = [(n, notebook_title(NOTEBOOKS_DIR / f"{n}.ipynb")) for n in REPORT_NOTEBOOKS]
     except ImportError:
@@ -547,7 +547,7 @@ def _data_summary(path: Path) -> dict:
 
 
 def _ensure(n: int) -> tuple[Path, float | None]:
-    from analysis.synth_large import write_synthetic_parquet
+    from analysis.sample.large import write_synthetic_parquet
 
     path = DATA / f"leads_{n}.parquet"
     if path.exists():
@@ -563,7 +563,7 @@ def _notebook_times(folder: Path) -> list[dict]:
     """Per notebook, from papermill's metadata: its whole execution (kernel start
     included), the imports cell, the cell that loads the data, the other cells, and the
     slowest of those."""
-    from analysis.report import REPORT_NOTEBOOKS
+    from analysis.run.report import REPORT_NOTEBOOKS
 
     rows = []
     for name in REPORT_NOTEBOOKS:

@@ -9,13 +9,15 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import maturity, models, ordinal, plots
-from analysis.audit import outcome_dependent_fields
-from analysis.engine import engine_for
-from analysis.load import load_dataset
-from analysis.present import show
-from analysis.report import save_table
-from analysis.shrink import shrink_rates
+from analysis.engine.cells import engine_for
+from analysis.ingest.load import load_dataset
+from analysis.insight import findings
+from analysis.insight.audit import outcome_dependent_fields
+from analysis.render import figures
+from analysis.render.tables import show
+from analysis.run.report import save_table
+from analysis.stats import glm, ordinal
+from analysis.stats.shrink import shrink_rates
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -29,7 +31,7 @@ ENGINE = ""
 MIN_LEADS = 30
 
 # %%
-plots.set_style()
+figures.set_style()
 ds = load_dataset(
     PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
 )  # read and checked once per report: the other notebooks reuse the kept copy
@@ -51,7 +53,7 @@ if not has_qualification:
 
 # %%
 if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
-    young = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
+    young = findings.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if young:
         display(
             Markdown(
@@ -65,13 +67,13 @@ if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
 
 # %%
 if has_segment:
-    within = models.rates_within(counts, "source", "segment")
-    plots.plot_rate_heatmap(within, "segment", "source")
+    within = glm.rates_within(counts, "source", "segment")
+    figures.plot_rate_heatmap(within, "segment", "source")
     plt.show()
 else:
-    within = models.rates_within(counts.assign(segment="all"), "source", "segment")
+    within = glm.rates_within(counts.assign(segment="all"), "source", "segment")
     display(Markdown("No usable segment: conversion by source only."))
-    plots.plot_conversion(within[within["segment"] == "all"], "source")
+    figures.plot_conversion(within[within["segment"] == "all"], "source")
     plt.show()
 
 # %% [markdown]
@@ -81,8 +83,8 @@ else:
 
 # %%
 adjust = ["segment"] if has_segment else []
-fit = models.fit_conversion(counts, ["source", *adjust], min_leads=MIN_LEADS)
-plots.plot_forest(fit.terms, "Conversion odds ratios")
+fit = glm.fit_conversion(counts, ["source", *adjust], min_leads=MIN_LEADS)
+figures.plot_forest(fit.terms, "Conversion odds ratios")
 plt.show()
 for note in fit.notes:
     display(Markdown(f"*{note}*"))
@@ -95,11 +97,9 @@ print(fit.terms[["term", "level", "leads", "sales"]].to_string(index=False))
 # ## Crude against adjusted: is it the source, or the segments it brings?
 
 # %%
-crude_adj = models.crude_vs_adjusted(counts, "source", adjust) if has_segment else None
+crude_adj = glm.crude_vs_adjusted(counts, "source", adjust) if has_segment else None
 interaction = (
-    models.interaction_test(counts, "source", "segment", min_leads=MIN_LEADS)
-    if has_segment
-    else None
+    glm.interaction_test(counts, "source", "segment", min_leads=MIN_LEADS) if has_segment else None
 )
 if has_segment:
     display(
@@ -168,7 +168,7 @@ display(
 quality = None
 if has_qualification:
     by_source = ordinal.quality_shares(counts, "source")
-    plots.plot_quality_shares(by_source, "source")
+    figures.plot_quality_shares(by_source, "source")
     plt.show()
     quality = ordinal.fit_quality(counts, "campaign", min_leads=MIN_LEADS)
     display(
@@ -192,7 +192,7 @@ if has_qualification:
             ]
         )
     )
-    class_conv = models.rates_within(
+    class_conv = glm.rates_within(
         counts[counts["qualification"] != "unknown"], "qualification", "source"
     )
     display(Markdown("Conversion of each class, by source and overall:"))
@@ -205,7 +205,9 @@ else:
 # ## What the data can and cannot tell
 
 # %%
-display(Markdown("\n".join(models.findings(fit, crude_adj, interaction, shrunk, quality, caveats))))
+display(
+    Markdown("\n".join(findings.findings(fit, crude_adj, interaction, shrunk, quality, caveats)))
+)
 
 # %%
 tables = {

@@ -7,10 +7,11 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import audit, plots
-from analysis.load import load_dataset
-from analysis.present import notes_view, show
-from analysis.report import save_table
+from analysis.ingest.load import load_dataset
+from analysis.insight import audit
+from analysis.render import figures
+from analysis.render.tables import notes_view, show
+from analysis.run.report import save_table
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -22,7 +23,7 @@ DATE_FROM = ""
 DATE_TO = ""
 
 # %%
-plots.set_style()
+figures.set_style()
 ds = load_dataset(
     PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
 )  # read and checked once per report: the other notebooks reuse the kept copy
@@ -64,7 +65,7 @@ display(show(coverage.assign(filled_share=coverage["filled_share"].map("{:.1%}".
 
 # %%
 attribution = audit.attribution_coverage(ds.leads)
-plots.plot_attribution(attribution)
+figures.plot_attribution(attribution)
 plt.show()
 
 # %% [markdown]
@@ -89,7 +90,7 @@ display(show(mix))
 
 # %%
 weekly = audit.weekly_activity(ds.leads, ds.spend)
-plots.plot_weekly(weekly, ds.profile.currency)
+figures.plot_weekly(weekly, ds.profile.currency)
 plt.show()
 gaps = weekly[weekly["gap"] != ""]
 display(show(gaps, caption="Weeks with a gap") if len(gaps) else Markdown("No empty weeks."))

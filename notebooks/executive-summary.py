@@ -5,14 +5,18 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import decompose, managers, maturity, plots
-from analysis.audit import outcome_dependent_fields
-from analysis.engine import engine_for
-from analysis.funnel import unit_economics
-from analysis.load import load_dataset
-from analysis.present import cpl_vs_cac_finding, fmt_range, fmt_rate, show
-from analysis.recommend import Thresholds, recommend
-from analysis.report import save_table
+from analysis.engine.cells import engine_for
+from analysis.ingest.load import load_dataset
+from analysis.insight import findings
+from analysis.insight.audit import outcome_dependent_fields
+from analysis.insight.findings import cpl_vs_cac_finding
+from analysis.insight.numbers import fmt_range, fmt_rate
+from analysis.insight.recommend import Thresholds, recommend
+from analysis.render import figures
+from analysis.render.tables import show
+from analysis.run.report import save_table
+from analysis.stats import decompose, managers
+from analysis.stats.economics import unit_economics
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -32,7 +36,7 @@ WARM_SHARE = 0.40
 COLD_SHARE = 0.60
 
 # %%
-plots.set_style()
+figures.set_style()
 ds = load_dataset(
     PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
 )  # read and checked once per report: the other notebooks reuse the kept copy
@@ -53,7 +57,7 @@ periods = decompose.default_periods(ds.leads, PERIOD, MIN_LEADS, engine=eng)
 # %%
 if periods:
     change = decompose.decompose_periods(ds.leads, *periods, period=PERIOD, mix=mix, engine=eng)
-    display(Markdown(decompose.main_cause(change)))
+    display(Markdown(findings.main_cause(change)))
     if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
         equal = decompose.decompose_periods(
             ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS, engine=eng
@@ -62,12 +66,12 @@ if periods:
             Markdown(
                 f"*At equal age (only leads {EQUAL_AGE_DAYS}+ days old, and the "
                 f"sales they closed within {EQUAL_AGE_DAYS} days, in both periods):* "
-                + decompose.main_cause(equal)
+                + findings.main_cause(equal)
                 + " The difference from the line "
                 "above is leads too young to have bought yet."
             )
         )
-    decompose.plot_waterfall(
+    figures.plot_waterfall(
         change,
         f"Sales, {periods[0]} to {periods[1]}: marketing (blue) and sales (red) parts",
         "sales",
@@ -90,7 +94,7 @@ by_period = unit_economics(
 )
 if ds.has_spend:
     display(Markdown(cpl_vs_cac_finding(by_period, PERIOD, ds.profile.currency)))
-    plots.plot_cpl_vs_cac(by_period, PERIOD, ds.profile.currency)
+    figures.plot_cpl_vs_cac(by_period, PERIOD, ds.profile.currency)
     plt.show()
 else:
     display(Markdown("No spend data: cost per lead and cost per sale are unknown."))
@@ -135,7 +139,7 @@ else:
 caveats = [f"- {note}" for note in ds.profile.notes]
 caveats += [f"- {m}" for m in ds.notes.loc[ds.notes["severity"] == "warning", "message"]]
 if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
-    young = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
+    young = findings.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if young:
         caveats.append(
             f"- {young}; the period comparison at equal age is in the period-change report."

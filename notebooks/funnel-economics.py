@@ -8,12 +8,14 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import maturity, plots
-from analysis.engine import engine_for
-from analysis.funnel import unit_economics
-from analysis.load import load_dataset
-from analysis.present import cpl_vs_cac_finding, economics_view, label_rows, show
-from analysis.report import save_table
+from analysis.engine.cells import engine_for
+from analysis.ingest.load import load_dataset
+from analysis.insight import findings
+from analysis.insight.findings import cpl_vs_cac_finding
+from analysis.render import figures
+from analysis.render.tables import economics_view, label_rows, show
+from analysis.run.report import save_table
+from analysis.stats.economics import unit_economics
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -29,7 +31,7 @@ MIN_LEADS = 30
 MIN_SALES = 10
 
 # %%
-plots.set_style()
+figures.set_style()
 ds = load_dataset(
     PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
 )  # read and checked once per report: the other notebooks reuse the kept copy
@@ -53,7 +55,7 @@ figure_rows = (
 
 # %%
 if "won_at" in ds.leads and ds.leads["won_at"].notna().any():
-    young = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
+    young = findings.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if young:
         display(
             Markdown(
@@ -81,7 +83,7 @@ print(by_period[["spend", "cpl", "cac"]].round(0).to_string(index=False))
 
 # %%
 if ds.has_spend:
-    plots.plot_cpl_vs_cac(by_period, PERIOD, currency)
+    figures.plot_cpl_vs_cac(by_period, PERIOD, currency)
     plt.show()
 
 # %% [markdown]
@@ -104,7 +106,7 @@ display(show(economics_view(by_source, ["source"])))
 # %%
 display(show(economics_view(by_campaign, ["source", "campaign"])))
 if ds.has_spend:
-    plots.plot_cost_ranks(figure_rows, "label", currency)
+    figures.plot_cost_ranks(figure_rows, "label", currency)
     plt.show()
 
 # %% [markdown]
@@ -112,7 +114,7 @@ if ds.has_spend:
 
 # %%
 if has_qualification:
-    plots.plot_qualification_mix(figure_rows, "label")
+    figures.plot_qualification_mix(figure_rows, "label")
     plt.show()
 else:
     display(
@@ -126,7 +128,7 @@ else:
 # ## Conversion to sale
 
 # %%
-plots.plot_conversion(figure_rows, "label")
+figures.plot_conversion(figure_rows, "label")
 plt.show()
 
 # %% [markdown]

@@ -9,11 +9,13 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import decompose, maturity, plots
-from analysis.engine import engine_for
-from analysis.load import load_dataset
-from analysis.present import show
-from analysis.report import save_table
+from analysis.engine.cells import engine_for
+from analysis.ingest.load import load_dataset
+from analysis.insight import findings
+from analysis.render import figures
+from analysis.render.tables import show
+from analysis.run.report import save_table
+from analysis.stats import decompose, survival
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -31,7 +33,7 @@ EQUAL_AGE_DAYS = 30
 MIN_LEADS = 30
 
 # %%
-plots.set_style()
+figures.set_style()
 ds = load_dataset(
     PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
 )  # read and checked once per report: the other notebooks reuse the kept copy
@@ -52,8 +54,8 @@ if has_periods:
     revenue = decompose.decompose_periods(
         ds.leads, *periods, period=PERIOD, mix=mix, measure="revenue", engine=eng
     )
-    display(Markdown("**" + decompose.main_cause(sales) + "**"))
-    decompose.plot_waterfall(sales, f"Sales, {periods[0]} to {periods[1]}", "sales")
+    display(Markdown("**" + findings.main_cause(sales) + "**"))
+    figures.plot_waterfall(sales, f"Sales, {periods[0]} to {periods[1]}", "sales")
     plt.show()
 else:
     sales = revenue = None
@@ -76,7 +78,7 @@ if has_periods and has_dates:
     equal = decompose.decompose_periods(
         ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS, engine=eng
     )
-    display(Markdown(f"Within {EQUAL_AGE_DAYS} days of the lead: " + decompose.main_cause(equal)))
+    display(Markdown(f"Within {EQUAL_AGE_DAYS} days of the lead: " + findings.main_cause(equal)))
     display(show(equal[["part", "owner", "label", "value", "share"]]))
 else:
     equal = None
@@ -87,9 +89,9 @@ else:
 
 # %%
 if has_periods:
-    display(Markdown(decompose.main_cause(revenue)))
+    display(Markdown(findings.main_cause(revenue)))
     unit = f"revenue, {ds.profile.currency}" if ds.profile.currency else "revenue"
-    decompose.plot_waterfall(revenue, f"Revenue, {periods[0]} to {periods[1]}", unit)
+    figures.plot_waterfall(revenue, f"Revenue, {periods[0]} to {periods[1]}", unit)
     plt.show()
 
 # %% [markdown]
@@ -116,10 +118,10 @@ else:
 
 # %%
 if has_dates:
-    curves = maturity.cohort_curves(ds.leads, period="month", engine=eng)
-    maturity.plot_time_to_sale(curves, title="Share of leads converted by days since the lead")
+    curves = survival.cohort_curves(ds.leads, period="month", engine=eng)
+    figures.plot_time_to_sale(curves, title="Share of leads converted by days since the lead")
     plt.show()
-    at_age = maturity.conversion_at_age(ds.leads, PERIOD, days=EQUAL_AGE_DAYS, engine=eng)
+    at_age = survival.conversion_at_age(ds.leads, PERIOD, days=EQUAL_AGE_DAYS, engine=eng)
     display(
         show(
             at_age[
@@ -138,7 +140,7 @@ if has_dates:
             ]
         )
     )
-    caveat = maturity.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
+    caveat = findings.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
     if caveat:
         display(Markdown(f"*{caveat}.*"))
 else:

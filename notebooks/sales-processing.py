@@ -9,11 +9,12 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import managers, plots
-from analysis.engine import engine_for
-from analysis.load import load_dataset
-from analysis.present import show
-from analysis.report import save_table
+from analysis.engine.cells import engine_for
+from analysis.ingest.load import load_dataset
+from analysis.render import figures
+from analysis.render.tables import show
+from analysis.run.report import save_table
+from analysis.stats import managers
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -28,7 +29,7 @@ MIN_LEADS = 30
 STUCK_DAYS = 14
 
 # %%
-plots.set_style()
+figures.set_style()
 ds = load_dataset(
     PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
 )  # read and checked once per report: the other notebooks reuse the kept copy
@@ -46,7 +47,7 @@ has_managers = not table.empty
 
 # %%
 if has_managers:
-    plots.plot_managers(table)
+    figures.plot_managers(table)
     plt.show()
     display(
         show(
@@ -116,7 +117,7 @@ else:
 
 # %%
 if not speed.empty:
-    plots.plot_conversion(speed.assign(label=speed["speed"]), "label")
+    figures.plot_conversion(speed.assign(label=speed["speed"]), "label")
     plt.show()
 else:
     display(Markdown("The data have no time of first contact."))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.paths import PROJECT_ROOT
+from analysis.base.paths import PROJECT_ROOT
 
 
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -53,7 +53,7 @@ def project_root() -> Path:
 @pytest.fixture(scope="session")
 def report_runs(tmp_path_factory):
     """The full report on the sample and on the Olist example, run once."""
-    from analysis.report import run_report
+    from analysis.run.report import run_report
 
     out = tmp_path_factory.mktemp("reports")
     return {

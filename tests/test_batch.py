@@ -15,10 +15,11 @@ import pytest
 # the browser check of the report pages, reused for the index page
 from test_browser import ARTIFACTS, MISSING, STRICT, browser, check_page  # noqa: F401
 
-from analysis.batch import read_clients, run_batch, write_index
-from analysis.errors import DataError
-from analysis.paths import DATA_DIR, PROJECT_ROOT
-from analysis.report import REPORT_NOTEBOOKS
+from analysis.base.errors import DataError
+from analysis.base.paths import DATA_DIR, PROJECT_ROOT
+from analysis.run.batch import read_clients, run_batch
+from analysis.run.index import write_index
+from analysis.run.report import REPORT_NOTEBOOKS
 
 CLIENTS_FILE = DATA_DIR / "clients.example.yaml"
 BROKEN = DATA_DIR / "examples" / "broken" / "leads.csv"
@@ -86,7 +87,7 @@ def test_index_lists_every_client_with_headline_numbers_and_links(batch):
     assert f"{100 * h['conversion']:.1f}% ({100 * h['conversion_low']:.1f}" in page
     assert "RUB" in page  # Olist has no spend: its money columns say n/a
     # the headline conversion is the plain count of the canonical leads (closed form)
-    from analysis.load import load_dataset
+    from analysis.ingest.load import load_dataset
 
     leads = load_dataset("sample").leads
     assert h["leads"] == len(leads) and h["sales"] == leads["converted"].sum()

@@ -24,8 +24,9 @@ import nbformat
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from analysis.paths import PROJECT_ROOT
-from analysis.report import HIDE_TAG, REPORT_NOTEBOOKS
+from analysis.base.paths import PROJECT_ROOT
+from analysis.render.html import HIDE_TAG
+from analysis.run.report import REPORT_NOTEBOOKS
 
 CLIENTS = ("sample", "olist")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"

@@ -10,15 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.decompose import (
-    contributions,
-    decompose,
-    decompose_periods,
-    main_cause,
-    period_cells,
-    plot_waterfall,
-)
-from analysis.load import load_dataset
+from analysis.ingest.load import load_dataset
+from analysis.insight.findings import main_cause
+from analysis.render.figures import plot_waterfall
+from analysis.stats.decompose import contributions, decompose, decompose_periods, period_cells
 
 matplotlib.use("Agg")
 

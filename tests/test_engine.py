@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import models
-from analysis.engine import NOT_SET, Engine, cells
-from analysis.paths import PROJECT_ROOT
-from analysis.synth_large import SEGMENTS, synthetic_leads, write_synthetic_parquet
+from analysis.base.paths import PROJECT_ROOT
+from analysis.engine.cells import NOT_SET, Engine, cells
+from analysis.sample.large import SEGMENTS, synthetic_leads, write_synthetic_parquet
+from analysis.stats import glm
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_synthetic_model_is_recovered_from_cells():
         synthetic_leads(200_000, seed=11),
         ["source", "segment", "qualification", "manager", "campaign"],
     )
-    fit = models.fit_conversion(
+    fit = glm.fit_conversion(
         c, ["qualification", "segment", "campaign", "manager"], reference={"segment": "small"}
     )
     t = fit.terms[fit.terms["term"] == "segment"].set_index("level")
@@ -150,8 +150,8 @@ def test_a_frame_becomes_one_table_and_can_be_bound_to_its_parquet_copy(tmp_path
     dataset's frame is grouped from its Parquet copy, with the same cells."""
     import pandas as pd
 
-    from analysis.engine import Engine
-    from analysis.load import load_dataset
+    from analysis.engine.cells import Engine
+    from analysis.ingest.load import load_dataset
 
     leads = load_dataset("sample").leads
     eng = Engine()

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.funnel import lead_cells, unit_economics
-from analysis.load import load_dataset
-from analysis.stats import wilson_interval
+from analysis.ingest.load import load_dataset
+from analysis.stats.economics import lead_cells, unit_economics
+from analysis.stats.intervals import wilson_interval
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ from pathlib import Path
 import pytest
 import websocket
 
-from analysis.paths import NOTEBOOKS_DIR
-from analysis.report import REPORT_NOTEBOOKS
+from analysis.base.paths import NOTEBOOKS_DIR
+from analysis.insight import audit
+from analysis.run.report import REPORT_NOTEBOOKS
 
 START_TIMEOUT_S = 60
 CELL_TIMEOUT_S = 60
@@ -386,8 +387,7 @@ class KernelChannel:
 
 def _expected_headline() -> str:
     """The audit headline for the sample, computed here, to compare with the kernel's."""
-    from analysis import audit
-    from analysis.load import load_dataset
+    from analysis.ingest.load import load_dataset
 
     return audit.headline(load_dataset("sample", {}))
 

@@ -7,9 +7,9 @@ must leave the input file untouched.
 import pandas as pd
 import pytest
 
-from analysis.errors import DataError
-from analysis.load import load_dataset
-from analysis.schema import NO_CAMPAIGN
+from analysis.base.errors import DataError
+from analysis.ingest.load import load_dataset
+from analysis.ingest.schema import NO_CAMPAIGN
 from tests.conftest import GOOD_LEADS, GOOD_SPEND, sha, write_csv
 
 
@@ -287,7 +287,7 @@ def test_excel_leads_load_like_csv(tmp_path, generic_files):
 def test_period_window_and_currency_override():
     """A client's period keeps leads created in it (both ends inclusive, the end's whole
     day) and spend dated in it; the count is the plain filter of the full load."""
-    from analysis.load import load_dataset
+    from analysis.ingest.load import load_dataset
 
     full = load_dataset("sample")
     ds = load_dataset("sample", start="2026-04-01", end="2026-05-31", currency="EUR")
@@ -308,7 +308,7 @@ def test_period_window_and_currency_override():
     ],
 )
 def test_bad_period_is_an_error(start, end, message):
-    from analysis.load import load_dataset
+    from analysis.ingest.load import load_dataset
 
     with pytest.raises(DataError, match=message):
         load_dataset("sample", start=start, end=end)

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import managers
-from analysis.load import load_dataset
-from analysis.synth_large import synthetic_leads
+from analysis.ingest.load import load_dataset
+from analysis.sample.large import synthetic_leads
+from analysis.stats import managers
 
 
 def _leads(rows):

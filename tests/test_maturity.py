@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from analysis.load import load_dataset
-from analysis.maturity import (
+from analysis.ingest.load import load_dataset
+from analysis.insight.findings import maturity_caveat
+from analysis.render.figures import plot_time_to_sale
+from analysis.stats.survival import (
     CURVE_COLUMNS,
     cohort_curves,
     conversion_at_age,
-    maturity_caveat,
-    plot_time_to_sale,
     sale_quantiles,
     share_at,
     time_to_sale,

@@ -7,11 +7,12 @@ import pytest
 import statsmodels.formula.api as smf
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from analysis import models, ordinal
-from analysis.engine import cells
-from analysis.load import load_dataset
-from analysis.shrink import fit_beta_binomial, shrink_rates
-from analysis.stats import leads_needed, nobs_for_h, odds_ratio_2x2
+from analysis.engine.cells import cells
+from analysis.ingest.load import load_dataset
+from analysis.insight import findings
+from analysis.stats import glm, ordinal
+from analysis.stats.intervals import leads_needed, nobs_for_h, odds_ratio_2x2
+from analysis.stats.shrink import fit_beta_binomial, shrink_rates
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_grouped_fit_equals_row_level_logit(sample):
     """The GLM on cells equals a row-level smf.logit on the same leads to 1e-6."""
     leads = sample.leads
     c = cells(leads, ["source", "segment"])
-    fit = models.fit_conversion(c, ["source", "segment"], min_leads=1)
+    fit = glm.fit_conversion(c, ["source", "segment"], min_leads=1)
     assert fit.pooled == {} and not fit.notes
     rows = leads.assign(
         segment=leads["segment"].fillna("(not set)"), y=leads["converted"].astype(int)
@@ -70,8 +71,8 @@ def test_bool_outcome_cannot_flip_the_model(sample):
     a = cells(sample.leads, ["source"])
     b = cells(as_bool, ["source"])
     pd.testing.assert_frame_equal(a, b)
-    fa = models.fit_conversion(a, ["source"])
-    fb = models.fit_conversion(b, ["source"])
+    fa = glm.fit_conversion(a, ["source"])
+    fb = glm.fit_conversion(b, ["source"])
     assert np.allclose(fa.terms["coef"], fb.terms["coef"])
     yandex = fa.terms.set_index("level").loc["yandex"]
     assert yandex["odds_ratio"] > 1 and yandex["rate"] > yandex["reference_rate"]
@@ -82,19 +83,19 @@ def test_ucb_admissions_reproduces_published_fit(ucb):
     GenderFemale 0.09987 (SE 0.08085), residual deviance 20.204 on 5 df; the crude model
     Gender only: GenderFemale -0.61035 (SE 0.06389) (Agresti, Categorical Data Analysis)."""
     ref = {"gender": "Male", "dept": "A"}
-    adj = models.fit_conversion(ucb, ["gender", "dept"], reference=ref, min_leads=1)
+    adj = glm.fit_conversion(ucb, ["gender", "dept"], reference=ref, min_leads=1)
     female = adj.terms.set_index("level").loc["Female"]
     assert round(female["coef"], 5) == 0.09987 and round(female["se"], 5) == 0.08085
     assert round(adj.deviance, 3) == 20.204 and adj.df_resid == 5
-    crude = models.fit_conversion(ucb, ["gender"], reference=ref, min_leads=1)
+    crude = glm.fit_conversion(ucb, ["gender"], reference=ref, min_leads=1)
     f0 = crude.terms.set_index("level").loc["Female"]
     assert round(f0["coef"], 5) == -0.61035 and round(f0["se"], 5) == 0.06389
     # the interaction (gender effect differs by department) LR test is that deviance
-    test = models.interaction_test(ucb, "gender", "dept", min_leads=1)
+    test = glm.interaction_test(ucb, "gender", "dept", min_leads=1)
     assert round(test["statistic"], 3) == 20.204 and test["df"] == 5
     assert test["p_value"] == pytest.approx(0.00114, abs=1e-5)
     # Simpson's paradox: men look favoured crude, not within departments
-    table = models.crude_vs_adjusted(ucb, "gender", "dept", min_leads=1)
+    table = glm.crude_vs_adjusted(ucb, "gender", "dept", min_leads=1)
     assert table.loc[0, "reading"].startswith("the crude difference goes away")
 
 
@@ -104,7 +105,7 @@ def test_mantel_haenszel_published_values(ucb):
     Ille-et-Vilaine data, alcohol >= 80 g/day by age: psi_MH = 5.158, crude 5.64, test of
     homogeneity chi-square 9.32 on 5 df."""
     ucb = ucb.assign(gender=ucb["gender"].map({"Male": "M", "Female": "F"}))
-    mh = models.mantel_haenszel(ucb, "gender", "M", "F", "dept")
+    mh = glm.mantel_haenszel(ucb, "gender", "M", "F", "dept")
     assert round(mh["odds_ratio"], 7) == 0.9046968
     assert (round(mh["low"], 7), round(mh["high"], 7)) == (0.7719074, 1.0603298)
     bd = [
@@ -122,7 +123,7 @@ def test_mantel_haenszel_published_values(ucb):
             {"age": age, "alcohol": "low", "leads": cu + ku, "sales": cu},
         ]
     esoph = pd.DataFrame(rows)
-    mh = models.mantel_haenszel(esoph, "alcohol", "high", "low", "age")
+    mh = glm.mantel_haenszel(esoph, "alcohol", "high", "low", "age")
     assert round(mh["odds_ratio"], 3) == 5.158
     assert round(mh["homogeneity_statistic"], 2) == 9.32
     crude = odds_ratio_2x2(96, 109, 104, 666)
@@ -147,7 +148,7 @@ def test_empty_and_tiny_levels_are_pooled_and_flagged():
             "sales": [200, 60, 0, 2, 33],
         }
     )
-    fit = models.fit_conversion(c, ["campaign"], min_leads=30)
+    fit = glm.fit_conversion(c, ["campaign"], min_leads=30)
     t = fit.terms.set_index("level")
     assert fit.pooled == {"campaign": ["tiny", "zero"]}
     assert t.loc["zero", "flag"].startswith("pooled") and np.isnan(t.loc["zero", "coef"])
@@ -160,7 +161,7 @@ def test_empty_and_tiny_levels_are_pooled_and_flagged():
     assert (fit.cells.loc[fit.cells["sales"] == 0, "flag"] != "").all()
     # when the pooled group itself has no sales it is left out, not estimated
     c2 = c.assign(sales=[200, 60, 0, 0, 33])
-    fit2 = models.fit_conversion(c2, ["campaign"], min_leads=30)
+    fit2 = glm.fit_conversion(c2, ["campaign"], min_leads=30)
     assert "(small levels)" not in set(fit2.result.params.index.str.extract(r"\[T\.(.*)\]")[0])
     assert any("left out of the fit" in n for n in fit2.notes)
 
@@ -186,8 +187,8 @@ def test_verdict_and_leads_needed():
         assert nobs_for_h(h, ratio=ratio) == pytest.approx(ref, rel=1e-4)
     assert leads_needed(0.1, 100, 0.1, 100) == float("inf")
     assert leads_needed(0.5, 10_000, 0.1, 10_000) == 0.0
-    assert models.verdict(0.01, 500)[0] is True
-    enough, text = models.verdict(0.3, 1234.4)
+    assert glm.verdict(0.01, 500)[0] is True
+    enough, text = glm.verdict(0.3, 1234.4)
     assert not enough and text == "not enough data: about 1,200 more leads to tell"  # 2 digits
 
 
@@ -315,8 +316,10 @@ def test_quality_on_the_sample_exposes_the_quiz(sample):
 
 def test_findings_speak_plainly(sample):
     c = cells(sample.leads, ["source", "campaign", "segment"])
-    fit = models.fit_conversion(c, ["source", "segment"])
-    lines = models.findings(fit, shrunk=shrink_rates(c, "campaign", "source"), caveats=["a caveat"])
+    fit = glm.fit_conversion(c, ["source", "segment"])
+    lines = findings.findings(
+        fit, shrunk=shrink_rates(c, "campaign", "source"), caveats=["a caveat"]
+    )
     text = "\n".join(lines)
     assert "**What the data can tell:**" in text and "- a caveat" in text
     assert "more leads would tell" in text

@@ -4,10 +4,10 @@ files (the independent reference)."""
 import pandas as pd
 import pytest
 
-from analysis.audit import outcome_dependent_fields
-from analysis.funnel import unit_economics
-from analysis.load import load_dataset
-from analysis.paths import EXAMPLES_DIR
+from analysis.base.paths import EXAMPLES_DIR
+from analysis.ingest.load import load_dataset
+from analysis.insight.audit import outcome_dependent_fields
+from analysis.stats.economics import unit_economics
 
 RAW = EXAMPLES_DIR / "olist"
 

@@ -13,9 +13,9 @@ import papermill as pm
 import pytest
 import yaml
 
-from analysis.paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from analysis.profiles import list_profiles, load_profile
-from analysis.report import REPORT_NOTEBOOKS
+from analysis.base.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from analysis.ingest.profiles import list_profiles, load_profile
+from analysis.run.report import REPORT_NOTEBOOKS
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")

@@ -3,14 +3,9 @@
 import pandas as pd
 import pytest
 
-from analysis.errors import DataError
-from analysis.readers import (
-    detect_encoding,
-    parse_dates,
-    parse_flags,
-    parse_numbers,
-    read_table,
-)
+from analysis.base.errors import DataError
+from analysis.ingest.parse import parse_dates, parse_flags, parse_numbers
+from analysis.ingest.readers import detect_encoding, read_table
 from tests.conftest import write_csv
 
 RU = "ID;Качество лида;Бюджет\n1;Горячий;1\xa0234,50\n2;Тёплый;0,00\n"

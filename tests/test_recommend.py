@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.load import load_dataset
-from analysis.recommend import Thresholds, recommend
-from analysis.synth_large import synthetic_leads
+from analysis.ingest.load import load_dataset
+from analysis.insight.recommend import Thresholds, recommend
+from analysis.sample.large import synthetic_leads
 
 # campaign: (leads, hot, warm, cold shares, sales, spend, revenue per sale)
 CAMPAIGNS = {

@@ -11,10 +11,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis.errors import DataError
-from analysis.paths import PROJECT_ROOT, SAMPLE_DIR
-from analysis.readers import file_sha256
-from analysis.report import REPORT_NOTEBOOKS, ReportError, run_report
+from analysis.base.errors import DataError
+from analysis.base.paths import PROJECT_ROOT, SAMPLE_DIR
+from analysis.ingest.readers import file_sha256
+from analysis.run import report
+from analysis.run.report import REPORT_NOTEBOOKS, ReportError, run_report
 
 CLIENTS = ("sample", "olist")
 
@@ -147,7 +148,6 @@ def test_failing_notebook_keeps_its_partial_run_apart(tmp_path):
 
 def test_a_crash_while_rendering_leaves_nothing(tmp_path, monkeypatch):
     """Anything but a notebook error (here: rendering dies) removes the half-built run."""
-    import analysis.report as report
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import models
-from analysis.backends import connect, describe, java_available, upload
-from analysis.engine import COUNT_COLUMNS, Engine
-from analysis.load import load_dataset
-from analysis.synth_large import write_synthetic_parquet
+from analysis.engine.backends import connect, describe, java_available, upload
+from analysis.engine.cells import COUNT_COLUMNS, Engine
+from analysis.ingest.load import load_dataset
+from analysis.sample.large import write_synthetic_parquet
+from analysis.stats import glm
 
 pytestmark = [
     # PySpark reads collected results from a local socket it leaves for the garbage
@@ -83,7 +83,7 @@ def assert_same_cells(got: pd.DataFrame, want: pd.DataFrame) -> None:
     np.testing.assert_allclose(got["revenue"], want["revenue"], rtol=1e-9, atol=1e-9)
 
 
-def assert_same_fit(got: models.ConversionFit, want: models.ConversionFit) -> None:
+def assert_same_fit(got: glm.ConversionFit, want: glm.ConversionFit) -> None:
     assert got.result is not None and want.result is not None
     assert list(got.result.params.index) == list(want.result.params.index)
     np.testing.assert_allclose(got.result.params, want.result.params, rtol=0, atol=1e-9)
@@ -209,8 +209,8 @@ def test_a_bool_outcome_counts_the_same(spark, spark_leads, sample):
 
 def test_fit_on_spark_cells_equals_duckdb(spark, spark_leads, sample):
     by = ["source", "segment", "qualification"]
-    got = models.fit_conversion(Engine(spark).cells(spark_leads, by), by)
-    want = models.fit_conversion(Engine().cells(sample, by), by)
+    got = glm.fit_conversion(Engine(spark).cells(spark_leads, by), by)
+    want = glm.fit_conversion(Engine().cells(sample, by), by)
     assert_same_fit(got, want)
 
 
@@ -224,7 +224,7 @@ def test_a_synthetic_parquet_read_by_spark(spark, tmp_path_factory):
     assert_same_cells(got, want)
     assert got["leads"].sum() == 100_000
     terms = ["qualification", "segment", "source"]  # (+ campaign, manager: 95 parameters, ~20 s)
-    assert_same_fit(models.fit_conversion(got, terms), models.fit_conversion(want, terms))
+    assert_same_fit(glm.fit_conversion(got, terms), glm.fit_conversion(want, terms))
     assert_same_cells(Engine(spark).cells(path, ["week"]), Engine().cells(path, ["week"]))
 
 
@@ -260,7 +260,7 @@ def test_time_zone_aware_leads_age_alike(spark, sample):
 def test_report_notebooks_on_spark_equal_duckdb(spark, report_runs, tmp_path):
     """`leadkit report --engine spark`: the notebooks group the leads in their own Spark
     session and give the DuckDB run's tables (counts exactly, floats to 1e-9)."""
-    from analysis.report import run_report
+    from analysis.run.report import run_report
 
     notebooks = ("conversion-models", "sales-processing")
     with pytest.MonkeyPatch.context() as mp:

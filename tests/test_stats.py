@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from analysis.stats import wilson_interval, z_value
+from analysis.stats.intervals import wilson_interval, z_value
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ import hashlib
 import pandas as pd
 import pytest
 
-import analysis.load as load_module
-from analysis.engine import engine_for
-from analysis.errors import DataError
-from analysis.load import load_dataset
-from analysis.paths import PROFILES_DIR
-from analysis.stream import merge_facts, merge_notes
+from analysis.base.errors import DataError
+from analysis.base.paths import PROFILES_DIR
+from analysis.engine.cells import engine_for
+from analysis.ingest import load as load_module
+from analysis.ingest.load import load_dataset
+from analysis.ingest.stream import merge_facts, merge_notes
 from tests.conftest import GOOD_LEADS, GOOD_SPEND, write_csv
 
 STREAMED_NOTE = "were streamed in"
@@ -179,7 +179,7 @@ def test_a_streamed_report_says_so_and_gives_the_whole_read_numbers(tmp_path, mo
     """End to end: a profile that streams its leads runs the report notebooks; the
     audit says how many rows were streamed, and the model tables equal those of the
     same profile read whole."""
-    from analysis.report import run_report
+    from analysis.run.report import run_report
 
     path, _ = _export(tmp_path, n_rows=3000)
     generic = (PROFILES_DIR / "generic.yaml").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ table."""
 import openpyxl
 import pandas as pd
 
-import analysis.workbook as workbook
+from analysis.render import workbook
 
 
 def _tables(tmp_path):

@@ -1,0 +1,385 @@
+"""Where the leads live: a connection spec string to an Ibis backend.
+
+The engine (`analysis.engine.Engine`) groups leads into cells with Ibis expressions, so
+the grouping can run wherever the leads table is: DuckDB in this process (the default),
+a DuckDB file, a local or cluster Spark session, or any database Ibis connects to.
+
+>>> con = connect("spark")  # doctest: +SKIP
+>>> describe(con)  # doctest: +SKIP
+'Spark local[2]'
+>>> Engine(con).cells("crm.leads", ["source"])  # doctest: +SKIP
+
+Specs
+-----
+``None`` or ``"duckdb"``
+    DuckDB in memory.
+``"duckdb:///abs/path/file.duckdb"``, ``"duckdb://rel/file.duckdb"``, ``"file.duckdb"``
+    A DuckDB database file.
+``"spark"``, ``"spark:local[N]"``, ``"spark:yarn"``, ``"spark://host:7077"``
+    A Spark session built for the kit (master ``local[2]`` by default; needs Java 17+);
+    only local masters are tested.
+anything else with ``scheme://``
+    Handed to `ibis.connect` (``postgres://``, ``clickhouse://``, ``bigquery://``, ...).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import ibis
+import ibis.common.exceptions
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+__all__ = [
+    "DEFAULT_SPARK_MASTER",
+    "MIN_JAVA",
+    "connect",
+    "describe",
+    "frame_to_arrow",
+    "java_available",
+    "table_by_name",
+    "to_arrow",
+    "upload",
+]
+
+#: The master of the Spark session `connect("spark")` builds.
+DEFAULT_SPARK_MASTER = "local[2]"
+
+#: The oldest Java PySpark 4 runs on.
+MIN_JAVA = 17
+
+#: URL scheme -> the pip extra of ibis-framework that provides its backend.
+_EXTRAS = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "clickhouse": "clickhouse",
+    "bigquery": "bigquery",
+    "snowflake": "snowflake",
+    "mysql": "mysql",
+    "mssql": "mssql",
+    "trino": "trino",
+    "databricks": "databricks",
+    "oracle": "oracle",
+    "risingwave": "risingwave",
+    "impala": "impala",
+    "druid": "druid",
+    "exasol": "exasol",
+    "pyspark": "pyspark",
+}
+
+#: Ibis backend name -> how `describe` names it.
+_NAMES = {
+    "duckdb": "DuckDB",
+    "pyspark": "Spark",
+    "postgres": "PostgreSQL",
+    "clickhouse": "ClickHouse",
+    "bigquery": "BigQuery",
+    "snowflake": "Snowflake",
+    "mysql": "MySQL",
+    "mssql": "SQL Server",
+    "trino": "Trino",
+    "sqlite": "SQLite",
+    "databricks": "Databricks",
+}
+
+# Spark's log4j2 setup for a kit session: errors only (no "Using Spark's default log4j
+# profile", no WARN lines at start); the three named loggers also keep Spark's
+# "Setting default log level" banner away (the root level alone did not).
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = error
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
+"""
+
+
+def connect(spec: str | None = None) -> ibis.BaseBackend:
+    """An Ibis connection from a spec string (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        The spec is not understood, its backend is not installed (the message names
+        the pip extra), or Spark was asked for and Java is missing.
+    """
+    if spec is None or spec.strip() in ("", "duckdb", "duckdb://", "duckdb:///:memory:"):
+        return ibis.duckdb.connect()
+    spec = spec.strip()
+    if spec.startswith("duckdb://"):
+        path = spec.removeprefix("duckdb://")
+        return ibis.duckdb.connect() if path in ("", ":memory:") else ibis.duckdb.connect(path)
+    if "://" not in spec and Path(spec).suffix.lower() in (".duckdb", ".ddb"):
+        return ibis.duckdb.connect(spec)
+    if spec.startswith("spark://"):  # a standalone cluster's master URL
+        return _connect_spark(spec, spec)
+    if spec == "spark" or spec.startswith("spark:"):
+        master = spec.removeprefix("spark").removeprefix(":") or DEFAULT_SPARK_MASTER
+        return _connect_spark(spec, master)
+    scheme = spec.split("://", 1)[0].lower() if "://" in spec else None
+    if scheme is None:
+        raise ValueError(
+            f"cannot connect to {spec!r}: give 'duckdb', 'duckdb:///path/file.duckdb', "
+            "'spark', 'spark:local[N]' or an Ibis URL such as 'postgres://user@host/db'"
+        )
+    try:
+        return ibis.connect(spec)
+    except ImportError as exc:
+        extra = _EXTRAS.get(scheme, scheme)
+        missing = _missing_module(exc)
+        raise ValueError(
+            f"cannot connect to {_redact(spec)!r}: the {extra} backend of Ibis is not "
+            f"installed{f' (no module {missing})' if missing else ''}; "
+            f'pip install "ibis-framework[{extra}]"'
+        ) from exc
+    except ValueError as exc:
+        raise ValueError(f"cannot connect to {_redact(spec)!r}: {exc}") from exc
+
+
+def _missing_module(exc: BaseException | None) -> str | None:
+    """The module whose import failed, from an ImportError or its causes."""
+    while exc is not None:
+        if isinstance(exc, ImportError) and exc.name:
+            return exc.name
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _redact(spec: str) -> str:
+    """The spec without a password (``user:secret@`` -> ``user:***@``)."""
+    return re.sub(r"(://[^/:@]+:)[^@/]*@", r"\1***@", spec)
+
+
+def _local_threads(master: str) -> int | None:
+    m = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?", master)
+    if m is None:
+        return None
+    n = m.group(1)
+    return 1 if n is None else (os.cpu_count() or 1) if n == "*" else int(n)
+
+
+def _connect_spark(spec: str, master: str) -> ibis.BaseBackend:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ValueError(
+            f"cannot connect to {spec!r}: PySpark is not installed; "
+            'pip install "leadkit[spark]" (or "ibis-framework[pyspark]")'
+        ) from exc
+    running = SparkSession.getActiveSession()
+    if running is not None:
+        if running.sparkContext.master != master:
+            raise ValueError(
+                f"cannot connect to {spec!r}: a Spark session with master "
+                f"{running.sparkContext.master!r} already runs in this process (one per "
+                "process); stop it first or ask for that master"
+            )
+        return ibis.pyspark.connect(running)
+    reason = java_available()
+    if reason is not None:
+        raise ValueError(f"cannot connect to {spec!r}: {reason}")
+
+    threads = _local_threads(master)
+    conf_dir = Path(tempfile.mkdtemp(prefix="leadkit-spark-"))
+    log4j = conf_dir / "log4j2.properties"
+    log4j.write_text(_LOG4J2)
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("leadkit")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
+    )
+    if threads is not None:
+        # a local session: few shuffle partitions (cells are small), loopback only, and
+        # its warehouse (Spark makes ./spark-warehouse on first catalog use) in a
+        # temporary directory: without a metastore its tables die with the session
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        warehouse = tempfile.mkdtemp(prefix="leadkit-spark-warehouse-")
+        atexit.register(shutil.rmtree, warehouse, ignore_errors=True)
+        builder = (
+            builder.config("spark.sql.shuffle.partitions", str(max(1, threads)))
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.warehouse.dir", warehouse)
+        )
+    try:
+        session = builder.getOrCreate()
+    finally:
+        shutil.rmtree(conf_dir, ignore_errors=True)  # read once, at the JVM's start
+    session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)
+
+
+@functools.cache
+def java_available() -> str | None:
+    """None when Java 17+ (what PySpark 4 needs) runs here, else the reason it does not.
+
+    Looks where Spark's launcher looks: ``$JAVA_HOME/bin/java``, else ``java`` on PATH.
+    """
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    where = f"$JAVA_HOME ({home})" if home else "PATH"
+    if not java or not os.access(java, os.X_OK):
+        return (
+            f"no Java on {where}: Spark needs Java {MIN_JAVA} or newer "
+            "(e.g. Debian's openjdk-17-jre-headless)"
+        )
+    try:
+        run = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{java} -version failed: {exc}"
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', run.stderr + run.stdout)
+    if run.returncode != 0 or m is None:
+        return f"{java} -version failed (exit {run.returncode}): {run.stderr.strip()[:200]}"
+    major = int(m.group(1))
+    if major == 1 and m.group(2):  # "1.8.0" is Java 8
+        major = int(m.group(2))
+    if major < MIN_JAVA:
+        return f"Java {major} at {java}: Spark needs Java {MIN_JAVA} or newer"
+    return None
+
+
+def frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A pandas leads frame as Arrow with the canonical types every backend reads alike:
+    categoricals as text, a bool ``converted`` as int8, timestamps naive (tz-aware ones
+    converted to UTC first)."""
+    frame = frame.copy()
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("str")
+        elif isinstance(dtype, pd.DatetimeTZDtype):
+            frame[col] = frame[col].dt.tz_convert("UTC").dt.tz_localize(None)
+        elif col == "converted" and pd.api.types.is_bool_dtype(dtype):
+            frame[col] = frame[col].astype("Int8" if frame[col].isna().any() else "int8")
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def upload(con: ibis.BaseBackend, frame: pd.DataFrame, name: str, *, temp: bool = True) -> ir.Table:
+    """Put a pandas leads frame into table ``name`` on ``con`` (replacing it) and
+    return the table.
+
+    Timestamps arrive UTC-naive, ``converted`` as an integer, categoricals as text
+    (`frame_to_arrow`). With ``temp`` (the default) the table lasts as long as the
+    connection: on Spark a temporary view made from Arrow (no files written), on
+    DuckDB and others a temporary table. ``temp=False`` stores it: a table in a
+    DuckDB file, Spark's ``saveAsTable`` (files under ``spark.sql.warehouse.dir``).
+    """
+    table = frame_to_arrow(frame)
+    if con.name == "pyspark":
+        df = con._session.createDataFrame(table)
+        if temp:
+            df.createOrReplaceTempView(name)
+        else:
+            df.write.saveAsTable(name, mode="overwrite")
+        return table_by_name(con, name)
+    if con.name == "duckdb":
+        if "." in name:
+            raise ValueError(f"upload to DuckDB takes a plain table name, not {name!r}")
+        # DuckDB's own API: Ibis 12's DROP statements come out nameless with
+        # sqlglot >= 30.18 (ibis-project/ibis#12101), so no create_table(overwrite=True)
+        view = f"leadkit_upload_{os.getpid()}_{id(table):x}"
+        quoted = '"' + name.replace('"', '""') + '"'
+        con.con.register(view, table)
+        try:
+            kind = "TEMP TABLE" if temp else "TABLE"
+            con.con.execute(f"CREATE OR REPLACE {kind} {quoted} AS SELECT * FROM {view}")
+        finally:
+            con.con.unregister(view)
+        return table_by_name(con, name)
+    *where, short = name.split(".")
+    try:
+        table_by_name(con, name)
+    except ibis.common.exceptions.TableNotFound:
+        exists = False
+    else:
+        exists = True
+    return con.create_table(
+        short,
+        ibis.memtable(table),
+        database=_database(where),
+        temp=temp,
+        overwrite=exists,
+    )
+
+
+def _database(where: list[str]) -> str | tuple[str, ...] | None:
+    return None if not where else where[0] if len(where) == 1 else tuple(where)
+
+
+def table_by_name(con: ibis.BaseBackend, name: str) -> ir.Table:
+    """The table ``name``, ``database.name`` or ``catalog.database.name`` on ``con``.
+
+    Raises Ibis's ``TableNotFound`` when it is not there (or the backend's own error,
+    e.g. Spark's for a database that does not exist)."""
+    *where, short = name.split(".")
+    return con.table(short, database=_database(where))
+
+
+def to_arrow(con: ibis.BaseBackend, expr: ir.Expr) -> pa.Table:
+    """Run ``expr`` on ``con`` and fetch the result as Arrow.
+
+    On Spark, straight from Spark's Arrow collector (Ibis 12's ``to_pyarrow`` goes
+    through pandas there, and warns on pandas 3), then cast to the expression's Ibis
+    schema as Ibis does: Spark hands timestamps over tagged UTC, the schema has them
+    naive (same instants, no shift: the kit's sessions run in UTC).
+    """
+    table_expr = expr.as_table()
+    if con.name == "pyspark" and _spark_has_to_arrow():
+        from ibis.formats.pyarrow import PyArrowData
+
+        hooks = getattr(con, "_run_pre_execute_hooks", None)
+        if hooks is not None:  # registers in-memory tables the expression uses
+            hooks(table_expr)
+        raw = con.raw_sql(con.compile(table_expr)).toArrow()
+        return PyArrowData.convert_table(raw, table_expr.schema())
+    return con.to_pyarrow(table_expr)
+
+
+def _spark_has_to_arrow() -> bool:
+    from pyspark.sql import DataFrame
+
+    return hasattr(DataFrame, "toArrow")  # PySpark 4.0+
+
+
+def describe(con: ibis.BaseBackend) -> str:
+    """A short human name of where ``con`` runs: "DuckDB in memory", "DuckDB file
+    /data/crm.duckdb", "Spark local[2]", "PostgreSQL database crm", ..."""
+    if con.name == "duckdb":
+        try:
+            row = con.con.execute(
+                "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+            ).fetchone()
+        except Exception:  # a name is all this needs
+            row = None
+        return f"DuckDB file {row[0]}" if row and row[0] else "DuckDB in memory"
+    if con.name == "pyspark":
+        return f"Spark {con._session.sparkContext.master}"
+    name = _NAMES.get(con.name, con.name)
+    try:
+        db = con.current_database
+    except Exception:
+        db = None
+    return f"{name} database {db}" if db else name

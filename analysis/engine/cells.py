@@ -1,0 +1,295 @@
+"""The engine: from a canonical leads table to grouped counts per cell, with Ibis.
+
+The default backend is DuckDB in-process: a pandas frame, a Parquet or CSV file of
+canonical leads goes in, and only the cells (one row per combination of the grouping
+dimensions) come back. The same expressions run on any Ibis backend: pass a
+connection or a spec string (``Engine("spark")``, ``Engine("duckdb:///crm.duckdb")``,
+``Engine("postgres://...")``, see `analysis.backends`) and a table name, and the
+grouping happens where the data live. The cells are tested equal on DuckDB and a
+local Spark session (tests/test_spark.py); see docs/warehouse.md.
+
+Everything downstream (unit economics, models) works on these cells, so its cost does
+not grow with the number of leads.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from pathlib import Path
+
+import ibis
+import ibis.common.exceptions
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from analysis.engine.backends import connect, describe, table_by_name, to_arrow, upload
+from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_key
+
+__all__ = [
+    "DIMENSIONS",
+    "TIME_DIMENSIONS",
+    "NOT_SET",
+    "COUNT_COLUMNS",
+    "Engine",
+    "default_engine",
+    "engine_for",
+    "cells",
+]
+
+
+DIMENSIONS = (
+    "source",
+    "medium",
+    "campaign",
+    "segment",
+    "manager",
+    "qualification",
+    *TIME_DIMENSIONS,
+)
+
+#: How a missing dimension value is shown in cells.
+NOT_SET = "(not set)"
+
+#: The counts every cell carries (all integers but ``revenue``).
+COUNT_COLUMNS = (
+    "leads",
+    "hot",
+    "warm",
+    "cold",
+    "unknown",
+    "sales",
+    "revenue",
+    "sales_with_revenue",
+)
+
+_PARQUET = (".parquet", ".pq")
+
+_CSV = (".csv", ".tsv")
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A pandas leads frame as Arrow, categoricals as text (Ibis reads Arrow without
+    the pandas dtype inference that warns on pandas 3). Time zones are kept (maturity
+    reads a naive ``as_of`` in created_at's zone); `backends.upload`, for other
+    backends, makes timestamps UTC-naive."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("str")
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+class Engine:
+    """Where grouped counts are computed.
+
+    Parameters
+    ----------
+    con : Ibis backend or str, optional
+        A connected Ibis backend, or a spec for `analysis.backends.connect`
+        (``"duckdb:///crm.duckdb"``, ``"spark"``, ``"postgres://..."``); an in-memory
+        DuckDB by default.
+
+    Examples
+    --------
+    >>> eng = Engine()
+    >>> cells = eng.cells(ds.leads, ["source", "qualification"])  # doctest: +SKIP
+    >>> spark = Engine(ibis.pyspark.connect(session))  # doctest: +SKIP
+    >>> spark = Engine("spark:local[2]")  # doctest: +SKIP
+    >>> cells = spark.cells("crm.leads", ["source"])  # doctest: +SKIP
+    """
+
+    def __init__(self, con: ibis.BaseBackend | str | None = None) -> None:
+        if con is None:
+            con = ibis.duckdb.connect()
+        elif isinstance(con, str):
+            con = connect(con)
+        self.con = con
+        # the leads table of each dataset this engine was asked for, by fingerprint
+        self._datasets: dict[str, ir.Table] = {}
+
+    @property
+    def name(self) -> str:
+        """The Ibis backend's name: ``duckdb``, ``pyspark``, ``postgres``, ..."""
+        return self.con.name
+
+    def describe(self) -> str:
+        """Where the grouping runs, e.g. "DuckDB in memory", "Spark local[2]"."""
+        return describe(self.con)
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Run an Ibis expression on this engine's connection; the result as Arrow."""
+        return to_arrow(self.con, expr)
+
+    def leads(self, dataset) -> ir.Table:
+        """The leads of a loaded `Dataset` as a table on this engine, made once per
+        dataset (by its fingerprint): the streamed canonical Parquet file when there is
+        one (read from disk), else the frame, converted or uploaded once."""
+        table = self._datasets.get(dataset.fingerprint)
+        if table is None:
+            source = getattr(dataset, "source", None)
+            table = self.table(source if source is not None else dataset.leads)
+            self._datasets[dataset.fingerprint] = table
+        return table
+
+    def table(self, source: pd.DataFrame | str | Path | ir.Table) -> ir.Table:
+        """An Ibis table of canonical leads from a frame, a file or a table name."""
+        if isinstance(source, ir.Table):
+            return source
+        if isinstance(source, pd.DataFrame):
+            # converted on every call: a frame may have changed since the last one
+            # (a report's pages pass `leads(dataset)`, made once, instead)
+            if self.name == "duckdb":
+                return ibis.memtable(_arrow(source))
+            return upload(self.con, source, f"leadkit_leads_{uuid.uuid4().hex}")
+        path = Path(source)
+        suffix = path.suffix.lower()
+        if suffix in _PARQUET and path.exists():
+            return self.con.read_parquet(str(path))
+        if suffix in _CSV and path.exists():
+            return self.con.read_csv(str(path))
+        if isinstance(source, str) and suffix not in _PARQUET + _CSV:
+            # a table name, or "database.table" / "catalog.database.table"
+            # (not list_tables(): ibis 12 calls a DuckDB method that warns or is gone)
+            try:
+                return table_by_name(self.con, source)
+            except ibis.common.exceptions.TableNotFound:
+                pass
+            except Exception as exc:  # e.g. Spark's AnalysisException: no such database
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ValueError(
+                    f"no leads table at {source!r} on {self.describe()}: "
+                    f"{type(exc).__name__}: {first}"
+                ) from exc
+        raise ValueError(
+            f"no leads table at {source!r}: give a DataFrame, a Parquet/CSV "
+            "file of canonical leads, or the name of a table in the connection"
+        )
+
+    def cells(
+        self,
+        source: pd.DataFrame | str | Path | ir.Table,
+        by: list[str] | tuple[str, ...],
+        *,
+        within_days: int | None = None,
+    ) -> pd.DataFrame:
+        """Grouped counts per cell of ``by``.
+
+        Parameters
+        ----------
+        source : DataFrame, path, table name or Ibis table
+            Canonical leads (at least lead_id, created_at, qualification, converted,
+            revenue and the ``by`` columns).
+        by : list of str
+            Dimensions from `DIMENSIONS`; ``week`` is the Monday of the lead's week
+            (ISO date text), ``month`` ``2026-04``, ``quarter`` ``2026Q2``.
+        within_days : int, optional
+            Also count ``leads_aged``: leads at least this many days old at the data's
+            end (the latest ``created_at`` or ``won_at``), and ``sales_within``: those of
+            them that sold within this many days of the lead (needs ``won_at``), so
+            ``sales_within / leads_aged`` compares cohorts of different ages fairly.
+
+        Returns
+        -------
+        DataFrame[*by, leads, hot, warm, cold, unknown, sales, revenue, sales_with_revenue]
+            One row per non-empty cell, sorted by ``by`` (here, by code point, so every
+            backend gives the same order). Counts are int64; ``revenue`` sums the revenue
+            of sales where it is known. Missing dimension values are `NOT_SET`.
+        """
+        by = list(by)
+        check_by(by)
+        t = self.table(source)
+        missing = [b for b in by if b not in TIME_DIMENSIONS and b not in t.columns]
+        if missing:
+            raise ValueError(
+                f"the leads table has no column {missing} (the profile did not map it)"
+            )
+        keys = {b: dimension(t, b) for b in by}
+        q = t.qualification.cast("string")
+        # (a bool `converted` too: 1 is a sale on every backend, Spark's ANSI mode
+        # would not compare a boolean with 1)
+        sale = t.converted.cast("int64")
+        known_rev = t.revenue.notnull() & (sale == 1)
+        expr = t.group_by(**keys).aggregate(
+            leads=t.count().cast("int64"),
+            hot=(q == "hot").cast("int64").sum().cast("int64"),
+            warm=(q == "warm").cast("int64").sum().cast("int64"),
+            cold=(q == "cold").cast("int64").sum().cast("int64"),
+            unknown=(q == "unknown").cast("int64").sum().cast("int64"),
+            sales=sale.sum().cast("int64"),
+            revenue=known_rev.ifelse(t.revenue.cast("float64"), 0.0).sum().cast("float64"),
+            sales_with_revenue=known_rev.cast("int64").sum().cast("int64"),
+            **self._aged(t, within_days),
+        )
+        out = self.to_arrow(expr).to_pandas()
+        for col in [*COUNT_COLUMNS, "sales_within", "leads_aged"]:
+            # integer sums must come back as integers (DuckDB's HUGEINT would be float)
+            if col != "revenue" and col in out:
+                out[col] = out[col].fillna(0).astype("int64")
+        out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
+        for b in by:
+            out[b] = out[b].astype("str")
+        # sorted here, not in SQL: collations and null order differ between backends,
+        # and the cells are small
+        out = out.sort_values(by, kind="stable", ignore_index=True)
+        return out[[*by, *(c for c in out.columns if c not in by)]]
+
+    def _aged(self, t: ir.Table, within_days: int | None) -> dict:
+        if within_days is None:
+            return {}
+        if "won_at" not in t.columns:
+            raise ValueError("within_days needs won_at (when each sale closed) in the leads")
+        # as the column is: naive, or aware for a tz-aware column (to_arrow gives the
+        # Ibis schema's types on every backend, so Spark's naive columns stay naive)
+        end = data_end(t, self.to_arrow)
+        days = int(within_days)
+        cut = ibis.literal((end - pd.Timedelta(days=days)).to_pydatetime())
+        quick = (
+            (t.converted.cast("int64") == 1)
+            & t.won_at.notnull()
+            & (t.won_at <= t.created_at + ibis.interval(days=days))
+        )
+        aged = t.created_at <= cut
+        return {
+            # only leads old enough to have had the full D days count: a ratio
+            # sales_within / leads_aged is then conversion at equal age
+            "sales_within": (quick & aged).cast("int64").sum(),
+            "leads_aged": aged.cast("int64").sum(),
+        }
+
+
+def check_by(by: list[str]) -> None:
+    if not by:
+        raise ValueError("`by` needs at least one dimension, e.g. by=['source']")
+    unknown = [b for b in by if b not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown}; choose from {', '.join(DIMENSIONS)}")
+    if len(set(by)) != len(by):
+        raise ValueError(f"`by` names a dimension twice: {by}")
+
+
+def dimension(t: ir.Table, name: str) -> ir.Value:
+    if name in TIME_DIMENSIONS:
+        return period_key(t.created_at, name)
+    return t[name].cast("string").fill_null(NOT_SET)
+
+
+def engine_for(dataset, spec: str | None = None) -> Engine:
+    """The engine a report notebook uses: ``spec`` (``ENGINE``; DuckDB in process when
+    empty). Pass ``eng.leads(dataset)`` to the functions: the streamed canonical Parquet
+    file, or the frame converted once."""
+    eng = Engine(spec or None)
+    eng.leads(dataset)
+    return eng
+
+
+@functools.cache
+def default_engine() -> Engine:
+    """The shared in-process DuckDB engine, made on first use."""
+    return Engine()
+
+
+def cells(source, by, *, within_days: int | None = None) -> pd.DataFrame:
+    """`Engine.cells` on the default in-process DuckDB engine."""
+    return default_engine().cells(source, by, within_days=within_days)

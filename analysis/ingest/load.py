@@ -1,0 +1,268 @@
+"""From export files to the canonical, validated `leads` and `spend` tables.
+
+`load_dataset` reads the inputs a mapping profile names, maps columns and values,
+parses dates and numbers, attributes each lead to a source (CRM field, UTM tags,
+web-analytics sessions), drops personal data, checks everything against the schemas,
+and returns a `Dataset` with the tables and what was learned on the way (notes).
+
+It writes nothing and never modifies an input file. Any problem that makes the data
+unusable raises `DataError` naming the file, rows and column; problems that leave the
+data usable become notes, shown in the data audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.base.errors import DataError
+from analysis.ingest.cache import dataset_key, from_cache, to_cache
+from analysis.ingest.dataset import Dataset
+from analysis.ingest.mapping import build_leads, read
+from analysis.ingest.matching import build_spend, spend_match
+from analysis.ingest.notes import Notes
+from analysis.ingest.privacy import drop_personal
+from analysis.ingest.profiles import InputSpec, Profile, load_profile
+from analysis.ingest.readers import RawTable
+from analysis.ingest.schema import validate_leads, validate_spend
+
+__all__ = ["Dataset", "load_dataset"]
+
+#: Leads files larger than this are streamed in chunks (``load_dataset(stream=None)``).
+STREAM_BYTES = 256 << 20
+
+STREAMABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def _info_row(name: str, table: RawTable, rows: int, personal: list[str]) -> dict:
+    return {
+        "input": name,
+        "file": table.label,
+        "rows": rows,
+        "encoding": table.encoding,
+        "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter),
+        "sha256": table.sha256,
+        "personal_columns_dropped": ", ".join(personal),
+    }
+
+
+def _read_input(profile: Profile, name: str, spec: InputSpec, override, notes: Notes):
+    """Read one input whole, drop its personal-data columns; None when optional and
+    absent."""
+    table = read(spec, override)
+    if table is None:
+        notes.add("info", name, f"optional input {name!r} not given")
+        return None
+    table, personal = drop_personal(profile, name, table)
+    return table, _info_row(name, table, len(table.frame), personal)
+
+
+def load_dataset(
+    profile: Profile | str | Path,
+    inputs: dict[str, str | Path] | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    currency: str | None = None,
+    stream: bool | None = None,
+    chunk_rows: int = 250_000,
+    cache_dir: str | Path | None = None,
+    cache: bool = False,
+) -> Dataset:
+    """Load a company's exports through a mapping profile into canonical tables.
+
+    Parameters
+    ----------
+    profile : Profile, str or Path
+        A loaded profile, a shipped profile's name, or a path to a YAML profile.
+    inputs : dict, optional
+        Files to use instead of the profile's default paths, by input name
+        (``{"crm": "exports/crm_2026.csv"}``).
+    start, end : str, optional
+        The period to report (ISO dates, both inclusive): leads created outside it and
+        spend dated outside it are left out after validation, and a note says how many.
+    currency : str, optional
+        The currency label for money columns, instead of the profile's ``currency``
+        (a client file sets it per client).
+    stream : bool, optional
+        Read the leads file in chunks (see `analysis.stream`) instead of whole: True
+        always, False never, None (default) as the profile's input says (``stream:``),
+        else when it is a CSV or Parquet file larger than ``STREAM_BYTES`` (256 MB).
+    chunk_rows : int
+        Rows per chunk when streaming.
+    cache_dir : path, optional
+        Where streamed canonical leads are kept (default ``~/.cache/leadkit``, or
+        ``$LEADKIT_CACHE``).
+    cache : bool
+        Keep the loaded dataset in that folder, keyed by the SHA-256 of the profile and
+        of every input file, the period, the currency and the kit's code, and
+        return the kept copy when all of them are unchanged. The report's notebooks
+        use it, so a report reads and checks the exports once, not once per notebook.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        Naming file, rows and column, when the data cannot be used.
+
+    Examples
+    --------
+    >>> ds = load_dataset("sample")  # doctest: +SKIP
+    >>> ds.leads.groupby("source")["converted"].mean()  # doctest: +SKIP
+    """
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    if currency:
+        profile = replace(profile, currency=str(currency))
+    window = _window(start, end)
+    overrides = {k: Path(v) for k, v in (inputs or {}).items()}
+    unknown = sorted(set(overrides) - set(profile.inputs))
+    if unknown:
+        raise DataError(
+            f"unknown input name(s) {unknown}; the profile {profile.name!r} declares "
+            f"{', '.join(profile.inputs)}"
+        )
+    if cache:
+        from analysis.ingest.cache import cache_folder
+
+        key = dataset_key(profile, overrides, start, end, stream)
+        folder = cache_folder(cache_dir) / "datasets" / key[:32]
+        kept = from_cache(profile, folder)
+        if kept is not None:
+            kept.fingerprint = key
+            return kept
+        ds = load_dataset(
+            profile,
+            overrides,
+            start=start,
+            end=end,
+            stream=stream,
+            chunk_rows=chunk_rows,
+            cache_dir=cache_dir,
+        )
+        ds.fingerprint = key
+        to_cache(ds, folder)
+        return ds
+    notes = Notes()
+    facts: dict = {}
+    tables: dict[str, RawTable] = {}
+    info = []
+    leads_input = profile.leads["input"]
+    leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
+    if _should_stream(
+        stream if stream is not None else profile.inputs[leads_input].stream, leads_path
+    ):
+        return _load_streamed(
+            profile, overrides, notes, facts, window, chunk_rows=chunk_rows, cache_dir=cache_dir
+        )
+    for name, spec in profile.inputs.items():
+        got = _read_input(profile, name, spec, overrides.get(name), notes)
+        if got is not None:
+            tables[name], row = got
+            info.append(row)
+    leads = validate_leads(build_leads(profile, tables, notes, facts))
+    return _finish(profile, leads, tables, info, notes, facts, window)
+
+
+def _finish(profile, leads, tables, info, notes, facts, window, source=None) -> Dataset:
+    spend = build_spend(profile, tables, notes)
+    if not spend.empty:
+        spend = validate_spend(spend)
+    if window is not None:
+        leads, spend = _restrict(leads, spend, window, notes)
+        source = None  # the engine must group what the report shows: the period's leads
+    spend_match(leads, spend, notes, facts, profile.currency)
+    return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts, source)
+
+
+def _should_stream(stream: bool | None, path) -> bool:
+    if stream is not None:
+        return bool(stream)
+    if path is None:
+        return False
+    path = Path(path)
+    return (
+        path.suffix.lower() in STREAMABLE_SUFFIXES
+        and path.exists()
+        and path.stat().st_size > STREAM_BYTES
+    )
+
+
+def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cache_dir):
+    from analysis.ingest.stream import stream_leads
+
+    li = profile.leads["input"]
+    tables: dict[str, RawTable] = {}
+    info = []
+    for name, spec in profile.inputs.items():
+        if name == li:
+            continue
+        got = _read_input(profile, name, spec, overrides.get(name), notes)
+        if got is not None:
+            tables[name], row = got
+            info.append(row)
+    streamed = stream_leads(
+        profile, overrides.get(li), tables, chunk_rows=chunk_rows, cache_dir=cache_dir
+    )
+    info.insert(0, streamed.info)
+    for row in streamed.notes:
+        notes.add(row["severity"], row["input"], row["message"])
+    facts.update(streamed.facts)
+    return _finish(profile, streamed.leads, tables, info, notes, facts, window, streamed.path)
+
+
+def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if not start and not end:
+        return None
+    bounds = []
+    for label, value in (("start", start), ("end", end)):
+        if not value:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(pd.Timestamp(str(value)))
+        except ValueError:
+            raise DataError(
+                f"the period {label} {value!r} is not a date (use 2026-01-31)"
+            ) from None
+    lo = bounds[0] if bounds[0] is not None else pd.Timestamp.min
+    # an end date includes its whole day
+    hi = bounds[1] + pd.Timedelta(days=1) if bounds[1] is not None else pd.Timestamp.max
+    if lo >= hi:
+        raise DataError(f"the period starts ({start}) after it ends ({end})")
+    return lo, hi
+
+
+def _restrict(leads, spend, window, notes: Notes):
+    lo, hi = window
+    keep = (leads["created_at"] >= lo) & (leads["created_at"] < hi)
+    label = f"{lo.date() if lo != pd.Timestamp.min else '…'} to " + (
+        f"{(hi - pd.Timedelta(days=1)).date()}" if hi != pd.Timestamp.max else "…"
+    )
+    if not keep.any():
+        raise DataError(f"no lead was created in the period {label}")
+    dropped = int((~keep).sum())
+    if dropped:
+        notes.add(
+            "info",
+            "leads",
+            f"{dropped:,} of {len(leads):,} leads were created outside the period {label} "
+            "and are left out",
+        )
+    leads = leads.loc[keep].reset_index(drop=True)
+    if not spend.empty:
+        in_period = (spend["date"] >= lo) & (spend["date"] < hi)
+        if (~in_period).any():
+            notes.add(
+                "info",
+                "spend",
+                f"{int((~in_period).sum()):,} spend rows dated outside the period {label} "
+                "are left out",
+            )
+        spend = spend.loc[in_period].reset_index(drop=True)
+    return leads, spend

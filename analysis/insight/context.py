@@ -1,0 +1,264 @@
+"""One report context: the dataset, where its leads are grouped, the report's settings,
+and the facts every page shares, computed once per report.
+
+A report runs six notebooks in six kernels. Each calls `report_context` with the same
+parameters: the first computes the facts on the engine and keeps them beside the
+dataset cache (keyed by the dataset's fingerprint and the settings); the others read
+them. So the data window, which periods are complete, the age at which a lead is
+"young", total spend and cost per lead have one value on every page, the index,
+run.json and the workbook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from analysis.base.files import write_atomic
+from analysis.engine.cells import Engine, engine_for
+from analysis.engine.periods import data_end, period_table
+from analysis.ingest.cache import cache_folder
+from analysis.ingest.dataset import Dataset
+from analysis.ingest.load import load_dataset
+from analysis.ingest.schema import NO_CAMPAIGN
+from analysis.insight.audit import outcome_dependent_fields
+from analysis.insight.findings import maturity_caveat
+from analysis.stats.economics import unit_totals
+from analysis.stats.survival import sale_quantiles, time_to_sale
+
+__all__ = ["Settings", "ReportContext", "report_context", "build_facts", "HEADLINE_KEYS"]
+
+#: The totals run.json and the batch index carry (`ReportContext.headline`).
+HEADLINE_KEYS = (
+    "leads",
+    "sales",
+    "conversion",
+    "conversion_low",
+    "conversion_high",
+    "revenue",
+    "paid_leads",
+    "paid_sales",
+    "spend",
+    "cpl",
+    "cac",
+    "cac_low",
+    "cac_high",
+    "romi",
+    "romi_low",
+    "romi_high",
+    "hot_share",
+)
+#: Bump when the facts' shape changes, so kept facts of an older kit are not read.
+_FACTS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The report's settings that facts and sections depend on (notebook parameters)."""
+
+    period: str = "quarter"
+    min_leads: int = 30
+    min_sales: int = 10
+    equal_age_days: int = 30
+    level: float = 0.95
+
+
+@dataclass
+class ReportContext:
+    """What every page of a report reads.
+
+    Attributes
+    ----------
+    dataset : Dataset
+    engine : Engine
+        Where the leads are grouped (DuckDB in process by default, Spark, a warehouse).
+    leads : ibis Table
+        The dataset's leads on the engine, made once: pass it to the statistics
+        functions (``engine=ctx.engine``), never the frame.
+    settings : Settings
+    facts : dict
+        The shared facts (see `build_facts`), JSON-able.
+    """
+
+    dataset: Dataset
+    engine: Engine
+    leads: ir.Table
+    settings: Settings
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def spend(self) -> pd.DataFrame:
+        return self.dataset.spend
+
+    @property
+    def currency(self) -> str:
+        return self.dataset.profile.currency
+
+    @property
+    def can(self) -> dict:
+        """What the data can support: ``qualification``, ``sale_dates``, ``campaigns``,
+        ``managers``, ``segments``, ``revenue``, ``spend`` (each True or False)."""
+        return self.facts["can"]
+
+    def headline(self) -> dict:
+        """The run's headline numbers (run.json, the batch index)."""
+        out = {k: self.facts["totals"].get(k) for k in HEADLINE_KEYS}
+        out.update(
+            currency=self.currency,
+            first_lead=self.facts["first_lead"],
+            last_lead=self.facts["last_lead"],
+            data_end=self.facts["data_end"],
+            level=self.settings.level,
+        )
+        return out
+
+
+def report_context(
+    profile,
+    inputs: dict | None = None,
+    *,
+    start=None,
+    end=None,
+    currency: str | None = None,
+    engine: str | None = None,
+    period: str = "quarter",
+    min_leads: int = 30,
+    min_sales: int = 10,
+    equal_age_days: int = 30,
+    cache_dir: str | Path | None = None,
+) -> ReportContext:
+    """Load the dataset (read and checked once per report, `load_dataset(cache=True)`),
+    connect the engine, and compute or read the shared facts.
+
+    Examples
+    --------
+    >>> ctx = report_context("sample")  # doctest: +SKIP
+    >>> ctx.facts["totals"]["cpl"]  # doctest: +SKIP
+    """
+    ds = load_dataset(
+        profile, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
+    )
+    eng = engine_for(ds, engine or None)
+    settings = Settings(period, int(min_leads), int(min_sales), int(equal_age_days))
+    ctx = ReportContext(ds, eng, eng.leads(ds), settings)
+    kept = _facts_path(ds, settings, engine, cache_dir)
+    if kept is not None and kept.exists():
+        ctx.facts = json.loads(kept.read_text(encoding="utf-8"))
+    else:
+        ctx.facts = build_facts(ctx)
+        if kept is not None:
+            try:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(kept, json.dumps(ctx.facts, ensure_ascii=False, sort_keys=True))
+            except OSError:  # facts that cannot be kept are computed again; no reason to fail
+                pass
+    return ctx
+
+
+def _facts_path(ds: Dataset, settings: Settings, engine, cache_dir) -> Path | None:
+    if len(ds.fingerprint) != 64:  # not a kept load: nothing to key the facts by
+        return None
+    key = json.dumps(
+        {"settings": asdict(settings), "engine": engine or "", "v": _FACTS_VERSION},
+        sort_keys=True,
+    )
+    name = f"context-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    return cache_folder(cache_dir) / "facts" / ds.fingerprint[:32] / name
+
+
+def build_facts(ctx: ReportContext) -> dict:
+    """The facts every page shares, computed on the engine.
+
+    Returns a dict with
+    ``leads, sales, first_lead, last_lead, data_end`` (the latest lead or sale: the one
+    "as of" date of every age), ``can`` (what the data support), ``totals`` (the measures
+    of `unit_totals` over all leads and all spend), ``spend`` (total, on campaigns with
+    leads, on campaigns without), ``periods`` (per period of ``settings.period``: leads,
+    sales, span, ``complete``: leads were collected over the whole period), ``maturity``
+    (the one definition of a "young" lead: younger
+    than the time within which 90% of sales close, from the Kaplan-Meier curve of all
+    leads; how many there are, and the median and 90th-percentile days to sale).
+    """
+    ds, eng, t, s = ctx.dataset, ctx.engine, ctx.leads, ctx.settings
+    leads = ds.leads
+    end = data_end(t, eng.to_arrow)
+    by_period = eng.cells(t, [s.period])
+    first = leads["created_at"].min() if len(leads) else None
+    has_won = "won_at" in leads.columns and bool(leads["won_at"].notna().any())
+    can = {
+        "qualification": bool((leads["qualification"].astype(str) != "unknown").any()),
+        "sale_dates": has_won,
+        "campaigns": bool((leads["campaign"] != NO_CAMPAIGN).any()),
+        "managers": "manager" in leads.columns
+        and bool(leads["manager"].notna().any())
+        and "manager" not in outcome_dependent_fields(leads),
+        "segments": "segment" in leads.columns and leads["segment"].dropna().nunique() > 1,
+        "revenue": bool((leads["revenue"] > 0).any()),
+        "spend": ds.has_spend,
+    }
+    totals = unit_totals(
+        t, ds.spend, level=s.level, min_leads=s.min_leads, min_sales=s.min_sales, engine=eng
+    )
+    match = ds.facts.get("spend_match") or {}
+    spend_total = float(ds.spend["spend"].sum()) if ds.has_spend else None
+    without = float(match.get("spend_without_leads", 0.0)) if ds.has_spend else None
+    last = leads["created_at"].max() if len(leads) else None
+    periods = period_table(list(by_period[s.period]), s.period, first, last)
+    periods = periods.merge(
+        by_period[[s.period, "leads", "sales"]], left_on="period", right_on=s.period
+    ).drop(columns=s.period)
+    facts = {
+        "leads": int(len(leads)),
+        "sales": int(leads["converted"].sum()),
+        "first_lead": str(pd.Timestamp(first).date()) if first is not None else None,
+        "last_lead": str(pd.Timestamp(last).date()) if last is not None else None,
+        "data_end": str(end.date()) if end is not None else None,
+        "can": can,
+        "totals": {k: _plain(v) for k, v in totals.items()},
+        "spend": {
+            "total": spend_total,
+            "on_campaigns_with_leads": None if spend_total is None else spend_total - without,
+            "on_campaigns_without_leads": without,
+            "campaigns_without_leads": match.get("campaigns_without_leads", []),
+        },
+        "periods": [{k: _plain(v) for k, v in r.items()} for r in periods.to_dict("records")],
+        "maturity": _maturity(ctx, end) if has_won else None,
+    }
+    return facts
+
+
+def _maturity(ctx: ReportContext, end) -> dict:
+    t, eng = ctx.leads, ctx.engine
+    caveat = maturity_caveat(t, as_of=end, engine=eng)
+    row = caveat.iloc[0]
+    curve = time_to_sale(t, as_of=end, engine=eng)
+    q = sale_quantiles(curve, (0.5, 0.9)).iloc[0] if len(curve) else {}
+    return {
+        "as_of": str(pd.Timestamp(end).date()),
+        "young_days": _plain(row["days"]),
+        "young_leads": int(row["young_leads"]),
+        "young_share": _plain(row["young_share"]),
+        "leads_measured": int(row["leads"]),
+        "caveat": row["caveat"],
+        "days_50": _plain(q.get("days_50", np.nan)),
+        "days_90": _plain(q.get("days_90", np.nan)),
+        "excluded": {str(k): int(v) for k, v in caveat.attrs.get("excluded", {}).items()},
+    }
+
+
+def _plain(v):
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, pd.Timestamp):
+        return str(v)
+    return v

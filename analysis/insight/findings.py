@@ -1,0 +1,349 @@
+"""Plain sentences from the fits: what the data can and cannot tell, whose part a change
+is, how young the leads are, whether cheaper leads made sales dearer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.engine.cells import Engine
+from analysis.insight.numbers import fmt_measure, fmt_money, fmt_rate, fmt_share
+from analysis.stats.glm import ConversionFit, about
+from analysis.stats.intervals import rate_ratio, wilson_interval
+from analysis.stats.survival import (
+    Leads,
+    as_list,
+    attrs,
+    day_counts,
+    prepare,
+    product_limit,
+    sale_quantiles,
+)
+
+__all__ = ["main_cause", "maturity_caveat", "findings", "cpl_vs_cac_finding"]
+
+# --- plain words -------------------------------------------------------------------------
+
+
+def _measure_words(attrs: dict) -> str:
+    measure = attrs.get("measure", "sales")
+    days = attrs.get("within_days")
+    if days is None:
+        return measure
+    return (
+        f"{measure} within {days} days"
+        if measure == "sales"
+        else (f"revenue of sales within {days} days")
+    )
+
+
+def main_cause(table: pd.DataFrame) -> str:
+    """One plain sentence naming the largest part of the change and whose it is.
+
+    The mix parts are taken together as marketing's lead mix (each given in brackets).
+    The sentence names the largest part pushing the way the total moved, what offset
+    it, and what each owner's parts add up to. When the two largest parts pushing the
+    same way are of similar size (the smaller at least three quarters of the larger),
+    both are named.
+
+    Examples
+    --------
+    >>> main_cause(decompose_periods(ds.leads, "2026Q1", "2026Q2"))  # doctest: +SKIP
+    "Sales fell from 172 in 2026Q1 to 108 in 2026Q2 (−64), mainly through marketing's ..."
+    """
+    needed = {"part", "kind", "owner", "value"}
+    if not isinstance(table, pd.DataFrame) or not needed <= set(table.columns):
+        raise ValueError("main_cause takes the table from decompose or decompose_periods")
+    attrs = table.attrs or {}
+    measure = attrs.get("measure", "sales")
+    a_label, b_label = attrs.get("labels", ("A", "B"))
+    words = _measure_words(attrs)
+    totals = table[table["kind"] == "total"].set_index("part")["value"]
+    parts = table[table["kind"] == "part"]
+    a, b, change = totals["period_a"], totals["period_b"], totals["change"]
+
+    def num(v: float) -> str:
+        return fmt_measure(v, measure, sign=True)
+
+    groups = []  # (words, value, detail)
+    mix = parts[parts["part"].str.startswith("mix:")]
+    for r in parts.itertuples():
+        if r.part.startswith("mix:"):
+            if r.Index == mix.index[0]:
+                detail = ", ".join(f"{m.label} {num(m.value)}" for m in mix.itertuples())
+                name = "lead mix" if len(mix) > 1 else str(mix["label"].iloc[0])
+                # the group's total as the sum of its parts as shown, so the sentence adds up
+                d = 0 if measure == "revenue" else 1
+                shown = float(sum(round(v, d) for v in mix["value"]))
+                groups.append((f"marketing's {name}", shown, detail))
+            continue
+        name = {
+            "volume": "marketing's lead volume",
+            "conversion": "the sales team's conversion",
+            "revenue_per_sale": "the sales team's revenue per sale",
+        }[r.part]
+        groups.append((name, float(r.value), ""))
+
+    def show(g) -> str:
+        inner = num(g[1]) + (f": {g[2]}" if g[2] and len(mix) > 1 else "")
+        return f"{g[0]} ({inner})"
+
+    story = f"{words.capitalize()} {{verb}} from {fmt_measure(a, measure)} in {a_label} to "
+    story += f"{fmt_measure(b, measure)} in {b_label} ({num(change)})"
+    scale = max(abs(a), abs(b), 1.0)
+    if abs(change) <= 1e-9 * scale:
+        listed = ", ".join(show(g) for g in groups)
+        return story.format(verb="went") + f": no change, the parts cancel out: {listed}."
+    story = story.format(verb="fell" if change < 0 else "rose")
+    tiny = 0.005 * max(abs(g[1]) for g in groups)
+    same = sorted((g for g in groups if g[1] * change > 0), key=lambda g: -abs(g[1]))
+    against = [g for g in groups if g[1] * change < 0 and abs(g[1]) > tiny]
+    lead = same[0]
+    if len(same) > 1 and abs(same[1][1]) >= 0.75 * abs(lead[1]):
+        text = f"{story}, in similar parts through {show(lead)} and {show(same[1])}"
+        others = same[2:]
+    else:
+        how = "mainly" if abs(lead[1]) >= 0.5 * abs(change) else "most of all"
+        text = f"{story}, {how} through {show(lead)}"
+        others = same[1:]
+    if against:
+        text += ", partly offset by " + " and ".join(show(g) for g in against)
+    others = [g for g in others if abs(g[1]) > tiny]
+    if others:
+        text += "; also " + " and ".join(show(g) for g in others)
+    owners = parts.groupby("owner", sort=False)["value"].sum()
+    if len(owners) > 1 and (owners.abs() > tiny).all():
+        text += f"; marketing's parts add up to {num(owners['marketing'])}"
+        text += f", the sales team's to {num(owners['sales'])}"
+    return text + "."
+
+
+def maturity_caveat(
+    leads: Leads,
+    by: str | list[str] | tuple[str, ...] | None = None,
+    *,
+    quantile: float = 0.9,
+    days: int | None = None,
+    as_of=None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """Does a conversion table by ``by`` mix young and old leads? Per group, the leads
+    younger than the time within which ``quantile`` (90%) of sales close, and a
+    plain-language caveat.
+
+    The threshold is one number for all leads: the ``quantile`` of time to sale from the
+    Kaplan-Meier curve of all leads (see `sale_quantiles`), unless ``days`` is given.
+
+    Returns
+    -------
+    DataFrame[*by, leads, young_leads, young_share, days, caveat]
+        ``days``: the threshold; ``caveat``: e.g. "212 leads (18%) are younger than 41
+        days, the time within which 90% of sales close: their conversion is not final",
+        or "" when no lead is that young. ``attrs`` as in `time_to_sale`.
+
+    Examples
+    --------
+    >>> maturity_caveat(ds.leads, "quarter")["caveat"].tolist()  # doctest: +SKIP
+    """
+    by = as_list(by)
+    if not 0 < quantile <= 1:
+        raise ValueError(f"quantile must be between 0 and 1, got {quantile}")
+    prep = prepare(leads, by, as_of, engine)
+    if days is None:
+        pooled = product_limit(day_counts(prep, []), [], 0.95)
+        col = f"days_{round(quantile * 100)}"
+        threshold = sale_quantiles(pooled, (quantile,))[col].iloc[0] if len(pooled) else np.nan
+    else:
+        threshold = float(days)
+    pv = prep.valid()
+    limit = int(threshold) if np.isfinite(threshold) else 0
+    out = pv.collect(
+        by,
+        {"leads": pv.table.count(), "young_leads": (pv.age_day < limit).cast("int64").sum()},
+    )
+    n = out["leads"].to_numpy()
+    out["young_share"] = np.where(n > 0, out["young_leads"] / np.maximum(n, 1), np.nan)
+    out["days"] = threshold
+    what = (
+        f"the time within which {fmt_share(quantile)} of sales close"
+        if days is None
+        else "the age at which conversion is compared"
+    )
+    if not np.isfinite(threshold):
+        caveat = ["no sales yet: how long sales take cannot be told"] * len(out)
+    else:
+        caveat = [
+            f"{y:,} leads ({fmt_share(s)}) are younger than {limit} days, {what}: "
+            "their conversion is not final"
+            if y > 0
+            else ""
+            for y, s in zip(out["young_leads"], out["young_share"], strict=True)
+        ]
+    out["caveat"] = caveat
+    out = out[[*by, "leads", "young_leads", "young_share", "days", "caveat"]]
+    return attrs(out.reset_index(drop=True), prep, 0.95, by=by, quantile=quantile)
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def findings(
+    fit: ConversionFit | None = None,
+    crude_adjusted: pd.DataFrame | None = None,
+    interaction: dict | None = None,
+    shrunk: pd.DataFrame | None = None,
+    quality=None,
+    caveats: list[str] | tuple[str, ...] = (),
+) -> list[str]:
+    """What the data can and cannot yet tell, in plain sentences (Markdown bullets).
+
+    Each argument is optional: the output of `fit_conversion`, `crude_vs_adjusted`,
+    `interaction_test`, `analysis.shrink.shrink_rates` and `analysis.ordinal.fit_quality`,
+    and caveats the caller knows (missing fields, young leads).
+    """
+    can, cannot = [], []
+    if fit is not None and len(fit.terms):
+        for r in fit.terms.itertuples():
+            counts = f"{r.sales:,} sales of {r.leads:,} leads"
+            if not np.isfinite(r.odds_ratio):
+                cannot.append(
+                    f"{r.term} **{r.level}** ({counts}): no estimate of its own "
+                    f"({r.flag or 'no data'})."
+                )
+            elif r.enough_data and r.q_value < 0.05:
+                word = "more" if r.odds_ratio > 1 else "less"
+                can.append(
+                    f"{r.term} **{r.level}** converts {word} often than {r.reference} with "
+                    f"the other factors held equal: odds ratio {r.odds_ratio:.2f} "
+                    f"({r.or_low:.2f}–{r.or_high:.2f}); raw conversion {_pct(r.rate)} "
+                    f"against {_pct(r.reference_rate)} ({counts})."
+                )
+            elif np.isfinite(r.leads_needed) and r.leads_needed > 0:
+                cannot.append(
+                    f"{r.term} **{r.level}** against {r.reference}: {_pct(r.rate)} vs "
+                    f"{_pct(r.reference_rate)} is within chance ({counts}); about "
+                    f"{about(r.leads_needed)} more leads would tell a difference this size."
+                )
+            else:
+                cannot.append(
+                    f"{r.term} **{r.level}**: no difference from {r.reference} seen ({counts})."
+                )
+    if crude_adjusted is not None and len(crude_adjusted):
+        for r in crude_adjusted.itertuples():
+            if r.reading.startswith(
+                ("the crude difference goes away", "a difference hidden", "a real difference, but")
+            ):
+                can.append(
+                    f"**{r.level}**: {r.reading} (crude odds ratio {r.crude_or:.2f}, "
+                    f"adjusted {r.adjusted_or:.2f})."
+                )
+    if interaction is not None and np.isfinite(interaction.get("p_value", np.nan)):
+        (can if interaction["p_value"] < 0.05 else cannot).append(interaction["verdict"] + ".")
+    if shrunk is not None and len(shrunk):
+        level_col = [
+            c
+            for c in shrunk.columns
+            if c
+            not in (
+                "leads",
+                "sales",
+                "rate",
+                "rate_low",
+                "rate_high",
+                "shrunk",
+                "shrunk_low",
+                "shrunk_high",
+                "prior_rate",
+                "prior_leads",
+                "weight",
+                "flag",
+            )
+        ][-1]
+        for r in shrunk[shrunk["flag"] != ""].itertuples():
+            name = getattr(r, level_col)
+            cannot.append(
+                f"{level_col} **{name}** has {r.leads:,} leads and {r.sales:,} sales "
+                f"({r.flag}): its own rate is not reliable; pooled with its parent it is "
+                f"about {_pct(r.shrunk)} ({_pct(r.shrunk_low)}–{_pct(r.shrunk_high)})."
+            )
+    if quality is not None and len(quality.terms):
+        for r in quality.terms.itertuples():
+            if str(r.flag).startswith("all "):  # every classified lead in one class
+                cls = str(r.flag).split(":")[0].removeprefix("all ")
+                cannot.append(
+                    f"{quality.factor} **{r.level}**: all {r.classified:,} classified leads "
+                    f"are {cls}; no odds ratio against {r.reference} can be estimated."
+                )
+            elif r.q_value >= 0.05 or r.flag != "":
+                cannot.append(
+                    f"{quality.factor} **{r.level}**: lead quality not distinguishable from "
+                    f"{r.reference} (odds of a hotter class ×{r.odds_ratio:.2f}, "
+                    f"{r.or_low:.2f}–{r.or_high:.2f}; {r.classified:,} classified leads)."
+                )
+            else:
+                word = "hotter" if r.odds_ratio > 1 else "colder"
+                can.append(
+                    f"{quality.factor} **{r.level}** brings {word} leads than "
+                    f"{r.reference}: odds of a hotter class ×{r.odds_ratio:.2f} "
+                    f"({r.or_low:.2f}–{r.or_high:.2f}), {r.classified:,} classified leads."
+                )
+    out = ["**What the data can tell:**"] + [f"- {x}" for x in can or ["nothing yet."]]
+    out += ["", "**What the data cannot tell yet:**"]
+    out += [f"- {x}" for x in [*cannot, *caveats] or ["nothing left open."]]
+    return out
+
+
+def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = None) -> str:
+    """A Markdown paragraph comparing the first and last period's cost per lead, the
+    conversion of paid leads and the cost per sale.
+
+    Cost per lead carries no sampling error (spend and leads are counted); cost per sale
+    does, through conversion, so its change gets a 95% interval from the ratio of the
+    two conversion rates (Katz log interval) and a plain verdict.
+    """
+    t = table.dropna(subset=["cpl"]).reset_index(drop=True)
+    if len(t) < 2:
+        return "Fewer than two periods with spend: no change to describe."
+    a, b = t.iloc[0], t.iloc[-1]
+    cur = f"\u00a0{currency}" if currency else ""
+    cpl_change = b["cpl"] / a["cpl"] - 1
+    ca, cb = a["paid_sales"] / a["paid_leads"], b["paid_sales"] / b["paid_leads"]
+    lo_a, hi_a = wilson_interval(a["paid_sales"], a["paid_leads"])
+    lo_b, hi_b = wilson_interval(b["paid_sales"], b["paid_leads"])
+    text = (
+        f"From {a[period]} to {b[period]}, **cost per lead {_change_word(cpl_change)} "
+        f"{abs(cpl_change):.0%}**: {fmt_money(a['cpl'])}{cur} over {fmt_money(a['paid_leads'])} "
+        f"paid leads, then {fmt_money(b['cpl'])}{cur} over {fmt_money(b['paid_leads'])}. "
+        f"Conversion of paid leads to a sale went from {fmt_rate(ca, float(lo_a), float(hi_a))} "
+        f"to {fmt_rate(cb, float(lo_b), float(hi_b))}. "
+    )
+    if a["paid_sales"] == 0 or b["paid_sales"] == 0:
+        return text + "Cost per sale cannot be compared: a period has no sales from paid leads."
+    cac_change = b["cac"] / a["cac"] - 1
+    # CAC_b / CAC_a = (CPL_b / CPL_a) / (conv_b / conv_a); only the conversions are uncertain
+    rr, rr_lo, rr_hi = rate_ratio(
+        int(b["paid_sales"]), int(b["paid_leads"]), int(a["paid_sales"]), int(a["paid_leads"])
+    )
+    ratio = b["cpl"] / a["cpl"]
+    lo, hi = ratio / rr_hi - 1, ratio / rr_lo - 1
+    text += (
+        f"So **cost per sale {_change_word(cac_change)} {abs(cac_change):.0%}**, from "
+        f"{fmt_money(a['cac'])}{cur} ({fmt_money(a['paid_sales'])} sales from paid leads) to "
+        f"{fmt_money(b['cac'])}{cur} ({fmt_money(b['paid_sales'])} sales); 95% interval of the "
+        f"change {lo:+.0%} to {hi:+.0%}: "
+    )
+    if lo > 0 or hi < 0:
+        text += "the change is larger than chance."
+    else:
+        text += "within chance, so the data do not yet show that cost per sale changed."
+    if cpl_change < 0 and lo > 0:
+        text += " **Leads got cheaper while sales got dearer.**"
+    elif cpl_change < 0 and cb < ca:
+        text += " Leads got cheaper, and fewer of them buy."
+    return text
+
+
+def _change_word(change: float) -> str:
+    return "rose" if change > 0 else "fell" if change < 0 else "did not change"

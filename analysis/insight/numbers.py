@@ -1,0 +1,57 @@
+"""Numbers in words: money, rates with their intervals, shares and signed counts, as the
+pages and sentences print them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["fmt_money", "fmt_rate", "fmt_range"]
+
+
+def fmt_money(v: float, digits: int = 0) -> str:
+    """``1234567.8`` -> ``'1 234 568'``; NaN -> ``'n/a'``; inf -> ``'∞'``."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
+        return "n/a"
+    if np.isinf(v):
+        return "∞"
+    return f"{v:,.{digits}f}".replace(",", "\u202f")
+
+
+def fmt_rate(p: float, low: float | None = None, high: float | None = None, digits: int = 1) -> str:
+    """``0.123, 0.101, 0.148`` -> ``'12.3% (10.1–14.8)'``; NaN -> ``'n/a'``."""
+    if p is None or pd.isna(p):
+        return "n/a"
+    text = f"{100 * p:.{digits}f}%"
+    if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
+        # a dash between negative numbers reads as a minus: write "to" there
+        sep = " to " if low < 0 or high < 0 else "–"
+        text += f" ({100 * low:.{digits}f}{sep}{100 * high:.{digits}f})"
+    return text.replace("-", "−")
+
+
+def fmt_range(v, lo, hi) -> str:
+    """``14408, 12241, 17032`` -> ``'14 408 (12 241–17 032)'``; NaN -> ``'n/a'``."""
+    if pd.isna(v):
+        return "n/a"
+    return f"{fmt_money(v)} ({fmt_money(lo)}–{fmt_money(hi)})"
+
+
+MINUS = "\u2212"
+
+
+def fmt_measure(v: float, measure: str, sign: bool = False) -> str:
+    whole = abs(v - round(v)) < 1e-9 * max(abs(v), 1.0)
+    digits = 0 if measure == "revenue" or whole else 1  # parts must visibly add up
+    text = f"{abs(v):,.{digits}f}".replace(",", "\u202f")
+    if round(abs(v), digits) == 0:
+        return ("\u00b1" if sign else "") + text
+    if v < 0:
+        return MINUS + text
+    return ("+" if sign else "") + text
+
+
+def fmt_share(x: float) -> str:
+    """A share in whole percent, with one decimal below 1%."""
+    return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"

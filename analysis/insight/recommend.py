@@ -1,0 +1,168 @@
+"""What to do on Monday: one row per campaign (or source) with an action, the evidence
+and the rule that fired.
+
+Actions, in the order the rules are tried:
+
+wait
+    Not enough data yet: fewer leads than ``min_leads``, or too few sales to tell its
+    conversion from its parent's; says about how many more leads it needs.
+cut
+    Pays nothing back, and the data are enough to be sure: ROMI's whole 95% interval is
+    below ``cut_romi`` (0 by default: the spend does not come back).
+scale
+    Brings hot leads and pays back: hot share at least ``hot_share`` and ROMI's 95%
+    interval above 0. Without spend data nothing is "scale": payback is unknown.
+rework offer
+    Brings warm leads (need, but not now): warm share at least ``warm_share`` while hot
+    share is below ``hot_share``: the need is there, the offer is not.
+route fast
+    Mostly cold leads (cold share at least ``cold_share``) that still convert
+    sometimes: send them to the managers who convert cold leads best, fast.
+keep
+    None of the above: keep as it is and watch.
+
+Thresholds are parameters (`Thresholds`); every row carries its counts, rates with
+intervals, cost per sale and ROMI, so the reader can check the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats.economics import unit_economics
+from analysis.stats.intervals import leads_needed
+
+__all__ = ["Thresholds", "recommend", "ACTIONS"]
+
+ACTIONS = ("wait", "cut", "scale", "rework offer", "route fast", "keep")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The rules' parameters (see the module docstring)."""
+
+    min_leads: int = 30
+    min_sales: int = 10
+    hot_share: float = 0.30
+    warm_share: float = 0.40
+    cold_share: float = 0.60
+    cut_romi: float = 0.0
+
+
+def recommend(
+    leads,
+    spend: pd.DataFrame | None = None,
+    by=("source", "campaign"),
+    *,
+    thresholds: Thresholds | None = None,
+    engine=None,
+) -> pd.DataFrame:
+    """One row per group of ``by`` with an action, the rule that fired and its evidence.
+
+    Returns
+    -------
+    DataFrame[*by, action, rule, leads, sales, hot_share, warm_share, cold_share,
+    conversion, conversion_low, conversion_high, cpl, cac, cac_low, cac_high, romi,
+    romi_low, romi_high, leads_needed]
+        Sorted by action (scale, rework offer, route fast, keep, cut, wait), then by leads.
+    """
+    th = thresholds or Thresholds()
+    t = unit_economics(
+        leads, spend, by=list(by), min_leads=th.min_leads, min_sales=th.min_sales, engine=engine
+    )
+    t = t[t["leads"] > 0].reset_index(drop=True)
+    has_spend = spend is not None and not spend.empty
+    total_n, total_k = int(t["leads"].sum()), int(t["sales"].sum())
+    overall = total_k / total_n if total_n else np.nan
+    rows = []
+    for r in t.itertuples():
+        costed = has_spend and np.isfinite(r.romi) and r.paid_leads > 0
+        rest_n, rest_k = total_n - r.leads, total_k - r.sales
+        need = (
+            leads_needed(r.conversion, r.leads, rest_k / rest_n, rest_n)
+            if rest_n > 0 and rest_k > 0
+            else np.nan
+        )
+        action, rule = _rule(r, th, costed, overall, need)
+        rows.append({"action": action, "rule": rule, "leads_needed": need})
+    out = pd.concat([t[list(by)], pd.DataFrame(rows)], axis=1)
+    for col in (
+        "leads",
+        "sales",
+        "hot_share",
+        "warm_share",
+        "cold_share",
+        "conversion",
+        "conversion_low",
+        "conversion_high",
+        "cpl",
+        "cac",
+        "cac_low",
+        "cac_high",
+        "romi",
+        "romi_low",
+        "romi_high",
+    ):
+        out[col] = t[col]
+    order = {
+        a: i for i, a in enumerate(("scale", "rework offer", "route fast", "keep", "cut", "wait"))
+    }
+    out = out.sort_values(
+        ["action", "leads"], key=lambda s: s.map(order) if s.name == "action" else -s, kind="stable"
+    ).reset_index(drop=True)
+    out.attrs["thresholds"] = asdict(th)
+    out.attrs["spend"] = has_spend
+    return out
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def _rule(r, th: Thresholds, costed: bool, overall: float, need: float) -> tuple[str, str]:
+    if r.leads < th.min_leads:
+        return "wait", (
+            f"{r.leads} leads, under {th.min_leads}: too few to judge"
+            + (f"; about {need:,.0f} more leads to tell" if np.isfinite(need) and need > 0 else "")
+        )
+    if costed and np.isfinite(r.romi_high) and r.romi_high < th.cut_romi:
+        return "cut", (
+            f"ROMI {_pct(r.romi)} and at most {_pct(r.romi_high)} (95%): the "
+            f"spend does not come back ({r.sales} sales of {r.leads} leads)"
+        )
+    if r.sales < th.min_sales and not (
+        costed and r.sales == 0 and r.paid_leads >= 4 * th.min_leads
+    ):
+        return "wait", (
+            f"{r.sales} sales, under {th.min_sales}: conversion not yet "
+            "distinguishable"
+            + (f"; about {need:,.0f} more leads to tell" if np.isfinite(need) and need > 0 else "")
+        )
+    pays = costed and np.isfinite(r.romi_low) and r.romi_low > 0
+    if r.hot_share >= th.hot_share and pays:
+        return "scale", (
+            f"hot share {_pct(r.hot_share)} ≥ {_pct(th.hot_share)} and ROMI "
+            f"{_pct(r.romi)} (at least {_pct(r.romi_low)})"
+        )
+    if r.hot_share >= th.hot_share and not costed and r.conversion_low > overall:
+        return "keep", (
+            f"hot share {_pct(r.hot_share)} and conversion {_pct(r.conversion)}, above the "
+            f"overall {_pct(overall)}; no spend recorded, so whether scaling pays back is "
+            "unknown"
+        )
+    if r.warm_share >= th.warm_share and r.hot_share < th.hot_share:
+        return "rework offer", (
+            f"warm share {_pct(r.warm_share)} ≥ {_pct(th.warm_share)}, hot "
+            f"only {_pct(r.hot_share)}: the need is there, the offer is not"
+        )
+    if r.cold_share >= th.cold_share and r.sales > 0:
+        return "route fast", (
+            f"cold share {_pct(r.cold_share)} ≥ {_pct(th.cold_share)} but "
+            f"{r.sales} sales: recoverable by the best managers, fast"
+        )
+    if not costed and r.hot_share + r.warm_share + r.cold_share == 0:
+        return "keep", "no qualification and no spend data: only conversion is known"
+    return "keep", "no rule fired: keep it and watch"

@@ -1,0 +1,3 @@
+"""Figures (seaborn), formatted tables, HTML pages and the workbook. Imports the layers
+below.
+"""

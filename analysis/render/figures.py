@@ -1,0 +1,631 @@
+"""Figures for the reports (seaborn on matplotlib). Every figure has a title, units
+and the counts behind what it shows; every rate is drawn with its interval.
+
+Each function takes a tidy table from `funnel` or `audit` and returns the matplotlib
+``Figure``; the notebook shows it with ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from analysis.engine.cells import TIME_DIMENSIONS
+from analysis.insight.numbers import fmt_measure
+from analysis.stats.survival import as_list, curve_keys, groups
+
+__all__ = [
+    "plot_waterfall",
+    "plot_time_to_sale",
+    "QUALIFICATION_COLORS",
+    "set_style",
+    "plot_cpl_vs_cac",
+    "plot_cost_ranks",
+    "plot_qualification_mix",
+    "plot_conversion",
+    "plot_weekly",
+    "plot_attribution",
+    "plot_rate_heatmap",
+    "plot_forest",
+    "plot_quality_shares",
+    "plot_managers",
+]
+
+# --- figure ---
+
+_WATERFALL_COLORS = {"marketing": "#2b8cbe", "sales": "#d7301f", "": "#7f7f7f"}
+
+
+def plot_waterfall(table: pd.DataFrame, title: str, unit: str):
+    """A waterfall from period A's total through each part to period B's total.
+
+    Part bars float from the running total, coloured by owner (marketing, the sales
+    team); every bar is labelled with its value, and the totals with the period.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From `decompose` or `decompose_periods`.
+    title : str
+        The figure's title.
+    unit : str
+        The unit of the measure, for the axis ("sales", "revenue, RUB").
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> fig = plot_waterfall(decompose_periods(ds.leads, "2026Q1", "2026Q2"),
+    ...                      "Why sales fell", "sales")  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    if not isinstance(table, pd.DataFrame) or not {"part", "kind", "value"} <= set(table.columns):
+        raise ValueError("plot_waterfall takes the table from decompose or decompose_periods")
+    measure = table.attrs.get("measure", "sales")
+    labels = table.attrs.get("labels", ("A", "B"))
+    totals = table[table["kind"] == "total"].set_index("part")["value"]
+    parts = table[table["kind"] == "part"].reset_index(drop=True)
+    names = [str(labels[0])] + [str(x) for x in parts["label"]] + [str(labels[1])]
+    values = [totals["period_a"], *parts["value"], totals["period_b"]]
+    owners = ["", *parts["owner"], ""]
+    bottoms, heights = [], []
+    running = totals["period_a"]
+    bottoms.append(0.0)
+    heights.append(totals["period_a"])
+    for v in parts["value"]:
+        bottoms.append(running if v >= 0 else running + v)
+        heights.append(abs(v))
+        running += v
+    bottoms.append(0.0)
+    heights.append(totals["period_b"])
+
+    fig, ax = plt.subplots(figsize=(1.5 * len(names) + 2, 4.5))
+    x = np.arange(len(names))
+    colors = [_WATERFALL_COLORS[o] for o in owners]
+    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.6)
+    levels = list(np.cumsum([totals["period_a"], *parts["value"]])) + [totals["period_b"]]
+    for i in range(len(names) - 1):  # connectors from each bar's end to the next bar
+        ax.plot([i + 0.3, i + 0.7], [levels[i], levels[i]], color="#999999", lw=0.8)
+    for i, (v, bot, h) in enumerate(zip(values, bottoms, heights, strict=True)):
+        is_part = 0 < i < len(names) - 1
+        ax.annotate(
+            fmt_measure(v, measure, sign=is_part),
+            (i, bot + h),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    ax.set_xticks(x, [n.replace(" within ", "\nwithin ") for n in names], fontsize=9)
+    ax.set_ylabel(unit)
+    top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), 1.0)
+    ax.set_ylim(min(min(bottoms), 0.0) * 1.15, top * 1.15)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f")))
+    ax.legend(
+        handles=[
+            Patch(color=_WATERFALL_COLORS["marketing"], label="marketing (volume, mix)"),
+            Patch(
+                color=_WATERFALL_COLORS["sales"], label="sales team (conversion, revenue per sale)"
+            ),
+            Patch(color=_WATERFALL_COLORS[""], label="period total"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=8,
+        frameon=False,
+    )
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+# --- figure ---
+
+
+def plot_time_to_sale(
+    curves: pd.DataFrame,
+    group: str | list[str] | None = None,
+    title: str = "Time to sale",
+    *,
+    max_groups: int = 8,
+    max_day: int | None = None,
+) -> plt.Figure:
+    """Step curves of the share of leads converted by day since the lead, one per group,
+    with interval bands; the legend gives each group's leads and sales.
+
+    ``curves`` is a `time_to_sale` table; ``group`` the column(s) that tell the curves
+    apart (all its group columns by default). Only the ``max_groups`` groups with most
+    leads are drawn; the title says so when some are left out.
+
+    Examples
+    --------
+    >>> fig = plot_time_to_sale(time_to_sale(ds.leads, "source"), "source")  # doctest: +SKIP
+    """
+    keys = curve_keys(curves)
+    group = keys if group is None else as_list(group)
+    if sorted(group) != sorted(keys):
+        raise ValueError(
+            f"the curves are grouped by {keys}, not {group}: pass group={keys!r} or make "
+            "the curves with that grouping"
+        )
+    sizes = []
+    for name, g in groups(curves, keys):
+        sizes.append((int(g["at_risk"].iloc[0]), int(g["sales"].sum()), name, g))
+    if not sizes:
+        raise ValueError("the time-to-sale table is empty: no curve to draw")
+    sizes.sort(key=lambda s: -s[0])
+    shown = sizes[:max_groups]
+    if set(keys) & set(TIME_DIMENSIONS):
+        shown.sort(key=lambda s: s[2])  # cohorts in time order
+    level = curves.attrs.get("level", 0.95)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colors = sns.color_palette(n_colors=max(len(shown), 1))
+    for (n, k, name, g), color in zip(shown, colors, strict=False):
+        if max_day is not None:
+            g = g[g["day"] <= max_day]
+        x = np.concatenate([[0], g["day"].to_numpy()])
+        y = np.concatenate([[0.0], g["converted_share"].to_numpy()])
+        lo = np.concatenate([[0.0], g["low"].to_numpy()])
+        hi = np.concatenate([[0.0], g["high"].to_numpy()])
+        label = " / ".join(map(str, name if isinstance(name, tuple) else (name,)))
+        label = (
+            f"{label} (n = {n:,}, {k:,} sales)" if keys else f"all leads (n = {n:,}, {k:,} sales)"
+        )
+        ax.step(x, y, where="post", color=color, label=label)
+        ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+    ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.3g}%"))
+    ax.set_xlabel("days since the lead")
+    ax.set_ylabel("leads converted, cumulative share")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    more = f" ({len(shown)} largest of {len(sizes)} groups)" if len(sizes) > len(shown) else ""
+    ax.set_title(f"{title}{more}")
+    # beside the plot, not over the curves
+    ax.legend(
+        title=" / ".join(keys) if keys else None,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+    )
+    fig.text(
+        0.99,
+        0.01,
+        f"Kaplan-Meier; bands: {level:.0%} interval (Greenwood, log-log)",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="0.4",
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+QUALIFICATION_COLORS = {
+    "hot": "#d7301f",
+    "warm": "#fc8d59",
+    "cold": "#6baed6",
+    "unknown": "#bdbdbd",
+}
+
+
+def _point_ranges(ax, value, low, high, y, **kw):
+    """Horizontal point estimates with their intervals, one per row ``y``."""
+    style = {"fmt": "o", "color": "#2b8cbe", "ecolor": "#999999", "capsize": 4} | kw
+    return ax.errorbar(value, y, xerr=[value - low, high - value], **style)
+
+
+def _thousands(ax, axis: str = "y") -> None:
+    fmt = plt.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f"))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def set_style() -> None:
+    """One look for every figure: seaborn's whitegrid, readable sizes."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.dpi": 96, "axes.titleweight": "bold", "figure.autolayout": False})
+
+
+def _money(currency: str | None) -> str:
+    return f", {currency}" if currency else ""
+
+
+def _n(count) -> str:
+    """A count with thin-space thousands, as in the tables and text: ``2 730``."""
+    return f"{int(count):,}".replace(",", "\u202f")
+
+
+def _fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    return f"{v:,.0f}".replace(",", "\u202f")
+
+
+def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = None) -> plt.Figure:
+    """Cost per lead next to cost per sale, per period: the contradiction in one picture.
+
+    ``table`` is `funnel.unit_economics` grouped by ``period``; cost per sale is drawn
+    with its interval (from the conversion interval), each bar labelled with its count.
+    """
+    t = table.dropna(subset=["cpl"]).reset_index(drop=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    x = np.arange(len(t))
+    ax = axes[0]
+    ax.bar(x, t["cpl"], color="#6baed6")
+    for i, r in t.iterrows():
+        ax.annotate(
+            f"{_fmt(r['cpl'])}\n{_n(r['paid_leads'])} paid leads",
+            (i, r["cpl"]),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    ax.set_title("Cost per lead")
+    ax.set_ylabel(f"spend / paid leads{_money(currency)}")
+    ax = axes[1]
+    cac = t["cac"].to_numpy()
+    lo = np.clip(cac - t["cac_low"].to_numpy(), 0, None)
+    hi = np.clip(np.nan_to_num(t["cac_high"].to_numpy() - cac, posinf=0), 0, None)
+    ax.bar(x, cac, color="#d7301f", yerr=[lo, hi], capsize=6)
+    for i, r in t.iterrows():
+        top = r["cac_high"] if np.isfinite(r["cac_high"]) else r["cac"]
+        ax.annotate(  # above the interval, so the label never sits on the error bar
+            f"{_fmt(r['cac'])}\n{_n(r['paid_sales'])} sales",
+            (i, top),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 3),
+            textcoords="offset points",
+        )
+    ax.set_title("Cost per sale (95% interval)")
+    ax.set_ylabel(f"spend / sales{_money(currency)}")
+    for ax in axes:
+        _thousands(ax)
+        ax.set_xticks(x, t[period].astype(str))
+        ax.set_xlabel(period)
+        ax.margins(y=0.25)
+    fig.suptitle(
+        f"Leads got cheaper; did sales? ({_n(t['paid_leads'].sum())} paid leads, "
+        f"{_n(t['paid_sales'].sum())} sales)",
+        fontsize=13,
+    )
+    fig.tight_layout()
+    return fig
+
+
+#: Where a point's label may go, tried in order (offset in points, alignment).
+_LABEL_SPOTS = (
+    ((6, 4), "left", "bottom"),
+    ((6, -4), "left", "top"),
+    ((-6, 4), "right", "bottom"),
+    ((-6, -4), "right", "top"),
+    ((6, 22), "left", "bottom"),
+    ((6, -22), "left", "top"),
+    ((-6, 22), "right", "bottom"),
+    ((-6, -22), "right", "top"),
+)
+
+
+def _label_points(ax, t: pd.DataFrame, label: str) -> None:
+    """Label each point of a cost scatter with its name and counts, moving a label to
+    another side of its point where it would cover a label placed before it (or leave
+    the axes). Call it once the axes have their final limits and layout."""
+    if t.empty:
+        return
+    scale = ax.figure.dpi / 72  # points to display pixels
+    x0a, y0a, x1a, y1a = ax.get_window_extent().extents
+    placed: list[tuple[float, float, float, float]] = []
+    for _, r in t.sort_values("cac", ascending=False).iterrows():
+        text = f"{r[label]}\n{_n(r['paid_leads'])} leads, {_n(r['paid_sales'])} sales"
+        px, py = ax.transData.transform((r["cpl"], r["cac"]))
+        w = (4.7 * max(len(line) for line in text.splitlines()) + 4) * scale
+        h = 24.0 * scale
+        options = []
+        for spot in _LABEL_SPOTS:
+            (dx, dy), ha, va = spot
+            bx = px + dx * scale - (w if ha == "right" else 0)
+            by = py + dy * scale - (h if va == "top" else 0)
+            rect = (bx, by, bx + w, by + h)
+            inside = rect[0] >= x0a and rect[2] <= x1a and rect[1] >= y0a and rect[3] <= y1a
+            clear = all(
+                rect[2] <= o[0] or rect[0] >= o[2] or rect[3] <= o[1] or rect[1] >= o[3]
+                for o in placed
+            )
+            options.append((not clear, not inside, spot, rect))
+        # the first spot that is clear and inside; else clear; else the first
+        _, _, spot, rect = min(options, key=lambda o: (o[0], o[1]))
+        placed.append(rect)
+        (dx, dy), ha, va = spot
+        ax.annotate(
+            text,
+            (r["cpl"], r["cac"]),
+            fontsize=8,
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha=ha,
+            va=va,
+        )
+
+
+def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None) -> plt.Figure:
+    """Each campaign's cost per lead (x) against its cost per sale (y, with interval).
+
+    Points are sized by leads; a campaign cheap on x and dear on y brings cheap leads
+    that do not buy.
+    """
+    t = table.dropna(subset=["cpl"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 6))
+    has_cac = t["cac"].notna()
+    tc = t[has_cac]
+    yerr = [
+        np.clip(tc["cac"] - tc["cac_low"], 0, None),
+        np.clip(np.nan_to_num(tc["cac_high"] - tc["cac"], posinf=0), 0, None),
+    ]
+    ax.errorbar(tc["cpl"], tc["cac"], yerr=yerr, fmt="none", ecolor="#999999", capsize=4)
+    sns.scatterplot(
+        data=tc,
+        x="cpl",
+        y="cac",
+        size="leads",
+        sizes=(40, 400),
+        ax=ax,
+        color="#d7301f",
+        legend="brief",
+    )
+    no_sale = t[~has_cac]
+    if len(no_sale):
+        ax.text(
+            0.01,
+            0.99,
+            "No sales yet (cost per sale unknown): "
+            + ", ".join(f"{r[label]} ({r['paid_leads']} leads)" for _, r in no_sale.iterrows()),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            wrap=True,
+        )
+    ax.set_xlabel(f"cost per lead{_money(currency)}")
+    ax.set_ylabel(f"cost per sale{_money(currency)} (95% interval)")
+    ax.set_title(
+        f"Cheap leads are not cheap sales ({_n(t['paid_leads'].sum())} paid leads, "
+        f"{_n(t['paid_sales'].sum())} sales)"
+    )
+    _thousands(ax)
+    _thousands(ax, "x")
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    finite = tc["cac_high"].where(np.isfinite(tc["cac_high"]), tc["cac"])
+    if len(tc):  # room on the right and at the top for the labels
+        ax.set_xlim(0, float(t["cpl"].max()) * 1.3)
+        ax.set_ylim(0, float(max(finite.max(), tc["cac"].max())) * 1.08)
+    fig.tight_layout()
+    _label_points(ax, tc, label)
+    return fig
+
+
+def plot_qualification_mix(table: pd.DataFrame, label: str) -> plt.Figure:
+    """Stacked shares of hot / warm / cold / unqualified leads per row, with its count."""
+    t = table.reset_index(drop=True)
+    shares = pd.DataFrame(
+        {c: t[c] / t["leads"].where(t["leads"] > 0) for c in QUALIFICATION_COLORS}
+    )
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
+    left = np.zeros(len(t))
+    y = np.arange(len(t))
+    for cls, color in QUALIFICATION_COLORS.items():
+        ax.barh(y, shares[cls].fillna(0), left=left, color=color, label=cls)
+        left += shares[cls].fillna(0).to_numpy()
+    ax.set_yticks(y, [f"{r[label]} (n={_n(r['leads'])})" for _, r in t.iterrows()])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of leads")
+    ax.set_title(f"Lead qualification mix ({_n(t['leads'].sum())} leads)")
+    ax.legend(
+        ncols=4,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 if len(t) > 3 else -0.25),
+        frameon=False,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
+    """Conversion to sale per row with its 95% Wilson interval and counts."""
+    t = table.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
+    y = np.arange(len(t))
+    _point_ranges(ax, t["conversion"], t["conversion_low"], t["conversion_high"], y)
+    ax.set_yticks(y, [f"{r[label]} ({_n(r['sales'])}/{_n(r['leads'])})" for _, r in t.iterrows()])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlim(left=0)
+    ax.set_xlabel("conversion to sale (sales / leads), 95% interval")
+    ax.set_title(
+        f"Conversion to sale ({_n(t['sales'].sum())} sales of {_n(t['leads'].sum())} leads)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure:
+    """Leads and sales per week, and spend per week where there is spend data."""
+    has_spend = weekly["spend"].notna().any()
+    fig, axes = plt.subplots(
+        2 if has_spend else 1, 1, figsize=(10, 6 if has_spend else 3.5), sharex=True, squeeze=False
+    )
+    x = pd.to_datetime(weekly["week"])
+    ax = axes[0, 0]
+    ax.bar(x, weekly["leads"], width=6, color="#6baed6", label="leads")
+    ax.bar(x, weekly["sales"], width=6, color="#d7301f", label="sales")
+    ax.set_ylabel("per week")
+    ax.set_title(
+        f"Leads and sales per week ({_n(weekly['leads'].sum())} leads, "
+        f"{_n(weekly['sales'].sum())} sales)"
+    )
+    ax.legend(loc="upper left")
+    if has_spend:
+        ax = axes[1, 0]
+        ax.bar(x, weekly["spend"], width=6, color="#969696")
+        ax.set_ylabel(f"spend per week{_money(currency)}")
+        _thousands(ax)
+        ax.set_title("Ad spend per week")
+    axes[-1, 0].set_xlabel("week (Monday)")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
+    """Share of leads whose source each source of attribution supplied."""
+    t = coverage.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
+    y = np.arange(len(t))
+    ax.barh(y, t["share"], color="#74a9cf")  # a census of the leads: no interval needed
+    ax.set_yticks(y, [f"{r['how']} (n={_n(r['leads'])})" for _, r in t.iterrows()])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel(f"share of {_n(int(t['leads'].sum()))} leads")
+    ax.set_title("Where each lead's source came from")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
+    """Conversion per ``rows`` x ``cols`` cell, each annotated with its rate and leads.
+
+    ``table`` is `models.rates_within` output (``conversion``, ``leads``, ``sales``); cells
+    with fewer than 30 leads are hatched out of the colour scale and marked.
+    """
+    t = table[table[rows] != "all"] if rows in table else table
+    rate = t.pivot(index=rows, columns=cols, values="conversion")
+    leads = t.pivot(index=rows, columns=cols, values="leads").reindex_like(rate)
+    sales = t.pivot(index=rows, columns=cols, values="sales").reindex_like(rate)
+    shown = rate.where(leads >= 30)
+    annot = rate.copy().astype(object)
+    for i in rate.index:
+        for j in rate.columns:
+            n = leads.loc[i, j]
+            annot.loc[i, j] = (
+                ""
+                if pd.isna(n)
+                else (
+                    f"{rate.loc[i, j]:.0%}\n{int(sales.loc[i, j])}/{int(n)}"
+                    + ("\nfew leads" if n < 30 else "")
+                )
+            )
+    fig, ax = plt.subplots(figsize=(1.3 * len(rate.columns) + 3, 0.7 * len(rate.index) + 2))
+    sns.heatmap(
+        shown,
+        annot=annot,
+        fmt="",
+        cmap="YlOrRd",
+        ax=ax,
+        cbar_kws={"label": "conversion"},
+        linewidths=0.5,
+        linecolor="white",
+        annot_kws={"fontsize": 8},
+    )
+    ax.set_facecolor("#eeeeee")
+    ax.set_title(
+        f"Conversion by {rows} and {cols}, {_n(np.nansum(sales.to_numpy()))} sales of "
+        f"{_n(np.nansum(leads.to_numpy()))} leads (sales / leads; grey: under 30 leads)"
+    )
+    ax.set_xlabel(cols)
+    ax.set_ylabel(rows)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
+    """Odds ratios with 95% intervals, one row per level (log scale), each labelled with
+    its term, counts and the "enough data?" verdict; reference levels are named in the
+    axis label."""
+    t = terms[np.isfinite(terms["odds_ratio"])].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(t) + 1.8))
+    y = np.arange(len(t))
+    colors = np.where(t["enough_data"], "#d7301f", "#969696") if "enough_data" in t else "#d7301f"
+    _point_ranges(ax, t["odds_ratio"], t["or_low"], t["or_high"], y, fmt="none", capsize=3)
+    ax.scatter(t["odds_ratio"], y, c=colors, zorder=3)
+    ax.axvline(1, color="#333333", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(plt.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    labels = [f"{r.term}: {r.level} ({r.sales}/{r.leads})" for r in t.itertuples()]
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    refs = ", ".join(
+        f"{term}: {ref}"
+        for term, ref in t[["term", "reference"]].drop_duplicates().itertuples(index=False)
+    )
+    ax.set_xlabel(f"odds ratio of a sale vs the reference ({refs}); 95% interval, log scale")
+    ax.set_title(title + " (red: enough data to tell; grey: not yet)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
+    """Share of hot, warm and cold leads (of qualified leads) per level, with 95%
+    intervals and the number of qualified leads."""
+    t = shares[shares["class"].isin(["hot", "warm", "cold"])]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * t[factor].nunique() + 2))
+    levels = list(dict.fromkeys(t[factor]))
+    y = np.arange(len(levels))
+    width = 0.27
+    for i, cls in enumerate(["hot", "warm", "cold"]):
+        s = t[t["class"] == cls].set_index(factor).reindex(levels)
+        ax.barh(
+            y + (i - 1) * width,
+            s["share"],
+            height=width,
+            color=QUALIFICATION_COLORS[cls],
+            label=cls,
+            xerr=[s["share"] - s["share_low"], s["share_high"] - s["share"]],
+            error_kw={"ecolor": "#555555", "capsize": 2},
+        )
+    q = t.drop_duplicates(factor).set_index(factor)["classified"].reindex(levels)
+    ax.set_yticks(y, [f"{lv} (n={_n(int(q[lv]))})" for lv in levels])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of leads with a class (hot, warm or cold), 95% interval")
+    ax.set_title(f"Hot, warm and cold leads by {factor} ({_n(q.sum())} leads with a class)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_managers(table: pd.DataFrame) -> plt.Figure:
+    """Each manager's sales against what their leads would bring (observed / expected,
+    shrunk, with its 95% interval), best first, with counts."""
+    t = table.sort_values("shrunk", ascending=False).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(t) + 1.8))
+    y = np.arange(len(t))
+    _point_ranges(ax, t["shrunk"], t["shrunk_low"], t["shrunk_high"], y, label="shrunk")
+    ax.scatter(
+        t["ratio"], y, marker="x", color="#d7301f", zorder=3, label="raw observed / expected"
+    )
+    ax.axvline(1, color="#333333", lw=1, ls="--")
+    ax.set_yticks(y, [f"{r.manager} ({r.sales}/{r.leads})" for r in t.itertuples()])
+    ax.invert_yaxis()
+    ax.set_xlabel("sales / sales expected from the leads received (1 = average), 95% interval")
+    ax.set_title(
+        f"Managers, adjusted for the leads they got ({_n(t['sales'].sum())} sales of "
+        f"{_n(t['leads'].sum())} leads)"
+    )
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

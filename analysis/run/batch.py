@@ -1,0 +1,428 @@
+"""Batch runs: every client of a client file through the report notebooks.
+
+    leadkit run clients.yaml [--jobs N] [--force] [--only NAME] [--out DIR]
+
+A client file lists clients (name, mapping profile, input files, period, currency,
+thresholds, extra notebook parameters); paths in it are relative to the file. Clients
+run in separate worker processes, several at once with ``--jobs``, each with its own
+progress bar and one overall bar. A client that fails does not stop the others: a bad
+input is recorded with its message (file, row, column), a failing notebook keeps its
+partly executed notebooks in ``<client>/<run>.failed/``. A client whose inputs,
+parameters and kit are unchanged since its last good run is skipped (by the run's
+fingerprint) unless ``--force``. At the end ``index.html`` in the output folder lists
+every client and run with its headline numbers and links to the reports.
+
+The client file (``data/clients.example.yaml`` is a working one)::
+
+    out: ../reports            # optional: where reports go (default: the project's reports/)
+    jobs: 2                    # optional: default for --jobs
+    defaults:                  # optional: every client gets these unless it says otherwise
+      period: quarter
+      thresholds: {min_leads: 30}
+    clients:
+      - name: acme
+        profile: acme.yaml     # a shipped profile name or a path
+        inputs: {crm: exports/crm.csv, ads: exports/ads.csv}
+        period: {by: month, from: 2026-01-01, to: 2026-06-30}
+        currency: EUR
+        engine: spark          # optional: group the leads on Spark (docs/warehouse.md)
+        thresholds: {min_leads: 50, min_sales: 10, hot_share: 0.3}
+        parameters: {EQUAL_AGE_DAYS: 45}
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from analysis.base.errors import DataError
+from analysis.base.paths import REPORTS_DIR
+from analysis.run.index import Outcome, collect_runs, write_index
+
+__all__ = ["ClientSpec", "BatchFile", "Outcome", "THRESHOLDS", "read_clients", "run_batch"]
+
+#: Threshold names a client file may set, and the notebook parameter each becomes.
+THRESHOLDS = {
+    "min_leads": "MIN_LEADS",
+    "min_sales": "MIN_SALES",
+    "hot_share": "HOT_SHARE",
+    "warm_share": "WARM_SHARE",
+    "cold_share": "COLD_SHARE",
+    "equal_age_days": "EQUAL_AGE_DAYS",
+    "stuck_days": "STUCK_DAYS",
+}
+
+PERIOD_UNITS = ("week", "month", "quarter")
+
+_FILE_KEYS = {"out", "jobs", "defaults", "clients"}
+
+_CLIENT_KEYS = {
+    "name",
+    "profile",
+    "inputs",
+    "period",
+    "currency",
+    "thresholds",
+    "parameters",
+    "engine",
+}
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """One client of a client file, resolved: absolute input paths and the notebook
+    parameters its settings become."""
+
+    name: str
+    profile: str
+    inputs: dict[str, str] = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    path: Path
+    clients: tuple[ClientSpec, ...]
+    out: Path | None = None
+    jobs: int = 1
+
+
+def _fail(path: Path, where: str, message: str) -> DataError:
+    return DataError(f"{where}: {message}", file=str(path))
+
+
+def _resolve(base: Path, value: str) -> str:
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def _profile_ref(base: Path, value: str) -> str:
+    # a shipped profile name stays a name; anything that looks like a file is a path
+    if value.endswith((".yaml", ".yml")) or "/" in value or os.sep in value:
+        return _resolve(base, value)
+    return value
+
+
+def _period(path: Path, where: str, value) -> dict:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = {"by": value}
+    if not isinstance(value, dict):
+        raise _fail(path, where, "period is a unit (week, month, quarter) or {by, from, to}")
+    unknown = set(value) - {"by", "from", "to"}
+    if unknown:
+        raise _fail(path, where, f"unknown period key(s) {sorted(unknown)}; use by, from, to")
+    out = {}
+    if value.get("by") is not None:
+        if value["by"] not in PERIOD_UNITS:
+            raise _fail(path, where, f"period by {value['by']!r}: use one of {PERIOD_UNITS}")
+        out["PERIOD"] = value["by"]
+    for key, param in (("from", "DATE_FROM"), ("to", "DATE_TO")):
+        if value.get(key) is not None:
+            out[param] = str(value[key])
+    return out
+
+
+def _client(path: Path, index: int, raw, defaults: dict) -> ClientSpec:
+    where = f"clients[{index}]"
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "each client is a mapping with at least name and profile")
+    unknown = set(raw) - _CLIENT_KEYS
+    if unknown:
+        raise _fail(
+            path, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_CLIENT_KEYS)}"
+        )
+    merged = {**defaults, **raw}
+    for key in ("thresholds", "parameters"):  # these merge key by key
+        merged[key] = {**(defaults.get(key) or {}), **(raw.get(key) or {})}
+    name = merged.get("name")
+    if not name or not isinstance(name, str):
+        raise _fail(path, where, "a client needs a name")
+    where = f"client {name!r}"
+    if not merged.get("profile"):
+        raise _fail(path, where, "a client needs a profile (a shipped name or a .yaml path)")
+    base = path.parent
+    inputs = merged.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        raise _fail(path, where, "inputs maps input names to files: {crm: crm.csv}")
+    params = _period(path, where, merged.get("period"))
+    if merged.get("currency"):
+        params["CURRENCY"] = str(merged["currency"])
+    if merged.get("engine"):  # where the leads are grouped: spark, duckdb:///f.duckdb, ...
+        params["ENGINE"] = str(merged["engine"])
+    for key, value in merged["thresholds"].items():
+        if key not in THRESHOLDS:
+            raise _fail(path, where, f"unknown threshold {key!r}; known: {', '.join(THRESHOLDS)}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise _fail(path, where, f"threshold {key} must be a non-negative number")
+        params[THRESHOLDS[key]] = value
+    for key, value in merged["parameters"].items():
+        if not str(key).isupper():
+            raise _fail(path, where, f"notebook parameters are UPPER_CASE, got {key!r}")
+        params[str(key)] = value
+    return ClientSpec(
+        name=name,
+        profile=_profile_ref(base, str(merged["profile"])),
+        inputs={str(k): _resolve(base, str(v)) for k, v in inputs.items()},
+        parameters=params,
+    )
+
+
+def read_clients(path: str | Path) -> BatchFile:
+    """Read and check a client file (every key is checked; errors name the file and
+    the client)."""
+    path = Path(path).resolve()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("no such client file", file=str(path)) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DataError(f"not a readable YAML file: {exc}", file=str(path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("clients"), list):
+        raise _fail(path, "top level", "a client file has a `clients:` list")
+    unknown = set(data) - _FILE_KEYS
+    if unknown:
+        raise _fail(path, "top level", f"unknown key(s) {sorted(unknown)}")
+    defaults = data.get("defaults") or {}
+    if set(defaults) - (_CLIENT_KEYS - {"name"}):
+        bad = sorted(set(defaults) - (_CLIENT_KEYS - {"name"}))
+        raise _fail(path, "defaults", f"unknown key(s) {bad}")
+    clients = tuple(_client(path, i, raw, defaults) for i, raw in enumerate(data["clients"]))
+    if not clients:
+        raise _fail(path, "clients", "the list is empty")
+    from analysis.run.report import slug
+
+    slugs = [slug(c.name) for c in clients]
+    dupes = sorted({s for s in slugs if slugs.count(s) > 1})
+    if dupes:
+        raise _fail(path, "clients", f"client names must differ (folders {dupes} repeat)")
+    jobs = data.get("jobs", 1)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise _fail(path, "jobs", "jobs is a whole number of 1 or more")
+    out = Path(_resolve(path.parent, str(data["out"]))) if data.get("out") else None
+    return BatchFile(path=path, clients=clients, out=out, jobs=jobs)
+
+
+def _run_client(spec: ClientSpec, out_root: str, run: str, force: bool, queue=None) -> Outcome:
+    """Run one client (in a worker process): skip when unchanged, else the report."""
+    from analysis.ingest.cache import input_hashes
+    from analysis.ingest.profiles import load_profile
+    from analysis.run.report import ReportError, fingerprint, record_failure, run_report, slug
+
+    def tell(step: str, detail: str) -> None:
+        if queue is not None:
+            queue.put((spec.name, step, detail))
+
+    started = time.perf_counter()
+    slug = slug(spec.name)
+    try:
+        prof = load_profile(spec.profile)
+        if not force:
+            want = fingerprint(prof, input_hashes(prof, spec.inputs), slug, spec.parameters)
+            done = [m for m in collect_runs(out_root, slug) if m.get("status") == "ok"]
+            for meta in reversed(done):  # the newest first
+                if meta.get("fingerprint") == want:
+                    tell("skipped", str(meta["folder"]))
+                    return Outcome(
+                        spec.name,
+                        "skipped",
+                        str(meta["folder"]),
+                        "inputs, parameters and kit "
+                        "unchanged since this run (use --force to run again)",
+                        time.perf_counter() - started,
+                    )
+        result = run_report(
+            spec.profile,
+            spec.inputs,
+            client=spec.name,
+            run=run,
+            out_root=out_root,
+            parameters=spec.parameters,
+            progress=tell,
+        )
+        return Outcome(spec.name, "ok", str(result.folder), "", time.perf_counter() - started)
+    except DataError as exc:
+        folder = record_failure(Path(out_root), spec.name, run, str(exc), kind="bad input")
+        tell("failed", str(exc))
+        return Outcome(spec.name, "bad input", str(folder), str(exc), time.perf_counter() - started)
+    except ReportError as exc:
+        tell("failed", str(exc))
+        folder = exc.folder or record_failure(
+            Path(out_root), spec.name, run, str(exc), kind="notebook failed"
+        )
+        return Outcome(spec.name, "failed", str(folder), str(exc), time.perf_counter() - started)
+    except Exception as exc:  # one client's crash must not end the batch
+        message = f"{type(exc).__name__}: {exc}"
+        tell("failed", message)
+        folder = record_failure(
+            Path(out_root),
+            spec.name,
+            run,
+            message + "\n" + traceback.format_exc(limit=5),
+            kind="crashed",
+        )
+        return Outcome(spec.name, "failed", str(folder), message, time.perf_counter() - started)
+
+
+_STEPS = ("load", "notebook", "workbook", "done")
+
+
+def run_batch(
+    clients: str | Path | BatchFile,
+    *,
+    out_root: str | Path | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    only: list[str] | None = None,
+    run: str | None = None,
+    progress: bool = True,
+) -> tuple[list[Outcome], Path]:
+    """Run every client of a client file; return the outcomes and the index page.
+
+    Parameters
+    ----------
+    clients : path or BatchFile
+        The client file (see the module's docstring).
+    out_root : path, optional
+        Where client folders and ``index.html`` go: the file's ``out``, else
+        ``reports/`` of the project.
+    jobs : int, optional
+        Clients run at once (each in its own process); the file's ``jobs`` by default.
+    force : bool
+        Run clients even when nothing changed since their last good run.
+    only : list of str, optional
+        Run only these clients (by name).
+    run : str, optional
+        The run folder name for every client (default: the UTC time).
+    progress : bool
+        Show progress bars (on standard error).
+    """
+    from analysis.run.report import REPORT_NOTEBOOKS
+
+    batch = clients if isinstance(clients, BatchFile) else read_clients(clients)
+    specs = list(batch.clients)
+    if only:
+        missing = sorted(set(only) - {c.name for c in specs})
+        if missing:
+            raise DataError(f"no client named {missing} in the file", file=str(batch.path))
+        specs = [c for c in specs if c.name in only]
+    root = Path(out_root or batch.out or REPORTS_DIR).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    jobs = max(1, min(jobs or batch.jobs, len(specs)))
+    total_steps = len(REPORT_NOTEBOOKS) + 3
+    bars = _Bars(specs, total_steps, enabled=progress)
+    outcomes: dict[str, Outcome] = {}
+    try:
+        if jobs == 1:
+            for spec in specs:
+                queue = bars.queue()
+                outcome = _run_client(spec, str(root), run, force, queue)
+                bars.drain()
+                outcomes[spec.name] = outcome
+                bars.finish(outcome)
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            with ctx.Manager() as manager:
+                queue = manager.Queue()
+                bars.use(queue)
+                with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                    futures = {
+                        pool.submit(_run_client, spec, str(root), run, force, queue): spec
+                        for spec in specs
+                    }
+                    pending = set(futures)
+                    while pending:
+                        bars.drain()
+                        done = [f for f in pending if f.done()]
+                        for fut in done:
+                            pending.discard(fut)
+                            spec = futures[fut]
+                            try:
+                                outcome = fut.result()
+                            except Exception as exc:  # the worker process itself died
+                                outcome = Outcome(
+                                    spec.name,
+                                    "failed",
+                                    None,
+                                    f"worker died: {type(exc).__name__}: {exc}",
+                                )
+                            bars.drain()
+                            outcomes[spec.name] = outcome
+                            bars.finish(outcome)
+                        if pending:
+                            time.sleep(0.2)
+    finally:
+        bars.close()
+    ordered = [outcomes[s.name] for s in specs]
+    index = write_index(root, latest=ordered)
+    return ordered, index
+
+
+class _Bars:
+    """One tqdm bar per client and one overall, fed by (client, step, detail) events."""
+
+    def __init__(self, specs: list[ClientSpec], steps: int, enabled: bool):
+        self.enabled = enabled
+        self._queue = None
+        self.bars = {}
+        self.overall = None
+        if not enabled:
+            return
+        from tqdm.auto import tqdm
+
+        self.overall = tqdm(total=len(specs), desc="clients", position=0, unit="client", leave=True)
+        for i, spec in enumerate(specs, start=1):
+            self.bars[spec.name] = tqdm(
+                total=steps, desc=spec.name[:24].ljust(24), position=i, unit="step", leave=True
+            )
+
+    def queue(self):
+        if self._queue is None:
+            import queue
+
+            self._queue = queue.SimpleQueue()
+        return self._queue if self.enabled else None
+
+    def use(self, queue) -> None:
+        self._queue = queue
+
+    def drain(self) -> None:
+        if self._queue is None:
+            return
+        while True:
+            try:
+                name, step, detail = self._queue.get_nowait()
+            except Exception:  # empty (queue.Empty from either kind of queue)
+                return
+            bar = self.bars.get(name)
+            if bar is None:
+                continue
+            if step in _STEPS:
+                bar.update(1)
+            bar.set_postfix_str(f"{step} {Path(detail).name if step == 'done' else detail}"[:40])
+
+    def finish(self, outcome: Outcome) -> None:
+        bar = self.bars.get(outcome.client)
+        if bar is not None:
+            bar.set_postfix_str(outcome.status)
+            if outcome.passed:
+                bar.update(bar.total - bar.n)
+            bar.refresh()
+        if self.overall is not None:
+            self.overall.update(1)
+
+    def close(self) -> None:
+        for bar in [*self.bars.values(), self.overall]:
+            if bar is not None:
+                bar.close()

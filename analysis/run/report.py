@@ -1,0 +1,389 @@
+"""Running the report notebooks: papermill executes them with a client's parameters,
+nbconvert renders self-contained HTML without code, and the tidy tables are saved as
+CSV beside them.
+
+A run is built in a hidden ``.partial`` folder and moved into
+``reports/<client>/<run>/`` only when every notebook succeeded, so a crash or a failed
+run never leaves half a report where a report is expected (earlier runs stay as they
+were). A notebook that fails leaves ``reports/<client>/<run>.failed/`` instead: the
+partly executed notebooks, for debugging, and ``error.json``. The data are loaded once
+up front, so bad input fails before any notebook starts (and leaves only ``error.json``
+in the ``.failed`` folder).
+
+Every finished run holds ``run.json``: the kit version, parameters, input file hashes,
+a fingerprint of all of them (and of the kit's code and notebooks) that batch runs use
+to skip unchanged clients, and the headline numbers the batch index shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.base.errors import DataError
+from analysis.base.files import code_hash, write_atomic
+from analysis.base.paths import NOTEBOOKS_DIR, REPORTS_DIR
+from analysis.ingest.dataset import Dataset
+from analysis.ingest.load import load_dataset
+from analysis.ingest.profiles import Profile, load_profile
+from analysis.ingest.readers import file_sha256
+from analysis.render.html import notebook_title, render_html
+
+__all__ = [
+    "REPORT_NOTEBOOKS",
+    "ReportError",
+    "ReportResult",
+    "run_report",
+    "save_table",
+    "fingerprint",
+    "headline",
+]
+
+#: The notebooks of a report, in the order they run and are listed.
+REPORT_NOTEBOOKS = (
+    "executive-summary",
+    "data-audit",
+    "funnel-economics",
+    "conversion-models",
+    "period-change",
+    "sales-processing",
+)
+
+
+class ReportError(RuntimeError):
+    """A report notebook failed; the message names the notebook and the error.
+
+    ``folder`` is the ``.failed`` folder holding the partly executed notebooks (None
+    when nothing could be kept)."""
+
+    def __init__(self, message: str, folder: Path | None = None):
+        super().__init__(message)
+        self.folder = folder
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Where a finished run is: its folder, HTML pages and tables."""
+
+    folder: Path
+    html: tuple[Path, ...]
+    tables: tuple[Path, ...]
+
+
+def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> Path | None:
+    """Write a tidy table as ``<output_dir>/tables/<name>.csv`` (UTF-8, no index).
+
+    Does nothing when ``output_dir`` is empty, so a notebook run by hand in JupyterLab
+    writes no files unless asked to.
+    """
+    if not output_dir:
+        return None
+    folder = Path(output_dir) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    table.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def _ipc_kernel_manager(folder: str) -> type:
+    """A kernel manager whose kernels talk over IPC sockets in a private folder: no
+    network port opened, and no "running over TCP without encryption" warning on
+    every run."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Unicode
+
+    return type(
+        "LeadkitKernelManager",
+        (AsyncKernelManager,),
+        {"transport": Unicode("ipc"), "ip": Unicode(os.path.join(folder, "kernel"))},
+    )
+
+
+def slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_" else "-" for c in text.strip().lower())
+    return keep.strip("-") or "client"
+
+
+def fingerprint(
+    prof: Profile,
+    hashes: dict[str, str],
+    client: str,
+    parameters: dict,
+    notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
+) -> str:
+    """A hash of everything a run's numbers depend on: the kit's version, code and
+    notebooks, the profile file, the input files' hashes (`load.input_hashes`, or those a
+    load recorded), the client and the extra notebook parameters. Equal fingerprints
+    mean a re-run would give the same report."""
+    payload = {
+        "kit": _version(),
+        "code": code_hash(*NOTEBOOKS_DIR.glob("*.ipynb")),
+        "profile": file_sha256(prof.path),
+        "inputs": hashes,
+        "client": slug(client),
+        "parameters": parameters,
+        "notebooks": list(notebooks),
+    }
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def headline(dataset: Dataset, level: float = 0.95) -> dict:
+    """The run's headline numbers for the batch index: leads, sales and conversion (with
+    its interval), and, where there is spend, cost per lead, cost per sale and ROMI
+    (with intervals) over paid leads, as in the funnel-economics report."""
+    from analysis.stats.economics import unit_economics
+
+    leads = dataset.leads
+    row = unit_economics(
+        leads.assign(segment="all"), dataset.spend, by=["segment"], level=level
+    ).iloc[0]
+    keys = [
+        "leads",
+        "sales",
+        "conversion",
+        "conversion_low",
+        "conversion_high",
+        "revenue",
+        "paid_leads",
+        "paid_sales",
+        "spend",
+        "cpl",
+        "cac",
+        "cac_low",
+        "cac_high",
+        "romi",
+        "romi_low",
+        "romi_high",
+        "hot_share",
+    ]
+    out = {k: (None if pd.isna(row[k]) else float(row[k])) for k in keys}
+    out["currency"] = dataset.profile.currency
+    out["first_lead"] = str(leads["created_at"].min().date())
+    out["last_lead"] = str(leads["created_at"].max().date())
+    out["level"] = level
+    return out
+
+
+def run_report(
+    profile: str | Path = "sample",
+    inputs: dict[str, str | Path] | None = None,
+    *,
+    client: str | None = None,
+    run: str | None = None,
+    out_root: str | Path | None = None,
+    notebooks: tuple[str, ...] = REPORT_NOTEBOOKS,
+    parameters: dict | None = None,
+    kernel_name: str = "python3",
+    progress: Callable[[str, str], None] | None = None,
+) -> ReportResult:
+    """Execute the report notebooks for one client and render them.
+
+    Parameters
+    ----------
+    profile : str or Path
+        Mapping profile name or path.
+    inputs : dict, optional
+        Input files by name, overriding the profile's defaults.
+    client : str, optional
+        Folder name under ``reports/``; the profile's name by default.
+    run : str, optional
+        Run folder name; the UTC time (``20261127-142501``) by default.
+    out_root : path, optional
+        Where client folders go; ``reports/`` of the project by default.
+    notebooks : tuple of str
+        Notebook names (without ``.ipynb``) from ``notebooks/``.
+    parameters : dict, optional
+        Extra notebook parameters (UPPER_CASE names), e.g. ``{"MIN_LEADS": 50}``;
+        ``CURRENCY``, ``DATE_FROM`` and ``DATE_TO`` also apply to the headline numbers.
+    progress : callable, optional
+        Called as ``progress(step, detail)`` with step ``"load"``, ``"notebook"``
+        (detail: its name), ``"workbook"`` and ``"done"``.
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    DataError
+        The inputs cannot be loaded (nothing is written).
+    ReportError
+        A notebook failed; ``exc.folder`` keeps the partly executed notebooks.
+    """
+    import papermill as pm
+
+    tell = progress or (lambda step, detail: None)
+    prof = load_profile(profile)
+    resolved = {k: str(Path(v).resolve()) for k, v in (inputs or {}).items()}
+    extra = dict(parameters or {})
+    tell("load", prof.name)
+    # fail on bad input before writing anything
+    dataset = load_dataset(
+        prof,
+        resolved,
+        start=extra.get("DATE_FROM") or None,
+        end=extra.get("DATE_TO") or None,
+        currency=extra.get("CURRENCY") or None,
+        cache=True,  # the notebooks load the same data: from the kept copy
+    )
+    declared = {
+        name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
+        for name in notebooks
+        if (NOTEBOOKS_DIR / f"{name}.ipynb").exists()
+    }
+    unused = sorted(set(extra) - set().union(*declared.values()))
+    if unused:
+        raise DataError(
+            f"no report notebook takes the parameter(s) {unused}; they take "
+            f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
+        )
+    client = slug(client or prof.name)
+    run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    root = Path(out_root) if out_root else REPORTS_DIR
+    final = root / client / run
+    if final.exists():
+        raise ReportError(f"the run folder {final} exists already; choose another run name")
+    partial = root / client / f".{run}.partial"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    params = {
+        "PROFILE": str(prof.path),
+        "INPUTS": resolved,
+        "CLIENT": client,
+        "OUTPUT_DIR": str(partial),
+        **extra,
+    }
+    pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
+    html = []
+    ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
+    kernel_manager = _ipc_kernel_manager(ipc_dir)
+    try:
+        for name in notebooks:
+            source = NOTEBOOKS_DIR / f"{name}.ipynb"
+            if not source.exists():
+                raise ReportError(f"no notebook {source}")
+            tell("notebook", name)
+            executed = partial / f"{name}.ipynb"
+            try:
+                pm.execute_notebook(
+                    str(source),
+                    str(executed),
+                    # each notebook gets the parameters it declares (papermill would
+                    # inject the others too, and print a line for each)
+                    parameters={k: v for k, v in params.items() if k in declared[name]},
+                    kernel_name=kernel_name,
+                    progress_bar=False,
+                    cwd=str(NOTEBOOKS_DIR),
+                    kernel_manager_class=kernel_manager,
+                )
+            except pm.PapermillExecutionError as exc:
+                message = (
+                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+                )
+                failed = _keep_failed(partial, root / client / f"{run}.failed", message, name)
+                raise ReportError(message, folder=failed) from None
+            html.append(render_html(executed, partial / f"{name}.html", pages))
+        tell("workbook", "report.xlsx")
+        from analysis.render.workbook import write_workbook
+
+        meta = {
+            "status": "ok",
+            "kit_version": _version(),
+            "profile": prof.name,
+            "profile_path": str(prof.path),
+            "client": client,
+            "run": run,
+            "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "parameters": {k: v for k, v in params.items() if k != "OUTPUT_DIR"},
+            "inputs": dataset.inputs[["input", "file", "rows", "sha256"]].to_dict("records"),
+            "notebooks": list(notebooks),
+            "pages": [{"name": n, "title": t} for n, t in pages],
+            # the hashes the load recorded: the input files are not read again
+            "fingerprint": fingerprint(
+                prof,
+                dict(zip(dataset.inputs["input"], dataset.inputs["sha256"], strict=True)),
+                client,
+                extra,
+                notebooks,
+            ),
+            "headline": headline(dataset),
+        }
+        write_workbook(partial / "tables", partial / "report.xlsx", meta)
+        write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))
+    except ReportError:
+        raise
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+    os.replace(partial, final)
+    tell("done", str(final))
+    return ReportResult(
+        folder=final,
+        html=tuple(final / h.name for h in html),
+        tables=tuple(sorted((final / "tables").glob("*.csv"))),
+    )
+
+
+def record_failure(
+    root: Path, client: str, run: str, message: str, kind: str = "bad input"
+) -> Path:
+    """Write ``<root>/<client>/<run>.failed/error.json`` for a run that could not start
+    (bad input): the batch index lists it beside the good runs."""
+    folder = Path(root) / slug(client) / f"{run}.failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_error(folder, message, kind, slug(client), run, None)
+    return folder
+
+
+def _keep_failed(partial: Path, failed: Path, message: str, notebook: str) -> Path | None:
+    """Move a failed run's folder to ``<run>.failed`` with its error, keeping the partly
+    executed notebooks; papermill has already saved the failing one with its error."""
+    try:
+        if failed.exists():
+            shutil.rmtree(failed)
+        os.replace(partial, failed)
+        _write_error(
+            failed,
+            message,
+            "notebook failed",
+            failed.parent.name,
+            failed.name.removesuffix(".failed"),
+            notebook,
+        )
+        return failed
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
+
+
+def _write_error(folder: Path, message: str, kind: str, client: str, run: str, notebook):
+    error = {
+        "status": "failed",
+        "kind": kind,
+        "client": client,
+        "run": run,
+        "notebook": notebook,
+        "message": message,
+        "kit_version": _version(),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_atomic(folder / "error.json", json.dumps(error, indent=2, ensure_ascii=False))
+
+
+def _version() -> str:
+    from analysis import __version__
+
+    return __version__

@@ -1,0 +1,575 @@
+"""Whose part is it: a period-over-period change in sales or revenue split between
+lead volume, lead mix (marketing) and conversion, revenue per sale (the sales team).
+
+The model, per cell of the mix dimensions (by default source x qualification)::
+
+    sales   = N * sum_cells a_s * b_q|s * p_sq
+    revenue = N * sum_cells a_s * b_q|s * p_sq * r_sq
+
+with ``N`` the number of leads, ``a_s`` the share of leads from source ``s``, ``b_q|s``
+the share of qualification ``q`` within source ``s``, ``p_sq`` the cell's conversion to a
+sale and ``r_sq`` its revenue per sale. Each factor moves from its value in period A to
+its value in period B; the change of the total is split by the Shapley value (the
+average, over every order of switching the factors from A to B, of each factor's
+marginal change). The parts add up to the change exactly (to floating point), a factor
+that did not change gets exactly 0, swapping A and B flips every sign, and there is no
+leftover "interaction" term and no arbitrary order.
+
+Cells that exist in one period only (a campaign launched in Q2, a class that vanished)
+are handled on purpose: their conversion (and revenue per sale) in the period where they
+are absent is taken from the period where they exist, so a cell appearing or
+disappearing counts as mix (marketing brought, or stopped bringing, such leads), not as
+conversion. Likewise a source absent in one period takes its qualification shares from
+the other period, so its appearance is source mix, not qualification mix.
+
+Works on grouped counts from `analysis.engine` (a few hundred rows), never on leads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+
+from analysis.engine.cells import Engine, default_engine
+
+__all__ = [
+    "MEASURES",
+    "OWNERS",
+    "decompose",
+    "contributions",
+    "period_cells",
+    "decompose_periods",
+    "default_periods",
+]
+
+#: What can be decomposed.
+MEASURES = ("sales", "revenue")
+
+#: Who answers for each kind of part: lead volume and mix are marketing's lead
+#: generation; conversion and revenue per sale are the sales team's.
+OWNERS = {
+    "volume": "marketing",
+    "mix": "marketing",
+    "conversion": "sales",
+    "revenue_per_sale": "sales",
+}
+
+_TABLE_COLUMNS = ["part", "kind", "owner", "label", "value", "share"]
+
+
+# --- checks and preparation -------------------------------------------------------------
+
+
+def _norm_mix(mix) -> tuple[str, ...]:
+    if isinstance(mix, str):
+        mix = (mix,)
+    mix = tuple(mix)
+    if not 1 <= len(mix) <= 2 or not all(isinstance(m, str) and m for m in mix):
+        raise ValueError(
+            f"mix must name one or two dimensions of the cells, e.g. ('source', "
+            f"'qualification') or ('campaign',); got {mix!r}"
+        )
+    if len(set(mix)) != len(mix):
+        raise ValueError(f"mix names a dimension twice: {mix!r}")
+    return mix
+
+
+def _check(cells_a, cells_b, mix, measure, within_days) -> tuple[str, ...]:
+    """Validate the arguments of `decompose`; return the normalised mix."""
+    mix = _norm_mix(mix)
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    if within_days is not None and (
+        isinstance(within_days, bool) or not isinstance(within_days, int | np.integer)
+    ):
+        raise ValueError(f"within_days must be a whole number of days or None, got {within_days!r}")
+    if within_days is not None and within_days <= 0:
+        raise ValueError(f"within_days must be above 0, got {within_days}")
+    counts = _count_columns(measure, within_days)
+    for name, cells in (("A", cells_a), ("B", cells_b)):
+        if not isinstance(cells, pd.DataFrame):
+            raise ValueError(
+                f"cells of period {name} must be a DataFrame, got {type(cells).__name__}"
+            )
+        missing = [c for c in [*mix, *counts] if c not in cells.columns]
+        if missing:
+            hint = (
+                " (with within_days, get cells from period_cells(...): sales_within must "
+                "count sales among the leads_aged leads only)"
+                if within_days is not None
+                else " (get them from analysis.engine.cells(leads, [*mix]))"
+            )
+            raise ValueError(f"cells of period {name} have no column(s) {missing}{hint}")
+        if cells[list(mix)].isna().any().any():
+            raise ValueError(
+                f"cells of period {name} have missing values in {list(mix)}: fill them with a "
+                "level such as analysis.engine.NOT_SET so those leads are not dropped"
+            )
+        not_numeric = [c for c in counts if not pd.api.types.is_numeric_dtype(cells[c])]
+        if not_numeric:
+            raise ValueError(f"cells of period {name}: {not_numeric} must be numbers")
+        values = {c: cells[c].to_numpy(dtype="float64") for c in counts}
+        if not all(np.isfinite(v).all() for v in values.values()):
+            raise ValueError(f"cells of period {name}: {counts} must be finite numbers")
+        if any((v < 0).any() for c, v in values.items() if c != "revenue"):
+            raise ValueError(f"cells of period {name}: counts cannot be negative")
+        if (values["sales"] > values["leads"]).any():
+            raise ValueError(f"cells of period {name}: sales must not exceed leads in any cell")
+        if within_days is not None:
+            if (values["leads_aged"] > values["leads"]).any():
+                raise ValueError(f"cells of period {name}: leads_aged must not exceed leads")
+            if (values["sales_within"] > values["leads_aged"]).any():
+                raise ValueError(
+                    f"cells of period {name}: sales_within exceeds leads_aged in some cell. "
+                    "sales_within must count the quick sales of the leads_aged leads only "
+                    "(engine.cells counts them among all leads, young ones too): get the "
+                    "cells from period_cells(..., within_days=...)"
+                )
+        if values["leads"].sum() <= 0:
+            raise ValueError(f"period {name} has no leads: nothing to compare")
+        if within_days is not None and values["leads_aged"].sum() <= 0:
+            raise ValueError(
+                f"period {name} has no lead {within_days} days old yet: choose a smaller "
+                "within_days or wait for the period to age"
+            )
+    return mix
+
+
+def _count_columns(measure: str, within_days: int | None) -> list[str]:
+    cols = ["leads", "sales"]
+    if measure == "revenue":
+        cols.append("revenue")
+    if within_days is not None:
+        cols += ["sales_within", "leads_aged"]
+    return cols
+
+
+def _fill(own: np.ndarray, other: np.ndarray, pooled: float) -> tuple[np.ndarray, np.ndarray]:
+    """A rate undefined in this period (NaN) from the other period, else from ``pooled``;
+    returns the filled rate and where it came from ("", "other", "pooled")."""
+    out = np.where(np.isnan(own), other, own)
+    src = np.where(np.isnan(own), np.where(np.isnan(other), "pooled", "other"), "")
+    return np.where(np.isnan(out), pooled, out), src
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(len(num), np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _factors(cells_a, cells_b, mix, measure, within_days):
+    """The cells of both periods on one index, and each factor's value per cell in A and B.
+
+    Returns (frame, factors_a, factors_b, part_names, notes). ``frame`` holds the mix
+    columns and the counts; the factors are dicts of arrays aligned with it, in the order
+    volume, mix:<dim>..., conversion[, revenue_per_sale].
+    """
+    counts = _count_columns(measure, within_days)
+    mix = list(mix)
+    grouped = [
+        c.groupby(mix, sort=True)[counts].sum().astype("float64") for c in (cells_a, cells_b)
+    ]
+    grouped = [g[g["leads"] > 0] for g in grouped]
+    index = grouped[0].index.union(grouped[1].index).sort_values()
+    ga, gb = (g.reindex(index, fill_value=0.0) for g in grouped)
+    frame = index.to_frame(index=False)
+    for suffix, g in (("_a", ga), ("_b", gb)):
+        for c in counts:
+            frame[c + suffix] = g[c].to_numpy()
+
+    fa: dict[str, np.ndarray] = {}
+    fb: dict[str, np.ndarray] = {}
+    la, lb = ga["leads"].to_numpy(), gb["leads"].to_numpy()
+    fa["volume"] = np.full(len(index), la.sum())
+    fb["volume"] = np.full(len(index), lb.sum())
+    first = frame[mix[0]].to_numpy()
+    # leads of each cell's first-dimension level, per period
+    la1 = pd.Series(la).groupby(first).transform("sum").to_numpy()
+    lb1 = pd.Series(lb).groupby(first).transform("sum").to_numpy()
+    fa[f"mix:{mix[0]}"] = la1 / la.sum()
+    fb[f"mix:{mix[0]}"] = lb1 / lb.sum()
+    notes = []
+    if len(mix) == 2:
+        # a first-dimension level absent in a period takes the other period's shares:
+        # its appearance is mix by mix[0], not by mix[1]
+        sa, sb = _ratio(la, la1), _ratio(lb, lb1)
+        fa[f"mix:{mix[1]}"] = np.where(np.isnan(sa), sb, sa)
+        fb[f"mix:{mix[1]}"] = np.where(np.isnan(sb), sa, sb)
+
+    if within_days is None:
+        num, den = "sales", "leads"
+    else:
+        num, den = "sales_within", "leads_aged"
+    ra, rb = (_ratio(frame[num + s].to_numpy(), frame[den + s].to_numpy()) for s in ("_a", "_b"))
+    pooled = (frame[num + "_a"].sum() + frame[num + "_b"].sum()) / (
+        frame[den + "_a"].sum() + frame[den + "_b"].sum()
+    )
+    fa["conversion"], src_a = _fill(ra, rb, pooled)
+    fb["conversion"], src_b = _fill(rb, ra, pooled)
+    frame["rate_a"], frame["rate_b"] = fa["conversion"], fb["conversion"]
+    base = "leads" if within_days is None else f"lead {within_days} days old"
+    frame["note"] = _notes("conversion", base, src_a, src_b)
+
+    if measure == "revenue":
+        va, vb = (
+            _ratio(frame["revenue" + s].to_numpy(), frame["sales" + s].to_numpy())
+            for s in ("_a", "_b")
+        )
+        total_sales = frame["sales_a"].sum() + frame["sales_b"].sum()
+        pooled = (
+            (frame["revenue_a"].sum() + frame["revenue_b"].sum()) / total_sales
+            if total_sales > 0
+            else 0.0
+        )
+        fa["revenue_per_sale"], rsrc_a = _fill(va, vb, pooled)
+        fb["revenue_per_sale"], rsrc_b = _fill(vb, va, pooled)
+        frame["revenue_per_sale_a"] = fa["revenue_per_sale"]
+        frame["revenue_per_sale_b"] = fb["revenue_per_sale"]
+        # revenue per sale matters only where some conversion is above 0
+        relevant = (fa["conversion"] > 0) | (fb["conversion"] > 0)
+        extra = _notes("revenue per sale", "sales", rsrc_a, rsrc_b, relevant)
+        frame["note"] = [
+            "; ".join(t for t in (x, y) if t) for x, y in zip(frame["note"], extra, strict=True)
+        ]
+    for key, note in zip(map(tuple, frame[mix].to_numpy()), frame["note"], strict=True):
+        if note:
+            notes.append(f"{' / '.join(map(str, key))}: {note}")
+    return frame, fa, fb, list(fa), notes
+
+
+def _notes(what: str, base: str, src_a, src_b, relevant=None) -> list[str]:
+    """Where a cell's ``what`` was borrowed, in words ("" where it was not, or where it
+    cannot matter)."""
+    out = []
+    relevant = np.ones(len(src_a), dtype=bool) if relevant is None else relevant
+    for a, b, keep in zip(src_a, src_b, relevant, strict=True):
+        if not keep or (a == "" and b == ""):
+            out.append("")
+        elif a == "pooled" or b == "pooled":
+            out.append(
+                f"{what} in both periods is that of all cells together (no {base} in either)"
+            )
+        else:
+            p, o = ("A", "B") if a else ("B", "A")
+            out.append(f"{what} in {p} taken from {o} (no {base} in {p})")
+    return out
+
+
+def _shapley(fa: dict, fb: dict) -> dict[str, np.ndarray]:
+    """Per-cell Shapley contributions of each factor to sum_cells prod_factors.
+
+    For a product f = prod_j x_j, switching factor i from A to B while the factors in S
+    are already at B changes f by (x_i^B - x_i^A) * prod_{j in S} x_j^B * prod_{j not in
+    S, j != i} x_j^A; the Shapley value weights each S by |S|! (k - |S| - 1)! / k!.
+    """
+    names = list(fa)
+    k = len(names)
+    out = {}
+    for name in names:
+        others = [n for n in names if n != name]
+        step = fb[name] - fa[name]
+        total = np.zeros_like(step)
+        for at_b in itertools.product((False, True), repeat=k - 1):
+            s = sum(at_b)
+            weight = math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k)
+            rest = np.ones_like(step)
+            for other, b in zip(others, at_b, strict=True):
+                rest = rest * (fb[other] if b else fa[other])
+            total = total + weight * step * rest
+        out[name] = total
+    return out
+
+
+def _label(part: str, mix: tuple[str, ...]) -> str:
+    if part == "volume":
+        return "lead volume"
+    if part == "conversion":
+        return "conversion within cells"
+    if part == "revenue_per_sale":
+        return "revenue per sale"
+    dim = part.split(":", 1)[1]
+    if len(mix) == 2 and dim == mix[1]:
+        return f"{dim} mix within {mix[0]}"
+    return f"{dim} mix"
+
+
+def _owner(part: str) -> str:
+    return OWNERS[part.split(":", 1)[0]]
+
+
+# --- public API ------------------------------------------------------------------------
+
+
+def decompose(
+    cells_a: pd.DataFrame,
+    cells_b: pd.DataFrame,
+    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
+    measure: str = "sales",
+    within_days: int | None = None,
+    *,
+    labels: tuple[str, str] = ("A", "B"),
+) -> pd.DataFrame:
+    """Split the change in sales (or revenue) from period A to period B into additive parts.
+
+    Parts: ``volume`` (the number of leads: marketing's lead generation), one
+    ``mix:<dim>`` per mix dimension (the share of leads by ``mix[0]``, then the shares of
+    ``mix[1]`` within each ``mix[0]`` level: marketing's too), ``conversion`` (each cell's
+    conversion to a sale: the sales team's) and, for revenue, ``revenue_per_sale`` (each
+    cell's revenue per sale: the sales team's). Shapley values over these factors: they
+    sum to the change exactly, an unchanged factor gets exactly 0, and swapping A and B
+    flips every sign. The split depends on the cells: what is not a mix dimension counts
+    as conversion (with ``mix=("campaign",)``, more cold leads within a campaign lower
+    its conversion), so keep ``qualification`` in the mix to judge the sales team.
+
+    A cell present in one period only takes, in the other period, the conversion (and
+    revenue per sale) of the period where it exists, so its appearance or disappearance
+    is mix, not conversion; a ``mix[0]`` level absent in a period takes the other
+    period's ``mix[1]`` shares. With ``within_days``, a cell with leads but none old
+    enough takes its rate from the other period in the same way; a cell with no rate in
+    either period takes the rate of all cells of both periods. Every such case is listed
+    in ``table.attrs["notes"]``.
+
+    Parameters
+    ----------
+    cells_a, cells_b : DataFrame
+        Grouped counts of the two periods with the ``mix`` columns, ``leads``, ``sales``
+        (and ``revenue`` for revenue; ``sales_within`` and ``leads_aged`` with
+        ``within_days``), e.g. from `period_cells`. Several rows of one cell (finer
+        dimensions) are summed. Not modified.
+    mix : str or tuple of one or two str
+        The mix dimensions, outer first: ``("source", "qualification")`` by default,
+        ``("campaign",)`` for campaign mix only.
+    measure : {"sales", "revenue"}
+        What to decompose. Revenue is ``sales x revenue / sales`` per cell, so a sale
+        without a known revenue counts as 0, as the cells count it.
+    within_days : int, optional
+        Measure conversion at equal age: a cell's conversion is ``sales_within /
+        leads_aged`` (sales within this many days among the leads at least that old), the
+        same rule in both periods, applied to all its leads. ``sales_within`` must count
+        the quick sales of the aged leads only (as `period_cells` does). The period
+        values are then estimates: sales (or the revenue of sales) within ``within_days``
+        of every lead, young ones at the rate of the aged. Revenue per sale is that of
+        all the cell's sales.
+    labels : (str, str)
+        Names of the periods, kept in ``attrs`` for `main_cause` and `plot_waterfall`.
+
+    Returns
+    -------
+    DataFrame[part, kind, owner, label, value, share]
+        One row per part (``kind == "part"``; ``owner`` "marketing" or "sales"), then
+        the totals (``kind == "total"``): ``period_a``, ``period_b`` and ``change`` (B
+        minus A). ``value`` is in units of the measure, ``share`` is value / change (NaN
+        for the period rows, or when nothing changed). ``attrs`` holds ``measure``,
+        ``mix``, ``within_days``, ``labels``, ``residual`` (sum of parts minus change, a
+        rounding error) and ``notes``.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"source": ["x", "y"], "leads": [100, 100], "sales": [20, 10]})
+    >>> b = pd.DataFrame({"source": ["x", "y"], "leads": [100, 300], "sales": [20, 30]})
+    >>> t = decompose(a, b, mix=("source",))
+    >>> parts = t[t["kind"] == "part"]
+    >>> {p: round(float(v), 2) for p, v in zip(parts["part"], parts["value"])}
+    {'volume': 27.5, 'mix:source': -7.5, 'conversion': 0.0}
+    >>> abs(t.attrs["residual"]) < 1e-9  # the parts sum to the change
+    True
+    """
+    mix = _check(cells_a, cells_b, mix, measure, within_days)
+    frame, fa, fb, names, notes = _factors(cells_a, cells_b, mix, measure, within_days)
+    parts = _shapley(fa, fb)
+    total_a = float(np.sum(_product(fa)))
+    total_b = float(np.sum(_product(fb)))
+    change = total_b - total_a
+    rows = [
+        {
+            "part": n,
+            "kind": "part",
+            "owner": _owner(n),
+            "label": _label(n, mix),
+            "value": float(parts[n].sum()),
+        }
+        for n in names
+    ]
+    rows += [
+        {
+            "part": "period_a",
+            "kind": "total",
+            "owner": "",
+            "label": str(labels[0]),
+            "value": total_a,
+        },
+        {
+            "part": "period_b",
+            "kind": "total",
+            "owner": "",
+            "label": str(labels[1]),
+            "value": total_b,
+        },
+        {"part": "change", "kind": "total", "owner": "", "label": "change", "value": change},
+    ]
+    table = pd.DataFrame(rows)
+    scale = max(abs(total_a), abs(total_b), 1.0)
+    if abs(change) > 1e-12 * scale:
+        table["share"] = table["value"] / change
+    else:
+        table["share"] = np.nan
+    table.loc[table["part"].isin(["period_a", "period_b"]), "share"] = np.nan
+    table = table[_TABLE_COLUMNS]
+    table.attrs = {
+        "measure": measure,
+        "mix": mix,
+        "within_days": within_days,
+        "labels": (str(labels[0]), str(labels[1])),
+        "residual": float(table.loc[table["kind"] == "part", "value"].sum() - change),
+        "notes": notes,
+    }
+    return table
+
+
+def _product(factors: dict) -> np.ndarray:
+    out = None
+    for v in factors.values():
+        out = v if out is None else out * v
+    return out
+
+
+def contributions(
+    cells_a: pd.DataFrame,
+    cells_b: pd.DataFrame,
+    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
+    measure: str = "sales",
+    within_days: int | None = None,
+) -> pd.DataFrame:
+    """Each cell's share of each part of `decompose`: which sources and classes drove it.
+
+    The Shapley value of a sum is the sum of the cells' Shapley values, so the cells'
+    contributions to a part add up to that part of `decompose` (same arguments, same
+    rules for cells present in one period only).
+
+    Returns
+    -------
+    DataFrame[*mix, part, owner, value, leads_a, leads_b, rate_a, rate_b, note]
+        One row per cell and part. ``rate_a, rate_b`` are the conversions used (``sales
+        / leads``, or ``sales_within / leads_aged`` with ``within_days``; borrowed from
+        the other period where the cell has none, as ``note`` says). For revenue also
+        ``revenue_per_sale_a, revenue_per_sale_b``.
+
+    Examples
+    --------
+    >>> c = contributions(cells_a, cells_b)  # doctest: +SKIP
+    >>> c[c.part == "mix:source"].groupby("source")["value"].sum().sort_values()  # doctest: +SKIP
+    """
+    mix = _check(cells_a, cells_b, mix, measure, within_days)
+    frame, fa, fb, names, _ = _factors(cells_a, cells_b, mix, measure, within_days)
+    parts = _shapley(fa, fb)
+    context = ["leads_a", "leads_b", "rate_a", "rate_b"]
+    if measure == "revenue":
+        context += ["revenue_per_sale_a", "revenue_per_sale_b"]
+    pieces = []
+    for n in names:
+        piece = frame[[*mix, *context, "note"]].copy()
+        piece.insert(len(mix), "part", n)
+        piece.insert(len(mix) + 1, "owner", _owner(n))
+        piece.insert(len(mix) + 2, "value", parts[n])
+        pieces.append(piece)
+    out = pd.concat(pieces, ignore_index=True)
+    out[["leads_a", "leads_b"]] = out[["leads_a", "leads_b"]].astype("int64")
+    return out
+
+
+def period_cells(
+    leads,
+    period_a: str,
+    period_b: str,
+    *,
+    period: str = "quarter",
+    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
+    within_days: int | None = None,
+    engine: Engine | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cells of two periods, ready for `decompose` and `contributions`.
+
+    Grouped by the engine (``cells(leads, [period, *mix], within_days=...)``), whose
+    ``sales_within`` counts the quick sales of the ``leads_aged`` leads only.
+
+    Parameters
+    ----------
+    leads : DataFrame, path, table name or Ibis table
+        Canonical leads, as `analysis.engine.Engine.cells` takes them.
+    period_a, period_b : str
+        The two periods as the engine labels them (``"2026Q1"``, ``"2026-04"``, ...).
+    period : str
+        The period dimension: ``week``, ``month`` or ``quarter``.
+    mix, within_days
+        As in `decompose`.
+    engine : Engine, optional
+        Where to group; the shared in-process DuckDB engine by default.
+
+    Returns
+    -------
+    (cells_a, cells_b) : tuple of DataFrame
+        Engine cells without the ``period`` column.
+
+    Examples
+    --------
+    >>> a, b = period_cells(ds.leads, "2026Q1", "2026Q2", within_days=30)  # doctest: +SKIP
+    """
+    mix = _norm_mix(mix)
+    if period in mix:
+        raise ValueError(f"period {period!r} cannot also be a mix dimension {mix!r}")
+    if str(period_a) == str(period_b):
+        raise ValueError(f"period_a and period_b are the same ({period_a!r}): nothing to compare")
+    eng = engine if engine is not None else default_engine()
+    t = eng.table(leads)
+    by = [period, *mix]
+    cells = eng.cells(t, by, within_days=within_days)
+    found = sorted(cells[period].unique())
+    out = []
+    for p in (period_a, period_b):
+        part = cells[cells[period] == str(p)]
+        if part.empty:
+            raise ValueError(f"no leads in {period} {p!r}; the leads have {period}s {found}")
+        out.append(part.drop(columns=period).reset_index(drop=True))
+    return out[0], out[1]
+
+
+def decompose_periods(
+    leads,
+    period_a: str,
+    period_b: str,
+    period: str = "quarter",
+    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
+    measure: str = "sales",
+    within_days: int | None = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """`decompose` the change from ``period_a`` to ``period_b`` straight from leads.
+
+    Cells come from `period_cells`; see `decompose` for the parts and the table.
+
+    Examples
+    --------
+    >>> t = decompose_periods(ds.leads, "2026Q1", "2026Q2", within_days=30)  # doctest: +SKIP
+    >>> main_cause(t)  # doctest: +SKIP
+    """
+    cells_a, cells_b = period_cells(
+        leads, period_a, period_b, period=period, mix=mix, within_days=within_days, engine=engine
+    )
+    return decompose(
+        cells_a, cells_b, mix, measure, within_days, labels=(str(period_a), str(period_b))
+    )
+
+
+def default_periods(
+    leads, period: str = "quarter", min_leads: int = 30, engine: Engine | None = None
+) -> tuple[str, str] | None:
+    """The last two periods with at least ``min_leads`` leads each, oldest first; None
+    when the data have fewer than two such periods."""
+    eng = engine if engine is not None else default_engine()
+    counts = eng.cells(leads, [period])
+    ok = counts.loc[counts["leads"] >= min_leads, period].tolist()
+    return (ok[-2], ok[-1]) if len(ok) >= 2 else None
