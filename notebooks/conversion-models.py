@@ -14,8 +14,8 @@ from analysis.ingest.load import load_dataset
 from analysis.insight import findings
 from analysis.insight.audit import outcome_dependent_fields
 from analysis.render import figures
+from analysis.render.sections import save_table
 from analysis.render.tables import show
-from analysis.run.report import save_table
 from analysis.stats import glm, ordinal
 from analysis.stats.shrink import shrink_rates
 

@@ -10,8 +10,8 @@ from IPython.display import Markdown, display
 from analysis.ingest.load import load_dataset
 from analysis.insight import audit
 from analysis.render import figures
+from analysis.render.sections import save_table
 from analysis.render.tables import notes_view, show
-from analysis.run.report import save_table
 
 # %% tags=["parameters"]
 PROFILE = "sample"

@@ -13,8 +13,8 @@ from analysis.insight.findings import cpl_vs_cac_finding
 from analysis.insight.numbers import fmt_range, fmt_rate
 from analysis.insight.recommend import Thresholds, recommend
 from analysis.render import figures
+from analysis.render.sections import save_table
 from analysis.render.tables import show
-from analysis.run.report import save_table
 from analysis.stats import decompose, managers
 from analysis.stats.economics import unit_economics
 

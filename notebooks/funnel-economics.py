@@ -13,8 +13,8 @@ from analysis.ingest.load import load_dataset
 from analysis.insight import findings
 from analysis.insight.findings import cpl_vs_cac_finding
 from analysis.render import figures
+from analysis.render.sections import save_table
 from analysis.render.tables import economics_view, label_rows, show
-from analysis.run.report import save_table
 from analysis.stats.economics import unit_economics
 
 # %% tags=["parameters"]

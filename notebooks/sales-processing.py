@@ -12,8 +12,8 @@ from IPython.display import Markdown, display
 from analysis.engine.cells import engine_for
 from analysis.ingest.load import load_dataset
 from analysis.render import figures
+from analysis.render.sections import save_table
 from analysis.render.tables import show
-from analysis.run.report import save_table
 from analysis.stats import managers
 
 # %% tags=["parameters"]

@@ -43,7 +43,6 @@ __all__ = [
     "ReportError",
     "ReportResult",
     "run_report",
-    "save_table",
     "fingerprint",
     "headline",
 ]
@@ -77,21 +76,6 @@ class ReportResult:
     folder: Path
     html: tuple[Path, ...]
     tables: tuple[Path, ...]
-
-
-def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) -> Path | None:
-    """Write a tidy table as ``<output_dir>/tables/<name>.csv`` (UTF-8, no index).
-
-    Does nothing when ``output_dir`` is empty, so a notebook run by hand in JupyterLab
-    writes no files unless asked to.
-    """
-    if not output_dir:
-        return None
-    folder = Path(output_dir) / "tables"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
-    table.to_csv(path, index=False, encoding="utf-8")
-    return path
 
 
 def _ipc_kernel_manager(folder: str) -> type:
