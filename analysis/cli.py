@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis import __version__
 from analysis.base.errors import DataError
 
 __all__ = ["main"]
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="leadkit",
         description="Lead-quality analytics: which channels bring customers, not just cheap leads.",
     )
+    parser.add_argument("--version", action="version", version=f"leadkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def data_args(p: argparse.ArgumentParser) -> None:

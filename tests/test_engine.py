@@ -145,25 +145,34 @@ def test_sales_within_days_and_aged_leads_match_pandas():
         cells(frame.drop(columns="won_at"), ["source"], within_days=30)
 
 
-def test_a_frame_becomes_one_table_and_can_be_bound_to_its_parquet_copy(tmp_path):
-    """The engine converts a frame once per report, not once per call; a streamed
-    dataset's frame is grouped from its Parquet copy, with the same cells."""
+def test_a_changed_frame_is_grouped_as_it_is_now(tmp_path):
+    """The engine never keeps a table by a frame's identity: a frame changed in place
+    (``ds.leads["converted"] = 0`` in a notebook) is grouped as it is now. A dataset's
+    table is made once, keyed by the dataset's fingerprint, from its Parquet copy when
+    it was streamed."""
     import pandas as pd
 
     from analysis.engine.cells import Engine
     from analysis.ingest.load import load_dataset
 
-    leads = load_dataset("sample").leads
+    ds = load_dataset("sample")
+    leads = ds.leads.copy()
     eng = Engine()
-    assert eng.table(leads) is eng.table(leads)
-    wider = leads.assign(extra=1)
-    assert eng.table(wider) is not eng.table(leads)
-    path = tmp_path / "leads.parquet"
-    leads.to_parquet(path)
-    bound = Engine().bind(leads, path)
+    before = eng.cells(leads, ["source"])["sales"].sum()
+    assert before == int(leads["converted"].sum()) > 0
+    leads["converted"] = 0
+    assert eng.cells(leads, ["source"])["sales"].sum() == 0
+    leads.loc[leads.index[:10], "source"] = "changed"
+    assert eng.cells(leads, ["source"]).set_index("source").loc["changed", "leads"] == 10
+    # a dataset's table: once per fingerprint
+    assert eng.leads(ds) is eng.leads(ds)
+    other = load_dataset("sample")
+    assert other.fingerprint != ds.fingerprint and eng.leads(other) is not eng.leads(ds)
     by = ["source", "campaign", "qualification", "quarter"]
-    pd.testing.assert_frame_equal(bound.cells(leads, by), eng.cells(leads, by))
-    # the bound frame is read from the file: a file of 100 rows gives 100 leads
-    leads.head(100).to_parquet(tmp_path / "head.parquet")
-    head = Engine().bind(leads, tmp_path / "head.parquet")
-    assert head.cells(leads, ["source"])["leads"].sum() == 100
+    pd.testing.assert_frame_equal(eng.cells(eng.leads(ds), by), eng.cells(ds.leads, by))
+    # a streamed dataset's table is its Parquet file: a file of 100 rows gives 100 leads
+    ds.leads.head(100).to_parquet(tmp_path / "head.parquet")
+    ds.source = tmp_path / "head.parquet"
+    ds.fingerprint = "streamed"
+    fresh = Engine()
+    assert fresh.cells(fresh.leads(ds), ["source"])["leads"].sum() == 100

@@ -2,6 +2,7 @@
 agree with each other and with the code."""
 
 import ast
+import importlib.metadata
 import json
 import re
 import subprocess
@@ -80,6 +81,10 @@ def test_command_line_entry_points():
         cwd=PROJECT_ROOT,
     )
     assert bad.returncode == 2 and "file not found" in bad.stderr
+    version = subprocess.run(
+        [sys.executable, "-m", "analysis", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert version.strip() == f"leadkit {importlib.metadata.version('leadkit')}"
 
 
 @pytest.mark.parametrize("name", list_profiles())

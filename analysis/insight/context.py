@@ -257,8 +257,8 @@ def _plain(v):
         return None
     if isinstance(v, np.generic):
         v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, float) and np.isnan(v):
+        return None  # an infinite bound stays a float: json writes Infinity
     if isinstance(v, pd.Timestamp):
         return str(v)
     return v

@@ -27,15 +27,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
 from analysis.base.paths import NOTEBOOKS_DIR, REPORTS_DIR
-from analysis.ingest.dataset import Dataset
-from analysis.ingest.load import load_dataset
 from analysis.ingest.profiles import Profile, load_profile
 from analysis.ingest.readers import file_sha256
+from analysis.insight.context import report_context
 from analysis.render.html import notebook_title, render_html
 
 __all__ = [
@@ -44,8 +41,10 @@ __all__ = [
     "ReportResult",
     "run_report",
     "fingerprint",
-    "headline",
 ]
+
+#: Notebook parameters the report context takes (as lower-case keywords).
+CONTEXT_PARAMETERS = ("PERIOD", "MIN_LEADS", "MIN_SALES", "EQUAL_AGE_DAYS")
 
 #: The notebooks of a report, in the order they run and are listed.
 REPORT_NOTEBOOKS = (
@@ -121,43 +120,6 @@ def fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def headline(dataset: Dataset, level: float = 0.95) -> dict:
-    """The run's headline numbers for the batch index: leads, sales and conversion (with
-    its interval), and, where there is spend, cost per lead, cost per sale and ROMI
-    (with intervals) over paid leads, as in the funnel-economics report."""
-    from analysis.stats.economics import unit_economics
-
-    leads = dataset.leads
-    row = unit_economics(
-        leads.assign(segment="all"), dataset.spend, by=["segment"], level=level
-    ).iloc[0]
-    keys = [
-        "leads",
-        "sales",
-        "conversion",
-        "conversion_low",
-        "conversion_high",
-        "revenue",
-        "paid_leads",
-        "paid_sales",
-        "spend",
-        "cpl",
-        "cac",
-        "cac_low",
-        "cac_high",
-        "romi",
-        "romi_low",
-        "romi_high",
-        "hot_share",
-    ]
-    out = {k: (None if pd.isna(row[k]) else float(row[k])) for k in keys}
-    out["currency"] = dataset.profile.currency
-    out["first_lead"] = str(leads["created_at"].min().date())
-    out["last_lead"] = str(leads["created_at"].max().date())
-    out["level"] = level
-    return out
-
-
 def run_report(
     profile: str | Path = "sample",
     inputs: dict[str, str | Path] | None = None,
@@ -211,15 +173,18 @@ def run_report(
     resolved = {k: str(Path(v).resolve()) for k, v in (inputs or {}).items()}
     extra = dict(parameters or {})
     tell("load", prof.name)
-    # fail on bad input before writing anything
-    dataset = load_dataset(
+    # fail on bad input before writing anything; the facts every page shares are
+    # computed here once and kept, and the notebooks read them (the same parameters)
+    context = report_context(
         prof,
         resolved,
         start=extra.get("DATE_FROM") or None,
         end=extra.get("DATE_TO") or None,
         currency=extra.get("CURRENCY") or None,
-        cache=True,  # the notebooks load the same data: from the kept copy
+        engine=extra.get("ENGINE") or None,
+        **{k.lower(): extra[k] for k in CONTEXT_PARAMETERS if k in extra},
     )
+    dataset = context.dataset
     declared = {
         name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
         for name in notebooks
@@ -233,7 +198,8 @@ def run_report(
         )
     client = slug(client or prof.name)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    root = Path(out_root) if out_root else REPORTS_DIR
+    # resolved here: the kernels run in the notebooks' folder, not the caller's
+    root = Path(out_root).resolve() if out_root else REPORTS_DIR
     final = root / client / run
     if final.exists():
         raise ReportError(f"the run folder {final} exists already; choose another run name")
@@ -301,7 +267,7 @@ def run_report(
                 extra,
                 notebooks,
             ),
-            "headline": headline(dataset),
+            "headline": context.headline(),
         }
         write_workbook(partial / "tables", partial / "report.xlsx", meta)
         write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))

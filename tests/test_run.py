@@ -1,0 +1,29 @@
+"""A report run as a user starts it from any folder."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from analysis.run.report import run_report
+
+
+def test_a_relative_out_folder_is_the_callers(tmp_path, monkeypatch):
+    """``leadkit report --out rel`` run from another folder: every file (pages, tables,
+    workbook, run.json) lands under the caller's ``rel/``, none in the kit's notebooks
+    folder, and the workbook holds the tables."""
+    from analysis.base.paths import NOTEBOOKS_DIR
+
+    before = {p for p in NOTEBOOKS_DIR.rglob("*") if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    result = run_report("sample", out_root="rel", run="r1", notebooks=("data-audit",))
+    assert result.folder == tmp_path / "rel" / "sample" / "r1"
+    tables = sorted(p.name for p in (result.folder / "tables").glob("*.csv"))
+    assert "audit_lead_age.csv" in tables and len(result.tables) == len(tables) > 3
+    assert {p for p in NOTEBOOKS_DIR.rglob("*") if p.is_file()} == before
+    with pd.ExcelFile(result.folder / "report.xlsx") as book:
+        sheets = book.sheet_names
+    assert len(sheets) > 3  # About plus the tables
+    meta = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
+    assert meta["headline"]["leads"] == 4335
