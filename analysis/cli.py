@@ -172,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "sample":
             from analysis.base.paths import SAMPLE_DIR
-            from analysis.sample.company import write_sample
             from analysis.sample.params import DEFAULT_SEED
+            from analysis.sample.write import write_sample
 
             paths = write_sample(
                 args.out or SAMPLE_DIR,

@@ -20,7 +20,7 @@ import pytest
 from analysis.base import files
 from analysis.base.paths import PROJECT_ROOT, SAMPLE_DIR
 from analysis.ingest.schema import LEADS_COLUMNS, validate_leads
-from analysis.sample import company
+from analysis.sample import company, write
 
 # Written out here rather than imported, so a change in the generator's constants
 # cannot silently change what the tests expect.
@@ -144,9 +144,9 @@ def truth() -> pd.DataFrame:
 
 
 def test_same_seed_gives_same_bytes_and_another_seed_differs(tmp_path):
-    first = company.write_sample(tmp_path / "a", seed=5, scale=0.2)
-    again = company.write_sample(tmp_path / "b", seed=5, scale=0.2)
-    other = company.write_sample(tmp_path / "c", seed=6, scale=0.2)
+    first = write.write_sample(tmp_path / "a", seed=5, scale=0.2)
+    again = write.write_sample(tmp_path / "b", seed=5, scale=0.2)
+    other = write.write_sample(tmp_path / "c", seed=6, scale=0.2)
     for name in ("crm", "spend", "sessions"):
         assert first[name].read_bytes() == again[name].read_bytes(), name
         assert first[name].read_bytes() != other[name].read_bytes(), name
@@ -158,11 +158,11 @@ def test_same_seed_gives_same_bytes_and_another_seed_differs(tmp_path):
 
 
 def test_committed_sample_is_what_the_generator_writes(tmp_path):
-    fresh = company.write_sample(tmp_path)
+    fresh = write.write_sample(tmp_path)
     for path in fresh.values():
         committed = SAMPLE_DIR / path.name
         assert committed.read_bytes() == path.read_bytes(), (
-            f"{committed} is stale: run `python -m analysis.sample.company data/sample`"
+            f"{committed} is stale: run `python -m analysis.sample.write data/sample`"
         )
     # the brief: the CRM sample stays under about 1.5 MB
     assert (SAMPLE_DIR / "crm_leads.csv").stat().st_size < 1_500_000
@@ -170,7 +170,7 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
 
 def test_frames_are_exactly_what_is_written(tmp_path):
     data = company.generate(seed=9, scale=0.2)
-    paths = company.write_sample(tmp_path, seed=9, scale=0.2)
+    paths = write.write_sample(tmp_path, seed=9, scale=0.2)
     pd.testing.assert_frame_equal(read_crm(paths["crm"]), data.crm)
     pd.testing.assert_frame_equal(read_spend(paths["spend"]), data.spend)
     pd.testing.assert_frame_equal(read_sessions(paths["sessions"]), data.sessions)
@@ -182,22 +182,22 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
 
     monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        company.write_sample(tmp_path, seed=1, scale=0.05)
+        write.write_sample(tmp_path, seed=1, scale=0.05)
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("kwargs", [{"scale": 0}, {"scale": -1.0}, {"seed": -1}, {"seed": 1.5}])
 def test_bad_arguments_are_refused_before_writing(tmp_path, kwargs):
     with pytest.raises(ValueError, match="seed|scale"):
-        company.write_sample(tmp_path / "out", **kwargs)
+        write.write_sample(tmp_path / "out", **kwargs)
     assert not (tmp_path / "out").exists()
 
 
 def test_command_line_writes_the_files(tmp_path, capsys):
-    assert company.main([str(tmp_path / "m"), "--seed", "3", "--scale", "0.05"]) == 0
+    assert write.main([str(tmp_path / "m"), "--seed", "3", "--scale", "0.05"]) == 0
     assert "crm_leads.csv" in capsys.readouterr().out
     run = subprocess.run(
-        [sys.executable, "-m", "analysis.sample.company", str(tmp_path / "p"), "--seed", "3"]
+        [sys.executable, "-m", "analysis.sample.write", str(tmp_path / "p"), "--seed", "3"]
         + ["--scale", "0.05"],
         cwd=PROJECT_ROOT,
         capture_output=True,
