@@ -1,7 +1,7 @@
 """Benchmark: the kit's model step on grouped counts against the obvious alternative.
 
 For each size (100k, 1M and 10M leads by default), synthetic canonical leads
-(`analysis.synth_large`: 6 sources, 60 campaigns, 4 segments, 25 managers, 26 weeks,
+(`analysis.sample.large`: 6 sources, 60 campaigns, 4 segments, 25 managers, 26 weeks,
 hot/warm/cold/unknown qualification, conversion from a known logistic model) are written
 to Parquet in bounded memory, then fresh processes each measure wall time and peak
 memory (VmHWM):
@@ -1113,7 +1113,7 @@ Packages: {_libs(LIBS)}; for the report {_libs(REPORT_LIBS)}.
 
 ### The synthetic data
 
-`analysis.synth_large.write_synthetic_parquet(path, n, seed=1)`, one Parquet file per
+`analysis.sample.large.write_synthetic_parquet(path, n, seed=1)`, one Parquet file per
 size in `benchmarks/data/` (reused when present).
 
 {_data_table(rows)}
