@@ -171,12 +171,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{note.severity}: [{note.input}] {note.message}")
             return 0
         if args.command == "sample":
-            from analysis.base.paths import SAMPLE_DIR
+            from analysis.base.paths import IN_CHECKOUT, SAMPLE_DIR
             from analysis.sample.params import DEFAULT_SEED
             from analysis.sample.write import write_sample
 
             paths = write_sample(
-                args.out or SAMPLE_DIR,
+                args.out or (SAMPLE_DIR if IN_CHECKOUT else Path("sample")),
                 seed=DEFAULT_SEED if args.seed is None else args.seed,
                 scale=args.scale,
             )

@@ -151,3 +151,19 @@ def test_pre_commit_config_strips_outputs_and_runs_ruff():
         cwd=PROJECT_ROOT,
         check=True,
     )
+
+
+def test_every_package_folder_ships_in_the_wheel():
+    """pyproject.toml lists packages by hand (the notebooks and data are mapped into the
+    wheel): every folder of analysis/ must be there, or a wheel would lack it."""
+    listed = set(
+        tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    folders = {
+        ".".join(p.parent.relative_to(PROJECT_ROOT).parts)
+        for p in (PROJECT_ROOT / "analysis").rglob("__init__.py")
+    }
+    assert folders <= listed, sorted(folders - listed)
+    assert {"analysis._notebooks", "analysis._data"} <= listed

@@ -102,10 +102,11 @@ class Engine:
 
     def __init__(self, con: ibis.BaseBackend | str | None = None) -> None:
         if con is None:
-            con = ibis.duckdb.connect()
+            self.con: ibis.BaseBackend = ibis.duckdb.connect()
         elif isinstance(con, str):
-            con = connect(con)
-        self.con = con
+            self.con = connect(con)
+        else:
+            self.con = con
         # the leads table of each dataset this engine was asked for, by fingerprint
         self._datasets: dict[str, ir.Table] = {}
 

@@ -12,6 +12,7 @@ data usable become notes, shown in the data audit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _info_row(name: str, table: RawTable, rows: int, personal: list[str]) -> dic
         "file": table.label,
         "rows": rows,
         "encoding": table.encoding,
-        "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter),
+        "delimiter": "tab" if table.delimiter == "\t" else table.delimiter,
         "sha256": table.sha256,
         "personal_columns_dropped": ", ".join(personal),
     }
@@ -61,7 +62,7 @@ def _read_input(profile: Profile, name: str, spec: InputSpec, override, notes: N
 
 def load_dataset(
     profile: Profile | str | Path,
-    inputs: dict[str, str | Path] | None = None,
+    inputs: Mapping[str, str | Path] | None = None,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -219,7 +220,7 @@ def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cach
 def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     if not start and not end:
         return None
-    bounds = []
+    bounds: list[pd.Timestamp] = []
     for label, value in (("start", start), ("end", end)):
         if not value:
             bounds.append(None)

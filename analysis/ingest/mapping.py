@@ -239,6 +239,11 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
     # what counts as a sale
     conv = cfg["converted"]
     if "joined" in conv:
+        if joined_flag is None:
+            raise DataError(
+                "the profile says a lead converted when it appears in the joined table "
+                "(converted: joined), but joins no table: add leads.join to the profile"
+            )
         converted = joined_flag.astype("int8")
     elif "values" in conv:
         field_ = conv["column"]

@@ -161,7 +161,7 @@ def detect_delimiter(text: str, label: str = "input") -> str:
         pass
     header = text[:65536].splitlines()[0] if text else ""
     counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     if counts[best] == 0:
         raise DataError(
             "cannot find the column delimiter in the header row (expected ',', ';' or tab); "

@@ -26,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -267,7 +268,9 @@ def stream_leads(
 
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{final.name}.{os.getpid()}.tmp"
-    notes_chunks, facts_chunks, personal = [], [], []
+    notes_chunks: list[list[dict]] = []
+    facts_chunks: list[dict] = []
+    personal: list[str] = []
     rows = n_chunks = 0
     writer = schema = None
     lead_id_column = (profile.leads.get("columns") or {}).get("lead_id", "lead_id")
@@ -275,7 +278,7 @@ def stream_leads(
         for chunk in chunks:
             table, dropped = drop_personal(profile, li, chunk)
             personal = personal or dropped
-            notes, facts = Notes(), {}
+            notes, facts = Notes(), dict[str, Any]()
             leads = validate_leads(build_leads(profile, {li: table, **other_tables}, notes, facts))
             if len(leads) != len(table.frame):  # every row is a lead (no join when streaming)
                 raise AssertionError("the leads mapping changed the number of rows")

@@ -97,7 +97,7 @@ class ReportContext:
         return self.dataset.spend
 
     @property
-    def currency(self) -> str:
+    def currency(self) -> str | None:
         return self.dataset.profile.currency
 
     @property
@@ -223,7 +223,9 @@ def build_facts(ctx: ReportContext) -> dict:
         "totals": {k: _plain(v) for k, v in totals.items()},
         "spend": {
             "total": spend_total,
-            "on_campaigns_with_leads": None if spend_total is None else spend_total - without,
+            "on_campaigns_with_leads": (
+                None if spend_total is None or without is None else spend_total - without
+            ),
             "on_campaigns_without_leads": without,
             "campaigns_without_leads": match.get("campaigns_without_leads", []),
         },

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import html as html_lib
 from pathlib import Path
+from typing import Any
 
 from analysis.base.files import write_atomic
+from analysis.base.paths import TEMPLATES_DIR
 
 __all__ = ["render_html"]
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 #: Cells with this tag run (nbval checks their plain-text output) but stay out of the HTML.
 HIDE_TAG = "report-hide"
 
 
-def notebook_title(notebook: Path | object) -> str:
+def notebook_title(notebook: Any) -> str:
     """The first ``# Heading`` of a notebook (a path or a loaded notebook)."""
     import nbformat
 
@@ -31,7 +32,7 @@ def notebook_title(notebook: Path | object) -> str:
 def _contents(nb, pages: list[tuple[str, str]] | None, current: str) -> None:
     """Give every ``##``/``###`` heading an anchor and put, under the page's title, a
     line of links to the run's other pages and a table of contents of this one."""
-    entries = []
+    entries: list[tuple[int, str, str]] = []
     for cell in nb.cells:
         if cell.cell_type != "markdown" or "report-hide" in cell.metadata.get("tags", []):
             continue
@@ -85,7 +86,7 @@ def render_html(notebook: Path, html: Path, pages: list[tuple[str, str]] | None 
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(template_name="leadkit", extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter = HTMLExporter(template_name="leadkit", extra_template_basedirs=[str(TEMPLATES_DIR)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

@@ -43,7 +43,7 @@ from pathlib import Path
 import yaml
 
 from analysis.base.errors import DataError
-from analysis.base.paths import REPORTS_DIR
+from analysis.base.paths import reports_dir
 from analysis.run.index import Outcome, collect_runs, write_index
 
 __all__ = ["ClientSpec", "BatchFile", "Outcome", "THRESHOLDS", "read_clients", "run_batch"]
@@ -222,12 +222,12 @@ def _run_client(spec: ClientSpec, out_root: str, run: str, force: bool, queue=No
             queue.put((spec.name, step, detail))
 
     started = time.perf_counter()
-    slug = slug(spec.name)
+    client_slug = slug(spec.name)
     try:
         prof = load_profile(spec.profile)
         if not force:
-            want = fingerprint(prof, input_hashes(prof, spec.inputs), slug, spec.parameters)
-            done = [m for m in collect_runs(out_root, slug) if m.get("status") == "ok"]
+            want = fingerprint(prof, input_hashes(prof, spec.inputs), client_slug, spec.parameters)
+            done = [m for m in collect_runs(out_root, client_slug) if m.get("status") == "ok"]
             for meta in reversed(done):  # the newest first
                 if meta.get("fingerprint") == want:
                     tell("skipped", str(meta["folder"]))
@@ -314,7 +314,7 @@ def run_batch(
         if missing:
             raise DataError(f"no client named {missing} in the file", file=str(batch.path))
         specs = [c for c in specs if c.name in only]
-    root = Path(out_root or batch.out or REPORTS_DIR).resolve()
+    root = Path(out_root or batch.out or reports_dir()).resolve()
     root.mkdir(parents=True, exist_ok=True)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     jobs = max(1, min(jobs or batch.jobs, len(specs)))

@@ -22,14 +22,14 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
-from analysis.base.paths import NOTEBOOKS_DIR, REPORTS_DIR
+from analysis.base.paths import NOTEBOOKS_DIR, reports_dir
 from analysis.ingest.profiles import Profile, load_profile
 from analysis.ingest.readers import file_sha256
 from analysis.insight.context import report_context
@@ -122,7 +122,7 @@ def fingerprint(
 
 def run_report(
     profile: str | Path = "sample",
-    inputs: dict[str, str | Path] | None = None,
+    inputs: Mapping[str, str | Path] | None = None,
     *,
     client: str | None = None,
     run: str | None = None,
@@ -199,7 +199,7 @@ def run_report(
     client = slug(client or prof.name)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     # resolved here: the kernels run in the notebooks' folder, not the caller's
-    root = Path(out_root).resolve() if out_root else REPORTS_DIR
+    root = Path(out_root).resolve() if out_root else reports_dir()
     final = root / client / run
     if final.exists():
         raise ReportError(f"the run folder {final} exists already; choose another run name")

@@ -85,8 +85,8 @@ def personal_data(rng: np.random.Generator, leads: dict) -> None:
             local = f"{f[0]}.{s}" if email_style[i] % 2 else s
             emails.append(f"{local}@{COMPANY_DOMAINS[domain_co[i]]}")
         else:
-            local = (f"{f}.{s}{year[i]:02d}", f"{f}_{s}", f"{f[0]}{s}", f"{s}.{f}{year[i]:02d}")
-            emails.append(f"{local[email_style[i]]}@{MAIL_DOMAINS[domain_pub[i]]}")
+            styles = (f"{f}.{s}{year[i]:02d}", f"{f}_{s}", f"{f[0]}{s}", f"{s}.{f}{year[i]:02d}")
+            emails.append(f"{styles[email_style[i]]}@{MAIL_DOMAINS[domain_pub[i]]}")
         d = "".join(map(str, digits[i]))
         phones.append(f"+7 9{d[:2]} {d[2:5]}-{d[5:7]}-{d[7:9]}")
     leads["name"] = np.array(names, dtype=object)
