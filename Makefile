@@ -43,9 +43,11 @@ batch: $(STAMP) ## Run every client of data/clients.example.yaml (sample, Olist,
 test: $(STAMP) system-deps ## Run the test suite (unit tests, notebook runs, browser, JupyterLab, Spark)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## Check code style with ruff
+lint: $(STAMP) ## Check style (ruff), the direction of imports (lint-imports) and types (mypy)
 	$(BIN)/ruff check analysis tests notebooks benchmarks
 	$(BIN)/ruff format --check analysis tests benchmarks notebooks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP) ## Format code with ruff
 	$(BIN)/ruff format analysis tests benchmarks notebooks/*.py

@@ -6,7 +6,10 @@ closed forms behind them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats as _st
 from statsmodels.stats.multitest import multipletests
 
@@ -30,7 +33,9 @@ def z_value(level: float = 0.95) -> float:
     return float(_st.norm.ppf(0.5 + level / 2))
 
 
-def wilson_interval(successes, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    successes: ArrayLike, n: ArrayLike, level: float = 0.95
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Wilson score interval for a binomial proportion (Wilson 1927; Newcombe 1998).
 
     Parameters
@@ -68,11 +73,12 @@ def wilson_interval(successes, n, level: float = 0.95) -> tuple[np.ndarray, np.n
     return low, high
 
 
-def cohens_h(p1, p2):
+def cohens_h(p1: ArrayLike, p2: ArrayLike) -> NDArray[np.float64]:
     """Cohen's effect size for two proportions: 2·asin(√p1) − 2·asin(√p2)."""
-    return 2 * np.arcsin(np.sqrt(np.asarray(p1, float))) - 2 * np.arcsin(
+    h = 2 * np.arcsin(np.sqrt(np.asarray(p1, float))) - 2 * np.arcsin(
         np.sqrt(np.asarray(p2, float))
     )
+    return np.asarray(h, dtype=np.float64)
 
 
 def leads_needed(
@@ -134,7 +140,7 @@ def odds_ratio_2x2(
     return float(np.exp(log_or)), float(np.exp(log_or - z * se)), float(np.exp(log_or + z * se))
 
 
-def bh_qvalues(p_values) -> np.ndarray:
+def bh_qvalues(p_values: ArrayLike) -> NDArray[np.float64]:
     """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN."""
     p = np.asarray(p_values, dtype="float64")
     out = np.full_like(p, np.nan)
@@ -163,7 +169,7 @@ def rate_ratio(
     return float(rr), float(rr * np.exp(-z * se)), float(rr * np.exp(z * se))
 
 
-def count_flag(leads, sales, min_leads: int = 30) -> np.ndarray:
+def count_flag(leads: ArrayLike, sales: ArrayLike, min_leads: int = 30) -> NDArray[np.str_]:
     """Flag per row for a rate computed from counts: "no sales" (the rate is 0 only for
     want of data), "few leads" (under ``min_leads``) or ""."""
     n = np.asarray(leads)
@@ -173,7 +179,7 @@ def count_flag(leads, sales, min_leads: int = 30) -> np.ndarray:
     )
 
 
-def one_blas_thread():
+def one_blas_thread() -> Any:
     """A context in which BLAS (OpenBLAS, MKL) uses one thread.
 
     The kit's fits work on cell tables of a few thousand rows and a few dozen columns;
