@@ -4,14 +4,9 @@
 # Read this before trusting any number in the other reports.
 
 # %%
-import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
-
-from analysis.ingest.load import load_dataset
-from analysis.insight import audit
+from analysis.insight.context import report_context
 from analysis.render import figures
-from analysis.render.sections import save_table
-from analysis.render.tables import notes_view, show
+from analysis.render.sections import audit, save_tables, show_section
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -24,14 +19,14 @@ DATE_TO = ""
 
 # %%
 figures.set_style()
-ds = load_dataset(
-    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
-)  # read and checked once per report: the other notebooks reuse the kept copy
-display(Markdown(audit.headline(ds)))
+ctx = report_context(
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY
+)  # read and checked once per report: the other notebooks reuse the kept copy and facts
+sections = [show_section(audit.headline(ctx))]
 
 # %% tags=["report-hide"]
 # NBVAL_CHECK_OUTPUT
-print(audit.counts_text(ds))
+print(audit.counts_text(ctx))
 
 # %% [markdown]
 # ## Files read
@@ -39,22 +34,19 @@ print(audit.counts_text(ds))
 # listed here, never their contents.
 
 # %%
-inputs = audit.inputs_table(ds)
-display(show(inputs))
+sections.append(show_section(audit.inputs(ctx)))
 
 # %% [markdown]
 # ## What the loader noticed
 
 # %%
-notes = notes_view(ds.notes)
-display(show(notes) if len(notes) else Markdown("Nothing to report."))
+sections.append(show_section(audit.notes(ctx)))
 
 # %% [markdown]
 # ## How complete each field is
 
 # %%
-coverage = audit.field_coverage(ds.leads)
-display(show(coverage.assign(filled_share=coverage["filled_share"].map("{:.1%}".format))))
+sections.append(show_section(audit.field_coverage(ctx)))
 
 # %% [markdown]
 # ## Where each lead's source came from
@@ -64,16 +56,13 @@ display(show(coverage.assign(filled_share=coverage["filled_share"].map("{:.1%}".
 # "incoming call" means phone).
 
 # %%
-attribution = audit.attribution_coverage(ds.leads)
-figures.plot_attribution(attribution)
-plt.show()
+sections.append(show_section(audit.attribution(ctx)))
 
 # %% [markdown]
 # ## Do leads and spend join up?
 
 # %%
-match = audit.spend_match_table(ds)
-display(show(match) if len(match) else Markdown("No spend data in these inputs."))
+sections.append(show_section(audit.spend_match(ctx)))
 
 # %% [markdown]
 # ## Qualification mix
@@ -82,18 +71,13 @@ display(show(match) if len(match) else Markdown("No spend data in these inputs."
 # interval.
 
 # %%
-mix = audit.qualification_mix(ds.leads)
-display(show(mix))
+sections.append(show_section(audit.qualification_mix(ctx)))
 
 # %% [markdown]
 # ## Leads, sales and spend over time
 
 # %%
-weekly = audit.weekly_activity(ds.leads, ds.spend)
-figures.plot_weekly(weekly, ds.profile.currency)
-plt.show()
-gaps = weekly[weekly["gap"] != ""]
-display(show(gaps, caption="Weeks with a gap") if len(gaps) else Markdown("No empty weeks."))
+sections.append(show_section(audit.weekly(ctx)))
 
 # %% [markdown]
 # ## How mature the leads are
@@ -101,18 +85,7 @@ display(show(gaps, caption="Weeks with a gap") if len(gaps) else Markdown("No em
 # so their conversion is not final.
 
 # %%
-age = audit.lead_age(ds.leads)
-display(show(age))
+sections.append(show_section(audit.lead_age(ctx)))
 
 # %%
-for name, table in {
-    "audit_inputs": inputs,
-    "audit_notes": notes,
-    "audit_field_coverage": coverage,
-    "audit_attribution": attribution,
-    "audit_spend_match": match,
-    "audit_qualification_mix": mix,
-    "audit_weekly": weekly,
-    "audit_lead_age": age,
-}.items():
-    save_table(table, name, OUTPUT_DIR)
+saved = save_tables(sections, OUTPUT_DIR)

@@ -33,7 +33,6 @@ import pytest
 import websocket
 
 from analysis.base.paths import NOTEBOOKS_DIR
-from analysis.insight import audit
 from analysis.run.report import REPORT_NOTEBOOKS
 
 START_TIMEOUT_S = 60
@@ -387,9 +386,10 @@ class KernelChannel:
 
 def _expected_headline() -> str:
     """The audit headline for the sample, computed here, to compare with the kernel's."""
-    from analysis.ingest.load import load_dataset
+    from analysis.insight.context import report_context
+    from analysis.render.sections import audit as audit_sections
 
-    return audit.headline(load_dataset("sample", {}))
+    return audit_sections.headline(report_context("sample", {})).text
 
 
 def test_notebook_runs_in_a_kernel(lab):

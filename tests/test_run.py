@@ -27,3 +27,16 @@ def test_a_relative_out_folder_is_the_callers(tmp_path, monkeypatch):
     assert len(sheets) > 3  # About plus the tables
     meta = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
     assert meta["headline"]["leads"] == 4335
+
+
+def test_bad_report_parameters_stop_the_run_before_anything_is_written(tmp_path):
+    """A period or threshold the report cannot use is named before any notebook runs."""
+    import pytest
+
+    from analysis.base.errors import DataError
+
+    with pytest.raises(DataError, match=r"PERIOD must be one of week, month, quarter.*'decade'"):
+        run_report("olist", out_root=tmp_path, run="r", parameters={"PERIOD": "decade"})
+    with pytest.raises(DataError, match=r"MIN_LEADS must be a whole number >= 0, not -3"):
+        run_report("olist", out_root=tmp_path, run="r", parameters={"MIN_LEADS": -3})
+    assert not list(tmp_path.iterdir())

@@ -1,7 +1,10 @@
 """The data audit: what was loaded, how much of it joins up, and where the gaps are.
 
-Every function takes a `Dataset` (or its tables) and returns a tidy table; the
-data-audit notebook shows them. Nothing here changes the data.
+Every function returns a tidy table; the data-audit page (`analysis.render.sections.audit`)
+shows them. Counts over leads are computed on the engine (grouped counts; pass the
+report context's ``ctx.leads`` and ``engine=ctx.engine``); numbers other pages also show
+(spend, cost per lead, the data's end, young leads) are read from the report context's
+facts, never recomputed. Nothing here changes the data.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.engine.cells import cells
+from analysis.engine.cells import Engine, default_engine
 from analysis.ingest.dataset import Dataset
-from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS
-from analysis.stats.economics import add_periods
+from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS, UNKNOWN_SOURCE
+from analysis.insight.numbers import fmt_money, fmt_share
+from analysis.stats.economics import spend_by
 from analysis.stats.intervals import count_flag, wilson_interval
 
 __all__ = [
@@ -23,6 +27,8 @@ __all__ = [
     "spend_match_table",
     "qualification_mix",
     "weekly_activity",
+    "EXCLUDED_REASONS",
+    "excluded_text",
     "lead_age",
     "outcome_dependent_fields",
     "headline",
@@ -70,20 +76,55 @@ def outcome_dependent_fields(leads: pd.DataFrame) -> list[str]:
     return out
 
 
-def field_coverage(leads: pd.DataFrame) -> pd.DataFrame:
-    """How filled each canonical field is.
+def _fetch_row(engine: Engine, expr) -> dict:
+    row = engine.to_arrow(expr).to_pylist()
+    return {k: (0 if v is None else v) for k, v in (row[0] if row else {}).items()}
 
-    Returns DataFrame[field, filled, leads, filled_share, note]. ``won_at`` is measured
-    over converted leads and ``first_contact_at`` over all leads.
+
+def field_coverage(leads, engine: Engine | None = None) -> pd.DataFrame:
+    """How filled each canonical field is, counted on the engine in one pass.
+
+    Parameters
+    ----------
+    leads : Ibis table (the report context's ``ctx.leads``), DataFrame or path
+    engine : Engine, optional
+
+    Returns DataFrame[field, filled, leads, filled_share, note]. ``won_at`` and
+    ``revenue`` are measured over converted leads, the others over all leads. A field
+    known only for converted leads says so in ``note`` (comparing conversion by it is
+    meaningless).
     """
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    sale = t.converted.cast("int64") == 1
+
+    def count(cond):
+        return cond.cast("int64").sum()
+
+    metrics = {"_n": t.count(), "_sales": count(sale)}
+    for col in LEADS_COLUMNS:
+        if col in ("lead_id", "created_at", "converted", "attributed_by") or col not in t.columns:
+            continue
+        c = t[col]
+        if col == "source":
+            metrics[col] = count(c.cast("string") != UNKNOWN_SOURCE)
+        elif col == "campaign":
+            metrics[col] = count(c.cast("string") != NO_CAMPAIGN)
+        elif col == "qualification":
+            metrics[col] = count(c.cast("string") != "unknown")
+        elif col in ("won_at", "revenue"):
+            metrics[col] = count(c.notnull() & sale)
+        else:
+            metrics[col] = count(c.notnull())
+        if col in ("segment", "manager", "medium"):
+            metrics[f"_sales_{col}"] = count(c.notnull() & sale)
+    got = _fetch_row(eng, t.aggregate(**metrics))
+    n, sales = int(got["_n"]), int(got["_sales"])
     rows = []
-    n = len(leads)
-    dependent = set(outcome_dependent_fields(leads))
-    sales = int(leads["converted"].sum())
     for col in LEADS_COLUMNS:
         if col in ("lead_id", "created_at", "converted", "attributed_by"):
             continue
-        if col not in leads:
+        if col not in metrics:
             rows.append(
                 {
                     "field": col,
@@ -94,29 +135,18 @@ def field_coverage(leads: pd.DataFrame) -> pd.DataFrame:
                 }
             )
             continue
-        s = leads[col]
-        note = ""
-        base = n
-        if col == "source":
-            filled = int((s != "unknown").sum())
-        elif col == "campaign":
-            filled = int((s != NO_CAMPAIGN).sum())
-            note = "campaign '(none)': organic, direct or untagged"
-        elif col == "qualification":
-            filled = int((s.astype("str") != "unknown").sum())
-            note = "hot, warm or cold"
-        elif col == "won_at":
-            base = sales
-            filled = int(s[leads["converted"] == 1].notna().sum())
-            note = "over sales"
-        elif col == "revenue":
-            base = sales
-            filled = int(s[leads["converted"] == 1].notna().sum())
-            note = "over sales"
-        else:
-            filled = int(s.notna().sum())
-        if col in dependent:
-            note = "known only for converted leads: do not compare conversion by it"
+        filled = int(got[col])
+        base = sales if col in ("won_at", "revenue") else n
+        note = {
+            "campaign": "campaign '(none)': organic, direct or untagged",
+            "qualification": "hot, warm or cold",
+            "won_at": "over sales",
+            "revenue": "over sales",
+        }.get(col, "")
+        # as `outcome_dependent_fields`: every lead with a value converted, and not all did
+        if f"_sales_{col}" in got and filled and sales and filled == got[f"_sales_{col}"]:
+            if sales < n:
+                note = "known only for converted leads: do not compare conversion by it"
         rows.append(
             {
                 "field": col,
@@ -129,13 +159,25 @@ def field_coverage(leads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def attribution_coverage(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def _attributed(leads, engine: Engine | None) -> pd.Series:
+    """Leads per ``attributed_by`` value (missing as "none"), counted on the engine."""
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    if "attributed_by" not in t.columns:
+        n = _fetch_row(eng, t.aggregate(n=t.count()))["n"]
+        return pd.Series({"none": int(n)}, dtype="int64")
+    key = t.attributed_by.cast("string").fill_null("none")
+    got = eng.to_arrow(t.group_by(by=key).aggregate(n=t.count())).to_pandas()
+    return got.set_index("by")["n"].astype("int64").sort_index()
+
+
+def attribution_coverage(leads, level: float = 0.95, engine: Engine | None = None) -> pd.DataFrame:
     """Share of leads whose source came from each source of attribution.
 
     Returns DataFrame[attributed_by, how, leads, share, share_low, share_high].
     """
-    n = len(leads)
-    counts = leads["attributed_by"].fillna("none").value_counts()
+    counts = _attributed(leads, engine)
+    n = int(counts.sum())
     rows = []
     for key, label in ATTRIBUTION_LABELS.items():
         k = int(counts.get(key, 0))
@@ -144,15 +186,21 @@ def attribution_coverage(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def spend_match_table(ds: Dataset) -> pd.DataFrame:
+def spend_match_table(ds: Dataset, facts: dict) -> pd.DataFrame:
     """How leads and spend join on source + campaign.
+
+    ``facts`` are the report context's facts: the spend rows (total, of which on
+    campaigns with no leads) and cost per lead are theirs, the numbers every page shows.
 
     Returns DataFrame[what, count, share, detail]; empty when there is no spend data.
     """
     m = ds.facts.get("spend_match")
-    if not m:
+    spend = facts.get("spend") or {}
+    if not m or spend.get("total") is None:
         return pd.DataFrame(columns=["what", "count", "share", "detail"])
     n = m["leads"]
+    total, without = float(spend["total"]), float(spend["on_campaigns_without_leads"] or 0.0)
+    totals = facts.get("totals") or {}
     rows = [
         {
             "what": "leads whose campaign has spend rows",
@@ -172,26 +220,34 @@ def spend_match_table(ds: Dataset) -> pd.DataFrame:
             "share": m["leads_no_campaign"] / n,
             "detail": "",
         },
-        {"what": "spend, total", "count": round(m["spend_total"], 2), "share": 1.0, "detail": ""},
+        {"what": "spend, total", "count": round(total, 2), "share": 1.0, "detail": ""},
         {
             "what": "spend on campaigns with no leads",
-            "count": round(m["spend_without_leads"], 2),
-            "share": m["spend_without_leads"] / m["spend_total"] if m["spend_total"] else np.nan,
-            "detail": ", ".join(m["campaigns_without_leads"][:8]),
+            "count": round(without, 2),
+            "share": without / total if total else np.nan,
+            "detail": ", ".join(spend.get("campaigns_without_leads", [])[:8]),
+        },
+        {
+            "what": "cost per lead (all spend / paid leads)",
+            "count": None if totals.get("cpl") is None else round(float(totals["cpl"]), 2),
+            "share": np.nan,
+            "detail": f"over {fmt_money(totals.get('paid_leads', 0))} paid leads",
         },
     ]
     return pd.DataFrame(rows)
 
 
-def qualification_mix(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Leads, share (with interval), sales and conversion (with interval) per class.
+def qualification_mix(leads, level: float = 0.95, engine: Engine | None = None) -> pd.DataFrame:
+    """Leads, share (with interval), sales and conversion (with interval) per class,
+    from the engine's grouped counts.
 
     Returns DataFrame[qualification, leads, share, share_low, share_high, sales,
     conversion, conversion_low, conversion_high, flag].
     """
-    n = len(leads)
+    by_class = (engine or default_engine()).cells(leads, ["qualification"])
+    by_class = by_class.set_index("qualification")
+    n = int(by_class["leads"].sum())
     rows = []
-    by_class = cells(leads, ["qualification"]).set_index("qualification")
     for cls in QUALIFICATIONS:
         k = int(by_class["leads"].get(cls, 0))
         s = int(by_class["sales"].get(cls, 0))
@@ -211,117 +267,197 @@ def qualification_mix(leads: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def weekly_activity(leads: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFrame:
+def weekly_activity(
+    leads,
+    spend: pd.DataFrame | None = None,
+    *,
+    first=None,
+    last=None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
     """Leads, sales and spend per week (Monday), including empty weeks in the range.
+
+    Leads and sales are the engine's grouped counts by ``week``; spend is summed by the
+    same week key (`analysis.stats.economics.spend_by`).
+
+    Parameters
+    ----------
+    leads : Ibis table (``ctx.leads``), DataFrame or path
+    spend : DataFrame, optional
+    first, last : date-like, optional
+        The first and last lead's creation day (the report context's ``first_lead``,
+        ``last_lead``); asked of the engine when not given.
 
     Returns DataFrame[week, leads, sales, spend, gap] where ``gap`` names what is missing
     in a week inside the data's range ("no leads", "no spend"), or says that the week is
     cut by the start or end of the data ("partial week ...").
     """
-    lw = (
-        add_periods(leads)
-        .groupby("week")
-        .agg(leads=("lead_id", "size"), sales=("converted", "sum"))
-    )
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    lw = eng.cells(t, ["week"]).set_index("week")[["leads", "sales"]]
     frames = [lw]
     has_spend = spend is not None and not spend.empty
     if has_spend:
-        sw = add_periods(spend, "date").groupby("week")["spend"].sum().to_frame()
-        frames.append(sw)
+        frames.append(spend_by(spend, ["week"]).set_index("week"))
     wk = pd.concat(frames, axis=1)
+    if wk.empty:
+        return pd.DataFrame(columns=["week", "leads", "sales", "spend", "gap"])
+    if first is None or last is None:
+        got = eng.to_arrow(t.aggregate(a=t.created_at.min(), b=t.created_at.max())).to_pylist()
+        first, last = got[0]["a"], got[0]["b"]
+    first, last = _day(first), _day(last)
     start, end = pd.Timestamp(min(wk.index)), pd.Timestamp(max(wk.index))
     full = pd.date_range(start, end, freq="7D").strftime("%Y-%m-%d")
     wk = wk.reindex(full)
     wk.index.name = "week"
     wk["leads"] = wk["leads"].fillna(0).astype("int64")
     wk["sales"] = wk["sales"].fillna(0).astype("int64")
-    if has_spend:
-        wk["spend"] = wk["spend"].fillna(0.0)
-    else:
-        wk["spend"] = np.nan
+    wk["spend"] = wk["spend"].fillna(0.0) if has_spend else np.nan
     gap = np.where(wk["leads"] == 0, "no leads", "")
     if has_spend:
         gap = np.where((wk["spend"] == 0) & (wk["leads"] > 0), "no spend", gap)
     # the first and last weeks are usually cut by the data's range: say so, so a short
     # bar is not read as a drop
-    first, last = leads["created_at"].min(), leads["created_at"].max()
     starts = pd.to_datetime(wk.index)
-    partial = (starts < first.normalize()) | (
-        starts + pd.Timedelta(days=7) > last + pd.Timedelta(seconds=1)
-    ) & (starts + pd.Timedelta(days=6) > last.normalize())
+    partial = (starts < first) | (starts + pd.Timedelta(days=6) > last)
     gap = np.where(partial & (gap == ""), "partial week (data start or end)", gap)
     wk["gap"] = gap
     return wk.reset_index()
 
 
-def lead_age(leads: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-    """How mature the leads are: deals close days or weeks after the lead, so young
-    leads look worse than they are.
+def _day(v) -> pd.Timestamp:
+    ts = pd.Timestamp(v)
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
-    Returns DataFrame[measure, value] with the data's end date, the median and 90th
-    percentile of days from lead to sale, and how many leads are younger than that
-    90th percentile (their conversion is not final yet).
+
+#: Why a lead is left out of the time-to-sale measures (`analysis.stats.survival`).
+EXCLUDED_REASONS = {
+    "sale_before_lead": "sale dated before its lead",
+    "sale_without_won_at": "sale without a sale date",
+    "no_created_at": "no creation date",
+    "after_as_of": "created after the data's end",
+}
+
+
+def excluded_text(excluded: dict | None) -> str:
+    """The leads left out of the time-to-sale measures, in words: "none", "1 lead (sale
+    dated before its lead)", "5 leads (sale dated before its lead: 3, no creation date: 2)"."""
+    counts = {k: int(v) for k, v in (excluded or {}).items() if int(v) > 0}
+    if not counts:
+        return "none"
+    total = sum(counts.values())
+    words = [EXCLUDED_REASONS.get(k, k.replace("_", " ")) for k in counts]
+    if len(counts) > 1:
+        words = [f"{w}: {fmt_money(v)}" for w, v in zip(words, counts.values(), strict=True)]
+    return f"{fmt_money(total)} lead{'s' if total != 1 else ''} ({', '.join(words)})"
+
+
+def lead_age(facts: dict) -> pd.DataFrame:
+    """How mature the leads are, as the report context defines it once for every page:
+    deals close days or weeks after the lead, so young leads look worse than they are.
+
+    ``facts`` are the report context's facts: the data's end (``data_end``) and
+    ``maturity`` (the median and 90th percentile of days to sale from the Kaplan-Meier
+    curve of all leads, corrected for leads too young to have bought yet; the leads
+    younger than that 90th percentile; the leads left out of the measure and why).
+
+    Returns DataFrame[measure, value] (values as text).
     """
-    as_of = as_of or max(
-        leads["created_at"].max(),
-        leads["won_at"].max() if "won_at" in leads else leads["created_at"].max(),
-    )
-    rows = [{"measure": "data end (latest lead or sale)", "value": str(pd.Timestamp(as_of).date())}]
-    if "won_at" in leads and leads["won_at"].notna().any():
-        days = (leads["won_at"] - leads["created_at"]).dt.total_seconds() / 86400
-        days = days[leads["converted"] == 1].dropna()
-        p50, p90 = float(days.median()), float(days.quantile(0.9))
-        young = leads["created_at"] > pd.Timestamp(as_of) - pd.Timedelta(days=p90)
-        rows += [
-            {"measure": "sales with a sale date", "value": f"{len(days):,}"},
-            {"measure": "days from lead to sale, median", "value": f"{p50:.0f}"},
-            {"measure": "days from lead to sale, 90th percentile", "value": f"{p90:.0f}"},
-            {
-                "measure": f"leads younger than {p90:.0f} days (conversion not final)",
-                "value": f"{int(young.sum()):,} ({young.mean():.1%})",
-            },
-        ]
-    else:
+    rows = [{"measure": "data end (latest lead or sale)", "value": str(facts.get("data_end"))}]
+    m = facts.get("maturity")
+    if not m:
         rows.append(
             {"measure": "days from lead to sale", "value": "unknown: no sale dates in the data"}
         )
+        return pd.DataFrame(rows)
+
+    def days(v) -> str:
+        return "not reached yet" if v is None else f"{float(v):.0f}"
+
+    young_days = m.get("young_days")
+    rows += [
+        {"measure": "leads measured (time to sale)", "value": fmt_money(m["leads_measured"])},
+        {
+            "measure": "days from lead to sale, median (Kaplan-Meier)",
+            "value": days(m.get("days_50")),
+        },
+        {
+            "measure": "days from lead to sale, 90th percentile (Kaplan-Meier)",
+            "value": days(m.get("days_90")),
+        },
+    ]
+    if young_days is not None:
+        rows.append(
+            {
+                "measure": f"leads younger than {float(young_days):.0f} days "
+                "(conversion not final)",
+                "value": f"{fmt_money(m['young_leads'])} ({fmt_share(m['young_share'] or 0)})",
+            }
+        )
+    rows.append(
+        {
+            "measure": "leads left out of time-to-sale measures",
+            "value": excluded_text(m.get("excluded")),
+        }
+    )
     return pd.DataFrame(rows)
 
 
-def headline(ds: Dataset) -> str:
+def headline(ds: Dataset, facts: dict) -> str:
     """A few lines of Markdown: whose data, how many leads and sales over which period,
-    how much spend, and the profile's own caveats."""
-    leads = ds.leads
-    start, end = leads["created_at"].min(), leads["created_at"].max()
-    sales = int(leads["converted"].sum())
+    how much spend (of which on campaigns with no leads) and the cost per lead, and the
+    profile's own caveats. Every number is the report context's (``facts``)."""
     lines = [
         f"**{ds.profile.title}** (profile `{ds.profile.name}`)",
         "",
-        f"- {len(leads):,} leads created {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
-        f"{sales:,} of them converted to a sale.",
+        f"- {fmt_money(facts['leads'])} leads created {facts['first_lead']} to "
+        f"{facts['last_lead']}; {fmt_money(facts['sales'])} of them converted to a sale "
+        f"(data end, the latest lead or sale: {facts['data_end']}).",
     ]
-    if ds.has_spend:
-        cur = f" {ds.profile.currency}" if ds.profile.currency else ""
-        lines.append(
-            f"- Ad spend: {ds.spend['spend'].sum():,.0f}{cur} over {len(ds.spend):,} rows, "
-            f"{ds.spend['date'].min():%Y-%m-%d} to {ds.spend['date'].max():%Y-%m-%d}."
+    spend = facts.get("spend") or {}
+    if spend.get("total") is not None:
+        cur = f"\u00a0{ds.profile.currency}" if ds.profile.currency else ""
+        totals = facts.get("totals") or {}
+        without = spend.get("on_campaigns_without_leads") or 0.0
+        text = (
+            f"- Ad spend: {fmt_money(spend['total'])}{cur} over {fmt_money(len(ds.spend))} rows, "
+            f"{ds.spend['date'].min():%Y-%m-%d} to {ds.spend['date'].max():%Y-%m-%d}"
         )
+        if without > 0:
+            text += f", of which {fmt_money(without)}{cur} on campaigns with no leads"
+        text += "."
+        if totals.get("cpl") is not None:
+            text += (
+                f" Cost per lead {fmt_money(totals['cpl'])}{cur}: all spend over "
+                f"{fmt_money(totals['paid_leads'])} paid leads (leads of campaigns with "
+                "spend rows)."
+            )
+        lines.append(text)
     else:
         lines.append("- No ad spend data: costs, cost per sale and ROMI cannot be computed.")
     lines += [f"- {note}" for note in ds.profile.notes]
     return "\n".join(lines)
 
 
-def counts_text(ds: Dataset) -> str:
-    """Plain-text key counts (deterministic; the notebooks check them with nbval)."""
-    leads = ds.leads
-    q = leads["qualification"].astype("str").value_counts()
+def counts_text(ds: Dataset, leads=None, engine: Engine | None = None) -> str:
+    """Plain-text key counts (deterministic; the notebooks check them with nbval),
+    counted on the engine (``leads``: the report context's ``ctx.leads``; the
+    dataset's leads on the in-process DuckDB when not given)."""
+    eng = engine or default_engine()
+    t = leads if leads is not None else eng.leads(ds)
+    by_class = eng.cells(t, ["qualification"]).set_index("qualification")
+    q, n, sales = by_class["leads"], int(by_class["leads"].sum()), int(by_class["sales"].sum())
+    attributed = pd.Series(dtype="int64")
+    table = eng.table(t)
+    if "attributed_by" in table.columns:  # missing values left out, as value_counts does
+        known = table.filter(table.attributed_by.notnull())
+        expr = known.group_by(by=known.attributed_by.cast("string")).aggregate(n=known.count())
+        attributed = eng.to_arrow(expr).to_pandas().set_index("by")["n"].astype("int64")
     parts = [
-        f"leads: {len(leads)}",
-        f"sales: {int(leads['converted'].sum())}",
+        f"leads: {n}",
+        f"sales: {sales}",
         "qualification: " + ", ".join(f"{c}={int(q.get(c, 0))}" for c in QUALIFICATIONS),
-        "attributed by: "
-        + ", ".join(f"{k}={v}" for k, v in sorted(leads["attributed_by"].value_counts().items())),
+        "attributed by: " + ", ".join(f"{k}={v}" for k, v in sorted(attributed.items())),
         f"spend rows: {len(ds.spend)}",
     ]
     return "\n".join(parts)

@@ -20,9 +20,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from analysis.base.errors import DataError
 from analysis.base.files import write_atomic
 from analysis.engine.cells import Engine, engine_for
-from analysis.engine.periods import data_end, period_table
+from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_table
 from analysis.ingest.cache import cache_folder
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.load import load_dataset
@@ -67,6 +68,21 @@ class Settings:
     min_sales: int = 10
     equal_age_days: int = 30
     level: float = 0.95
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.period not in TIME_DIMENSIONS:
+            problems.append(
+                f"PERIOD must be one of {', '.join(TIME_DIMENSIONS)}, not {self.period!r}"
+            )
+        for name in ("min_leads", "min_sales", "equal_age_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problems.append(f"{name.upper()} must be a whole number >= 0, not {value!r}")
+        if not 0 < self.level < 1:
+            problems.append(f"the interval level must be between 0 and 1, not {self.level!r}")
+        if problems:
+            raise DataError("bad report parameters: " + "; ".join(problems))
 
 
 @dataclass
@@ -145,7 +161,7 @@ def report_context(
         profile, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
     )
     eng = engine_for(ds, engine or None)
-    settings = Settings(period, int(min_leads), int(min_sales), int(equal_age_days))
+    settings = Settings(period, min_leads, min_sales, equal_age_days)
     ctx = ReportContext(ds, eng, eng.leads(ds), settings)
     kept = _facts_path(ds, settings, engine, cache_dir)
     if kept is not None and kept.exists():

@@ -14,33 +14,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cells import TIME_DIMENSIONS, Engine, check_by, default_engine
+from analysis.engine.periods import period_key
 from analysis.stats.intervals import wilson_interval
 
-__all__ = ["SPEND_DIMENSIONS", "add_periods", "lead_cells", "unit_economics", "unit_totals"]
+__all__ = ["SPEND_DIMENSIONS", "lead_cells", "spend_by", "unit_economics", "unit_totals"]
 
 SPEND_DIMENSIONS = ("source", "campaign", *TIME_DIMENSIONS)
 
 _CLASSES = ("hot", "warm", "cold", "unknown")
-
-
-def _periods(ts: pd.Series) -> pd.DataFrame:
-    ts = pd.to_datetime(ts)
-    return pd.DataFrame(
-        {
-            "week": (ts.dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")).dt.strftime(
-                "%Y-%m-%d"
-            ),
-            "month": ts.dt.strftime("%Y-%m"),
-            "quarter": ts.dt.year.astype(str) + "Q" + ts.dt.quarter.astype(str),
-        },
-        index=ts.index,
-    )
-
-
-def add_periods(leads: pd.DataFrame, column: str = "created_at") -> pd.DataFrame:
-    """Return a copy of ``leads`` with ``week`` (its Monday, ISO date), ``month``
-    (``2026-04``) and ``quarter`` (``2026Q2``) derived from ``column``."""
-    return pd.concat([leads, _periods(leads[column])], axis=1)
 
 
 def _check(leads: pd.DataFrame, by: list[str]) -> None:
@@ -62,12 +43,31 @@ def lead_cells(
     return (engine or default_engine()).cells(leads, list(by))
 
 
-def _spend_by(spend: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    need_time = [k for k in keys if k in TIME_DIMENSIONS]
-    frame = spend
-    if need_time:
-        frame = pd.concat([spend, _periods(spend["date"])[need_time]], axis=1)
-    return frame.groupby(keys, sort=True)["spend"].sum().reset_index()
+def spend_by(
+    spend: pd.DataFrame, keys: list[str] | tuple[str, ...], engine: Engine | None = None
+) -> pd.DataFrame:
+    """Spend summed per cell of ``keys`` (any of source, campaign, week, month, quarter).
+
+    The time keys are `analysis.engine.periods.period_key` of the spend's ``date``, the
+    same expression that puts a lead in its period, so a lead and the spend of its day
+    always fall in the same week, month and quarter. The spend table is small and in
+    memory: it is grouped on the in-process DuckDB unless ``engine`` is given.
+
+    Returns
+    -------
+    DataFrame[*keys, spend], sorted by ``keys``.
+    """
+    keys = list(keys)
+    eng = engine or default_engine()
+    t = eng.table(spend[["date", *(k for k in keys if k not in TIME_DIMENSIONS), "spend"]])
+    group = {k: period_key(t.date, k) if k in TIME_DIMENSIONS else t[k] for k in keys}
+    expr = t.group_by(**group).aggregate(spend=t.spend.cast("float64").sum())
+    out = eng.to_arrow(expr).to_pandas()
+    out["spend"] = out["spend"].fillna(0.0).astype("float64")
+    for k in keys:
+        out[k] = out[k].astype("str")
+    # sorted here, as the cells are: the same order on every backend
+    return out.sort_values(keys, kind="stable", ignore_index=True)[[*keys, "spend"]]
 
 
 def unit_economics(
@@ -165,7 +165,7 @@ def _summed(leads, spend, by: list[str], engine) -> tuple[pd.DataFrame, bool]:
         paid_pairs = paid_pairs.assign(_paid=True)
         cells = cells.merge(paid_pairs, on=["source", "campaign"], how="left")
         cells["_paid"] = cells["_paid"].fillna(False).astype(bool)
-        sp = _spend_by(spend, spend_keys)
+        sp = spend_by(spend, spend_keys)
         direct = set(by) <= set(SPEND_DIMENSIONS)
         if direct:
             # group spend straight to `by`, keeping spend that has no leads as its own rows
@@ -193,7 +193,7 @@ def _summed(leads, spend, by: list[str], engine) -> tuple[pd.DataFrame, bool]:
         ]
         table = cells.groupby(by, sort=True)[counts].sum().reset_index()
         if direct:
-            spb = _spend_by(spend, by) if set(by) != set(spend_keys) else sp
+            spb = spend_by(spend, by) if set(by) != set(spend_keys) else sp
             table = table.drop(columns="spend").merge(spb, on=by, how="outer")
             fill = [c for c in counts if c != "spend"]
             table[fill] = table[fill].fillna(0)

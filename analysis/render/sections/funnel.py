@@ -1,0 +1,237 @@
+"""The funnel-economics page: cost per lead against cost per sale, by period, source and
+campaign; what each campaign brings (qualification mix, conversion to sale).
+
+Each function takes the report context and returns a `Section`. The tables are
+`analysis.stats.economics.unit_economics` on the engine's grouped counts
+(``ctx.leads``); which periods the leads cover whole, the young leads and the totals are
+the context's facts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.insight.findings import cpl_vs_cac_finding
+from analysis.insight.numbers import fmt_money
+from analysis.render import figures
+from analysis.render.sections import Section
+from analysis.render.tables import economics_view, label_rows, show
+from analysis.stats.economics import unit_economics
+
+__all__ = [
+    "economics",
+    "incomplete_periods",
+    "maturity",
+    "headline",
+    "by_period",
+    "by_source",
+    "by_campaign",
+    "qualification_mix",
+    "conversion",
+    "by_campaign_period",
+]
+
+_NO_SPEND = "No spend data: cost per lead and cost per sale cannot be compared."
+
+
+def economics(ctx, by: list[str]):
+    """`unit_economics` of the report's leads and spend by ``by``, with the report's
+    settings (interval level, MIN_LEADS, MIN_SALES), on its engine."""
+    s = ctx.settings
+    return unit_economics(
+        ctx.leads,
+        ctx.spend,
+        by=by,
+        level=s.level,
+        min_leads=s.min_leads,
+        min_sales=s.min_sales,
+        engine=ctx.engine,
+    )
+
+
+def _day(text: str) -> str:
+    d = pd.Timestamp(text)
+    return f"{d.day} {d:%b}"
+
+
+def incomplete_periods(ctx) -> dict[str, str]:
+    """The periods the leads do not cover whole (the context's ``periods``, ``complete``
+    False), each with what they cover: ``{"2018Q2": "leads only until 31 May"}``."""
+    first, last = ctx.facts["first_lead"], ctx.facts["last_lead"]
+    out = {}
+    for p in ctx.facts["periods"]:
+        if p["complete"]:
+            continue
+        late = first is not None and first > p["start"]
+        early = last is not None and last < p["stop"]
+        if late and early:
+            what = f"leads only from {_day(first)} until {_day(last)}"
+        elif early:
+            what = f"leads only until {_day(last)}"
+        elif late:
+            what = f"leads only from {_day(first)}"
+        else:
+            what = f"leads on {p['days_covered']} of its days"
+        out[p["period"]] = what
+    return out
+
+
+def _incomplete_sentence(ctx) -> str:
+    partial = incomplete_periods(ctx)
+    if not partial:
+        return ""
+    leads = {p["period"]: p["leads"] for p in ctx.facts["periods"]}
+    parts = [f"{k}: {v} ({fmt_money(leads.get(k, 0))} leads)" for k, v in partial.items()]
+    return (
+        "Not whole periods: "
+        + "; ".join(parts)
+        + ". Their leads, sales and spend cover only part of the period: compare their "
+        "rates, not their counts."
+    )
+
+
+def maturity(ctx) -> Section:
+    """The age caveat: how many leads are too young for their conversion to be final
+    (the context's one definition)."""
+    m = ctx.facts.get("maturity")
+    if not m:
+        return Section(
+            text="The data have no sale dates: how final recent conversion is cannot be told.",
+            empty=True,
+        )
+    if not m.get("caveat"):
+        return Section(text="")
+    return Section(
+        text=f"*Mind the age of the leads: {m['caveat']}. The period-change report "
+        "compares periods at equal age.*"
+    )
+
+
+def headline(ctx) -> Section:
+    """The first and last period's cost per lead and cost per sale, with the change's
+    interval, and the picture of both by period."""
+    period = ctx.settings.period
+    if not ctx.can["spend"]:
+        return Section(text=_NO_SPEND, empty=True)
+    table = economics(ctx, [period])
+    text = cpl_vs_cac_finding(table, period, ctx.currency)
+    partial = _incomplete_sentence(ctx)
+    if partial:
+        text += " " + partial
+    return Section(text=text, figure=figures.plot_cpl_vs_cac(table, period, ctx.currency))
+
+
+def by_period(ctx) -> Section:
+    """Unit economics per period (table ``economics_by_period``; its ``complete`` column
+    says whether the leads cover the period whole)."""
+    period = ctx.settings.period
+    table = economics(ctx, [period])
+    whole = {p["period"]: bool(p["complete"]) for p in ctx.facts["periods"]}
+    # a period with spend and no lead is not covered by the leads either
+    table["complete"] = table[period].map(lambda k: whole.get(k, False)).astype(bool)
+    partial = incomplete_periods(ctx)
+    view = economics_view(table, [period])
+    view[period] = [f"{k} ({partial[k]})" if k in partial else k for k in table[period]]
+    n = int(table["leads"].sum())
+    text = f"{len(table)} periods ({period}), {fmt_money(n)} leads."
+    sentence = _incomplete_sentence(ctx)
+    text += " " + (sentence if sentence else "The leads cover every period whole.")
+    return Section(text=text, tables={"economics_by_period": table}, views=[show(view)])
+
+
+def _paid_words(ctx, table: pd.DataFrame) -> str:
+    n, paid = int(table["leads"].sum()), int(table["paid_leads"].sum())
+    if not ctx.can["spend"]:
+        return f"{fmt_money(n)} leads; no spend data, so no costs."
+    return f"{fmt_money(n)} leads; costs over the {fmt_money(paid)} paid leads."
+
+
+def by_source(ctx) -> Section:
+    """Unit economics per source (table ``economics_by_source``)."""
+    table = economics(ctx, ["source"])
+    text = f"{len(table)} sources, " + _paid_words(ctx, table)
+    return Section(
+        text=text,
+        tables={"economics_by_source": table},
+        views=[show(economics_view(table, ["source"]))],
+    )
+
+
+def _figure_rows(ctx) -> pd.DataFrame:
+    """The rows the campaign figures draw: campaigns (labelled source / campaign) where
+    the data have any, else sources."""
+    if ctx.can["campaigns"]:
+        return label_rows(economics(ctx, ["source", "campaign"]), ["source", "campaign"])
+    return label_rows(economics(ctx, ["source"]), ["source"])
+
+
+def by_campaign(ctx) -> Section:
+    """Unit economics per campaign (table ``economics_by_campaign``) and each campaign's
+    cost per lead against its cost per sale."""
+    keys = ["source", "campaign"]
+    table = economics(ctx, keys)
+    if ctx.can["campaigns"]:
+        text = f"{len(table)} campaigns, " + _paid_words(ctx, table)
+    else:
+        text = (
+            "The data have no campaigns: each row is a source (campaign '(none)'), "
+            + _paid_words(ctx, table)
+        )
+    figure = None
+    if ctx.can["spend"]:
+        rows = (
+            label_rows(table, keys)
+            if ctx.can["campaigns"]
+            else label_rows(economics(ctx, ["source"]), ["source"])
+        )
+        figure = figures.plot_cost_ranks(rows, "label", ctx.currency)
+    return Section(
+        text=text,
+        tables={"economics_by_campaign": table},
+        views=[show(economics_view(table, keys))],
+        figure=figure,
+    )
+
+
+def qualification_mix(ctx) -> Section:
+    """What each campaign (or source) brings: hot, warm, cold or unqualified leads."""
+    if not ctx.can["qualification"]:
+        return Section(
+            text=(
+                "The data have no lead qualification (hot / warm / cold): map it in the "
+                "profile's `leads.qualification` to see what each channel brings."
+            ),
+            empty=True,
+        )
+    rows = _figure_rows(ctx)
+    text = (
+        f"Shares of {fmt_money(int(rows['leads'].sum()))} leads "
+        f"({fmt_money(int(rows['qualified'].sum()))} hot or warm) by "
+        + ("campaign." if ctx.can["campaigns"] else "source.")
+    )
+    return Section(text=text, figure=figures.plot_qualification_mix(rows, "label"))
+
+
+def conversion(ctx) -> Section:
+    """Conversion to sale per campaign (or source), with its interval."""
+    rows = _figure_rows(ctx)
+    text = (
+        f"{fmt_money(int(rows['sales'].sum()))} sales of {fmt_money(int(rows['leads'].sum()))} "
+        "leads, by " + ("campaign." if ctx.can["campaigns"] else "source.")
+    )
+    return Section(text=text, figure=figures.plot_conversion(rows, "label"))
+
+
+def by_campaign_period(ctx) -> Section:
+    """Unit economics per campaign and period (table ``economics_by_campaign_period``)."""
+    keys = ["source", "campaign", ctx.settings.period]
+    table = economics(ctx, keys)
+    text = f"{len(table)} campaign-periods, " + _paid_words(ctx, table)
+    sentence = _incomplete_sentence(ctx)
+    if sentence:
+        text += " " + sentence
+    return Section(
+        text=text,
+        tables={"economics_by_campaign_period": table},
+        views=[show(economics_view(table, keys))],
+    )
