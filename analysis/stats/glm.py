@@ -34,6 +34,7 @@ from analysis.stats.intervals import (
 
 __all__ = [
     "POOLED",
+    "OVERALL",
     "ConversionFit",
     "fit_conversion",
     "interaction_test",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: The level that sparse levels are pooled into before fitting.
 POOLED = "(small levels)"
+
+#: The ``within`` label of `rates_within`'s overall rows.
+OVERALL = "(all)"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,18 @@ def verdict(q_value: float, needed: float, alpha: float = 0.05) -> tuple[bool, s
     if needed <= 0:
         return True, "enough leads to see a difference this size, but it is not significant"
     return False, f"not enough data: about {about(needed)} more leads to tell"
+
+
+def _saturated_noise(w: warnings.WarningMessage, fit_cells: pd.DataFrame) -> bool:
+    """Warnings a saturated fit (one parameter per cell, no residual degrees of freedom)
+    gives that say nothing about it: statsmodels' IRLS divides its WLS scale by zero on
+    every iteration (the binomial scale is fixed at 1), and, as the fitted rates equal
+    the observed ones exactly, it reports "perfect prediction" even when every cell has
+    sales and non-sales (a cell with none is a real separation and stays a note)."""
+    if issubclass(w.category, RuntimeWarning) and "scalar divide" in str(w.message):
+        return True
+    interior = bool(((fit_cells["sales"] > 0) & (fit_cells["sales"] < fit_cells["leads"])).all())
+    return w.category.__name__ == "PerfectSeparationWarning" and interior
 
 
 def _pool_sparse(
@@ -195,8 +211,14 @@ def fit_conversion(
             result = sm.GLM(y, X, family=sm.families.Binomial()).fit(
                 tol=1e-12, rtol=1e-12, maxiter=100
             )
-        for w in caught:  # surfaced as notes, never hidden
-            notes.append(f"the fit warned: {w.category.__name__}: {w.message}")
+        seen = set()
+        for w in caught:  # surfaced as notes, never hidden, each once
+            text = f"the fit warned: {w.category.__name__}: {w.message}"
+            if result.df_resid == 0 and _saturated_noise(w, fit_cells):
+                continue
+            if text not in seen:
+                seen.add(text)
+                notes.append(text)
         if not result.converged:
             notes.append("the fit did not converge in 100 iterations: treat it as rough")
     terms = _terms(result, raw, fit_cells, dims, refs, pooled, level, alpha)
@@ -460,13 +482,23 @@ def rates_within(
     """Conversion of each ``factor`` level within each ``within`` level and overall.
 
     Returns DataFrame[within, factor, leads, sales, conversion, conversion_low,
-    conversion_high, flag], the overall rows having ``within`` = "all"; ``flag`` says
+    conversion_high, flag]. The overall rows have ``within`` = `OVERALL` ("(all)"), a
+    label in the form of `POOLED` and `analysis.engine.cells.NOT_SET` that a data value
+    does not take (a ``within`` level spelled so is refused), so "the overall rows" are
+    ``t[t[within] == OVERALL]`` even when a level of the data is called "all". When the
+    cells have no ``within`` column, only the overall rows are returned. ``flag`` says
     "no sales" or "few leads" where the rate rests on too little.
     """
-    by = cells.groupby([within, factor], as_index=False, sort=True)[["leads", "sales"]].sum()
     overall = cells.groupby(factor, as_index=False, sort=True)[["leads", "sales"]].sum()
-    overall.insert(0, within, "all")
-    t = pd.concat([by, overall], ignore_index=True)
+    overall.insert(0, within, OVERALL)
+    parts = [overall]
+    if within in cells.columns:
+        if (cells[within].astype("str") == OVERALL).any():
+            raise ValueError(f"{within} has a level named {OVERALL!r}, the overall rows' label")
+        by = cells.groupby([within, factor], as_index=False, sort=True)[["leads", "sales"]].sum()
+        parts.insert(0, by)
+    t = pd.concat(parts, ignore_index=True)
+    t[["leads", "sales"]] = t[["leads", "sales"]].astype("int64")
     t["conversion"] = t["sales"] / t["leads"]
     t["conversion_low"], t["conversion_high"] = wilson_interval(t["sales"], t["leads"], level)
     t["flag"] = count_flag(t["leads"], t["sales"], min_leads)

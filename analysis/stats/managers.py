@@ -17,10 +17,12 @@ from scipy import optimize, special
 from scipy import stats as _st
 
 from analysis.engine.cells import Engine, default_engine
+from analysis.engine.periods import data_end
 from analysis.stats.intervals import count_flag, wilson_interval
 
 __all__ = [
     "ADJUST_FOR",
+    "manager_coverage",
     "manager_table",
     "routing_table",
     "speed_to_lead",
@@ -37,8 +39,55 @@ SPEED_BINS = (0, 5, 60, 240, 1440, np.inf)  # minutes to first contact
 SPEED_LABELS = ("under 5 min", "5-60 min", "1-4 h", "4-24 h", "over a day")
 
 
-def _adjusters(leads: pd.DataFrame, adjust_for) -> list[str]:
-    return [a for a in adjust_for if a in leads.columns and leads[a].notna().any()]
+def _filled(t, eng: Engine, columns) -> dict[str, int]:
+    """Leads with a value of each of ``columns`` (0 for a column the table lacks), in
+    one query on the engine."""
+    present = [c for c in dict.fromkeys(columns) if c in t.columns]
+    out = dict.fromkeys(columns, 0)
+    if present:
+        expr = t.aggregate(**{f"n{i}": t[c].count() for i, c in enumerate(present)})
+        row = eng.to_arrow(expr).to_pylist()[0]
+        out |= {c: int(row[f"n{i}"] or 0) for i, c in enumerate(present)}
+    return out
+
+
+def _adjusters(t, eng: Engine, adjust_for) -> list[str]:
+    filled = _filled(t, eng, adjust_for)
+    return [a for a in adjust_for if filled[a] > 0]
+
+
+def manager_coverage(leads, *, engine: Engine | None = None) -> dict:
+    """How the data record managers, counted on the engine.
+
+    Returns a dict with ``mapped`` (the leads have a manager column), ``leads``,
+    ``sales``, ``with_manager`` (leads with a manager), ``sales_with_manager`` and
+    ``state``: "unmapped" (no manager column), "empty" (no lead has a manager),
+    "converted_only" (every lead with a manager converted while some leads did not: the
+    manager is recorded on the sale, so managers' conversion cannot be compared) or
+    "ok".
+    """
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    mapped = "manager" in t.columns
+    sale = t.converted.cast("int64")
+    aggs = {"leads": t.count(), "sales": sale.sum()}
+    if mapped:
+        aggs |= {
+            "with_manager": t.manager.count(),
+            "sales_with_manager": t.manager.notnull().ifelse(sale, 0).sum(),
+        }
+    row = {k: int(v or 0) for k, v in eng.to_arrow(t.aggregate(**aggs)).to_pylist()[0].items()}
+    row.setdefault("with_manager", 0)
+    row.setdefault("sales_with_manager", 0)
+    if not mapped:
+        state = "unmapped"
+    elif row["with_manager"] == 0:
+        state = "empty"
+    elif row["sales_with_manager"] == row["with_manager"] and row["sales"] < row["leads"]:
+        state = "converted_only"
+    else:
+        state = "ok"
+    return {"mapped": mapped, **row, "state": state}
 
 
 def fit_gamma_prior(observed, expected) -> float:
@@ -120,15 +169,24 @@ def manager_table(
         their cells; ``ratio``: observed / expected; ``shrunk``: that ratio pulled toward
         1 by the evidence (with its 95% interval); ``adjusted_rate``: the conversion the
         manager would have with the average lead mix; ``rank``: 1 = best by ``shrunk``.
-        Empty (with no rows) when the data have no manager.
+        Empty (with no rows) when the data have no manager, and when managers are
+        recorded only for converted leads (nobody is ranked on sales that define who is
+        named); ``attrs["managers"]`` is `manager_coverage`'s state.
     """
-    if "manager" not in leads.columns or leads["manager"].notna().sum() == 0:
-        return pd.DataFrame(
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    state = manager_coverage(t, engine=eng)["state"]
+    if state != "ok":
+        out = pd.DataFrame(
             columns=["manager", "leads", "sales", "expected", "rate", "flag", "verdict"]
         )
-    adjust = _adjusters(leads, adjust_for)
-    cells = (engine or default_engine()).cells(leads, ["manager", *adjust])
-    return _oe_table(cells, "manager", adjust, level, min_leads)
+        out.attrs["managers"] = state
+        return out
+    adjust = _adjusters(t, eng, adjust_for)
+    cells = eng.cells(t, ["manager", *adjust])
+    out = _oe_table(cells, "manager", adjust, level, min_leads)
+    out.attrs["managers"] = state
+    return out
 
 
 def routing_table(
@@ -149,13 +207,15 @@ def routing_table(
     ``send`` is "yes" for the managers to route this class to first: within 10% of the
     best shrunk ratio where the class's own data tell managers apart; otherwise the two
     best managers by adjusted conversion over all leads (``basis`` says which).
+    Empty when `manager_table` is (no managers, or managers only on converted leads).
     """
-    if "manager" not in leads.columns or leads["manager"].notna().sum() == 0:
-        return pd.DataFrame(columns=["qualification", "manager", "leads", "sales", "send"])
-    adjust = _adjusters(leads, adjust_for)
     eng = engine or default_engine()
-    cells = eng.cells(leads, ["qualification", "manager", *adjust])
-    overall = manager_table(leads, min_leads=min_leads, level=level, engine=eng)
+    t = eng.table(leads)
+    overall = manager_table(t, min_leads=min_leads, level=level, engine=eng)
+    if overall.empty:
+        return pd.DataFrame(columns=["qualification", "manager", "leads", "sales", "send"])
+    adjust = _adjusters(t, eng, adjust_for)
+    cells = eng.cells(t, ["qualification", "manager", *adjust])
     overall_top = set(overall.loc[(overall["rank"] <= 2) & (overall["flag"] == ""), "manager"])
     out = []
     for cls in classes:
@@ -191,10 +251,10 @@ def speed_to_lead(
     Returns DataFrame[by?, speed, leads, sales, conversion, conversion_low,
     conversion_high, flag]; empty when the data have no first_contact_at.
     """
-    if "first_contact_at" not in leads.columns or leads["first_contact_at"].isna().all():
-        return pd.DataFrame(columns=[*([by] if by else []), "speed", "leads", "sales"])
     eng = engine or default_engine()
     t = eng.table(leads)
+    if _filled(t, eng, ["first_contact_at", *([by] if by else [])])["first_contact_at"] == 0:
+        return pd.DataFrame(columns=[*([by] if by else []), "speed", "leads", "sales"])
     minutes = (t.first_contact_at.epoch_seconds() - t.created_at.epoch_seconds()) / 60
     import ibis
 
@@ -233,16 +293,15 @@ def processing_checks(
     Open leads are those neither sold nor lost (no lost_reason). Returns
     DataFrame[manager, leads, never_contacted, never_contacted_share, open, stuck,
     stuck_share] where ``stuck`` counts open leads older than ``stuck_days`` at
-    ``as_of`` (the data's end by default); empty when the data have no manager.
+    ``as_of`` (the data's end by default, `analysis.engine.periods.data_end`); empty
+    when the data have no manager.
     """
-    if "manager" not in leads.columns or leads["manager"].notna().sum() == 0:
-        return pd.DataFrame(columns=["manager", "leads", "never_contacted", "open", "stuck"])
     eng = engine or default_engine()
     t = eng.table(leads)
+    if _filled(t, eng, ["manager"])["manager"] == 0:
+        return pd.DataFrame(columns=["manager", "leads", "never_contacted", "open", "stuck"])
     if as_of is None:
-        ends = [t.created_at.max()] + ([t.won_at.max()] if "won_at" in t.columns else [])
-        vals = eng.to_arrow(t.aggregate([e.name(f"e{i}") for i, e in enumerate(ends)]))
-        as_of = max(v for v in vals.to_pylist()[0].values() if v is not None)
+        as_of = data_end(t, eng.to_arrow)
     import ibis
 
     never = t.first_contact_at.isnull() if "first_contact_at" in t.columns else ibis.literal(False)
@@ -264,7 +323,7 @@ def processing_checks(
         out[c] = out[c].fillna(0).astype("int64")
     out["never_contacted_share"] = out["never_contacted"] / out["leads"]
     out["stuck_share"] = out["stuck"] / out["leads"]
-    if "first_contact_at" not in leads.columns:
+    if "first_contact_at" not in t.columns:
         out["never_contacted"] = pd.NA
         out["never_contacted_share"] = np.nan
     return out[
@@ -283,11 +342,11 @@ def processing_checks(
 def loss_reasons(leads, by: str, *, engine: Engine | None = None) -> pd.DataFrame:
     """Lost leads by reason and ``by`` (manager or source), with each reason's share of
     the row's lost leads. Returns DataFrame[by, lost_reason, lost, share]; empty when
-    the data have no loss reasons."""
-    if "lost_reason" not in leads.columns or leads["lost_reason"].isna().all():
-        return pd.DataFrame(columns=[by, "lost_reason", "lost", "share"])
+    the data have no loss reasons or no ``by`` column."""
     eng = engine or default_engine()
     t = eng.table(leads)
+    if by not in t.columns or _filled(t, eng, ["lost_reason"])["lost_reason"] == 0:
+        return pd.DataFrame(columns=[by, "lost_reason", "lost", "share"])
     t = t.filter(t.lost_reason.notnull())
     expr = t.group_by(
         **{by: t[by].cast("string").fill_null("(not set)"), "lost_reason": t.lost_reason}

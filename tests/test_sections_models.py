@@ -1,0 +1,160 @@
+"""The conversion-models page's sections on the sample and Olist: tables equal to the
+report context's facts and to independent pandas counts; sections the data cannot
+support say why; a segment named "all" is not counted twice."""
+
+import dataclasses
+import uuid
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from analysis.insight.context import ReportContext, build_facts, report_context  # noqa: E402
+from analysis.render.sections import models  # noqa: E402
+from analysis.stats import glm  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return report_context("sample", cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def olist(tmp_path_factory):
+    return report_context("olist", cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(autouse=True)
+def _no_open_figures():
+    yield
+    plt.close("all")
+
+
+def _variant(ctx, leads: pd.DataFrame) -> ReportContext:
+    """The context of other leads (same profile, settings and engine)."""
+    ds = dataclasses.replace(ctx.dataset, leads=leads, source=None, fingerprint=uuid.uuid4().hex)
+    out = ReportContext(ds, ctx.engine, ctx.engine.leads(ds), ctx.settings)
+    out.facts = build_facts(out)
+    return out
+
+
+def _thin(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _by_source(leads: pd.DataFrame) -> pd.DataFrame:
+    src = leads["source"].astype("str").where(leads["source"].notna(), "(not set)")
+    return leads.assign(source=src).groupby("source")["converted"].agg(["size", "sum"])
+
+
+def test_rates_within_a_segment_named_all_is_counted_once():
+    cells = pd.DataFrame(
+        {
+            "segment": ["all", "all", "all"],
+            "source": ["a", "b", "c"],
+            "leads": [5000, 2000, 1000],
+            "sales": [500, 242, 100],
+        }
+    )
+    t = glm.rates_within(cells, "source", "segment")
+    overall = t[t["segment"] == glm.OVERALL]
+    assert len(overall) == 3 and overall["leads"].sum() == 8000 and overall["sales"].sum() == 842
+    within = t[t["segment"] == "all"]
+    assert within["leads"].sum() == 8000 and within["sales"].sum() == 842
+    # no segment column: the per-source rows only
+    t = glm.rates_within(cells.drop(columns="segment"), "source", "segment")
+    assert (t["segment"] == glm.OVERALL).all() and t["leads"].sum() == 8000
+    with pytest.raises(ValueError, match="overall rows"):
+        glm.rates_within(cells.assign(segment=glm.OVERALL), "source", "segment")
+
+
+def test_one_segment_named_all_gives_per_source_rates_with_the_real_totals(sample):
+    ctx = _variant(sample, sample.dataset.leads.assign(segment="all"))
+    s = models.segment_source(ctx)
+    t = s.tables["models_rates_within"]
+    leads, sales = ctx.facts["leads"], ctx.facts["sales"]
+    assert (t["segment"] == glm.OVERALL).all()
+    assert t["source"].is_unique
+    assert t["leads"].sum() == leads == len(ctx.dataset.leads)
+    assert t["sales"].sum() == sales == ctx.dataset.leads["converted"].sum()
+    title = s.figure.axes[0].get_title()
+    assert f"{_thin(sales)} sales of {_thin(leads)} leads" in title
+    assert f"{sales:,} sales of {leads:,} leads" in s.text
+    assert "same one (all)" in s.text
+    assert models.crude_adjusted(ctx).empty
+
+
+def test_segment_and_source_rates_equal_pandas_counts(sample):
+    s = models.segment_source(sample)
+    t = s.tables["models_rates_within"]
+    overall = t[t["segment"] == glm.OVERALL].set_index("source")
+    within = t[t["segment"] != glm.OVERALL]
+    expected = _by_source(sample.dataset.leads)
+    assert overall["leads"].to_dict() == expected["size"].to_dict()
+    assert overall["sales"].to_dict() == expected["sum"].to_dict()
+    assert within["leads"].sum() == sample.facts["leads"]
+    assert within["sales"].sum() == sample.facts["sales"]
+    assert s.figure is not None and not s.empty
+
+
+def test_odds_ratio_terms_count_the_leads_of_each_source(sample):
+    s = models.source_odds(sample)
+    terms = s.tables["models_terms"]
+    src = terms[terms["term"] == "source"].set_index("level")
+    expected = _by_source(sample.dataset.leads)
+    for level, row in src.iterrows():
+        assert row["leads"] == expected.loc[level, "size"]
+        assert row["sales"] == expected.loc[level, "sum"]
+    assert s.tables["models_cells"]["leads"].sum() == sample.facts["leads"]
+    assert models.terms_check(s).splitlines()[0].split() == ["term", "level", "leads", "sales"]
+
+
+def test_quality_and_campaign_sections_on_the_sample(sample):
+    q = models.lead_quality(sample)
+    shares = q.tables["models_quality_shares"]
+    leads = sample.dataset.leads
+    classified = int((leads["qualification"].astype("str") != "unknown").sum())
+    assert shares.drop_duplicates("campaign")["classified"].sum() == classified
+    assert f"{classified:,} of {sample.facts['leads']:,} leads" in q.text
+    conv = q.tables["models_class_conversion"]
+    assert conv.loc[conv["source"] == glm.OVERALL, "leads"].sum() == classified
+    c = models.campaigns(sample)
+    assert c.tables["models_campaigns_shrunk"]["leads"].sum() == sample.facts["leads"]
+
+
+def test_maturity_caveat_is_the_facts(sample):
+    s = models.maturity(sample)
+    assert sample.facts["maturity"]["caveat"] in s.text and not s.empty
+
+
+def test_olist_sections_say_why(olist):
+    text = models.segment_source(olist).text
+    assert "only for converted leads" in text
+    t = models.segment_source(olist).tables["models_rates_within"]
+    assert t["leads"].sum() == olist.facts["leads"] == 8000
+    assert t["sales"].sum() == olist.facts["sales"]
+    for section in (models.crude_adjusted, models.campaigns, models.lead_quality):
+        s = section(olist)
+        assert s.empty and s.text and not s.tables
+    assert "no lead qualification" in models.lead_quality(olist).text
+    assert "no campaign" in models.campaigns(olist).text
+    assert not models.source_odds(olist).empty
+    words = models.what_data_tell(olist).text
+    assert "recorded only for converted leads" in words
+    for section in models.__all__:
+        assert "olist" not in getattr(models, section)(olist).text.lower()
+
+
+def test_a_saturated_fit_with_sales_in_every_cell_leaves_no_warning_note():
+    cells = pd.DataFrame(
+        {"source": ["a", "b", "c"], "leads": [500, 400, 300], "sales": [50, 20, 45]}
+    )
+    fit = glm.fit_conversion(cells, ["source"], min_leads=30)
+    assert fit.df_resid == 0 and fit.notes == []
+    assert fit.terms.set_index("level").loc["b", "odds_ratio"] == pytest.approx(
+        (20 / 380) / (50 / 450)
+    )
