@@ -214,7 +214,9 @@ def build_facts(ctx: ReportContext) -> dict:
         "managers": "manager" in leads.columns
         and bool(leads["manager"].notna().any())
         and "manager" not in outcome_dependent_fields(leads),
-        "segments": "segment" in leads.columns and leads["segment"].dropna().nunique() > 1,
+        "segments": "segment" in leads.columns
+        and leads["segment"].dropna().nunique() > 1
+        and "segment" not in outcome_dependent_fields(leads),
         "revenue": bool((leads["revenue"] > 0).any()),
         "spend": ds.has_spend,
     }
