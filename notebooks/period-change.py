@@ -6,16 +6,8 @@
 # team's. Shapley decomposition: no order of factors is favoured, nothing is left over.
 
 # %%
-import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
-
-from analysis.engine.cells import engine_for
-from analysis.ingest.load import load_dataset
-from analysis.insight import findings
-from analysis.render import figures
-from analysis.render.sections import save_table
-from analysis.render.tables import show
-from analysis.stats import decompose, survival
+from analysis.insight.context import report_context
+from analysis.render.sections import period, save_tables, show_section
 
 # %% tags=["parameters"]
 PROFILE = "sample"
@@ -33,39 +25,24 @@ EQUAL_AGE_DAYS = 30
 MIN_LEADS = 30
 
 # %%
-figures.set_style()
-ds = load_dataset(
-    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, cache=True
-)  # read and checked once per report: the other notebooks reuse the kept copy
-eng = engine_for(ds, ENGINE)  # where leads are grouped (DuckDB, Spark, a warehouse)
-has_qualification = (ds.leads["qualification"] != "unknown").any()
-mix = ("source", "qualification") if has_qualification else ("source",)
-periods = (
-    (PERIOD_A, PERIOD_B)
-    if PERIOD_A and PERIOD_B
-    else decompose.default_periods(ds.leads, PERIOD, MIN_LEADS, engine=eng)
-)
-has_periods = periods is not None
-has_dates = "won_at" in ds.leads and ds.leads["won_at"].notna().any()
+ctx = report_context(
+    PROFILE,
+    INPUTS,
+    start=DATE_FROM,
+    end=DATE_TO,
+    currency=CURRENCY,
+    engine=ENGINE,
+    period=PERIOD,
+    min_leads=MIN_LEADS,
+    equal_age_days=EQUAL_AGE_DAYS,
+)  # the data read and checked once per report, and the facts every page shares
 
 # %%
-if has_periods:
-    sales = decompose.decompose_periods(ds.leads, *periods, period=PERIOD, mix=mix, engine=eng)
-    revenue = decompose.decompose_periods(
-        ds.leads, *periods, period=PERIOD, mix=mix, measure="revenue", engine=eng
-    )
-    display(Markdown("**" + findings.main_cause(sales) + "**"))
-    figures.plot_waterfall(sales, f"Sales, {periods[0]} to {periods[1]}", "sales")
-    plt.show()
-else:
-    sales = revenue = None
-    display(
-        Markdown(f"Fewer than two {PERIOD}s with {MIN_LEADS} leads or more: nothing to compare.")
-    )
+sales = show_section(period.change(ctx, PERIOD_A, PERIOD_B))
 
 # %% tags=["report-hide"]
 # NBVAL_CHECK_OUTPUT
-print(sales[["part", "value"]].round(6).to_string(index=False) if has_periods else "none")
+print(period.key_numbers(sales, "change_sales"))
 
 # %% [markdown]
 # ## At equal age
@@ -74,88 +51,26 @@ print(sales[["part", "value"]].round(6).to_string(index=False) if has_periods el
 # bias from the conversion part.
 
 # %%
-if has_periods and has_dates:
-    equal = decompose.decompose_periods(
-        ds.leads, *periods, period=PERIOD, mix=mix, within_days=EQUAL_AGE_DAYS, engine=eng
-    )
-    display(Markdown(f"Within {EQUAL_AGE_DAYS} days of the lead: " + findings.main_cause(equal)))
-    display(show(equal[["part", "owner", "label", "value", "share"]]))
-else:
-    equal = None
-    display(Markdown("No sale dates (or no two periods): no comparison at equal age."))
+equal = show_section(period.equal_age(ctx, PERIOD_A, PERIOD_B))
 
 # %% [markdown]
 # ## Revenue
 
 # %%
-if has_periods:
-    display(Markdown(findings.main_cause(revenue)))
-    unit = f"revenue, {ds.profile.currency}" if ds.profile.currency else "revenue"
-    figures.plot_waterfall(revenue, f"Revenue, {periods[0]} to {periods[1]}", unit)
-    plt.show()
+revenue = show_section(period.revenue(ctx, PERIOD_A, PERIOD_B))
 
 # %% [markdown]
 # ## Which sources and classes drove it
 
 # %%
-if has_periods:
-    parts = decompose.contributions(
-        *decompose.period_cells(ds.leads, *periods, period=PERIOD, mix=mix, engine=eng), mix=mix
-    )
-    by_source = (
-        parts.groupby(["source", "part"], as_index=False)["value"]
-        .sum()
-        .pivot(index="source", columns="part", values="value")
-        .add_suffix(", sales")  # each part's change in sales, not a rate
-        .reset_index()
-    )
-    display(show(by_source, caption="Change in sales by source and part"))
-else:
-    parts = None
+drivers = show_section(period.drivers(ctx, PERIOD_A, PERIOD_B))
 
 # %% [markdown]
 # ## How fast leads buy, cohort by cohort
 
 # %%
-if has_dates:
-    curves = survival.cohort_curves(ds.leads, period="month", engine=eng)
-    figures.plot_time_to_sale(curves, title="Share of leads converted by days since the lead")
-    plt.show()
-    at_age = survival.conversion_at_age(ds.leads, PERIOD, days=EQUAL_AGE_DAYS, engine=eng)
-    display(
-        show(
-            at_age[
-                [
-                    PERIOD,
-                    "leads",
-                    "sales",
-                    "conversion",
-                    "aged_leads",
-                    "sales_within",
-                    "conversion_within",
-                    "conversion_within_low",
-                    "conversion_within_high",
-                    "young_share",
-                ]
-            ]
-        )
-    )
-    caveat = findings.maturity_caveat(ds.leads, engine=eng)["caveat"].iloc[0]
-    if caveat:
-        display(Markdown(f"*{caveat}.*"))
-else:
-    curves = at_age = None
-    display(Markdown("No sale dates: time to sale is unknown."))
+maturity = show_section(period.maturity(ctx))
+lead_age = show_section(period.lead_age(ctx))
 
 # %%
-tables = {
-    "change_sales": sales,
-    "change_revenue": revenue,
-    "change_sales_equal_age": equal,
-    "change_contributions": parts,
-    "maturity_curves": curves,
-    "maturity_conversion_at_age": at_age,
-}
-for name, frame in tables.items():
-    if frame is not None:
-        save_table(frame, name, OUTPUT_DIR)
+written = save_tables([sales, equal, revenue, drivers, maturity, lead_age], OUTPUT_DIR)

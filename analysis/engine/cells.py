@@ -249,6 +249,9 @@ class Engine:
         quick = (
             (t.converted.cast("int64") == 1)
             & t.won_at.notnull()
+            # a sale dated before its lead is a data error, not a quick sale: it is
+            # left out of time measures (analysis.stats.survival says how many)
+            & (t.won_at >= t.created_at)
             & (t.won_at <= t.created_at + ibis.interval(days=days))
         )
         aged = t.created_at <= cut

@@ -47,6 +47,11 @@ def main_cause(table: pd.DataFrame) -> str:
     same way are of similar size (the smaller at least three quarters of the larger),
     both are named.
 
+    At equal age (a table of ``within_days``) a period's total is an estimate when some
+    of its leads are younger than ``within_days`` (``attrs["estimated"]``): the sentence
+    says so, rounds it ("about 107") and gives the counts it scales (``attrs["counts"]``:
+    the quick sales observed among the leads old enough, and all the period's leads).
+
     Examples
     --------
     >>> main_cause(decompose_periods(ds.leads, "2026Q1", "2026Q2"))  # doctest: +SKIP
@@ -89,13 +94,32 @@ def main_cause(table: pd.DataFrame) -> str:
         inner = num(g[1]) + (f": {g[2]}" if g[2] and len(mix) > 1 else "")
         return f"{g[0]} ({inner})"
 
-    story = f"{words.capitalize()} {{verb}} from {fmt_measure(a, measure)} in {a_label} to "
-    story += f"{fmt_measure(b, measure)} in {b_label} ({num(change)})"
+    estimated = tuple(attrs.get("estimated") or (False, False))
     scale = max(abs(a), abs(b), 1.0)
-    if abs(change) <= 1e-9 * scale:
-        listed = ", ".join(show(g) for g in groups)
-        return story.format(verb="went") + f": no change, the parts cancel out: {listed}."
-    story = story.format(verb="fell" if change < 0 else "rose")
+    still = abs(change) <= 1e-9 * scale
+    if any(estimated):
+        # at equal age the totals are estimates: say so, round them, give the counts
+        counts = attrs.get("counts") or ({}, {})
+        sides = [
+            _estimated_side(v, label, est, c, measure, attrs.get("within_days"))
+            for v, label, est, c in zip((a, b), (a_label, b_label), estimated, counts, strict=True)
+        ]
+        head = f"{words.capitalize()}, estimated for all leads at the rate of the leads old enough,"
+        if still:
+            listed = ", ".join(show(g) for g in groups)
+            return (
+                f"{head} did not change: {sides[0]} and {sides[1]}; the parts cancel out: {listed}."
+            )
+        verb = "fell" if change < 0 else "rose"
+        story = f"{head} {verb} by about {fmt_measure(round(abs(change)), measure)}: "
+        story += f"from {sides[0]} to {sides[1]}"
+    else:
+        story = f"{words.capitalize()} {{verb}} from {fmt_measure(a, measure)} in {a_label} to "
+        story += f"{fmt_measure(b, measure)} in {b_label} ({num(change)})"
+        if still:
+            listed = ", ".join(show(g) for g in groups)
+            return story.format(verb="went") + f": no change, the parts cancel out: {listed}."
+        story = story.format(verb="fell" if change < 0 else "rose")
     tiny = 0.005 * max(abs(g[1]) for g in groups)
     same = sorted((g for g in groups if g[1] * change > 0), key=lambda g: -abs(g[1]))
     against = [g for g in groups if g[1] * change < 0 and abs(g[1]) > tiny]
@@ -117,6 +141,30 @@ def main_cause(table: pd.DataFrame) -> str:
         text += f"; marketing's parts add up to {num(owners['marketing'])}"
         text += f", the sales team's to {num(owners['sales'])}"
     return text + "."
+
+
+def _estimated_side(
+    value: float, label: str, estimated: bool, counts: dict, measure: str, days
+) -> str:
+    """One period's total at equal age in words: observed, or an estimate and the counts
+    it scales."""
+    if not estimated:
+        seen = "observed" if measure == "sales" else f"every lead at least {days} days old"
+        return f"{fmt_measure(round(value), measure)} in {label} ({seen})"
+    aged, leads = counts.get("leads_aged"), counts.get("leads")
+    text = f"about {fmt_measure(round(value), measure)} in {label}"
+    if aged is None or leads is None:
+        return text
+    if measure == "sales":
+        within = counts.get("sales_within", 0)
+        return (
+            text + f" ({fmt_money(within)} observed among the {fmt_money(aged)} leads at "
+            f"least {days} days old, scaled to {fmt_money(leads)})"
+        )
+    return (
+        text + f" (at the rate of the {fmt_money(aged)} leads at least {days} days old, "
+        f"scaled to {fmt_money(leads)})"
+    )
 
 
 def maturity_caveat(
@@ -174,7 +222,7 @@ def maturity_caveat(
         caveat = ["no sales yet: how long sales take cannot be told"] * len(out)
     else:
         caveat = [
-            f"{y:,} leads ({fmt_share(s)}) are younger than {limit} days, {what}: "
+            f"{fmt_money(y)} leads ({fmt_share(s)}) are younger than {limit} days, {what}: "
             "their conversion is not final"
             if y > 0
             else ""

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cells import Engine, default_engine
+from analysis.engine.periods import period_table
 
 __all__ = [
     "MEASURES",
@@ -363,9 +364,16 @@ def decompose(
         One row per part (``kind == "part"``; ``owner`` "marketing" or "sales"), then
         the totals (``kind == "total"``): ``period_a``, ``period_b`` and ``change`` (B
         minus A). ``value`` is in units of the measure, ``share`` is value / change (NaN
-        for the period rows, or when nothing changed). ``attrs`` holds ``measure``,
+        for the period rows, or when nothing changed). A part's value is its Shapley
+        value: its average contribution over every order of switching the factors, so
+        it is not a count even when the totals are. ``attrs`` holds ``measure``,
         ``mix``, ``within_days``, ``labels``, ``residual`` (sum of parts minus change, a
-        rounding error) and ``notes``.
+        rounding error), ``notes``, ``counts`` (per period, A then B, the observed
+        counts behind the total: ``leads``, ``sales`` and, with ``within_days``,
+        ``leads_aged`` and ``sales_within``) and ``estimated`` (per period, A then B:
+        True when the total is an estimate rather than a count, i.e. with
+        ``within_days`` some of the period's leads are younger than that and the
+        total takes them at the rate of the aged leads).
 
     Examples
     --------
@@ -419,6 +427,7 @@ def decompose(
         table["share"] = np.nan
     table.loc[table["part"].isin(["period_a", "period_b"]), "share"] = np.nan
     table = table[_TABLE_COLUMNS]
+    counts = tuple(_observed(frame, suffix, within_days) for suffix in ("_a", "_b"))
     table.attrs = {
         "measure": measure,
         "mix": mix,
@@ -426,8 +435,22 @@ def decompose(
         "labels": (str(labels[0]), str(labels[1])),
         "residual": float(table.loc[table["kind"] == "part", "value"].sum() - change),
         "notes": notes,
+        "counts": counts,
+        "estimated": tuple(
+            within_days is not None and c["leads_aged"] < c["leads"] for c in counts
+        ),
     }
     return table
+
+
+def _observed(frame: pd.DataFrame, suffix: str, within_days: int | None) -> dict:
+    """The observed counts of one period (whole numbers where the cells' counts are)."""
+    cols = ["leads", "sales"] + ([] if within_days is None else ["leads_aged", "sales_within"])
+    out = {}
+    for c in cols:
+        v = float(frame[c + suffix].sum())
+        out[c] = int(v) if v.is_integer() else v
+    return out
 
 
 def _product(factors: dict) -> np.ndarray:
@@ -565,11 +588,55 @@ def decompose_periods(
 
 
 def default_periods(
-    leads, period: str = "quarter", min_leads: int = 30, engine: Engine | None = None
+    leads,
+    period: str = "quarter",
+    min_leads: int = 30,
+    engine: Engine | None = None,
+    *,
+    periods=None,
 ) -> tuple[str, str] | None:
-    """The last two periods with at least ``min_leads`` leads each, oldest first; None
-    when the data have fewer than two such periods."""
-    eng = engine if engine is not None else default_engine()
-    counts = eng.cells(leads, [period])
-    ok = counts.loc[counts["leads"] >= min_leads, period].tolist()
+    """The two periods to compare, oldest first.
+
+    The last two *complete* periods (leads collected over the whole period, see
+    `analysis.engine.periods.period_table`) with at least ``min_leads`` leads each, so a
+    quarter cut short by the data's end does not pass for a fall in lead volume. When
+    fewer than two complete periods have enough leads, the last two periods with enough
+    leads, complete or not (the caller should then say which is incomplete). None when
+    fewer than two periods have ``min_leads`` leads.
+
+    Parameters
+    ----------
+    leads : DataFrame, path, table name or Ibis table
+        Canonical leads (not read when ``periods`` is given).
+    periods : DataFrame or list of dict, optional
+        The period table with ``period``, ``leads`` and ``complete``, e.g. a report's
+        ``ctx.facts["periods"]``; computed on the engine when not given.
+
+    Examples
+    --------
+    >>> default_periods(ctx.leads, "quarter", engine=ctx.engine,
+    ...                 periods=ctx.facts["periods"])  # doctest: +SKIP
+    ('2026Q1', '2026Q2')
+    """
+    if periods is None:
+        eng = engine if engine is not None else default_engine()
+        t = eng.table(leads)
+        counts = eng.cells(t, [period])
+        span = eng.to_arrow(t.aggregate(a=t.created_at.min(), b=t.created_at.max()))
+        first, last = span.to_pylist()[0].values()
+        table = period_table(list(counts[period]), period, first, last)
+        table = table.merge(
+            counts[[period, "leads"]].rename(columns={period: "period"}), on="period"
+        )
+    else:
+        table = pd.DataFrame(list(periods) if not isinstance(periods, pd.DataFrame) else periods)
+        missing = {"period", "leads", "complete"} - set(table.columns)
+        if missing:
+            raise ValueError(f"periods need the columns period, leads, complete; no {missing}")
+    table = table.sort_values("period", kind="stable")
+    enough = table[table["leads"] >= min_leads]
+    whole = enough[enough["complete"].astype(bool)]["period"].astype(str).tolist()
+    if len(whole) >= 2:
+        return whole[-2], whole[-1]
+    ok = enough["period"].astype(str).tolist()
     return (ok[-2], ok[-1]) if len(ok) >= 2 else None

@@ -564,12 +564,16 @@ def conversion_at_age(
     -------
     DataFrame
         ``*by, leads, sales, conversion, conversion_low, conversion_high`` (naive: sales
-        so far / leads, Wilson interval), ``days, aged_leads`` (leads at least ``days``
-        old on ``as_of``), ``sales_within`` (their sales within ``days`` days),
-        ``conversion_within, conversion_within_low, conversion_within_high`` (Wilson),
-        ``km_share, km_low, km_high`` (Kaplan-Meier at ``days``, log-log interval),
-        ``young_leads, young_share`` (leads younger than ``days``), ``flag`` ("no
-        sales", "few leads" among the aged ones, or ""). ``attrs`` as in
+        so far / leads, Wilson interval; of every lead of the group, so ``leads`` and
+        ``sales`` are the counts every other table shows), ``days, aged_leads`` (leads
+        at least ``days`` old on ``as_of``), ``sales_within`` (their sales within
+        ``days`` days), ``conversion_within, conversion_within_low,
+        conversion_within_high`` (Wilson), ``km_share, km_low, km_high`` (Kaplan-Meier
+        at ``days``, log-log interval), ``young_leads, young_share`` (leads younger than
+        ``days``, of the timed leads), ``flag`` ("no sales", "few leads" among the aged
+        ones, or ""), ``left_out`` (leads counted in ``leads`` but left out of the time
+        measures: a sale dated before its lead or without a date, a lead without a
+        date or created after ``as_of``; ``attrs["notes"]`` says why). ``attrs`` as in
         `time_to_sale`.
 
     Examples
@@ -581,22 +585,37 @@ def conversion_at_age(
         raise ValueError(f"days must be a whole number of days, at least 1, got {days!r}")
     days = int(days)
     prep = prepare(leads, by, as_of, engine)
+    # the naive counts are of every lead, as every other table counts them (a sale is
+    # `converted`); only the time measures leave out the leads whose age cannot be told
+    every = prep.collect(
+        by,
+        {
+            "leads": prep.table.count(),
+            "sales": (prep.table.converted.cast("int64") == 1).fill_null(False).cast("int64").sum(),
+        },
+    )
     pv = prep.valid()
     sale = pv.is_sale
     aged = pv.age_day >= days
-    counts = pv.collect(
+    timed = pv.collect(
         by,
         {
-            "leads": pv.table.count(),
-            "sales": sale.cast("int64").sum(),
+            "timed_leads": pv.table.count(),
             "aged_leads": aged.cast("int64").sum(),
             "sales_within": (aged & sale & (pv.sale_day <= days)).cast("int64").sum(),
         },
     )
+    if by:
+        counts = every.merge(timed, on=by, how="left")
+    else:
+        counts = pd.concat([every, timed], axis=1)
+    for col in ("timed_leads", "aged_leads", "sales_within"):
+        counts[col] = counts[col].fillna(0).astype("int64")
 
     out = counts[by].copy()
     n = counts["leads"].to_numpy()
     k = counts["sales"].to_numpy()
+    nt = counts["timed_leads"].to_numpy()
     na = counts["aged_leads"].to_numpy()
     kw = counts["sales_within"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -618,9 +637,10 @@ def conversion_at_age(
     else:
         for col in km_cols:
             out[col] = km[col].iloc[0] if len(km) else np.nan
-    out["young_leads"] = out["leads"] - out["aged_leads"]
-    out["young_share"] = np.where(n > 0, out["young_leads"] / np.maximum(n, 1), np.nan)
+    out["young_leads"] = nt - na
+    out["young_share"] = np.where(nt > 0, out["young_leads"] / np.maximum(nt, 1), np.nan)
     # the equal-age rate rests on the aged leads and their quick sales
     out["flag"] = count_flag(out["aged_leads"], out["sales_within"])
     out.loc[out["sales"] == 0, "flag"] = "no sales"
+    out["left_out"] = (n - nt).astype("int64")
     return attrs(out.reset_index(drop=True), prep, level, by=by, days=days)

@@ -1,0 +1,177 @@
+"""The executive summary: the headline numbers, whose part the change in sales is,
+whether cheaper leads made sales dearer, what to do with each campaign, who should get
+the cold leads, and what these numbers rest on.
+"""
+
+from __future__ import annotations
+
+from analysis.insight import findings
+from analysis.insight.audit import outcome_dependent_fields
+from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
+from analysis.insight.recommend import Thresholds, recommend
+from analysis.render import figures
+from analysis.render.sections import Section, period
+from analysis.render.tables import show
+from analysis.stats import managers
+from analysis.stats.economics import unit_economics
+
+__all__ = ["headline", "whose_part", "cheap_leads", "actions", "routing", "caveats"]
+
+
+def _money(v, currency: str) -> str:
+    return fmt_money(v) + (f"\u00a0{currency}" if currency else "")
+
+
+def headline(ctx) -> Section:
+    """Leads, sales, spend, cost per lead and cost per sale over the whole data, from
+    ``ctx.facts`` (the numbers every page, the index and run.json show)."""
+    f, t, cur = ctx.facts, ctx.facts["totals"], ctx.currency
+    text = (
+        f"**{fmt_money(f['leads'])} leads** from {f['first_lead']} to {f['last_lead']}, "
+        f"**{fmt_money(f['sales'])} sales** "
+        f"(conversion {fmt_rate(t['conversion'], t['conversion_low'], t['conversion_high'])}); "
+        f"data as of {f['data_end']}."
+    )
+    if ctx.can["spend"] and t.get("spend") is not None:
+        text += (
+            f" Spend **{_money(t['spend'], cur)}**: cost per lead {_money(t['cpl'], cur)} "
+            f"over {fmt_money(t['paid_leads'])} paid leads"
+        )
+        if t.get("cac") is not None:
+            unit = f"\u00a0{cur}" if cur else ""
+            text += (
+                f", cost per sale {fmt_range(t['cac'], t['cac_low'], t['cac_high'])}{unit} "
+                f"over {fmt_money(t['paid_sales'])} sales from paid leads (95% interval)"
+            )
+        text += "."
+        without = f["spend"].get("on_campaigns_without_leads") or 0.0
+        if without > 0:
+            text += (
+                f" {_money(without, cur)} of it went to campaigns that brought no lead "
+                f"({', '.join(f['spend']['campaigns_without_leads'])})."
+            )
+    else:
+        text += " No spend data: cost per lead and cost per sale are unknown."
+    return Section(text=text)
+
+
+def whose_part(ctx) -> Section:
+    """Whose part the change in sales is, naive and at equal age; table
+    ``summary_change`` (the naive decomposition)."""
+    sales = period.change(ctx)
+    if sales.empty:
+        return sales
+    table = sales.tables["change_sales"]
+    text = findings.main_cause(table)
+    compared = table.attrs["labels"]
+    note = period.period_notes(ctx, compared)
+    if note:
+        text += " " + note
+    equal = period.equal_age(ctx)
+    if not equal.empty:
+        days = ctx.settings.equal_age_days
+        at_age = equal.tables["change_sales_equal_age"]
+        why = (
+            "the leads too young to have bought yet, and the sales that close later"
+            if any(at_age.attrs.get("estimated") or ())
+            else f"the sales closed more than {days} days after the lead (every lead of both "
+            f"periods is at least {days} days old)"
+        )
+        text += (
+            f"\n\n*At equal age ({days} days):* "
+            + findings.main_cause(at_age)
+            + f" The difference from the line above is {why}; the period-change page has "
+            "the detail."
+        )
+    text += (
+        "\n\nEach part is its average contribution, in sales (Shapley values), so the "
+        "parts add up to the change; the period totals are counts."
+    )
+    fig = sales.figure
+    fig.axes[0].set_title(
+        f"Sales, {compared[0]} to {compared[1]}: marketing (blue) and sales (red) parts"
+    )
+    return Section(text=text, tables={"summary_change": table}, figure=fig)
+
+
+def cheap_leads(ctx) -> Section:
+    """Cost per lead next to cost per sale, first period against last."""
+    if not ctx.can["spend"]:
+        return Section(
+            text="No spend data: cost per lead and cost per sale are unknown.", empty=True
+        )
+    s = ctx.settings
+    by_period = unit_economics(
+        ctx.leads,
+        ctx.spend,
+        by=[s.period],
+        min_leads=s.min_leads,
+        min_sales=s.min_sales,
+        engine=ctx.engine,
+    )
+    text = findings.cpl_vs_cac_finding(by_period, s.period, ctx.currency)
+    figures.set_style()
+    fig = figures.plot_cpl_vs_cac(by_period, s.period, ctx.currency)
+    return Section(text=text, figure=fig)
+
+
+def actions(
+    ctx, *, hot_share: float = 0.30, warm_share: float = 0.40, cold_share: float = 0.60
+) -> Section:
+    """One action per campaign (per source when the data have no campaigns), with the
+    rule that fired and its evidence; table ``summary_actions``."""
+    s = ctx.settings
+    thresholds = Thresholds(
+        min_leads=s.min_leads,
+        min_sales=s.min_sales,
+        hot_share=hot_share,
+        warm_share=warm_share,
+        cold_share=cold_share,
+    )
+    by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
+    table = recommend(ctx.leads, ctx.spend, by=by, thresholds=thresholds, engine=ctx.engine)
+    view = table[[*by, "action", "rule", "leads", "sales"]].copy()
+    view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()]
+    view["ROMI (95% CI)"] = [
+        fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
+    ]
+    what = "campaign" if ctx.can["campaigns"] else "source"
+    counts = table.groupby("action", sort=False).agg(n=("action", "size"), leads=("leads", "sum"))
+    listed = ", ".join(
+        f"{name} {r.n} ({fmt_money(r.leads)} leads)" for name, r in counts.iterrows()
+    )
+    text = f"What to do with each of the {len(table)} {what}s: {listed}."
+    if not ctx.can["spend"]:
+        text += " Without spend data no payback is known, so nothing is marked to scale or cut."
+    return Section(text=text, tables={"summary_actions": table}, views=[show(view)])
+
+
+def routing(ctx) -> Section:
+    """Which managers should get each class of lead; table ``summary_routing``."""
+    table = managers.routing_table(ctx.leads, engine=ctx.engine)
+    if table.empty:
+        return Section(
+            text="The data do not say which manager handled each lead: no routing.",
+            tables={"summary_routing": table},
+            empty=True,
+        )
+    lines = []
+    for cls, g in table[table["send"] == "yes"].groupby("qualification", sort=False):
+        lines.append(f"- **{cls} leads** → {', '.join(g['manager'])} ({g['basis'].iloc[0]})")
+    return Section(
+        text="\n".join(lines) or "No manager stands out yet.", tables={"summary_routing": table}
+    )
+
+
+def caveats(ctx) -> Section:
+    """What these numbers rest on: the profile's notes, the loader's warnings, the age
+    of the leads (`period.lead_age`) and fields known only for converted leads."""
+    ds = ctx.dataset
+    items = list(ds.profile.notes)
+    items += list(ds.notes.loc[ds.notes["severity"] == "warning", "message"])
+    age = period.lead_age(ctx)
+    if not age.empty:
+        items.append(age.text)
+    for name in outcome_dependent_fields(ds.leads):
+        items.append(f"{name} is known only for converted leads: not used to compare conversion.")
+    return Section(text="\n".join(f"- {x}" for x in items) or "No caveats.")
