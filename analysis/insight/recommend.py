@@ -51,6 +51,17 @@ class Thresholds:
     cold_share: float = 0.60
     cut_romi: float = 0.0
 
+    def __post_init__(self) -> None:
+        bad = [
+            f"{name.upper()} must be a share between 0 and 1, not {getattr(self, name)!r}"
+            for name in ("hot_share", "warm_share", "cold_share")
+            if not isinstance(getattr(self, name), int | float)
+            or isinstance(getattr(self, name), bool)
+            or not 0 <= getattr(self, name) <= 1
+        ]
+        if bad:
+            raise ValueError("; ".join(bad))
+
 
 def recommend(
     leads,
