@@ -126,14 +126,14 @@ def test_unchanged_clients_are_skipped_and_exit_code_says_a_client_failed(batch)
 def test_failed_notebook_is_linked_from_the_index(tmp_path):
     clients = tmp_path / "clients.yaml"
     clients.write_text(
-        "clients:\n  - name: wrong-period\n    profile: olist\n    parameters: {PERIOD: decade}\n",
+        "clients:\n  - name: bad-threshold\n    profile: olist\n    parameters: {HOT_SHARE: 1.5}\n",
         encoding="utf-8",
     )
     outcomes, index = run_batch(clients, out_root=tmp_path / "out", progress=False, run="x")
     (outcome,) = outcomes
     assert outcome.status == "failed" and "failed in cell" in outcome.message
     page = index.read_text(encoding="utf-8")
-    assert "the partly executed notebook" in page and "wrong-period/x.failed/" in page
+    assert "the partly executed notebook" in page and "bad-threshold/x.failed/" in page
 
 
 @pytest.mark.parametrize(
