@@ -52,7 +52,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from analysis.insight import findings
-from analysis.stats import decompose, glm, ordinal
+from analysis.stats import compare, decompose, glm, ordinal, period_change
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -116,7 +116,7 @@ def run_kit(parquet: str, repeats: str = "3") -> dict:
         cells = timed("cells", lambda: eng.cells(parquet, MODEL_CELLS))
         cells_a, cells_b = timed(
             "period cells",
-            lambda: decompose.period_cells(
+            lambda: period_change.period_cells(
                 parquet, *PERIODS, period="quarter", mix=MIX, engine=eng
             ),
         )
@@ -130,13 +130,15 @@ def run_kit(parquet: str, repeats: str = "3") -> dict:
             "GLM source + segment", lambda: glm.fit_conversion(cells, ["source", "segment"])
         )
         crude = timed(
-            "crude vs adjusted", lambda: glm.crude_vs_adjusted(cells, "source", "segment")
+            "crude vs adjusted", lambda: compare.crude_vs_adjusted(cells, "source", "segment")
         )
-        inter = timed("interaction test", lambda: glm.interaction_test(cells, "source", "segment"))
-        timed("rates within", lambda: glm.rates_within(cells, "source", "segment"))
+        inter = timed(
+            "interaction test", lambda: compare.interaction_test(cells, "source", "segment")
+        )
+        timed("rates within", lambda: compare.rates_within(cells, "source", "segment"))
         timed(
             "Mantel-Haenszel",
-            lambda: glm.mantel_haenszel(cells, "source", "vk", "yandex", "segment"),
+            lambda: compare.mantel_haenszel(cells, "source", "vk", "yandex", "segment"),
         )
         shrunk = timed("shrunk campaigns", lambda: shrink_rates(cells, "campaign", "source"))
         timed("quality shares", lambda: ordinal.quality_shares(cells, "source"))
@@ -1067,7 +1069,7 @@ Packages: {_libs(LIBS)}; for the report {_libs(REPORT_LIBS)}.
   small, and multithreaded BLAS on them only loses time when the cores are busy).
 - **kit: cells**: DuckDB (through Ibis) groups the Parquet file into cells by source,
   campaign, segment, qualification and manager, and a second time by quarter, source
-  and qualification for the decomposition (`decompose.period_cells`); no lead row
+  and qualification for the decomposition (`period_change.period_cells`); no lead row
   enters pandas.
 - **kit: fits + decomposition**, all on those cells: the same-model binomial GLM
   (source + segment + qualification + manager, every level kept), the GLM of source +

@@ -12,8 +12,9 @@ import pytest
 
 from analysis.ingest.load import load_dataset
 from analysis.insight.findings import main_cause
-from analysis.render.figures import plot_waterfall
-from analysis.stats.decompose import contributions, decompose, decompose_periods, period_cells
+from analysis.render.time_figures import plot_waterfall
+from analysis.stats.decompose import contributions, decompose
+from analysis.stats.period_change import decompose_periods, period_cells
 
 matplotlib.use("Agg")
 

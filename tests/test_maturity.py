@@ -12,15 +12,9 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from analysis.ingest.load import load_dataset
 from analysis.insight.findings import maturity_caveat
-from analysis.render.figures import plot_time_to_sale
-from analysis.stats.survival import (
-    CURVE_COLUMNS,
-    cohort_curves,
-    conversion_at_age,
-    sale_quantiles,
-    share_at,
-    time_to_sale,
-)
+from analysis.render.time_figures import plot_time_to_sale
+from analysis.stats.maturity import conversion_at_age, share_at
+from analysis.stats.survival import CURVE_COLUMNS, cohort_curves, sale_quantiles, time_to_sale
 
 AS_OF = pd.Timestamp("2026-07-09")
 DAY = pd.Timedelta(days=1)

@@ -10,7 +10,7 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 from analysis.engine.cells import cells
 from analysis.ingest.load import load_dataset
 from analysis.insight import findings
-from analysis.stats import glm, ordinal
+from analysis.stats import compare, glm, ordinal
 from analysis.stats.intervals import leads_needed, nobs_for_h, odds_ratio_2x2
 from analysis.stats.shrink import fit_beta_binomial, shrink_rates
 
@@ -91,11 +91,11 @@ def test_ucb_admissions_reproduces_published_fit(ucb):
     f0 = crude.terms.set_index("level").loc["Female"]
     assert round(f0["coef"], 5) == -0.61035 and round(f0["se"], 5) == 0.06389
     # the interaction (gender effect differs by department) LR test is that deviance
-    test = glm.interaction_test(ucb, "gender", "dept", min_leads=1)
+    test = compare.interaction_test(ucb, "gender", "dept", min_leads=1)
     assert round(test["statistic"], 3) == 20.204 and test["df"] == 5
     assert test["p_value"] == pytest.approx(0.00114, abs=1e-5)
     # Simpson's paradox: men look favoured crude, not within departments
-    table = glm.crude_vs_adjusted(ucb, "gender", "dept", min_leads=1)
+    table = compare.crude_vs_adjusted(ucb, "gender", "dept", min_leads=1)
     assert table.loc[0, "reading"].startswith("the crude difference goes away")
 
 
@@ -105,7 +105,7 @@ def test_mantel_haenszel_published_values(ucb):
     Ille-et-Vilaine data, alcohol >= 80 g/day by age: psi_MH = 5.158, crude 5.64, test of
     homogeneity chi-square 9.32 on 5 df."""
     ucb = ucb.assign(gender=ucb["gender"].map({"Male": "M", "Female": "F"}))
-    mh = glm.mantel_haenszel(ucb, "gender", "M", "F", "dept")
+    mh = compare.mantel_haenszel(ucb, "gender", "M", "F", "dept")
     assert round(mh["odds_ratio"], 7) == 0.9046968
     assert (round(mh["low"], 7), round(mh["high"], 7)) == (0.7719074, 1.0603298)
     bd = [
@@ -123,7 +123,7 @@ def test_mantel_haenszel_published_values(ucb):
             {"age": age, "alcohol": "low", "leads": cu + ku, "sales": cu},
         ]
     esoph = pd.DataFrame(rows)
-    mh = glm.mantel_haenszel(esoph, "alcohol", "high", "low", "age")
+    mh = compare.mantel_haenszel(esoph, "alcohol", "high", "low", "age")
     assert round(mh["odds_ratio"], 3) == 5.158
     assert round(mh["homogeneity_statistic"], 2) == 9.32
     crude = odds_ratio_2x2(96, 109, 104, 666)

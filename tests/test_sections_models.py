@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 
 from analysis.insight.context import ReportContext, build_facts, report_context  # noqa: E402
 from analysis.render.sections import models  # noqa: E402
-from analysis.stats import glm  # noqa: E402
+from analysis.stats import compare, glm  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +60,16 @@ def test_rates_within_a_segment_named_all_is_counted_once():
             "sales": [500, 242, 100],
         }
     )
-    t = glm.rates_within(cells, "source", "segment")
-    overall = t[t["segment"] == glm.OVERALL]
+    t = compare.rates_within(cells, "source", "segment")
+    overall = t[t["segment"] == compare.OVERALL]
     assert len(overall) == 3 and overall["leads"].sum() == 8000 and overall["sales"].sum() == 842
     within = t[t["segment"] == "all"]
     assert within["leads"].sum() == 8000 and within["sales"].sum() == 842
     # no segment column: the per-source rows only
-    t = glm.rates_within(cells.drop(columns="segment"), "source", "segment")
-    assert (t["segment"] == glm.OVERALL).all() and t["leads"].sum() == 8000
+    t = compare.rates_within(cells.drop(columns="segment"), "source", "segment")
+    assert (t["segment"] == compare.OVERALL).all() and t["leads"].sum() == 8000
     with pytest.raises(ValueError, match="overall rows"):
-        glm.rates_within(cells.assign(segment=glm.OVERALL), "source", "segment")
+        compare.rates_within(cells.assign(segment=compare.OVERALL), "source", "segment")
 
 
 def test_one_segment_named_all_gives_per_source_rates_with_the_real_totals(sample):
@@ -77,7 +77,7 @@ def test_one_segment_named_all_gives_per_source_rates_with_the_real_totals(sampl
     s = models.segment_source(ctx)
     t = s.tables["models_rates_within"]
     leads, sales = ctx.facts["leads"], ctx.facts["sales"]
-    assert (t["segment"] == glm.OVERALL).all()
+    assert (t["segment"] == compare.OVERALL).all()
     assert t["source"].is_unique
     assert t["leads"].sum() == leads == len(ctx.dataset.leads)
     assert t["sales"].sum() == sales == ctx.dataset.leads["converted"].sum()
@@ -91,8 +91,8 @@ def test_one_segment_named_all_gives_per_source_rates_with_the_real_totals(sampl
 def test_segment_and_source_rates_equal_pandas_counts(sample):
     s = models.segment_source(sample)
     t = s.tables["models_rates_within"]
-    overall = t[t["segment"] == glm.OVERALL].set_index("source")
-    within = t[t["segment"] != glm.OVERALL]
+    overall = t[t["segment"] == compare.OVERALL].set_index("source")
+    within = t[t["segment"] != compare.OVERALL]
     expected = _by_source(sample.dataset.leads)
     assert overall["leads"].to_dict() == expected["size"].to_dict()
     assert overall["sales"].to_dict() == expected["sum"].to_dict()
@@ -121,7 +121,7 @@ def test_quality_and_campaign_sections_on_the_sample(sample):
     assert shares.drop_duplicates("campaign")["classified"].sum() == classified
     assert f"{classified:,} of {sample.facts['leads']:,} leads" in q.text
     conv = q.tables["models_class_conversion"]
-    assert conv.loc[conv["source"] == glm.OVERALL, "leads"].sum() == classified
+    assert conv.loc[conv["source"] == compare.OVERALL, "leads"].sum() == classified
     c = models.campaigns(sample)
     assert c.tables["models_campaigns_shrunk"]["leads"].sum() == sample.facts["leads"]
 

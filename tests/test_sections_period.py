@@ -10,8 +10,9 @@ from analysis.insight.context import report_context
 from analysis.insight.findings import main_cause
 from analysis.insight.numbers import fmt_money
 from analysis.render.sections import period
-from analysis.stats.decompose import decompose, default_periods
-from analysis.stats.survival import conversion_at_age
+from analysis.stats.decompose import decompose
+from analysis.stats.maturity import conversion_at_age
+from analysis.stats.period_change import default_periods
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import uuid
 from pathlib import Path
+from typing import TypeAlias
 
 import ibis
 import ibis.common.exceptions
@@ -28,6 +29,7 @@ from analysis.engine.backends import connect, describe, table_by_name, to_arrow,
 from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_key
 
 __all__ = [
+    "Leads",
     "DIMENSIONS",
     "TIME_DIMENSIONS",
     "NOT_SET",
@@ -79,6 +81,11 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
         if isinstance(frame[col].dtype, pd.CategoricalDtype):
             frame[col] = frame[col].astype("str")
     return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+#: Where leads are read from: a frame, a Parquet or CSV file of canonical leads, the name
+#: of a table in the engine's connection, or an Ibis table.
+Leads: TypeAlias = pd.DataFrame | str | Path | ir.Table
 
 
 class Engine:
@@ -134,7 +141,7 @@ class Engine:
             self._datasets[dataset.fingerprint] = table
         return table
 
-    def table(self, source: pd.DataFrame | str | Path | ir.Table) -> ir.Table:
+    def table(self, source: Leads) -> ir.Table:
         """An Ibis table of canonical leads from a frame, a file or a table name."""
         if isinstance(source, ir.Table):
             return source
@@ -170,7 +177,7 @@ class Engine:
 
     def cells(
         self,
-        source: pd.DataFrame | str | Path | ir.Table,
+        source: Leads,
         by: list[str] | tuple[str, ...],
         *,
         within_days: int | None = None,

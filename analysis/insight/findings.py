@@ -7,12 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.engine.cells import Engine
+from analysis.engine.cells import Engine, Leads
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_rate, fmt_share
 from analysis.stats.glm import ConversionFit, about
 from analysis.stats.intervals import rate_ratio, wilson_interval
 from analysis.stats.survival import (
-    Leads,
     as_list,
     attrs,
     day_counts,
@@ -99,7 +98,8 @@ def main_cause(table: pd.DataFrame) -> str:
     still = abs(change) <= 1e-9 * scale
     if any(estimated):
         # at equal age the totals are estimates: say so, round them, give the counts
-        counts = attrs.get("counts") or ({}, {})
+        # the observed counts of A and B (decompose's attrs); none in a hand-made table
+        counts: tuple[dict, dict] = attrs.get("counts") or ({}, {})
         sides = [
             _estimated_side(v, label, est, c, measure, attrs.get("within_days"))
             for v, label, est, c in zip((a, b), (a_label, b_label), estimated, counts, strict=True)

@@ -1,8 +1,10 @@
 """Figures for the reports (seaborn on matplotlib). Every figure has a title, units
 and the counts behind what it shows; every rate is drawn with its interval.
 
-Each function takes a tidy table from `funnel` or `audit` and returns the matplotlib
-``Figure``; the notebook shows it with ``plt.show()``.
+Each function takes a tidy table from `funnel`, `audit` or the models and returns the
+matplotlib ``Figure``; the notebook shows it with ``plt.show()``. This module also holds
+the one look of every figure (`set_style`) and the helpers the figures over time
+(`analysis.render.time_figures`) share.
 """
 
 from __future__ import annotations
@@ -11,203 +13,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-from analysis.engine.cells import TIME_DIMENSIONS
-from analysis.insight.numbers import fmt_measure
-from analysis.stats.survival import as_list, curve_keys, groups
 
 __all__ = [
-    "plot_waterfall",
-    "plot_time_to_sale",
     "QUALIFICATION_COLORS",
     "set_style",
+    "count_text",
+    "money_suffix",
+    "thousands_axis",
     "plot_cpl_vs_cac",
     "plot_cost_ranks",
     "plot_qualification_mix",
     "plot_conversion",
-    "plot_weekly",
     "plot_attribution",
     "plot_rate_heatmap",
     "plot_forest",
     "plot_quality_shares",
     "plot_managers",
 ]
-
-# --- figure ---
-
-_WATERFALL_COLORS = {"marketing": "#2b8cbe", "sales": "#d7301f", "": "#7f7f7f"}
-
-
-def plot_waterfall(table: pd.DataFrame, title: str, unit: str):
-    """A waterfall from period A's total through each part to period B's total.
-
-    Part bars float from the running total, coloured by owner (marketing, the sales
-    team); every bar is labelled with its value, and the totals with the period.
-
-    Parameters
-    ----------
-    table : DataFrame
-        From `decompose` or `decompose_periods`.
-    title : str
-        The figure's title.
-    unit : str
-        The unit of the measure, for the axis ("sales", "revenue, RUB").
-
-    Returns
-    -------
-    matplotlib Figure
-
-    Examples
-    --------
-    >>> fig = plot_waterfall(decompose_periods(ds.leads, "2026Q1", "2026Q2"),
-    ...                      "Why sales fell", "sales")  # doctest: +SKIP
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    if not isinstance(table, pd.DataFrame) or not {"part", "kind", "value"} <= set(table.columns):
-        raise ValueError("plot_waterfall takes the table from decompose or decompose_periods")
-    measure = table.attrs.get("measure", "sales")
-    labels = table.attrs.get("labels", ("A", "B"))
-    totals = table[table["kind"] == "total"].set_index("part")["value"]
-    parts = table[table["kind"] == "part"].reset_index(drop=True)
-    names = [str(labels[0])] + [str(x) for x in parts["label"]] + [str(labels[1])]
-    values = [totals["period_a"], *parts["value"], totals["period_b"]]
-    owners = ["", *parts["owner"], ""]
-    bottoms, heights = [], []
-    running = totals["period_a"]
-    bottoms.append(0.0)
-    heights.append(totals["period_a"])
-    for v in parts["value"]:
-        bottoms.append(running if v >= 0 else running + v)
-        heights.append(abs(v))
-        running += v
-    bottoms.append(0.0)
-    heights.append(totals["period_b"])
-
-    fig, ax = plt.subplots(figsize=(1.5 * len(names) + 2, 4.5))
-    x = np.arange(len(names))
-    colors = [_WATERFALL_COLORS[o] for o in owners]
-    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.6)
-    levels = list(np.cumsum([totals["period_a"], *parts["value"]])) + [totals["period_b"]]
-    for i in range(len(names) - 1):  # connectors from each bar's end to the next bar
-        ax.plot([i + 0.3, i + 0.7], [levels[i], levels[i]], color="#999999", lw=0.8)
-    for i, (v, bot, h) in enumerate(zip(values, bottoms, heights, strict=True)):
-        is_part = 0 < i < len(names) - 1
-        ax.annotate(
-            fmt_measure(v, measure, sign=is_part),
-            (i, bot + h),
-            ha="center",
-            va="bottom",
-            fontsize=9,
-            xytext=(0, 2),
-            textcoords="offset points",
-        )
-    ax.set_xticks(x, [n.replace(" within ", "\nwithin ") for n in names], fontsize=9)
-    ax.set_ylabel(unit)
-    top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), 1.0)
-    ax.set_ylim(min(min(bottoms), 0.0) * 1.15, top * 1.15)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f")))
-    ax.legend(
-        handles=[
-            Patch(color=_WATERFALL_COLORS["marketing"], label="marketing (volume, mix)"),
-            Patch(
-                color=_WATERFALL_COLORS["sales"], label="sales team (conversion, revenue per sale)"
-            ),
-            Patch(color=_WATERFALL_COLORS[""], label="period total"),
-        ],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1),
-        fontsize=8,
-        frameon=False,
-    )
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-# --- figure ---
-
-
-def plot_time_to_sale(
-    curves: pd.DataFrame,
-    group: str | list[str] | None = None,
-    title: str = "Time to sale",
-    *,
-    max_groups: int = 8,
-    max_day: int | None = None,
-) -> plt.Figure:
-    """Step curves of the share of leads converted by day since the lead, one per group,
-    with interval bands; the legend gives each group's leads and sales.
-
-    ``curves`` is a `time_to_sale` table; ``group`` the column(s) that tell the curves
-    apart (all its group columns by default). Only the ``max_groups`` groups with most
-    leads are drawn; the title says so when some are left out.
-
-    Examples
-    --------
-    >>> fig = plot_time_to_sale(time_to_sale(ds.leads, "source"), "source")  # doctest: +SKIP
-    """
-    keys = curve_keys(curves)
-    group = keys if group is None else as_list(group)
-    if sorted(group) != sorted(keys):
-        raise ValueError(
-            f"the curves are grouped by {keys}, not {group}: pass group={keys!r} or make "
-            "the curves with that grouping"
-        )
-    sizes = []
-    for name, g in groups(curves, keys):
-        sizes.append((int(g["at_risk"].iloc[0]), int(g["sales"].sum()), name, g))
-    if not sizes:
-        raise ValueError("the time-to-sale table is empty: no curve to draw")
-    sizes.sort(key=lambda s: -s[0])
-    shown = sizes[:max_groups]
-    if set(keys) & set(TIME_DIMENSIONS):
-        shown.sort(key=lambda s: s[2])  # cohorts in time order
-    level = curves.attrs.get("level", 0.95)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    colors = sns.color_palette(n_colors=max(len(shown), 1))
-    for (n, k, name, g), color in zip(shown, colors, strict=False):
-        if max_day is not None:
-            g = g[g["day"] <= max_day]
-        x = np.concatenate([[0], g["day"].to_numpy()])
-        y = np.concatenate([[0.0], g["converted_share"].to_numpy()])
-        lo = np.concatenate([[0.0], g["low"].to_numpy()])
-        hi = np.concatenate([[0.0], g["high"].to_numpy()])
-        label = " / ".join(map(str, name if isinstance(name, tuple) else (name,)))
-        label = (
-            f"{label} (n = {n:,}, {k:,} sales)" if keys else f"all leads (n = {n:,}, {k:,} sales)"
-        )
-        ax.step(x, y, where="post", color=color, label=label)
-        ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
-    ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.3g}%"))
-    ax.set_xlabel("days since the lead")
-    ax.set_ylabel("leads converted, cumulative share")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    more = f" ({len(shown)} largest of {len(sizes)} groups)" if len(sizes) > len(shown) else ""
-    ax.set_title(f"{title}{more}")
-    # beside the plot, not over the curves
-    ax.legend(
-        title=" / ".join(keys) if keys else None,
-        fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1),
-    )
-    fig.text(
-        0.99,
-        0.01,
-        f"Kaplan-Meier; bands: {level:.0%} interval (Greenwood, log-log)",
-        ha="right",
-        va="bottom",
-        fontsize=8,
-        color="0.4",
-    )
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
-
 
 QUALIFICATION_COLORS = {
     "hot": "#d7301f",
@@ -223,7 +45,9 @@ def _point_ranges(ax, value, low, high, y, **kw):
     return ax.errorbar(value, y, xerr=[value - low, high - value], **style)
 
 
-def _thousands(ax, axis: str = "y") -> None:
+def thousands_axis(ax, axis: str = "y") -> None:
+    """Tick labels of the ``axis`` ("y" or "x") in whole numbers with thin-space
+    thousands."""
     fmt = plt.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "\u202f"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
@@ -234,11 +58,12 @@ def set_style() -> None:
     plt.rcParams.update({"figure.dpi": 96, "axes.titleweight": "bold", "figure.autolayout": False})
 
 
-def _money(currency: str | None) -> str:
+def money_suffix(currency: str | None) -> str:
+    """``", RUB"`` for an axis label in a currency; "" without one."""
     return f", {currency}" if currency else ""
 
 
-def _n(count) -> str:
+def count_text(count) -> str:
     """A count with thin-space thousands, as in the tables and text: ``2 730``."""
     return f"{int(count):,}".replace(",", "\u202f")
 
@@ -262,14 +87,14 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
     ax.bar(x, t["cpl"], color="#6baed6")
     for i, r in t.iterrows():
         ax.annotate(
-            f"{_fmt(r['cpl'])}\n{_n(r['paid_leads'])} paid leads",
+            f"{_fmt(r['cpl'])}\n{count_text(r['paid_leads'])} paid leads",
             (i, r["cpl"]),
             ha="center",
             va="bottom",
             fontsize=9,
         )
     ax.set_title("Cost per lead")
-    ax.set_ylabel(f"spend / paid leads{_money(currency)}")
+    ax.set_ylabel(f"spend / paid leads{money_suffix(currency)}")
     ax = axes[1]
     cac = t["cac"].to_numpy()
     lo = np.clip(cac - t["cac_low"].to_numpy(), 0, None)
@@ -278,7 +103,7 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
     for i, r in t.iterrows():
         top = r["cac_high"] if np.isfinite(r["cac_high"]) else r["cac"]
         ax.annotate(  # above the interval, so the label never sits on the error bar
-            f"{_fmt(r['cac'])}\n{_n(r['paid_sales'])} sales",
+            f"{_fmt(r['cac'])}\n{count_text(r['paid_sales'])} sales",
             (i, top),
             ha="center",
             va="bottom",
@@ -287,15 +112,15 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
             textcoords="offset points",
         )
     ax.set_title("Cost per sale (95% interval)")
-    ax.set_ylabel(f"spend / sales{_money(currency)}")
+    ax.set_ylabel(f"spend / sales{money_suffix(currency)}")
     for ax in axes:
-        _thousands(ax)
+        thousands_axis(ax)
         ax.set_xticks(x, t[period].astype(str))
         ax.set_xlabel(period)
         ax.margins(y=0.25)
     fig.suptitle(
-        f"Leads got cheaper; did sales? ({_n(t['paid_leads'].sum())} paid leads, "
-        f"{_n(t['paid_sales'].sum())} sales)",
+        f"Leads got cheaper; did sales? ({count_text(t['paid_leads'].sum())} paid leads, "
+        f"{count_text(t['paid_sales'].sum())} sales)",
         fontsize=13,
     )
     fig.tight_layout()
@@ -325,7 +150,9 @@ def _label_points(ax, t: pd.DataFrame, label: str) -> None:
     x0a, y0a, x1a, y1a = ax.get_window_extent().extents
     placed: list[tuple[float, float, float, float]] = []
     for _, r in t.sort_values("cac", ascending=False).iterrows():
-        text = f"{r[label]}\n{_n(r['paid_leads'])} leads, {_n(r['paid_sales'])} sales"
+        text = (
+            f"{r[label]}\n{count_text(r['paid_leads'])} leads, {count_text(r['paid_sales'])} sales"
+        )
         px, py = ax.transData.transform((r["cpl"], r["cac"]))
         w = (4.7 * max(len(line) for line in text.splitlines()) + 4) * scale
         h = 24.0 * scale
@@ -393,14 +220,14 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
             fontsize=8,
             wrap=True,
         )
-    ax.set_xlabel(f"cost per lead{_money(currency)}")
-    ax.set_ylabel(f"cost per sale{_money(currency)} (95% interval)")
+    ax.set_xlabel(f"cost per lead{money_suffix(currency)}")
+    ax.set_ylabel(f"cost per sale{money_suffix(currency)} (95% interval)")
     ax.set_title(
-        f"Cheap leads are not cheap sales ({_n(t['paid_leads'].sum())} paid leads, "
-        f"{_n(t['paid_sales'].sum())} sales)"
+        f"Cheap leads are not cheap sales ({count_text(t['paid_leads'].sum())} paid leads, "
+        f"{count_text(t['paid_sales'].sum())} sales)"
     )
-    _thousands(ax)
-    _thousands(ax, "x")
+    thousands_axis(ax)
+    thousands_axis(ax, "x")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
@@ -425,12 +252,12 @@ def plot_qualification_mix(table: pd.DataFrame, label: str) -> plt.Figure:
     for cls, color in QUALIFICATION_COLORS.items():
         ax.barh(y, shares[cls].fillna(0), left=left, color=color, label=cls)
         left += shares[cls].fillna(0).to_numpy()
-    ax.set_yticks(y, [f"{r[label]} (n={_n(r['leads'])})" for _, r in t.iterrows()])
+    ax.set_yticks(y, [f"{r[label]} (n={count_text(r['leads'])})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("share of leads")
-    ax.set_title(f"Lead qualification mix ({_n(t['leads'].sum())} leads)")
+    ax.set_title(f"Lead qualification mix ({count_text(t['leads'].sum())} leads)")
     ax.legend(
         ncols=4,
         loc="upper center",
@@ -447,42 +274,21 @@ def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.5))
     y = np.arange(len(t))
     _point_ranges(ax, t["conversion"], t["conversion_low"], t["conversion_high"], y)
-    ax.set_yticks(y, [f"{r[label]} ({_n(r['sales'])}/{_n(r['leads'])})" for _, r in t.iterrows()])
+    ax.set_yticks(
+        y,
+        [
+            f"{r[label]} ({count_text(r['sales'])}/{count_text(r['leads'])})"
+            for _, r in t.iterrows()
+        ],
+    )
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlim(left=0)
     ax.set_xlabel("conversion to sale (sales / leads), 95% interval")
     ax.set_title(
-        f"Conversion to sale ({_n(t['sales'].sum())} sales of {_n(t['leads'].sum())} leads)"
+        f"Conversion to sale ({count_text(t['sales'].sum())} sales of "
+        f"{count_text(t['leads'].sum())} leads)"
     )
-    fig.tight_layout()
-    return fig
-
-
-def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure:
-    """Leads and sales per week, and spend per week where there is spend data."""
-    has_spend = weekly["spend"].notna().any()
-    fig, axes = plt.subplots(
-        2 if has_spend else 1, 1, figsize=(10, 6 if has_spend else 3.5), sharex=True, squeeze=False
-    )
-    x = pd.to_datetime(weekly["week"])
-    ax = axes[0, 0]
-    ax.bar(x, weekly["leads"], width=6, color="#6baed6", label="leads")
-    ax.bar(x, weekly["sales"], width=6, color="#d7301f", label="sales")
-    ax.set_ylabel("per week")
-    ax.set_title(
-        f"Leads and sales per week ({_n(weekly['leads'].sum())} leads, "
-        f"{_n(weekly['sales'].sum())} sales)"
-    )
-    ax.legend(loc="upper left")
-    if has_spend:
-        ax = axes[1, 0]
-        ax.bar(x, weekly["spend"], width=6, color="#969696")
-        ax.set_ylabel(f"spend per week{_money(currency)}")
-        _thousands(ax)
-        ax.set_title("Ad spend per week")
-    axes[-1, 0].set_xlabel("week (Monday)")
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
@@ -493,11 +299,11 @@ def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
     y = np.arange(len(t))
     ax.barh(y, t["share"], color="#74a9cf")  # a census of the leads: no interval needed
-    ax.set_yticks(y, [f"{r['how']} (n={_n(r['leads'])})" for _, r in t.iterrows()])
+    ax.set_yticks(y, [f"{r['how']} (n={count_text(r['leads'])})" for _, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel(f"share of {_n(int(t['leads'].sum()))} leads")
+    ax.set_xlabel(f"share of {count_text(int(t['leads'].sum()))} leads")
     ax.set_title("Where each lead's source came from")
     fig.tight_layout()
     return fig
@@ -540,8 +346,8 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
     )
     ax.set_facecolor("#eeeeee")
     ax.set_title(
-        f"Conversion by {rows} and {cols}, {_n(np.nansum(sales.to_numpy()))} sales of "
-        f"{_n(np.nansum(leads.to_numpy()))} leads (sales / leads; grey: under 30 leads)"
+        f"Conversion by {rows} and {cols}, {count_text(np.nansum(sales.to_numpy()))} sales of "
+        f"{count_text(np.nansum(leads.to_numpy()))} leads (sales / leads; grey: under 30 leads)"
     )
     ax.set_xlabel(cols)
     ax.set_ylabel(rows)
@@ -597,12 +403,12 @@ def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
             error_kw={"ecolor": "#555555", "capsize": 2},
         )
     q = t.drop_duplicates(factor).set_index(factor)["classified"].reindex(levels)
-    ax.set_yticks(y, [f"{lv} (n={_n(int(q[lv]))})" for lv in levels])
+    ax.set_yticks(y, [f"{lv} (n={count_text(int(q[lv]))})" for lv in levels])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("share of leads with a class (hot, warm or cold), 95% interval")
-    ax.set_title(f"Hot, warm and cold leads by {factor} ({_n(q.sum())} leads with a class)")
+    ax.set_title(f"Hot, warm and cold leads by {factor} ({count_text(q.sum())} leads with a class)")
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
@@ -623,8 +429,8 @@ def plot_managers(table: pd.DataFrame) -> plt.Figure:
     ax.invert_yaxis()
     ax.set_xlabel("sales / sales expected from the leads received (1 = average), 95% interval")
     ax.set_title(
-        f"Managers, adjusted for the leads they got ({_n(t['sales'].sum())} sales of "
-        f"{_n(t['leads'].sum())} leads)"
+        f"Managers, adjusted for the leads they got ({count_text(t['sales'].sum())} sales of "
+        f"{count_text(t['leads'].sum())} leads)"
     )
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

@@ -22,28 +22,28 @@ disappearing counts as mix (marketing brought, or stopped bringing, such leads),
 conversion. Likewise a source absent in one period takes its qualification shares from
 the other period, so its appearance is source mix, not qualification mix.
 
-Works on grouped counts from `analysis.engine` (a few hundred rows), never on leads.
+Works on grouped counts from `analysis.engine` (a few hundred rows), never on leads;
+`analysis.stats.period_change` gets the cells of two periods from the leads and picks
+the periods to compare.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
-
-from analysis.engine.cells import Engine, default_engine
-from analysis.engine.periods import period_table
+from numpy.typing import NDArray
 
 __all__ = [
     "MEASURES",
     "OWNERS",
+    "norm_mix",
     "decompose",
     "contributions",
-    "period_cells",
-    "decompose_periods",
-    "default_periods",
 ]
 
 #: What can be decomposed.
@@ -60,35 +60,51 @@ OWNERS = {
 
 _TABLE_COLUMNS = ["part", "kind", "owner", "label", "value", "share"]
 
+#: The mix dimensions as the functions take them: one name, or one or two names.
+Mix: TypeAlias = tuple[str, ...] | list[str] | str
+
+#: Each factor's value per cell of one period, by factor name.
+Factors: TypeAlias = dict[str, NDArray[np.float64]]
+
 
 # --- checks and preparation -------------------------------------------------------------
 
 
-def _norm_mix(mix) -> tuple[str, ...]:
-    if isinstance(mix, str):
-        mix = (mix,)
-    mix = tuple(mix)
-    if not 1 <= len(mix) <= 2 or not all(isinstance(m, str) and m for m in mix):
+def norm_mix(mix: str | Sequence[str]) -> tuple[str, ...]:
+    """The mix dimensions as a tuple of one or two names; ValueError otherwise."""
+    dims = (mix,) if isinstance(mix, str) else tuple(mix)
+    if not 1 <= len(dims) <= 2 or not all(isinstance(m, str) and m for m in dims):
         raise ValueError(
             f"mix must name one or two dimensions of the cells, e.g. ('source', "
-            f"'qualification') or ('campaign',); got {mix!r}"
+            f"'qualification') or ('campaign',); got {dims!r}"
         )
-    if len(set(mix)) != len(mix):
-        raise ValueError(f"mix names a dimension twice: {mix!r}")
-    return mix
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"mix names a dimension twice: {dims!r}")
+    return dims
 
 
-def _check(cells_a, cells_b, mix, measure, within_days) -> tuple[str, ...]:
-    """Validate the arguments of `decompose`; return the normalised mix."""
-    mix = _norm_mix(mix)
+def _check(
+    cells_a: pd.DataFrame,
+    cells_b: pd.DataFrame,
+    mix: str | Sequence[str],
+    measure: str,
+    within_days: int | np.integer | None,
+) -> tuple[tuple[str, ...], int | None]:
+    """Validate the arguments of `decompose`; return the normalised mix and
+    ``within_days`` as a Python int (a NumPy integer is accepted, as cells give them)."""
+    mix = norm_mix(mix)
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
-    if within_days is not None and (
-        isinstance(within_days, bool) or not isinstance(within_days, int | np.integer)
-    ):
-        raise ValueError(f"within_days must be a whole number of days or None, got {within_days!r}")
-    if within_days is not None and within_days <= 0:
-        raise ValueError(f"within_days must be above 0, got {within_days}")
+    days: int | None = None
+    if within_days is not None:
+        if isinstance(within_days, bool) or not isinstance(within_days, int | np.integer):
+            raise ValueError(
+                f"within_days must be a whole number of days or None, got {within_days!r}"
+            )
+        days = int(within_days)
+        if days <= 0:
+            raise ValueError(f"within_days must be above 0, got {days}")
+    within_days = days
     counts = _count_columns(measure, within_days)
     for name, cells in (("A", cells_a), ("B", cells_b)):
         if not isinstance(cells, pd.DataFrame):
@@ -136,7 +152,7 @@ def _check(cells_a, cells_b, mix, measure, within_days) -> tuple[str, ...]:
                 f"period {name} has no lead {within_days} days old yet: choose a smaller "
                 "within_days or wait for the period to age"
             )
-    return mix
+    return mix, days
 
 
 def _count_columns(measure: str, within_days: int | None) -> list[str]:
@@ -148,7 +164,9 @@ def _count_columns(measure: str, within_days: int | None) -> list[str]:
     return cols
 
 
-def _fill(own: np.ndarray, other: np.ndarray, pooled: float) -> tuple[np.ndarray, np.ndarray]:
+def _fill(
+    own: NDArray[np.float64], other: NDArray[np.float64], pooled: float
+) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
     """A rate undefined in this period (NaN) from the other period, else from ``pooled``;
     returns the filled rate and where it came from ("", "other", "pooled")."""
     out = np.where(np.isnan(own), other, own)
@@ -156,13 +174,19 @@ def _fill(own: np.ndarray, other: np.ndarray, pooled: float) -> tuple[np.ndarray
     return np.where(np.isnan(out), pooled, out), src
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
     out = np.full(len(num), np.nan)
     np.divide(num, den, out=out, where=den > 0)
     return out
 
 
-def _factors(cells_a, cells_b, mix, measure, within_days):
+def _factors(
+    cells_a: pd.DataFrame,
+    cells_b: pd.DataFrame,
+    mix: tuple[str, ...],
+    measure: str,
+    within_days: int | None,
+) -> tuple[pd.DataFrame, Factors, Factors, list[str], list[str]]:
     """The cells of both periods on one index, and each factor's value per cell in A and B.
 
     Returns (frame, factors_a, factors_b, part_names, notes). ``frame`` holds the mix
@@ -170,9 +194,9 @@ def _factors(cells_a, cells_b, mix, measure, within_days):
     volume, mix:<dim>..., conversion[, revenue_per_sale].
     """
     counts = _count_columns(measure, within_days)
-    mix = list(mix)
+    dims = list(mix)
     grouped = [
-        c.groupby(mix, sort=True)[counts].sum().astype("float64") for c in (cells_a, cells_b)
+        c.groupby(dims, sort=True)[counts].sum().astype("float64") for c in (cells_a, cells_b)
     ]
     grouped = [g[g["leads"] > 0] for g in grouped]
     index = grouped[0].index.union(grouped[1].index).sort_values()
@@ -182,8 +206,8 @@ def _factors(cells_a, cells_b, mix, measure, within_days):
         for c in counts:
             frame[c + suffix] = g[c].to_numpy()
 
-    fa: dict[str, np.ndarray] = {}
-    fb: dict[str, np.ndarray] = {}
+    fa: Factors = {}
+    fb: Factors = {}
     la, lb = ga["leads"].to_numpy(), gb["leads"].to_numpy()
     fa["volume"] = np.full(len(index), la.sum())
     fb["volume"] = np.full(len(index), lb.sum())
@@ -236,13 +260,19 @@ def _factors(cells_a, cells_b, mix, measure, within_days):
         frame["note"] = [
             "; ".join(t for t in (x, y) if t) for x, y in zip(frame["note"], extra, strict=True)
         ]
-    for key, note in zip(map(tuple, frame[mix].to_numpy()), frame["note"], strict=True):
+    for key, note in zip(map(tuple, frame[dims].to_numpy()), frame["note"], strict=True):
         if note:
             notes.append(f"{' / '.join(map(str, key))}: {note}")
     return frame, fa, fb, list(fa), notes
 
 
-def _notes(what: str, base: str, src_a, src_b, relevant=None) -> list[str]:
+def _notes(
+    what: str,
+    base: str,
+    src_a: NDArray[np.str_],
+    src_b: NDArray[np.str_],
+    relevant: NDArray[np.bool_] | None = None,
+) -> list[str]:
     """Where a cell's ``what`` was borrowed, in words ("" where it was not, or where it
     cannot matter)."""
     out = []
@@ -260,7 +290,7 @@ def _notes(what: str, base: str, src_a, src_b, relevant=None) -> list[str]:
     return out
 
 
-def _shapley(fa: dict, fb: dict) -> dict[str, np.ndarray]:
+def _shapley(fa: Factors, fb: Factors) -> Factors:
     """Per-cell Shapley contributions of each factor to sum_cells prod_factors.
 
     For a product f = prod_j x_j, switching factor i from A to B while the factors in S
@@ -269,7 +299,7 @@ def _shapley(fa: dict, fb: dict) -> dict[str, np.ndarray]:
     """
     names = list(fa)
     k = len(names)
-    out = {}
+    out: Factors = {}
     for name in names:
         others = [n for n in names if n != name]
         step = fb[name] - fa[name]
@@ -308,7 +338,7 @@ def _owner(part: str) -> str:
 def decompose(
     cells_a: pd.DataFrame,
     cells_b: pd.DataFrame,
-    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
+    mix: Mix = ("source", "qualification"),
     measure: str = "sales",
     within_days: int | None = None,
     *,
@@ -339,8 +369,8 @@ def decompose(
     cells_a, cells_b : DataFrame
         Grouped counts of the two periods with the ``mix`` columns, ``leads``, ``sales``
         (and ``revenue`` for revenue; ``sales_within`` and ``leads_aged`` with
-        ``within_days``), e.g. from `period_cells`. Several rows of one cell (finer
-        dimensions) are summed. Not modified.
+        ``within_days``), e.g. from `period_change.period_cells`. Several rows of one
+        cell (finer dimensions) are summed. Not modified.
     mix : str or tuple of one or two str
         The mix dimensions, outer first: ``("source", "qualification")`` by default,
         ``("campaign",)`` for campaign mix only.
@@ -386,40 +416,22 @@ def decompose(
     >>> abs(t.attrs["residual"]) < 1e-9  # the parts sum to the change
     True
     """
-    mix = _check(cells_a, cells_b, mix, measure, within_days)
+    mix, within_days = _check(cells_a, cells_b, mix, measure, within_days)
     frame, fa, fb, names, notes = _factors(cells_a, cells_b, mix, measure, within_days)
     parts = _shapley(fa, fb)
     total_a = float(np.sum(_product(fa)))
     total_b = float(np.sum(_product(fb)))
     change = total_b - total_a
-    rows = [
+    label_a, label_b = str(labels[0]), str(labels[1])
+    table = pd.DataFrame(  # one row per part, then the totals
         {
-            "part": n,
-            "kind": "part",
-            "owner": _owner(n),
-            "label": _label(n, mix),
-            "value": float(parts[n].sum()),
+            "part": [*names, "period_a", "period_b", "change"],
+            "kind": ["part"] * len(names) + ["total"] * 3,
+            "owner": [*(_owner(n) for n in names), "", "", ""],
+            "label": [*(_label(n, mix) for n in names), label_a, label_b, "change"],
+            "value": [*(float(parts[n].sum()) for n in names), total_a, total_b, change],
         }
-        for n in names
-    ]
-    rows += [
-        {
-            "part": "period_a",
-            "kind": "total",
-            "owner": "",
-            "label": str(labels[0]),
-            "value": total_a,
-        },
-        {
-            "part": "period_b",
-            "kind": "total",
-            "owner": "",
-            "label": str(labels[1]),
-            "value": total_b,
-        },
-        {"part": "change", "kind": "total", "owner": "", "label": "change", "value": change},
-    ]
-    table = pd.DataFrame(rows)
+    )
     scale = max(abs(total_a), abs(total_b), 1.0)
     if abs(change) > 1e-12 * scale:
         table["share"] = table["value"] / change
@@ -432,7 +444,7 @@ def decompose(
         "measure": measure,
         "mix": mix,
         "within_days": within_days,
-        "labels": (str(labels[0]), str(labels[1])),
+        "labels": (label_a, label_b),
         "residual": float(table.loc[table["kind"] == "part", "value"].sum() - change),
         "notes": notes,
         "counts": counts,
@@ -443,27 +455,29 @@ def decompose(
     return table
 
 
-def _observed(frame: pd.DataFrame, suffix: str, within_days: int | None) -> dict:
+def _observed(frame: pd.DataFrame, suffix: str, within_days: int | None) -> dict[str, int | float]:
     """The observed counts of one period (whole numbers where the cells' counts are)."""
     cols = ["leads", "sales"] + ([] if within_days is None else ["leads_aged", "sales_within"])
-    out = {}
+    out: dict[str, int | float] = {}
     for c in cols:
         v = float(frame[c + suffix].sum())
         out[c] = int(v) if v.is_integer() else v
     return out
 
 
-def _product(factors: dict) -> np.ndarray:
-    out = None
-    for v in factors.values():
-        out = v if out is None else out * v
+def _product(factors: Factors) -> NDArray[np.float64]:
+    """The product of the factors, per cell."""
+    first, *rest = factors.values()  # there is always volume
+    out = first
+    for v in rest:
+        out = out * v
     return out
 
 
 def contributions(
     cells_a: pd.DataFrame,
     cells_b: pd.DataFrame,
-    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
+    mix: Mix = ("source", "qualification"),
     measure: str = "sales",
     within_days: int | None = None,
 ) -> pd.DataFrame:
@@ -486,7 +500,7 @@ def contributions(
     >>> c = contributions(cells_a, cells_b)  # doctest: +SKIP
     >>> c[c.part == "mix:source"].groupby("source")["value"].sum().sort_values()  # doctest: +SKIP
     """
-    mix = _check(cells_a, cells_b, mix, measure, within_days)
+    mix, within_days = _check(cells_a, cells_b, mix, measure, within_days)
     frame, fa, fb, names, _ = _factors(cells_a, cells_b, mix, measure, within_days)
     parts = _shapley(fa, fb)
     context = ["leads_a", "leads_b", "rate_a", "rate_b"]
@@ -502,141 +516,3 @@ def contributions(
     out = pd.concat(pieces, ignore_index=True)
     out[["leads_a", "leads_b"]] = out[["leads_a", "leads_b"]].astype("int64")
     return out
-
-
-def period_cells(
-    leads,
-    period_a: str,
-    period_b: str,
-    *,
-    period: str = "quarter",
-    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
-    within_days: int | None = None,
-    engine: Engine | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cells of two periods, ready for `decompose` and `contributions`.
-
-    Grouped by the engine (``cells(leads, [period, *mix], within_days=...)``), whose
-    ``sales_within`` counts the quick sales of the ``leads_aged`` leads only.
-
-    Parameters
-    ----------
-    leads : DataFrame, path, table name or Ibis table
-        Canonical leads, as `analysis.engine.Engine.cells` takes them.
-    period_a, period_b : str
-        The two periods as the engine labels them (``"2026Q1"``, ``"2026-04"``, ...).
-    period : str
-        The period dimension: ``week``, ``month`` or ``quarter``.
-    mix, within_days
-        As in `decompose`.
-    engine : Engine, optional
-        Where to group; the shared in-process DuckDB engine by default.
-
-    Returns
-    -------
-    (cells_a, cells_b) : tuple of DataFrame
-        Engine cells without the ``period`` column.
-
-    Examples
-    --------
-    >>> a, b = period_cells(ds.leads, "2026Q1", "2026Q2", within_days=30)  # doctest: +SKIP
-    """
-    mix = _norm_mix(mix)
-    if period in mix:
-        raise ValueError(f"period {period!r} cannot also be a mix dimension {mix!r}")
-    if str(period_a) == str(period_b):
-        raise ValueError(f"period_a and period_b are the same ({period_a!r}): nothing to compare")
-    eng = engine if engine is not None else default_engine()
-    t = eng.table(leads)
-    by = [period, *mix]
-    cells = eng.cells(t, by, within_days=within_days)
-    found = sorted(cells[period].unique())
-    out = []
-    for p in (period_a, period_b):
-        part = cells[cells[period] == str(p)]
-        if part.empty:
-            raise ValueError(f"no leads in {period} {p!r}; the leads have {period}s {found}")
-        out.append(part.drop(columns=period).reset_index(drop=True))
-    return out[0], out[1]
-
-
-def decompose_periods(
-    leads,
-    period_a: str,
-    period_b: str,
-    period: str = "quarter",
-    mix: tuple[str, ...] | list[str] | str = ("source", "qualification"),
-    measure: str = "sales",
-    within_days: int | None = None,
-    engine: Engine | None = None,
-) -> pd.DataFrame:
-    """`decompose` the change from ``period_a`` to ``period_b`` straight from leads.
-
-    Cells come from `period_cells`; see `decompose` for the parts and the table.
-
-    Examples
-    --------
-    >>> t = decompose_periods(ds.leads, "2026Q1", "2026Q2", within_days=30)  # doctest: +SKIP
-    >>> main_cause(t)  # doctest: +SKIP
-    """
-    cells_a, cells_b = period_cells(
-        leads, period_a, period_b, period=period, mix=mix, within_days=within_days, engine=engine
-    )
-    return decompose(
-        cells_a, cells_b, mix, measure, within_days, labels=(str(period_a), str(period_b))
-    )
-
-
-def default_periods(
-    leads,
-    period: str = "quarter",
-    min_leads: int = 30,
-    engine: Engine | None = None,
-    *,
-    periods=None,
-) -> tuple[str, str] | None:
-    """The two periods to compare, oldest first.
-
-    The last two *complete* periods (leads collected over the whole period, see
-    `analysis.engine.periods.period_table`) with at least ``min_leads`` leads each, so a
-    quarter cut short by the data's end does not pass for a fall in lead volume. When
-    fewer than two complete periods have enough leads, the last two periods with enough
-    leads, complete or not (the caller should then say which is incomplete). None when
-    fewer than two periods have ``min_leads`` leads.
-
-    Parameters
-    ----------
-    leads : DataFrame, path, table name or Ibis table
-        Canonical leads (not read when ``periods`` is given).
-    periods : DataFrame or list of dict, optional
-        The period table with ``period``, ``leads`` and ``complete``, e.g. a report's
-        ``ctx.facts["periods"]``; computed on the engine when not given.
-
-    Examples
-    --------
-    >>> default_periods(ctx.leads, "quarter", engine=ctx.engine,
-    ...                 periods=ctx.facts["periods"])  # doctest: +SKIP
-    ('2026Q1', '2026Q2')
-    """
-    if periods is None:
-        eng = engine if engine is not None else default_engine()
-        t = eng.table(leads)
-        counts = eng.cells(t, [period])
-        span = eng.to_arrow(t.aggregate(a=t.created_at.min(), b=t.created_at.max()))
-        first, last = span.to_pylist()[0].values()
-        table = period_table(list(counts[period]), period, first, last)
-        table = table.merge(
-            counts[[period, "leads"]].rename(columns={period: "period"}), on="period"
-        )
-    else:
-        table = pd.DataFrame(list(periods) if not isinstance(periods, pd.DataFrame) else periods)
-        missing = {"period", "leads", "complete"} - set(table.columns)
-        if missing:
-            raise ValueError(f"periods need the columns period, leads, complete; no {missing}")
-    table = table.sort_values("period", kind="stable")
-    enough = table[table["leads"] >= min_leads]
-    whole = enough[enough["complete"].astype(bool)]["period"].astype(str).tolist()
-    if len(whole) >= 2:
-        return whole[-2], whole[-1]
-    ok = enough["period"].astype(str).tolist()
-    return (ok[-2], ok[-1]) if len(ok) >= 2 else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.engine.cells import TIME_DIMENSIONS, Engine, check_by, default_engine
+from analysis.engine.cells import TIME_DIMENSIONS, Engine, Leads, check_by, default_engine
 from analysis.engine.periods import period_key
 from analysis.stats.intervals import wilson_interval
 
@@ -32,7 +32,7 @@ def _check(leads: pd.DataFrame, by: list[str]) -> None:
 
 
 def lead_cells(
-    leads, by: list[str] | tuple[str, ...], engine: Engine | None = None
+    leads: Leads, by: list[str] | tuple[str, ...], engine: Engine | None = None
 ) -> pd.DataFrame:
     """Grouped counts per cell of ``by`` (see `engine.Engine.cells`).
 
@@ -71,7 +71,7 @@ def spend_by(
 
 
 def unit_economics(
-    leads,
+    leads: Leads,
     spend: pd.DataFrame | None = None,
     by: list[str] | tuple[str, ...] = ("source",),
     *,
@@ -126,7 +126,7 @@ def unit_economics(
 
 
 def unit_totals(
-    leads,
+    leads: Leads,
     spend: pd.DataFrame | None = None,
     *,
     level: float = 0.95,
@@ -153,14 +153,18 @@ def unit_totals(
     return _measures(one, ["all"], has_spend, level, min_leads, min_sales).iloc[0]
 
 
-def _summed(leads, spend, by: list[str], engine) -> tuple[pd.DataFrame, bool]:
+def _summed(
+    leads: Leads, spend: pd.DataFrame | None, by: list[str], engine: Engine | None
+) -> tuple[pd.DataFrame, bool]:
     """Counts and spend summed per cell of ``by``, and whether there is spend."""
-    has_spend = spend is not None and not spend.empty
+    if spend is not None and spend.empty:
+        spend = None  # an empty spend table is no spend data
+    has_spend = spend is not None
     spend_keys = ["source", "campaign"] + [b for b in by if b in TIME_DIMENSIONS]
     cell_keys = list(dict.fromkeys(by + (spend_keys if has_spend else [])))
     cells = lead_cells(leads, cell_keys, engine)
 
-    if has_spend:
+    if spend is not None:
         paid_pairs = spend[["source", "campaign"]].drop_duplicates()
         paid_pairs = paid_pairs.assign(_paid=True)
         cells = cells.merge(paid_pairs, on=["source", "campaign"], how="left")
@@ -240,7 +244,14 @@ def _row_note(has_spend: bool, spend: float, paid_leads: int, leads: int, sales:
     return "; ".join(parts)
 
 
-def _measures(table, by, has_spend, level, min_leads, min_sales) -> pd.DataFrame:
+def _measures(
+    table: pd.DataFrame,
+    by: list[str],
+    has_spend: bool,
+    level: float,
+    min_leads: int,
+    min_sales: int,
+) -> pd.DataFrame:
     """The measures of each row of summed counts (leads, classes, sales, revenue,
     sales_with_revenue, paid_* and spend)."""
     out = table[by].copy()

@@ -11,12 +11,17 @@ by luck. Everything runs on grouped counts from the engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 from scipy import stats as _st
 
-from analysis.engine.cells import Engine, default_engine
+from analysis.engine.cells import Engine, Leads, default_engine
 from analysis.engine.periods import data_end
 from analysis.stats.intervals import count_flag, wilson_interval
 
@@ -39,7 +44,7 @@ SPEED_BINS = (0, 5, 60, 240, 1440, np.inf)  # minutes to first contact
 SPEED_LABELS = ("under 5 min", "5-60 min", "1-4 h", "4-24 h", "over a day")
 
 
-def _filled(t, eng: Engine, columns) -> dict[str, int]:
+def _filled(t: ir.Table, eng: Engine, columns: Sequence[str]) -> dict[str, int]:
     """Leads with a value of each of ``columns`` (0 for a column the table lacks), in
     one query on the engine."""
     present = [c for c in dict.fromkeys(columns) if c in t.columns]
@@ -51,12 +56,13 @@ def _filled(t, eng: Engine, columns) -> dict[str, int]:
     return out
 
 
-def _adjusters(t, eng: Engine, adjust_for) -> list[str]:
+def _adjusters(t: ir.Table, eng: Engine, adjust_for: Sequence[str]) -> list[str]:
+    """The dimensions of ``adjust_for`` that some lead has a value of."""
     filled = _filled(t, eng, adjust_for)
     return [a for a in adjust_for if filled[a] > 0]
 
 
-def manager_coverage(leads, *, engine: Engine | None = None) -> dict:
+def manager_coverage(leads: Leads, *, engine: Engine | None = None) -> dict[str, Any]:
     """How the data record managers, counted on the engine.
 
     Returns a dict with ``mapped`` (the leads have a manager column), ``leads``,
@@ -90,7 +96,7 @@ def manager_coverage(leads, *, engine: Engine | None = None) -> dict:
     return {"mapped": mapped, **row, "state": state}
 
 
-def fit_gamma_prior(observed, expected) -> float:
+def fit_gamma_prior(observed: ArrayLike, expected: ArrayLike) -> float:
     """Strength ``alpha`` of a Gamma(alpha, alpha) prior (mean 1) on per-unit ratios
     theta with observed ~ Poisson(expected * theta), by marginal maximum likelihood
     (negative binomial). Large alpha: the units do not differ beyond chance."""
@@ -99,13 +105,15 @@ def fit_gamma_prior(observed, expected) -> float:
     keep = e > 0
     o, e = o[keep], e[keep]
 
-    def nll(log_alpha):
+    def nll(log_alpha: float) -> float:
         a = np.exp(log_alpha)
-        return -np.sum(
-            special.gammaln(o + a)
-            - special.gammaln(a)
-            + a * np.log(a / (a + e))
-            + o * np.log(e / (a + e))
+        return -float(
+            np.sum(
+                special.gammaln(o + a)
+                - special.gammaln(a)
+                + a * np.log(a / (a + e))
+                + o * np.log(e / (a + e))
+            )
         )
 
     res = optimize.minimize_scalar(nll, bounds=(np.log(0.1), np.log(1e6)), method="bounded")
@@ -152,9 +160,9 @@ def _oe_table(
 
 
 def manager_table(
-    leads,
+    leads: Leads,
     *,
-    adjust_for=ADJUST_FOR,
+    adjust_for: Sequence[str] = ADJUST_FOR,
     min_leads: int = 30,
     level: float = 0.95,
     engine: Engine | None = None,
@@ -190,10 +198,10 @@ def manager_table(
 
 
 def routing_table(
-    leads,
-    classes=("cold", "warm", "hot"),
+    leads: Leads,
+    classes: Sequence[str] = ("cold", "warm", "hot"),
     *,
-    adjust_for=("source", "segment"),
+    adjust_for: Sequence[str] = ("source", "segment"),
     min_leads: int = 20,
     level: float = 0.95,
     engine: Engine | None = None,
@@ -243,7 +251,7 @@ def routing_table(
 
 
 def speed_to_lead(
-    leads, by: str | None = None, *, level: float = 0.95, engine: Engine | None = None
+    leads: Leads, by: str | None = None, *, level: float = 0.95, engine: Engine | None = None
 ) -> pd.DataFrame:
     """Conversion by time from lead to first contact (bins in `SPEED_LABELS`, plus
     "never contacted"), optionally per ``by`` (e.g. manager).
@@ -286,7 +294,11 @@ def speed_to_lead(
 
 
 def processing_checks(
-    leads, *, stuck_days: int = 14, as_of: pd.Timestamp | None = None, engine: Engine | None = None
+    leads: Leads,
+    *,
+    stuck_days: int = 14,
+    as_of: pd.Timestamp | None = None,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """The lead-processing checks a sales director asks for, per manager.
 
@@ -339,7 +351,7 @@ def processing_checks(
     ]
 
 
-def loss_reasons(leads, by: str, *, engine: Engine | None = None) -> pd.DataFrame:
+def loss_reasons(leads: Leads, by: str, *, engine: Engine | None = None) -> pd.DataFrame:
     """Lost leads by reason and ``by`` (manager or source), with each reason's share of
     the row's lost leads. Returns DataFrame[by, lost_reason, lost, share]; empty when
     the data have no loss reasons or no ``by`` column."""

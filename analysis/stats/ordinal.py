@@ -11,9 +11,11 @@ to be confused with *qualified* = hot + warm in the funnel tables).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy import special
 from scipy import stats as _st
 from statsmodels.base.model import GenericLikelihoodModel
@@ -32,11 +34,14 @@ __all__ = ["ORDER", "QualityFit", "fit_quality", "quality_shares"]
 ORDER = ("cold", "warm", "hot")
 
 
-class _GroupedOrdinal(GenericLikelihoodModel):
+# statsmodels has no type information, so its base class is Any to mypy
+class _GroupedOrdinal(GenericLikelihoodModel):  # type: ignore[misc]
     """Cumulative logit P(class <= j | x) = expit(θ_j − x·β) on (cells x classes)
     counts; thresholds as in `OrderedModel`: θ_1, then log increments."""
 
-    def __init__(self, counts: np.ndarray, exog: np.ndarray, exog_names: list[str]) -> None:
+    def __init__(
+        self, counts: NDArray[np.float64], exog: NDArray[np.float64], exog_names: list[str]
+    ) -> None:
         self.counts = np.asarray(counts, dtype="float64")
         self.n_thresholds = self.counts.shape[1] - 1
         super().__init__(endog=self.counts.sum(axis=1), exog=exog)
@@ -48,11 +53,13 @@ class _GroupedOrdinal(GenericLikelihoodModel):
         # statsmodels counts cells as observations; nothing here uses df_resid
         self.df_resid = len(self.counts) - self.df_model - self.k_extra
 
-    def thresholds(self, params: np.ndarray) -> np.ndarray:
+    def thresholds(self, params: NDArray[np.float64]) -> NDArray[np.float64]:
         th = params[-self.n_thresholds :]
         return np.concatenate([[th[0]], th[0] + np.cumsum(np.exp(th[1:]))])
 
-    def probabilities(self, params: np.ndarray, exog: np.ndarray | None = None) -> np.ndarray:
+    def probabilities(
+        self, params: NDArray[np.float64], exog: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
         exog = self.exog if exog is None else exog
         xb = exog @ params[: -self.n_thresholds] if exog.shape[1] else np.zeros(len(exog))
         cut = self.thresholds(params)
@@ -60,15 +67,17 @@ class _GroupedOrdinal(GenericLikelihoodModel):
         cdf = np.column_stack([np.zeros(len(xb)), cdf, np.ones(len(xb))])
         return np.diff(cdf, axis=1)
 
-    def loglike(self, params: np.ndarray) -> float:
+    def loglike(self, params: NDArray[np.float64]) -> float:
         prob = self.probabilities(params)
         return float(np.sum(self.counts * np.log(np.clip(prob, 1e-300, None))))
 
-    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+    def loglikeobs(self, params: NDArray[np.float64]) -> NDArray[np.float64]:
         prob = self.probabilities(params)
-        return np.sum(self.counts * np.log(np.clip(prob, 1e-300, None)), axis=1)
+        return np.asarray(
+            np.sum(self.counts * np.log(np.clip(prob, 1e-300, None)), axis=1), dtype=np.float64
+        )
 
-    def score(self, params: np.ndarray) -> np.ndarray:
+    def score(self, params: NDArray[np.float64]) -> NDArray[np.float64]:
         """Analytic gradient of `loglike`."""
         k = self.exog.shape[1]
         xb = self.exog @ params[:k] if k else np.zeros(len(self.counts))
@@ -92,12 +101,12 @@ class _GroupedOrdinal(GenericLikelihoodModel):
             jac[i:, i] = np.exp(th[i])
         return np.concatenate([grad_beta, grad_cut @ jac])
 
-    def hessian(self, params: np.ndarray) -> np.ndarray:
+    def hessian(self, params: NDArray[np.float64]) -> NDArray[np.float64]:
         """Numerical derivative of the analytic score (more precise than differencing
         the log-likelihood twice)."""
         from statsmodels.tools.numdiff import approx_fprime
 
-        h = approx_fprime(params, self.score, centered=True)
+        h = np.asarray(approx_fprime(params, self.score, centered=True), dtype=np.float64)
         return (h + h.T) / 2
 
 
@@ -105,7 +114,15 @@ class QualityFit:
     """The fitted quality model: ``terms`` (odds of a hotter lead vs the reference,
     per level) and ``shares`` (observed and predicted class shares per level)."""
 
-    def __init__(self, factor, reference, terms, shares, result, notes):
+    def __init__(
+        self,
+        factor: str,
+        reference: str | None,
+        terms: pd.DataFrame,
+        shares: pd.DataFrame,
+        result: Any,
+        notes: list[str],
+    ) -> None:
         self.factor = factor
         self.reference = reference
         self.terms = terms
@@ -156,7 +173,7 @@ def fit_quality(
         if col not in cells.columns:
             raise ValueError(f"cells have no column {col!r}")
     raw = _counts(cells, factor)
-    notes = []
+    notes: list[str] = []
     small = raw.index[raw["classified"] < min_leads]
     fit_counts = raw.copy()
     if len(small) and len(small) < len(raw):
@@ -275,7 +292,7 @@ def fit_quality(
         pd.DataFrame(
             model.probabilities(result.params), index=fit_counts.index, columns=list(ORDER)
         )
-        if result is not None
+        if result is not None and model is not None  # a result comes from a model
         else pd.DataFrame(columns=list(ORDER))
     )
     rows = []

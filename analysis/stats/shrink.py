@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 from scipy import stats as _st
 
@@ -23,14 +24,18 @@ __all__ = ["fit_beta_binomial", "shrink_rates"]
 KAPPA_BOUNDS = (0.5, 1e7)
 
 
-def _neg_marginal(params, k, n) -> float:
+def _neg_marginal(
+    params: NDArray[np.float64], k: NDArray[np.float64], n: NDArray[np.float64]
+) -> float:
+    """Minus the beta-binomial marginal log-likelihood (up to a constant) at
+    (logit mu, log kappa)."""
     mu = special.expit(params[0])
     kappa = np.exp(params[1])
     a, b = mu * kappa, (1 - mu) * kappa
     return -float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
 
 
-def fit_beta_binomial(sales, leads) -> tuple[float, float]:
+def fit_beta_binomial(sales: ArrayLike, leads: ArrayLike) -> tuple[float, float]:
     """Fit a Beta(mu·kappa, (1−mu)·kappa) prior to per-level (sales, leads) by marginal
     maximum likelihood.
 

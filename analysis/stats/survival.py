@@ -1,10 +1,11 @@
-"""Lead maturity: how long sales take, and conversion compared at equal lead age.
+"""Time to sale: how long sales take, estimated with right-censoring (Kaplan-Meier).
 
 Deals close days or weeks after the lead, so a table of conversion by month or by
 campaign makes recent leads look worse than they are: many of them have not had time
 to buy. This module estimates the time to sale with right-censoring (Kaplan-Meier), a
-lead without a sale counting as "not sold yet" at its age on the data's end date, and
-compares groups at the same age.
+lead without a sale counting as "not sold yet" at its age on the data's end date;
+`analysis.stats.maturity` reads the curves at a given age and compares groups at the
+same age.
 
 Everything is computed from grouped counts: the engine groups the leads by (group, day)
 and returns, per day since the lead, the number of sales and the number of leads whose
@@ -32,24 +33,41 @@ as "not sold yet" (the data as they stood on ``as_of``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from analysis.engine.cells import TIME_DIMENSIONS, Engine, check_by, default_engine, dimension
-from analysis.stats.intervals import count_flag, wilson_interval, z_value
+from analysis.engine.cells import (
+    TIME_DIMENSIONS,
+    Engine,
+    Leads,
+    check_by,
+    default_engine,
+    dimension,
+)
+from analysis.stats.intervals import z_value
 
 __all__ = [
     "CURVE_COLUMNS",
+    "By",
+    "Prepared",
+    "prepare",
+    "day_counts",
+    "product_limit",
     "time_to_sale",
     "cohort_curves",
-    "share_at",
     "sale_quantiles",
-    "conversion_at_age",
+    "curve_keys",
+    "groups",
+    "key_row",
+    "as_list",
+    "attrs",
 ]
 
 #: The columns of a time-to-sale table besides its group columns.
@@ -68,20 +86,21 @@ _US_PER_DAY = 86_400_000_000
 
 _NEEDED = ("created_at", "converted", "won_at")
 
-Leads = pd.DataFrame | str | Path | ir.Table
+#: The grouping a function takes: one dimension, several, or None for all leads together.
+By: TypeAlias = str | list[str] | tuple[str, ...] | None
 
 # --- preparation: one pass of checks, the per-lead expressions ----------------------
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """A leads table with ``as_of`` fixed, its valid rows and per-lead expressions."""
 
     engine: Engine
     table: ir.Table
     as_of: pd.Timestamp
     notes: tuple[str, ...]
-    excluded: dict
+    excluded: dict[str, int]
 
     @property
     def is_sale(self) -> ir.BooleanValue:
@@ -111,7 +130,7 @@ class _Prepared:
     def _as_of_literal(self) -> ir.TimestampScalar:
         return _literal(self.as_of, self.table)
 
-    def valid(self) -> _Prepared:
+    def valid(self) -> Prepared:
         """The same, on the rows that can be measured (see the module notes)."""
         t = self.table
         sold = (t.converted.cast("int64") == 1).fill_null(False)
@@ -121,12 +140,12 @@ class _Prepared:
             & ~(sold & t.won_at.isnull())
             & ~(sold & t.won_at.notnull() & (t.won_at < t.created_at))
         )
-        return _Prepared(self.engine, t.filter(ok), self.as_of, self.notes, self.excluded)
+        return Prepared(self.engine, t.filter(ok), self.as_of, self.notes, self.excluded)
 
     def keys(self, by: list[str]) -> dict[str, ir.Value]:
         return {b: dimension(self.table, b) for b in by}
 
-    def collect(self, by: list[str], metrics: dict) -> pd.DataFrame:
+    def collect(self, by: list[str], metrics: Mapping[str, ir.Value]) -> pd.DataFrame:
         """``metrics`` per group of ``by`` from the engine, integer counts as int64."""
         t = self.table
         if by:
@@ -148,7 +167,7 @@ def _literal(when: pd.Timestamp, t: ir.Table) -> ir.TimestampScalar:
     return ibis.literal(when.to_pydatetime(), type=dtype)
 
 
-def _as_of(value, t: ir.Table) -> pd.Timestamp:
+def _as_of(value: object, t: ir.Table) -> pd.Timestamp:
     """A user's as_of in created_at's time zone (a naive date is read in that zone)."""
     when = pd.Timestamp(value)
     if pd.isna(when):
@@ -163,7 +182,8 @@ def _as_of(value, t: ir.Table) -> pd.Timestamp:
     return when
 
 
-def as_list(by: str | list[str] | tuple[str, ...] | None) -> list[str]:
+def as_list(by: By) -> list[str]:
+    """``by`` as a list of dimensions: [] for None, [name] for one name."""
     if by is None:
         return []
     if isinstance(by, str):
@@ -185,7 +205,9 @@ def _check(t: ir.Table, by: list[str]) -> None:
         raise ValueError(f"the leads table has no column {absent} (the profile did not map it)")
 
 
-def prepare(leads: Leads, by: list[str], as_of, engine: Engine | None) -> _Prepared:
+def prepare(leads: Leads, by: list[str], as_of: object, engine: Engine | None) -> Prepared:
+    """Check the leads for the time measures once, fix ``as_of`` (the latest created_at
+    or won_at when None) and count the rows left out, with the notes that say why."""
     eng = engine or default_engine()
     t = eng.table(leads)
     _check(t, by)
@@ -244,10 +266,10 @@ def prepare(leads: Leads, by: list[str], as_of, engine: Engine | None) -> _Prepa
         k: got[k]
         for k in ("sale_before_lead", "sale_without_won_at", "no_created_at", "after_as_of")
     }
-    return _Prepared(eng, t, as_of_ts, tuple(notes), excluded)
+    return Prepared(eng, t, as_of_ts, tuple(notes), excluded)
 
 
-def day_counts(prep: _Prepared, by: list[str]) -> pd.DataFrame:
+def day_counts(prep: Prepared, by: list[str]) -> pd.DataFrame:
     """Per group and day: sales on that day and leads censored on that day (engine)."""
     pv = prep.valid()
     t = pv.table
@@ -269,7 +291,9 @@ def day_counts(prep: _Prepared, by: list[str]) -> pd.DataFrame:
     return out
 
 
-def attrs(frame: pd.DataFrame, prep: _Prepared, level: float, **more) -> pd.DataFrame:
+def attrs(frame: pd.DataFrame, prep: Prepared, level: float, **more: object) -> pd.DataFrame:
+    """``frame`` with the attrs every time-to-sale table carries (``as_of``, ``level``,
+    ``notes``, ``excluded``) and ``more``."""
     frame.attrs.update(
         {
             "as_of": prep.as_of,
@@ -326,9 +350,9 @@ def product_limit(counts: pd.DataFrame, by: list[str], level: float) -> pd.DataF
 
 def time_to_sale(
     leads: Leads,
-    by: str | list[str] | tuple[str, ...] | None = None,
+    by: By = None,
     *,
-    as_of=None,
+    as_of: object = None,
     level: float = 0.95,
     engine: Engine | None = None,
 ) -> pd.DataFrame:
@@ -377,9 +401,9 @@ def time_to_sale(
 def cohort_curves(
     leads: Leads,
     period: str = "month",
-    by: str | list[str] | tuple[str, ...] | None = None,
+    by: By = None,
     *,
-    as_of=None,
+    as_of: object = None,
     level: float = 0.95,
     engine: Engine | None = None,
 ) -> pd.DataFrame:
@@ -414,7 +438,7 @@ def curve_keys(curves: pd.DataFrame) -> list[str]:
     return [c for c in curves.columns if c not in CURVE_COLUMNS]
 
 
-def groups(curves: pd.DataFrame, keys: list[str]):
+def groups(curves: pd.DataFrame, keys: list[str]) -> Iterator[tuple[Any, pd.DataFrame]]:
     """(group name, its rows by day) for each non-empty group."""
     if keys:
         for name, g in curves.groupby(keys, sort=False):
@@ -423,59 +447,13 @@ def groups(curves: pd.DataFrame, keys: list[str]):
         yield (), curves.sort_values("day")
 
 
-def _key_row(keys: list[str], name) -> dict:
+def key_row(keys: list[str], name: object) -> dict[str, object]:
+    """A group's name (a value, or a tuple of values) as {key column: value}."""
     name = name if isinstance(name, tuple) else (name,)
     return dict(zip(keys, name, strict=True))
 
 
-def share_at(curves: pd.DataFrame, day: int) -> pd.DataFrame:
-    """The Kaplan-Meier share converted within ``day`` days, per group of a
-    time-to-sale table.
-
-    Returns
-    -------
-    DataFrame[*by, day, leads, at_risk, converted_share, low, high]
-        ``leads``: the group's leads; ``at_risk``: those still watched on ``day`` (unsold
-        and at least that old). Where no lead of the group was watched that long the
-        share is NaN: the curve says nothing about that day.
-
-    Examples
-    --------
-    >>> share_at(time_to_sale(ds.leads, "quarter"), 30)  # doctest: +SKIP
-    """
-    keys = curve_keys(curves)
-    day = int(day)
-    rows = []
-    for name, g in groups(curves, keys):
-        before = g[g["day"] <= day]
-        after = g[g["day"] >= day]
-        at_risk = int(after["at_risk"].iloc[0]) if len(after) else 0
-        if at_risk == 0:
-            share = low = high = np.nan
-        elif len(before):
-            last = before.iloc[-1]
-            share, low, high = last["converted_share"], last["low"], last["high"]
-        else:
-            share = low = high = 0.0
-        rows.append(
-            {
-                **_key_row(keys, name),
-                "day": day,
-                "leads": int(g["at_risk"].iloc[0]),
-                "at_risk": at_risk,
-                "converted_share": float(share),
-                "low": float(low),
-                "high": float(high),
-            }
-        )
-    out = pd.DataFrame(
-        rows, columns=[*keys, "day", "leads", "at_risk", "converted_share", "low", "high"]
-    )
-    out.attrs.update(curves.attrs)
-    return out
-
-
-def sale_quantiles(curves: pd.DataFrame, quantiles=(0.5, 0.9)) -> pd.DataFrame:
+def sale_quantiles(curves: pd.DataFrame, quantiles: ArrayLike = (0.5, 0.9)) -> pd.DataFrame:
     """How long sales take: per group, the days within which a given share of the
     group's sales close (e.g. the median time to sale and its 90th percentile).
 
@@ -506,7 +484,7 @@ def sale_quantiles(curves: pd.DataFrame, quantiles=(0.5, 0.9)) -> pd.DataFrame:
         share = g["converted_share"].to_numpy()
         final = float(share[-1]) if len(share) else np.nan
         row = {
-            **_key_row(keys, name),
+            **key_row(keys, name),
             "leads": int(g["at_risk"].iloc[0]),
             "sales": int(g["sales"].sum()),
             "final_share": final,
@@ -522,125 +500,3 @@ def sale_quantiles(curves: pd.DataFrame, quantiles=(0.5, 0.9)) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=[*keys, "leads", "sales", "final_share", "last_day", *cols])
     out.attrs.update(curves.attrs)
     return out
-
-
-# --- conversion at equal age --------------------------------------------------------
-
-
-def conversion_at_age(
-    leads: Leads,
-    by: str | list[str] | tuple[str, ...] | None = None,
-    *,
-    days: int = 30,
-    as_of=None,
-    level: float = 0.95,
-    engine: Engine | None = None,
-) -> pd.DataFrame:
-    """Conversion within ``days`` days of the lead, among leads at least ``days`` old,
-    next to the naive conversion and the Kaplan-Meier estimate at ``days``.
-
-    The naive rate (sales so far / leads) mixes leads that had months to buy with leads
-    from last week. The equal-age rate counts only leads that had the full ``days``
-    days, and only their sales within ``days`` days, so old and new groups are compared
-    on the same footing. The Kaplan-Meier share at ``days`` estimates the same thing
-    using the young leads too (as censored).
-
-    Parameters
-    ----------
-    leads : DataFrame, path, table name or Ibis table
-        Canonical leads with created_at, converted, won_at and the ``by`` columns.
-    by : str or list of str, optional
-        Dimensions from `analysis.engine.DIMENSIONS`; None for all leads together.
-    days : int
-        The age at which groups are compared (30 by default).
-    as_of : date-like, optional
-        The data's end date; the latest created_at or won_at by default.
-    level : float
-        Confidence level of the intervals.
-    engine : Engine, optional
-        Where the grouping runs.
-
-    Returns
-    -------
-    DataFrame
-        ``*by, leads, sales, conversion, conversion_low, conversion_high`` (naive: sales
-        so far / leads, Wilson interval; of every lead of the group, so ``leads`` and
-        ``sales`` are the counts every other table shows), ``days, aged_leads`` (leads
-        at least ``days`` old on ``as_of``), ``sales_within`` (their sales within
-        ``days`` days), ``conversion_within, conversion_within_low,
-        conversion_within_high`` (Wilson), ``km_share, km_low, km_high`` (Kaplan-Meier
-        at ``days``, log-log interval), ``young_leads, young_share`` (leads younger than
-        ``days``, of the timed leads), ``flag`` ("no sales", "few leads" among the aged
-        ones, or ""), ``left_out`` (leads counted in ``leads`` but left out of the time
-        measures: a sale dated before its lead or without a date, a lead without a
-        date or created after ``as_of``; ``attrs["notes"]`` says why). ``attrs`` as in
-        `time_to_sale`.
-
-    Examples
-    --------
-    >>> conversion_at_age(ds.leads, "quarter", days=30)  # doctest: +SKIP
-    """
-    by = as_list(by)
-    if int(days) != days or days < 1:
-        raise ValueError(f"days must be a whole number of days, at least 1, got {days!r}")
-    days = int(days)
-    prep = prepare(leads, by, as_of, engine)
-    # the naive counts are of every lead, as every other table counts them (a sale is
-    # `converted`); only the time measures leave out the leads whose age cannot be told
-    every = prep.collect(
-        by,
-        {
-            "leads": prep.table.count(),
-            "sales": (prep.table.converted.cast("int64") == 1).fill_null(False).cast("int64").sum(),
-        },
-    )
-    pv = prep.valid()
-    sale = pv.is_sale
-    aged = pv.age_day >= days
-    timed = pv.collect(
-        by,
-        {
-            "timed_leads": pv.table.count(),
-            "aged_leads": aged.cast("int64").sum(),
-            "sales_within": (aged & sale & (pv.sale_day <= days)).cast("int64").sum(),
-        },
-    )
-    if by:
-        counts = every.merge(timed, on=by, how="left")
-    else:
-        counts = pd.concat([every, timed], axis=1)
-    for col in ("timed_leads", "aged_leads", "sales_within"):
-        counts[col] = counts[col].fillna(0).astype("int64")
-
-    out = counts[by].copy()
-    n = counts["leads"].to_numpy()
-    k = counts["sales"].to_numpy()
-    nt = counts["timed_leads"].to_numpy()
-    na = counts["aged_leads"].to_numpy()
-    kw = counts["sales_within"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["leads"] = n
-        out["sales"] = k
-        out["conversion"] = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-        out["conversion_low"], out["conversion_high"] = wilson_interval(k, n, level)
-        out["days"] = days
-        out["aged_leads"] = na
-        out["sales_within"] = kw
-        out["conversion_within"] = np.where(na > 0, kw / np.maximum(na, 1), np.nan)
-        out["conversion_within_low"], out["conversion_within_high"] = wilson_interval(kw, na, level)
-    curves = product_limit(day_counts(prep, by), by, level)
-    km = share_at(curves, days)
-    km = km.rename(columns={"converted_share": "km_share", "low": "km_low", "high": "km_high"})
-    km_cols = ["km_share", "km_low", "km_high"]
-    if by:
-        out = out.merge(km[[*by, *km_cols]], on=by, how="left")
-    else:
-        for col in km_cols:
-            out[col] = km[col].iloc[0] if len(km) else np.nan
-    out["young_leads"] = nt - na
-    out["young_share"] = np.where(nt > 0, out["young_leads"] / np.maximum(nt, 1), np.nan)
-    # the equal-age rate rests on the aged leads and their quick sales
-    out["flag"] = count_flag(out["aged_leads"], out["sales_within"])
-    out.loc[out["sales"] == 0, "flag"] = "no sales"
-    out["left_out"] = (n - nt).astype("int64")
-    return attrs(out.reset_index(drop=True), prep, level, by=by, days=days)

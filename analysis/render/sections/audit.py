@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from analysis.insight import audit
 from analysis.insight.numbers import fmt_money, fmt_share
-from analysis.render import figures
+from analysis.render import figures, time_figures
 from analysis.render.sections import Section
 from analysis.render.tables import notes_view, show
 
@@ -169,7 +169,7 @@ def weekly(ctx) -> Section:
         text=text,
         tables={"audit_weekly": table},
         views=views,
-        figure=figures.plot_weekly(table, ctx.currency),
+        figure=time_figures.plot_weekly(table, ctx.currency),
     )
 
 

@@ -20,7 +20,7 @@ from analysis.insight.audit import outcome_dependent_fields
 from analysis.render import figures
 from analysis.render.sections import Section
 from analysis.render.tables import show
-from analysis.stats import glm, ordinal
+from analysis.stats import compare, glm, ordinal
 from analysis.stats.shrink import shrink_rates
 
 __all__ = [
@@ -142,13 +142,15 @@ class _Models:
     def crude(self) -> pd.DataFrame | None:
         if not self.has_segment:
             return None
-        return glm.crude_vs_adjusted(self.counts, "source", self.adjust, min_leads=self.min_leads)
+        return compare.crude_vs_adjusted(
+            self.counts, "source", self.adjust, min_leads=self.min_leads
+        )
 
     @cached_property
     def interaction(self) -> dict | None:
         if not self.has_segment:
             return None
-        return glm.interaction_test(self.counts, "source", "segment", min_leads=self.min_leads)
+        return compare.interaction_test(self.counts, "source", "segment", min_leads=self.min_leads)
 
     @cached_property
     def shrunk(self) -> pd.DataFrame | None:
@@ -177,7 +179,10 @@ class _Models:
                 f"None of the {n:,} leads has a segment recorded, so leads are compared "
                 "by source only, without adjusting for segment."
             )
-        known = self.segments[self.segments["segment"] != NOT_SET]
+        segments = self.segments
+        if segments is None:  # "unmapped", answered above
+            return ""
+        known = segments[segments["segment"] != NOT_SET]
         if state == "one":
             return (
                 f"All {int(known['leads'].sum()):,} leads with a segment (of {n:,}) are in "
@@ -250,13 +255,13 @@ def maturity(ctx) -> Section:
 
 def segment_source(ctx) -> Section:
     """Conversion by segment and source (a heatmap), or by source only when the data
-    have no usable segment. Table ``models_rates_within``: `glm.rates_within`, the
-    overall rows labelled `glm.OVERALL`."""
+    have no usable segment. Table ``models_rates_within``: `compare.rates_within`, the
+    overall rows labelled `compare.OVERALL`."""
     m = _models(ctx)
     figures.set_style()
     if m.has_segment:
-        within = glm.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
-        cells = within[within["segment"] != glm.OVERALL]
+        within = compare.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
+        cells = within[within["segment"] != compare.OVERALL]
         fig = figures.plot_rate_heatmap(cells, "segment", "source")
         text = (
             f"Conversion of each source within each segment ({_totals(ctx)}); a cell's "
@@ -264,7 +269,7 @@ def segment_source(ctx) -> Section:
         )
     else:
         # the counts have no segment column: rates_within gives the per-source rows only
-        within = glm.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
+        within = compare.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
         fig = figures.plot_conversion(within, "source")
         text = f"{m.segment_words()} Conversion by source ({_totals(ctx)})."
     return Section(text=text, tables={"models_rates_within": within}, figure=fig)
@@ -307,6 +312,8 @@ def crude_adjusted(ctx) -> Section:
     if not m.has_segment:
         return Section(text=f"No adjusted comparison. {m.segment_words()}", empty=True)
     crude, inter = m.crude, m.interaction
+    if crude is None or inter is None:  # both are computed whenever segments are usable
+        raise RuntimeError("segments are usable but the adjusted comparison is missing")
     text = (
         f"**Do source effects differ by segment?** {inter['verdict']} (likelihood ratio "
         f"{inter['statistic']:.1f} on {inter['df']:.0f} df, {inter['cells']} cells of "
@@ -363,7 +370,7 @@ def lead_quality(ctx) -> Section:
     counts = m.counts
     by_source = ordinal.quality_shares(counts, "source")
     quality = m.quality
-    class_conv = glm.rates_within(
+    class_conv = compare.rates_within(
         counts[counts["qualification"] != "unknown"],
         "qualification",
         "source",

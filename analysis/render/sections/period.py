@@ -11,10 +11,11 @@ import pandas as pd
 
 from analysis.insight import findings
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
-from analysis.render import figures
+from analysis.render import figures, time_figures
 from analysis.render.sections import Section
 from analysis.render.tables import show
-from analysis.stats import decompose, survival
+from analysis.stats import decompose, period_change, survival
+from analysis.stats.maturity import conversion_at_age
 
 __all__ = [
     "change",
@@ -48,10 +49,10 @@ def mix(ctx) -> tuple[str, ...]:
 
 def pair(ctx, period_a: str = "", period_b: str = "") -> tuple[str, str] | None:
     """The two periods compared: the ones asked for, else the last two complete periods
-    with enough leads (`decompose.default_periods` on ``ctx.facts["periods"]``)."""
+    with enough leads (`period_change.default_periods` on ``ctx.facts["periods"]``)."""
     if period_a and period_b:
         return str(period_a), str(period_b)
-    return decompose.default_periods(
+    return period_change.default_periods(
         ctx.leads,
         ctx.settings.period,
         ctx.settings.min_leads,
@@ -183,9 +184,16 @@ def _empty_pair(ctx) -> Section:
     )
 
 
-def _decompose(ctx, compared, **kw) -> pd.DataFrame:
-    return decompose.decompose_periods(
-        ctx.leads, *compared, period=ctx.settings.period, mix=mix(ctx), engine=ctx.engine, **kw
+def _decompose(ctx, compared: tuple[str, str], **kw) -> pd.DataFrame:
+    period_a, period_b = compared
+    return period_change.decompose_periods(
+        ctx.leads,
+        period_a,
+        period_b,
+        period=ctx.settings.period,
+        mix=mix(ctx),
+        engine=ctx.engine,
+        **kw,
     )
 
 
@@ -210,7 +218,7 @@ def change(ctx, period_a: str = "", period_b: str = "") -> Section:
     note = period_notes(ctx, compared)
     text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit="sales")
     figures.set_style()
-    fig = figures.plot_waterfall(
+    fig = time_figures.plot_waterfall(
         table, f"Sales, {compared[0]} to {compared[1]}", "sales (parts: average contribution)"
     )
     return Section(text=text, tables={"change_sales": table}, views=[parts_view(table)], figure=fig)
@@ -250,7 +258,7 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
         return _unknown_pair(ctx, compared, e)
     unit = f"revenue, {ctx.currency}" if ctx.currency else "revenue"
     figures.set_style()
-    fig = figures.plot_waterfall(
+    fig = time_figures.plot_waterfall(
         table, f"Revenue, {compared[0]} to {compared[1]}", f"{unit} (parts: average contribution)"
     )
     text = findings.main_cause(table) + "\n\n" + _PARTS_NOTE.format(unit=unit)
@@ -273,7 +281,7 @@ def drivers(ctx, period_a: str = "", period_b: str = "") -> Section:
         return _empty_pair(ctx)
     m = mix(ctx)
     try:
-        cells = decompose.period_cells(
+        cells = period_change.period_cells(
             ctx.leads, *compared, period=ctx.settings.period, mix=m, engine=ctx.engine
         )
     except ValueError as e:
@@ -324,9 +332,11 @@ def maturity(ctx) -> Section:
         return Section(text="The data have no sale dates: time to sale is unknown.", empty=True)
     period, days = ctx.settings.period, ctx.settings.equal_age_days
     curves = survival.cohort_curves(ctx.leads, period="month", engine=ctx.engine)
-    at_age = survival.conversion_at_age(ctx.leads, period, days=days, engine=ctx.engine)
+    at_age = conversion_at_age(ctx.leads, period, days=days, engine=ctx.engine)
     figures.set_style()
-    fig = figures.plot_time_to_sale(curves, title="Share of leads converted by days since the lead")
+    fig = time_figures.plot_time_to_sale(
+        curves, title="Share of leads converted by days since the lead"
+    )
     m = ctx.facts.get("maturity") or {}
     text = (
         f"Conversion by {period}: naive (sales so far among all leads) and at equal age "

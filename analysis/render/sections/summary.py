@@ -88,6 +88,8 @@ def whose_part(ctx) -> Section:
         "parts add up to the change; the period totals are counts."
     )
     fig = sales.figure
+    if fig is None:  # period.change draws its waterfall whenever it has a table
+        raise RuntimeError("the period-change section has a table but no figure")
     fig.axes[0].set_title(
         f"Sales, {compared[0]} to {compared[1]}: marketing (blue) and sales (red) parts"
     )

@@ -1,0 +1,215 @@
+"""Figures over time: leads, sales and spend per week, the waterfall of a change from
+one period to the next, and the time-to-sale curves. The look and the helpers are those
+of `analysis.render.figures`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from analysis.engine.cells import TIME_DIMENSIONS
+from analysis.insight.numbers import fmt_measure
+from analysis.render.figures import count_text, money_suffix, thousands_axis
+from analysis.stats.survival import as_list, curve_keys, groups
+
+__all__ = ["plot_weekly", "plot_waterfall", "plot_time_to_sale"]
+
+
+def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure:
+    """Leads and sales per week, and spend per week where there is spend data."""
+    has_spend = weekly["spend"].notna().any()
+    fig, axes = plt.subplots(
+        2 if has_spend else 1, 1, figsize=(10, 6 if has_spend else 3.5), sharex=True, squeeze=False
+    )
+    x = pd.to_datetime(weekly["week"])
+    ax = axes[0, 0]
+    ax.bar(x, weekly["leads"], width=6, color="#6baed6", label="leads")
+    ax.bar(x, weekly["sales"], width=6, color="#d7301f", label="sales")
+    ax.set_ylabel("per week")
+    ax.set_title(
+        f"Leads and sales per week ({count_text(weekly['leads'].sum())} leads, "
+        f"{count_text(weekly['sales'].sum())} sales)"
+    )
+    ax.legend(loc="upper left")
+    if has_spend:
+        ax = axes[1, 0]
+        ax.bar(x, weekly["spend"], width=6, color="#969696")
+        ax.set_ylabel(f"spend per week{money_suffix(currency)}")
+        thousands_axis(ax)
+        ax.set_title("Ad spend per week")
+    axes[-1, 0].set_xlabel("week (Monday)")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+_WATERFALL_COLORS = {"marketing": "#2b8cbe", "sales": "#d7301f", "": "#7f7f7f"}
+
+
+def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
+    """A waterfall from period A's total through each part to period B's total.
+
+    Part bars float from the running total, coloured by owner (marketing, the sales
+    team); every bar is labelled with its value, and the totals with the period.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From `decompose` or `decompose_periods`.
+    title : str
+        The figure's title.
+    unit : str
+        The unit of the measure, for the axis ("sales", "revenue, RUB").
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> fig = plot_waterfall(decompose_periods(ds.leads, "2026Q1", "2026Q2"),
+    ...                      "Why sales fell", "sales")  # doctest: +SKIP
+    """
+    if not isinstance(table, pd.DataFrame) or not {"part", "kind", "value"} <= set(table.columns):
+        raise ValueError("plot_waterfall takes the table from decompose or decompose_periods")
+    measure = table.attrs.get("measure", "sales")
+    labels = table.attrs.get("labels", ("A", "B"))
+    totals = table[table["kind"] == "total"].set_index("part")["value"]
+    parts = table[table["kind"] == "part"].reset_index(drop=True)
+    names = [str(labels[0])] + [str(x) for x in parts["label"]] + [str(labels[1])]
+    values = [totals["period_a"], *parts["value"], totals["period_b"]]
+    owners = ["", *parts["owner"], ""]
+    bottoms, heights = [], []
+    running = totals["period_a"]
+    bottoms.append(0.0)
+    heights.append(totals["period_a"])
+    for v in parts["value"]:
+        bottoms.append(running if v >= 0 else running + v)
+        heights.append(abs(v))
+        running += v
+    bottoms.append(0.0)
+    heights.append(totals["period_b"])
+
+    fig, ax = plt.subplots(figsize=(1.5 * len(names) + 2, 4.5))
+    x = np.arange(len(names))
+    colors = [_WATERFALL_COLORS[o] for o in owners]
+    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.6)
+    levels = list(np.cumsum([totals["period_a"], *parts["value"]])) + [totals["period_b"]]
+    for i in range(len(names) - 1):  # connectors from each bar's end to the next bar
+        ax.plot([i + 0.3, i + 0.7], [levels[i], levels[i]], color="#999999", lw=0.8)
+    for i, (v, bot, h) in enumerate(zip(values, bottoms, heights, strict=True)):
+        is_part = 0 < i < len(names) - 1
+        ax.annotate(
+            fmt_measure(v, measure, sign=is_part),
+            (i, bot + h),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    ax.set_xticks(x, [n.replace(" within ", "\nwithin ") for n in names], fontsize=9)
+    ax.set_ylabel(unit)
+    top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), 1.0)
+    ax.set_ylim(min(min(bottoms), 0.0) * 1.15, top * 1.15)
+    thousands_axis(ax)
+    ax.legend(
+        handles=[
+            Patch(color=_WATERFALL_COLORS["marketing"], label="marketing (volume, mix)"),
+            Patch(
+                color=_WATERFALL_COLORS["sales"], label="sales team (conversion, revenue per sale)"
+            ),
+            Patch(color=_WATERFALL_COLORS[""], label="period total"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=8,
+        frameon=False,
+    )
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_to_sale(
+    curves: pd.DataFrame,
+    group: str | list[str] | None = None,
+    title: str = "Time to sale",
+    *,
+    max_groups: int = 8,
+    max_day: int | None = None,
+) -> plt.Figure:
+    """Step curves of the share of leads converted by day since the lead, one per group,
+    with interval bands; the legend gives each group's leads and sales.
+
+    ``curves`` is a `time_to_sale` table; ``group`` the column(s) that tell the curves
+    apart (all its group columns by default). Only the ``max_groups`` groups with most
+    leads are drawn; the title says so when some are left out.
+
+    Examples
+    --------
+    >>> fig = plot_time_to_sale(time_to_sale(ds.leads, "source"), "source")  # doctest: +SKIP
+    """
+    keys = curve_keys(curves)
+    group = keys if group is None else as_list(group)
+    if sorted(group) != sorted(keys):
+        raise ValueError(
+            f"the curves are grouped by {keys}, not {group}: pass group={keys!r} or make "
+            "the curves with that grouping"
+        )
+    sizes = []
+    for name, g in groups(curves, keys):
+        sizes.append((int(g["at_risk"].iloc[0]), int(g["sales"].sum()), name, g))
+    if not sizes:
+        raise ValueError("the time-to-sale table is empty: no curve to draw")
+    sizes.sort(key=lambda s: -s[0])
+    shown = sizes[:max_groups]
+    if set(keys) & set(TIME_DIMENSIONS):
+        shown.sort(key=lambda s: s[2])  # cohorts in time order
+    level = curves.attrs.get("level", 0.95)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colors = sns.color_palette(n_colors=max(len(shown), 1))
+    for (n, k, name, g), color in zip(shown, colors, strict=False):
+        if max_day is not None:
+            g = g[g["day"] <= max_day]
+        x = np.concatenate([[0], g["day"].to_numpy()])
+        y = np.concatenate([[0.0], g["converted_share"].to_numpy()])
+        lo = np.concatenate([[0.0], g["low"].to_numpy()])
+        hi = np.concatenate([[0.0], g["high"].to_numpy()])
+        label = " / ".join(map(str, name if isinstance(name, tuple) else (name,)))
+        label = (
+            f"{label} (n = {n:,}, {k:,} sales)" if keys else f"all leads (n = {n:,}, {k:,} sales)"
+        )
+        ax.step(x, y, where="post", color=color, label=label)
+        ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+    ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.3g}%"))
+    ax.set_xlabel("days since the lead")
+    ax.set_ylabel("leads converted, cumulative share")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    more = f" ({len(shown)} largest of {len(sizes)} groups)" if len(sizes) > len(shown) else ""
+    ax.set_title(f"{title}{more}")
+    # beside the plot, not over the curves
+    ax.legend(
+        title=" / ".join(keys) if keys else None,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+    )
+    fig.text(
+        0.99,
+        0.01,
+        f"Kaplan-Meier; bands: {level:.0%} interval (Greenwood, log-log)",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="0.4",
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
