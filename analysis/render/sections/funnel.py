@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.insight.findings import cpl_vs_cac_finding
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
-from analysis.render.sections import Section
+from analysis.render.sections import Section, summary
 from analysis.render.tables import economics_view, label_rows, show
 from analysis.stats.economics import unit_economics
 
@@ -114,7 +114,9 @@ def headline(ctx) -> Section:
     if not ctx.can["spend"]:
         return Section(text=_NO_SPEND, empty=True)
     table = economics(ctx, [period])
-    text = cpl_vs_cac_finding(table, period, ctx.currency)
+    # the totals as the executive summary states them (one sentence, one set of facts),
+    # then the change between the periods
+    text = summary.headline(ctx).text + "\n\n" + cpl_vs_cac_finding(table, period, ctx.currency)
     partial = _incomplete_sentence(ctx)
     if partial:
         text += " " + partial
