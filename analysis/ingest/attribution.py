@@ -10,9 +10,11 @@ Two sources of attribution beside a CRM's own source field:
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 import pandas as pd
+
+from analysis.ingest.privacy import personal_spans
 
 __all__ = ["DIRECT", "utm_from_urls", "is_direct", "attribute_sessions"]
 
@@ -38,13 +40,34 @@ def utm_from_urls(urls: pd.Series) -> pd.DataFrame:
         tags = {}
         if "utm_" in url:
             query = urlsplit(url.strip()).query or url.partition("?")[2]
-            for key, value in parse_qsl(query, keep_blank_values=False):
-                key = key.strip().lower()
-                if key in ("utm_source", "utm_medium", "utm_campaign") and key not in tags:
-                    tags[key] = value.strip()
+            for pair in query.split("&"):
+                key, eq, value = pair.partition("=")
+                key = unquote_plus(key).strip().lower()
+                if eq and value and key in _UTM and key not in tags:
+                    tags[key] = _query_value(value).strip()
         rows.append(tags)
     out = pd.DataFrame(rows, index=urls.index, columns=["utm_source", "utm_medium", "utm_campaign"])
     return out.astype("str").where(out.notna(), pd.NA) if len(out) else out.astype("str")
+
+
+_UTM = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def _query_value(raw: str) -> str:
+    """A query-string value decoded as a browser's form encoding is (``+`` is a space,
+    ``%XX`` a character), except inside an e-mail or phone number, where a ``+`` is the
+    ``+7`` of the number or the ``+tag`` of the address, and is kept, so that the
+    pseudonymisation that follows finds the whole of it
+    (`analysis.ingest.privacy.scrub`)."""
+    spans = personal_spans(raw) if "+" in raw else []
+    if not spans:
+        return unquote_plus(raw)
+    parts, pos = [], 0
+    for start, end, _, _ in spans:
+        parts += [unquote_plus(raw[pos:start]), unquote(raw[start:end])]
+        pos = end
+    parts.append(unquote_plus(raw[pos:]))
+    return "".join(parts)
 
 
 def is_direct(source: pd.Series) -> pd.Series:

@@ -14,10 +14,14 @@ from analysis.base.errors import DataError
 from analysis.ingest.attribution import attribute_sessions, is_direct, utm_from_urls
 from analysis.ingest.notes import Notes
 from analysis.ingest.parse import parse_dates, parse_flags, parse_numbers
-from analysis.ingest.privacy import TEXT_FIELDS, scrub
+from analysis.ingest.privacy import pseudonymise, scrub
 from analysis.ingest.profiles import InputSpec, Profile
 from analysis.ingest.readers import RawTable, read_table
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATION_DTYPE, UNKNOWN_SOURCE
+
+#: Text fields taken from their own column (source and campaign come through `_attribute`;
+#: medium from both: its column here, and a UTM tag or session when the source is one).
+TEXT_FIELDS = ("medium", "segment", "manager", "stage", "lost_reason")
 
 
 def read(spec: InputSpec, override: Path | None) -> RawTable | None:
@@ -184,8 +188,8 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
             notes.add(
                 "warning",
                 join["input"],
-                f"{int(orphan.sum())} row(s) of {jt.label} match no lead in "
-                f"{table.label} (e.g. {join['on']}={key[orphan].iloc[0]!r}); they are left out",
+                f"{int(orphan.sum())} row(s) of {jt.label} match no lead in {table.label} "
+                f"(e.g. {join['on']}={pseudonymise(key[orphan].iloc[0])!r}); they are left out",
             )
         facts["joined_rows"] = int(len(key))
         facts["joined_orphans"] = int(orphan.sum())
@@ -290,8 +294,7 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
     vmap = cfg.get("values") or {}
     for canon in TEXT_FIELDS:
         if canon in raw:
-            s = map_values(blank_to_na(raw[canon]), vmap.get(canon))
-            leads[canon] = scrub(s, canon, table.name, notes).astype("str")
+            leads[canon] = map_values(blank_to_na(raw[canon]), vmap.get(canon)).astype("str")
 
     q_col = (
         raw["qualification"]
@@ -307,7 +310,18 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
 
     _attribute(profile, leads, raw, tables, notes, facts)
     leads = leads.reindex(columns=[c for c in LEADS_COLUMNS if c in leads.columns])
+    _pseudonymise(leads, table.name, notes)
     return leads.reset_index(drop=True)
+
+
+def _pseudonymise(leads: pd.DataFrame, input_name: str, notes: Notes) -> None:
+    """E-mails and phones inside every text field of the leads, whichever input or
+    UTM tag it came from, to pseudonyms (`analysis.ingest.privacy`), in place. A lead id
+    keeps the pseudonym of its id as written, so distinct ids stay distinct."""
+    for col in leads.columns:
+        if col != "attributed_by" and pd.api.types.is_string_dtype(leads[col].dtype):
+            exact = col == "lead_id"
+            leads[col] = scrub(leads[col], col, input_name, notes, exact=exact).astype("str")
 
 
 def _attribute(profile, leads, raw, tables, notes, facts) -> None:

@@ -18,6 +18,7 @@ from analysis.ingest.mapping import (
 )
 from analysis.ingest.notes import Notes
 from analysis.ingest.parse import parse_dates, parse_numbers
+from analysis.ingest.privacy import scrub
 from analysis.ingest.profiles import Profile
 from analysis.ingest.readers import RawTable
 from analysis.ingest.schema import NO_CAMPAIGN, SPEND_COLUMNS
@@ -57,6 +58,7 @@ def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> 
         if canon == "source":
             text = normalise_source(text)
         text = map_values(text, vmap.get(canon))
+        text = scrub(text, canon, table.name, notes)
         reject(text.isna(), table, cols[canon], f"{{n}} spend row(s) have no {canon}")
         out[canon] = text.astype("str")
     reject(out["date"].isna(), table, cols["date"], "{n} spend row(s) have no date")
