@@ -65,6 +65,15 @@ sections.append(show_section(audit.attribution(ctx)))
 sections.append(show_section(audit.spend_match(ctx)))
 
 # %% [markdown]
+# ## Values far out of their distribution
+# Revenue per sale and spend per day and campaign that lie far above the rest (more than
+# 3.5 scaled deviations above the median on the log scale, and at least ten times it):
+# one such value can decide a total.
+
+# %%
+sections.append(show_section(audit.outliers(ctx)))
+
+# %% [markdown]
 # ## Qualification mix
 # Hot: need, money and intent. Warm: need but not now. Cold: no need, not answering,
 # "call later". Unknown: not qualified (yet). Each share and conversion with its 95%

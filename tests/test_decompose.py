@@ -308,18 +308,41 @@ def test_main_cause_names_similar_parts():
         labels=("May", "June"),
     )
     assert parts(t)["volume"] == pytest.approx(15)
+    # two equal parts: the intervals cannot tell which is larger, and the sentence says so
     text = main_cause(t)
+    assert text.startswith("Sales rose from 10 in May to 40 in June (+30; 95% interval")
+    assert "The data cannot yet tell whose part is larger" in text
+    assert "conversion (+15, 95% interval" in text and "lead volume (+15, 95% interval" in text
+    assert "mainly" not in text
+    # a table without intervals (a hand-made split) names both as similar parts
+    bare = decompose(
+        cells([("x", 100, 10)], dims=("source",)),
+        cells([("x", 200, 40)], dims=("source",)),
+        mix="source",
+        labels=("May", "June"),
+        intervals=False,
+    )
+    text = main_cause(bare)
     assert text.startswith("Sales rose from 10 in May to 40 in June (+30)")
     assert "similar parts" in text and "lead volume (+15)" in text and "conversion (+15)" in text
 
 
 def test_main_cause_names_the_largest_part_and_its_owner():
     b = BASE.assign(sales=[12, 3, 5, 0])  # only conversion moved
-    text = main_cause(decompose(BASE, b))
+    text = main_cause(decompose(BASE, b, intervals=False))
     assert text == (
         "Sales fell from 24 in A to 20 in B (\u22124), "
         "mainly through the sales team's conversion (\u22124)."
     )
+    # with its interval: 4 sales of 100 leads could be chance, and the sentence says so
+    text = main_cause(decompose(BASE, b))
+    assert "within chance" in text and "could as well be nothing" in text
+    assert "mainly" not in text
+    # the same rates over 100 times the leads: the interval supports it
+    big_a = BASE.assign(leads=BASE["leads"] * 100, sales=BASE["sales"] * 100)
+    big_b = b.assign(leads=b["leads"] * 100, sales=b["sales"] * 100)
+    text = main_cause(decompose(big_a, big_b))
+    assert "mainly through the sales team's conversion (\u2212400, 95% interval \u2212" in text
 
 
 def test_waterfall_has_totals_parts_and_labels():
@@ -397,7 +420,10 @@ def test_sample_sales_fall_is_marketings_mix(sample, sample_tables):
     assert p["volume"] > 0  # 1,275 -> 3,060 leads: more leads alone would have raised sales
     text = main_cause(t)
     assert "mainly through marketing's lead mix" in text
-    assert text.startswith("Sales fell from 172 in 2026Q1 to 108 in 2026Q2 (\u221264)")
+    assert text.startswith("Sales fell from 172 in 2026Q1 to 108 in 2026Q2 (\u221264; 95% interval")
+    # the mix's interval excludes 0 and its margin over the next part's does too
+    lead = t.attrs["intervals"]["lead"]
+    assert lead["group"] == "mix" and lead["supported"] and lead["margin_low"] > 0
 
 
 def test_sample_at_equal_age(sample, sample_tables):

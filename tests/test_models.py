@@ -322,4 +322,4 @@ def test_findings_speak_plainly(sample):
     )
     text = "\n".join(lines)
     assert "**What the data can tell:**" in text and "- a caveat" in text
-    assert "more leads would tell" in text
+    assert "more leads would tell" in text or "Waiting will not settle it" in text

@@ -91,3 +91,50 @@ def test_sample_cuts_telegram_and_scales_brand_search():
     assert t.loc["tg_channel_ads", "action"] == "cut"
     assert t.loc["ya_brand_search", "action"] == "scale"
     assert t.loc["vk_leadform_quiz", "action"] in {"route fast", "cut"}
+
+
+def _hot_but_unclassified(classified: int):
+    """150 leads of which ``classified`` carry a class (all but one hot), 30 sales of
+    10,000 each, spend 50,000: ROMI (300,000 - 50,000) / 50,000 = 500%."""
+    leads, spend = _data()
+    f = synthetic_leads(150, seed=99)
+    q = np.array(["hot"] * (classified - 1) + ["cold"] + [None] * (150 - classified), dtype=object)
+    f["qualification"] = pd.Categorical(
+        q, categories=f["qualification"].cat.categories, ordered=True
+    )
+    f["converted"] = (np.arange(150) < 30).astype("int8")
+    f["revenue"] = np.where(f["converted"] == 1, 10_000.0, 0.0)
+    f["source"], f["campaign"] = "src", "hotform"
+    leads = pd.concat([leads, f], ignore_index=True)
+    leads["lead_id"] = pd.Series([f"L{i}" for i in range(len(leads))], dtype="str")
+    extra = spend.iloc[:1].assign(campaign="hotform", spend=50_000.0)
+    return leads, pd.concat([spend, extra], ignore_index=True)
+
+
+def test_class_shares_are_of_classified_leads():
+    """The issue's channel: 18 hot of 19 classified leads (12.7% of all). Of all leads
+    the hot share is 12% and no rule fired; of the classified it is 18/19 (closed form)
+    and the paying campaign is scaled, with the share classified shown."""
+    leads, spend = _hot_but_unclassified(19)
+    t = recommend(leads, spend).set_index("campaign")
+    row = t.loc["hotform"]
+    assert row["hot_share"] == pytest.approx(18 / 19)
+    assert row["classified_share"] == pytest.approx(19 / 150)
+    assert row["action"] == "scale" and "of 19 classified" in row["rule"]
+
+
+def test_too_few_classified_is_said_not_read_as_a_mix():
+    leads, spend = _hot_but_unclassified(5)
+    row = recommend(leads, spend).set_index("campaign").loc["hotform"]
+    assert row["action"] == "keep" and "too few classified" in row["rule"]
+
+
+def test_money_at_stake_per_action():
+    """Closed forms: a cut stops the campaign's spend (300,000, which brought back
+    6 x 10,000); a scaled campaign brings back revenue / spend = 800,000 / 100,000."""
+    leads, spend = _data()
+    t = recommend(leads, spend).set_index("campaign")
+    assert t.loc["loser", "at_stake"] == pytest.approx(300_000.0)
+    assert t.loc["loser", "revenue"] == pytest.approx(60_000.0)
+    assert t.loc["star", "revenue_per_spend"] == pytest.approx(8.0)
+    assert recommend(leads, None)["at_stake"].isna().all()

@@ -158,3 +158,64 @@ def test_a_saturated_fit_with_sales_in_every_cell_leaves_no_warning_note():
     assert fit.terms.set_index("level").loc["b", "odds_ratio"] == pytest.approx(
         (20 / 380) / (50 / 450)
     )
+
+
+def _all_sections(ctx) -> dict:
+    """Every section of the page, run (none may raise), by name."""
+    return {name: getattr(models, name)(ctx) for name in models.__all__}
+
+
+@pytest.mark.parametrize(
+    ("shape", "says"),
+    [
+        ("no_sales", "none of the"),
+        ("all_sales", "every one of the"),
+        ("five_leads", "too few to compare"),
+    ],
+)
+def test_shapes_without_a_model_render_and_say_why(sample, shape, says):
+    leads = sample.dataset.leads
+    if shape == "no_sales":
+        leads = leads.assign(converted=False)
+    elif shape == "all_sales":
+        leads = leads.assign(converted=True)
+    else:  # five leads, two of them sales (a sale in a one-lead source is "only sales")
+        leads = leads.head(5).assign(converted=[True, False, False, True, False])
+    ctx = _variant(sample, leads)
+    out = _all_sections(ctx)
+    odds = out["source_odds"]
+    assert odds.empty and says in odds.text.lower()
+    assert f"{ctx.facts['leads']:,} leads" in odds.text
+    assert out["crude_adjusted"].empty and out["crude_adjusted"].text
+    words = out["what_data_tell"].text
+    assert "reference level" not in words and "Warning" not in words
+
+
+def test_one_source_renders_its_forest_and_says_sources_cannot_be_compared(sample):
+    ctx = _variant(sample, sample.dataset.leads.assign(source="google"))
+    out = _all_sections(ctx)
+    odds = out["source_odds"]
+    assert "one source (google)" in odds.text and odds.figure is not None
+    assert "only one source" in out["crude_adjusted"].text and out["crude_adjusted"].empty
+
+
+def test_a_source_nested_in_one_segment_is_said_so_on_the_page(sample):
+    """Every vk lead moved into a segment of its own: vk cannot be separated from it,
+    the chart paints it grey (not "enough data") and the page says why."""
+    leads = sample.dataset.leads
+    seg = leads["segment"].astype("str").where(leads["source"] != "vk", "lead form")
+    ctx = _variant(sample, leads.assign(segment=seg))
+    odds = models.source_odds(ctx)
+    terms = odds.tables["models_terms"]
+    nested = terms[terms["status"] == "not_separable"]
+    assert "lead form" in set(nested["level"]) or "vk" in set(nested["level"])
+    assert not nested["enough_data"].any()
+    assert "cannot be separated" in odds.text
+    words = models.what_data_tell(ctx).text
+    assert "cannot be separated from" in words
+    # the chart's colours are the fit's own: red exactly for status "differs"
+    ax = odds.figure.axes[0]
+    colours = ax.collections[-1].get_facecolors()
+    shown = terms[pd.to_numeric(terms["odds_ratio"], errors="coerce").notna()]
+    red = [tuple(c[:3].round(3)) == (0.843, 0.188, 0.122) for c in colours]
+    assert red == list(shown["status"] == "differs")

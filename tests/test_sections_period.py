@@ -165,7 +165,7 @@ def test_decompose_marks_estimated_totals_and_main_cause_rounds_them():
     )
     plain = decompose(a, b, mix=("source",))
     assert plain.attrs["estimated"] == (False, False)
-    assert main_cause(plain).startswith("Sales rose from 10 in A to 12 in B (+2)")
+    assert main_cause(plain).startswith("Sales rose from 10 in A to 12 in B (+2; 95% interval")
 
 
 def test_conversion_at_age_counts_every_lead(sample):

@@ -112,3 +112,22 @@ def test_managers_recorded_only_on_sales_are_not_ranked(sample):
     assert mgr.routing_table(ctx.leads, engine=ctx.engine).empty
     assert sales.routing(ctx).empty and sales.processing(ctx).empty
     assert sales.losses(ctx).tables["lost_by_manager"].empty
+
+
+def test_routing_and_managers_say_their_rule_and_rank_nobody_on_overlap(sample):
+    """The page states the routing rule and each sent manager's open leads (counted
+    like pandas: neither sold nor lost); managers whose intervals overlap everyone's are
+    marked "not distinguishable", not ranked."""
+    s = sales.routing(sample)
+    assert "Rule:" in s.text and "fewer open leads" in s.text
+    leads = sample.dataset.leads
+    is_open = ((leads["converted"] == 0) & leads["lost_reason"].isna()).groupby(leads["manager"])
+    r = s.tables["managers_routing"]
+    sent = r[r["send"] == "yes"]
+    assert (sent["open"] == sent["manager"].map(is_open.sum())).all()
+    for m, o in zip(sent["manager"], sent["open"], strict=True):
+        assert f"{m} ({o:,} open)" in s.text
+    cold = r[r["qualification"] == "cold"]
+    assert (cold["standing"] == "not distinguishable").all()
+    t = sales.manager_conversion(sample)
+    assert "rank is given only where intervals separate" in t.text

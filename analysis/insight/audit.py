@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cells import Engine, default_engine
+from analysis.engine.periods import period_key
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS, UNKNOWN_SOURCE
 from analysis.insight.numbers import fmt_money, fmt_share
@@ -33,6 +34,14 @@ __all__ = [
     "outcome_dependent_fields",
     "headline",
     "counts_text",
+    "OUTLIER_K",
+    "OUTLIER_MIN_RATIO",
+    "OUTLIER_MIN_VALUES",
+    "outlier_cut",
+    "revenue_outliers",
+    "spend_outliers",
+    "outliers_table",
+    "outliers_sentence",
 ]
 
 ATTRIBUTION_LABELS = {
@@ -403,10 +412,12 @@ def lead_age(facts: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def headline(ds: Dataset, facts: dict) -> str:
+def headline(ds: Dataset, facts: dict, outliers: pd.DataFrame | None = None) -> str:
     """A few lines of Markdown: whose data, how many leads and sales over which period,
     how much spend (of which on campaigns with no leads) and the cost per lead, and the
-    profile's own caveats. Every number is the report context's (``facts``)."""
+    profile's own caveats, and the money values far out of their distribution
+    (``outliers``, from `outliers_table`). Every number is the report context's
+    (``facts``) but the outliers'."""
     lines = [
         f"**{ds.profile.title}** (profile `{ds.profile.name}`)",
         "",
@@ -435,6 +446,12 @@ def headline(ds: Dataset, facts: dict) -> str:
         lines.append(text)
     else:
         lines.append("- No ad spend data: costs, cost per sale and ROMI cannot be computed.")
+    if outliers is not None and len(outliers):
+        lines.append(
+            "- Far out: "
+            + outliers_sentence(outliers, ds.profile.currency).removesuffix(".")
+            + " (the table of values far out of their distribution lists them)."
+        )
     lines += [f"- {note}" for note in ds.profile.notes]
     return "\n".join(lines)
 
@@ -461,3 +478,161 @@ def counts_text(ds: Dataset, leads=None, engine: Engine | None = None) -> str:
         f"spend rows: {len(ds.spend)}",
     ]
     return "\n".join(parts)
+
+
+# --- money values far out of their distribution -------------------------------------------
+
+#: The outlier rule for money (revenue per sale, spend per row). On the log scale (money
+#: is right-skewed: a value ten times the typical one is as far as a tenth of it), a
+#: positive value is far out when it lies more than ``OUTLIER_K`` scaled median absolute
+#: deviations above the median (Iglewicz and Hoaglin's modified z-score, cut 3.5; the
+#: MAD times 1.4826 is the standard deviation of normal data) *and* is at least
+#: ``OUTLIER_MIN_RATIO`` times the median (so tightly bunched values are not flagged for
+#: being a little above the rest). Only high values are flagged: they are the ones that
+#: can carry a total. Fewer than ``OUTLIER_MIN_VALUES`` positive values: no flag (too
+#: few to know the distribution). Zeros and missing values are not part of it.
+OUTLIER_K = 3.5
+OUTLIER_MIN_RATIO = 10.0
+OUTLIER_MIN_VALUES = 10
+
+_OUTLIER_COLUMNS = [
+    "what",
+    "id",
+    "date",
+    "period",
+    "source",
+    "campaign",
+    "value",
+    "share_of_total",
+    "median",
+    "cut",
+]
+
+
+def outlier_cut(log_median: float, log_mad: float) -> float:
+    """The value above which a money value is flagged, from the median and the median
+    absolute deviation of the logarithms of the positive values (see `OUTLIER_K`)."""
+    step = max(OUTLIER_K * 1.4826 * log_mad, float(np.log(OUTLIER_MIN_RATIO)))
+    return float(np.exp(log_median + step))
+
+
+def revenue_outliers(leads, period: str = "quarter", engine: Engine | None = None) -> pd.DataFrame:
+    """Sales whose revenue is far out of the distribution of revenue per sale (the rule of
+    `OUTLIER_K`), computed on the engine over converted leads with a positive revenue.
+
+    Returns DataFrame[what, id, date, period, source, campaign, value, share_of_total,
+    median, cut]: one row per flagged sale (``id`` the lead id, ``period`` the key of
+    its creation date), ``share_of_total`` its share of all known revenue, ``median``
+    the median positive revenue per sale and ``cut`` the threshold. ``attrs``: ``n``
+    (positive values), ``total``, ``median``, ``cut`` (None when too few values).
+    """
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    sale = (t.converted.cast("int64") == 1) & t.revenue.notnull()
+    sold = t.filter(sale)
+    total = float(_fetch_row(eng, sold.aggregate(x=sold.revenue.cast("float64").sum()))["x"])
+    pos = sold.filter(sold.revenue.cast("float64") > 0)
+    lr = pos.revenue.cast("float64").ln()
+    got = _fetch_row(eng, pos.aggregate(n=pos.count(), med=lr.median()))
+    n = int(got["n"])
+    out = pd.DataFrame(columns=_OUTLIER_COLUMNS)
+    out.attrs = {"n": n, "total": total, "median": None, "cut": None}
+    if n < OUTLIER_MIN_VALUES:
+        return out
+    med = float(got["med"])
+    mad = float(_fetch_row(eng, pos.aggregate(m=(lr - med).abs().median()))["m"])
+    cut = outlier_cut(med, mad)
+    far = pos.filter(pos.revenue.cast("float64") > cut)
+    cols = {
+        "id": far.lead_id.cast("string"),
+        "date": far.created_at.cast("date").cast("string"),
+        "period": period_key(far.created_at, period),
+        "source": far.source.cast("string"),
+        "campaign": far.campaign.cast("string"),
+        "value": far.revenue.cast("float64"),
+    }
+    rows = eng.to_arrow(far.select(**cols)).to_pandas()
+    rows = rows.sort_values("value", ascending=False, ignore_index=True)
+    rows.insert(0, "what", "revenue of a sale")
+    rows["share_of_total"] = rows["value"] / total if total > 0 else np.nan
+    rows["median"], rows["cut"] = float(np.exp(med)), cut
+    rows = rows[_OUTLIER_COLUMNS]
+    rows.attrs = {"n": n, "total": total, "median": float(np.exp(med)), "cut": cut}
+    return rows
+
+
+def spend_outliers(spend: pd.DataFrame | None) -> pd.DataFrame:
+    """Spend rows (a campaign's day) far out of the distribution of spend per row (the
+    rule of `OUTLIER_K`). Same columns as `revenue_outliers` (``id``: the row's
+    source / campaign / date); ``attrs`` likewise."""
+    out = pd.DataFrame(columns=_OUTLIER_COLUMNS)
+    out.attrs = {"n": 0, "total": 0.0, "median": None, "cut": None}
+    if spend is None or spend.empty:
+        return out
+    values = pd.to_numeric(spend["spend"], errors="coerce")
+    total = float(values.sum())
+    pos = values[values > 0]
+    out.attrs.update(n=int(len(pos)), total=total)
+    if len(pos) < OUTLIER_MIN_VALUES:
+        return out
+    lr = np.log(pos.to_numpy(dtype="float64"))
+    med = float(np.median(lr))
+    cut = outlier_cut(med, float(np.median(np.abs(lr - med))))
+    far = spend.loc[values > cut]
+    dates = pd.to_datetime(far["date"]).dt.strftime("%Y-%m-%d")
+    rows = pd.DataFrame(
+        {
+            "what": "spend of a campaign day",
+            "id": far["source"].astype(str) + " / " + far["campaign"].astype(str) + " / " + dates,
+            "date": dates,
+            "period": "",
+            "source": far["source"].astype(str),
+            "campaign": far["campaign"].astype(str),
+            "value": values[far.index].astype("float64"),
+        }
+    )
+    rows["share_of_total"] = rows["value"] / total if total > 0 else np.nan
+    rows["median"], rows["cut"] = float(np.exp(med)), cut
+    rows = rows.sort_values("value", ascending=False, ignore_index=True)[_OUTLIER_COLUMNS]
+    rows.attrs = {"n": int(len(pos)), "total": total, "median": float(np.exp(med)), "cut": cut}
+    return rows
+
+
+def outliers_table(
+    leads, spend: pd.DataFrame | None, period: str = "quarter", engine: Engine | None = None
+) -> pd.DataFrame:
+    """The revenue and spend values far out of their distribution, revenue first; attrs
+    ``revenue`` and ``spend`` hold each rule's attrs."""
+    rev, sp = revenue_outliers(leads, period, engine), spend_outliers(spend)
+    parts = [x for x in (rev, sp) if len(x)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_OUTLIER_COLUMNS)
+    out.attrs = {"revenue": dict(rev.attrs), "spend": dict(sp.attrs)}
+    return out
+
+
+def outliers_sentence(table: pd.DataFrame, currency: str | None = None) -> str:
+    """The outliers of `outliers_table` in one or two sentences, or "" when none."""
+    cur = f"\u00a0{currency}" if currency else ""
+    said = []
+    for what, name, key in (
+        ("revenue of a sale", "revenue value", "revenue"),
+        ("spend of a campaign day", "spend value", "spend"),
+    ):
+        rows = table[table["what"] == what]
+        if not len(rows):
+            continue
+        info = table.attrs.get(key, {})
+        share = float(rows["value"].sum() / info["total"]) if info.get("total") else np.nan
+        label = "lead " if key == "revenue" else ""
+        listed = ", ".join(
+            f"{label}{r.id} ({fmt_money(r.value)}{cur})" for r in rows.head(3).itertuples()
+        )
+        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+        one = len(rows) == 1
+        said.append(
+            f"{len(rows)} {name}{'' if one else 's'} of {fmt_money(info['n'])} "
+            f"{'is' if one else 'are'} far out of the rest: {listed}{more}, above the cut "
+            f"of {fmt_money(info['cut'])}{cur} (the median is {fmt_money(info['median'])}{cur}); "
+            f"{'it holds' if one else 'they hold'} {fmt_share(share)} of all {key}"
+        )
+    return ("; ".join(said) + ".") if said else ""

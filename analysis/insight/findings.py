@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.engine.cells import Engine, Leads
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_rate, fmt_share
-from analysis.stats.glm import ConversionFit, about
+from analysis.stats.glm import POOLED, ConversionFit, about
 from analysis.stats.intervals import rate_ratio, wilson_interval
 from analysis.stats.survival import (
     as_list,
@@ -251,36 +251,20 @@ def findings(
     `interaction_test`, `analysis.shrink.shrink_rates` and `analysis.ordinal.fit_quality`,
     and caveats the caller knows (missing fields, young leads).
     """
-    can, cannot = [], []
-    if fit is not None and len(fit.terms):
-        for r in fit.terms.itertuples():
-            counts = f"{r.sales:,} sales of {r.leads:,} leads"
-            if not np.isfinite(r.odds_ratio):
-                cannot.append(
-                    f"{r.term} **{r.level}** ({counts}): no estimate of its own "
-                    f"({r.flag or 'no data'})."
-                )
-            elif r.enough_data and r.q_value < 0.05:
-                word = "more" if r.odds_ratio > 1 else "less"
-                can.append(
-                    f"{r.term} **{r.level}** converts {word} often than {r.reference} with "
-                    f"the other factors held equal: odds ratio {r.odds_ratio:.2f} "
-                    f"({r.or_low:.2f}–{r.or_high:.2f}); raw conversion {_pct(r.rate)} "
-                    f"against {_pct(r.reference_rate)} ({counts})."
-                )
-            elif np.isfinite(r.leads_needed) and r.leads_needed > 0:
-                cannot.append(
-                    f"{r.term} **{r.level}** against {r.reference}: {_pct(r.rate)} vs "
-                    f"{_pct(r.reference_rate)} is within chance ({counts}); about "
-                    f"{about(r.leads_needed)} more leads would tell a difference this size."
-                )
-            else:
-                cannot.append(
-                    f"{r.term} **{r.level}**: no difference from {r.reference} seen ({counts})."
-                )
+    can: list[str] = []
+    cannot: list[str] = []
+    if fit is not None:
+        _fit_findings(fit, can, cannot)
     if crude_adjusted is not None and len(crude_adjusted):
         for r in crude_adjusted.itertuples():
-            if r.reading.startswith(
+            if r.reading.startswith("cannot be separated") and fit is not None:
+                continue  # said with the fit's own rows
+            if r.reading.startswith(("cannot be separated", "the adjusted comparison is too")):
+                cannot.append(
+                    f"**{r.level}** ({r.sales:,} sales of {r.leads:,} leads, "
+                    f"{_pct(r.rate)}): {r.reading}."
+                )
+            elif r.reading.startswith(
                 ("the crude difference goes away", "a difference hidden", "a real difference, but")
             ):
                 can.append(
@@ -311,6 +295,14 @@ def findings(
         ][-1]
         for r in shrunk[shrunk["flag"] != ""].itertuples():
             name = getattr(r, level_col)
+            if r.weight >= 1:  # nothing to borrow from: its parent has no sales (or only)
+                cannot.append(
+                    f"{level_col} **{name}** has {r.leads:,} leads and {r.sales:,} sales "
+                    f"({r.flag}): {_pct(r.rate)} ({_pct(r.rate_low)}–{_pct(r.rate_high)}), "
+                    "and the leads of its parent are all alike (no sales, or only sales), so "
+                    "there is nothing to pool it with."
+                )
+                continue
             cannot.append(
                 f"{level_col} **{name}** has {r.leads:,} leads and {r.sales:,} sales "
                 f"({r.flag}): its own rate is not reliable; pooled with its parent it is "
@@ -323,6 +315,12 @@ def findings(
                 cannot.append(
                     f"{quality.factor} **{r.level}**: all {r.classified:,} classified leads "
                     f"are {cls}; no odds ratio against {r.reference} can be estimated."
+                )
+            elif not np.isfinite(r.odds_ratio):
+                cannot.append(
+                    f"{quality.factor} **{r.level}**: too few classified leads "
+                    f"({r.classified:,}) spread over the classes to compare its lead quality "
+                    f"with {r.reference}."
                 )
             elif r.q_value >= 0.05 or r.flag != "":
                 cannot.append(
@@ -341,6 +339,72 @@ def findings(
     out += ["", "**What the data cannot tell yet:**"]
     out += [f"- {x}" for x in [*cannot, *caveats] or ["nothing left open."]]
     return out
+
+
+def _fit_findings(fit: ConversionFit, can: list[str], cannot: list[str]) -> None:
+    """The sentences of one conversion fit: each comparison by its ``status``, so the
+    words never say more than the interval shown beside them (see `fit_conversion`)."""
+    if fit.state != "ok":
+        n, k = int(fit.cells["leads"].sum()), int(fit.cells["sales"].sum())
+        cannot.append(
+            {
+                "no_sales": f"None of the {n:,} leads is a sale yet, so no conversion can be "
+                "compared: every group converts at 0% for want of sales.",
+                "all_sales": f"Every one of the {n:,} leads is a sale, so no group can "
+                "convert better than another: there is nothing to compare.",
+            }.get(
+                fit.state,
+                f"Too little data to compare conversion ({k:,} sales of {n:,} leads): no "
+                "level has enough leads both with and without a sale to be estimated.",
+            )
+        )
+        return
+    for r in fit.terms.itertuples():
+        counts = f"{r.sales:,} sales of {r.leads:,} leads"
+        name = f"{r.term} **{r.level}**"
+        if r.level == POOLED and r.members:
+            name += f" (levels {r.members})"
+        status = getattr(r, "status", "")
+        if status == "not_separable":
+            cannot.append(
+                f"{name} ({counts}, {_pct(r.rate)} against {_pct(r.reference_rate)} for "
+                f"{r.reference}) cannot be separated from {r.nested_in}: (nearly) all its "
+                f"leads are there and few others are, so whether the difference is its own "
+                f"or {r.nested_in}'s cannot be told."
+            )
+        elif status in ("no_estimate", "unstable") or not np.isfinite(r.odds_ratio):
+            cannot.append(f"{name} ({counts}): no estimate of its own ({r.flag or 'no data'}).")
+        elif status == "differs":
+            word = "more" if r.odds_ratio > 1 else "less"
+            can.append(
+                f"{name} converts {word} often than {r.reference} with "
+                f"the other factors held equal: odds ratio {r.odds_ratio:.2f} "
+                f"({r.or_low:.2f}–{r.or_high:.2f}); raw conversion {_pct(r.rate)} "
+                f"against {_pct(r.reference_rate)} ({counts})."
+            )
+        elif status == "differs_alone":
+            cannot.append(
+                f"{name} against {r.reference}: odds ratio {r.odds_ratio:.2f} "
+                f"({r.or_low:.2f}–{r.or_high:.2f}) on its own, but among all the comparisons "
+                f"made a gap this size can come from chance ({counts})."
+            )
+        elif status == "not_by_waiting":
+            cannot.append(
+                f"{name} against {r.reference}: {_pct(r.rate)} vs {_pct(r.reference_rate)} "
+                f"({counts}; odds ratio {r.odds_ratio:.2f}, {r.or_low:.2f}–{r.or_high:.2f}). "
+                f"Waiting will not settle it: telling a gap this small would take about "
+                f"{about(r.leads_needed)} more leads, over ten times as many as there are; "
+                "the interval bounds how large the difference can be."
+            )
+        elif status == "no_difference" or not np.isfinite(r.leads_needed):
+            cannot.append(f"{name}: no difference from {r.reference} seen ({counts}).")
+        else:
+            cannot.append(
+                f"{name} against {r.reference}: {_pct(r.rate)} vs "
+                f"{_pct(r.reference_rate)} is within chance ({counts}; odds ratio "
+                f"{r.odds_ratio:.2f}, {r.or_low:.2f}–{r.or_high:.2f}); about "
+                f"{about(r.leads_needed)} more leads would tell a difference this size."
+            )
 
 
 def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = None) -> str:

@@ -21,8 +21,12 @@ route fast
 keep
     None of the above: keep as it is and watch.
 
-Thresholds are parameters (`Thresholds`); every row carries its counts, rates with
-intervals, cost per sale and ROMI, so the reader can check the rule.
+Class shares (hot, warm, cold) are shares of the *classified* leads, not of all leads
+(an unqualified lead is unknown, not cold); ``classified_share`` says how many leads that
+is, and with fewer than ``min_classified`` classified leads no class rule fires ("too
+few classified"). Thresholds are parameters (`Thresholds`); every row carries its
+counts, rates with intervals, spend, cost per sale, ROMI and the money at stake, so the
+reader can check the rule and see what it is worth.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Thresholds:
     warm_share: float = 0.40
     cold_share: float = 0.60
     cut_romi: float = 0.0
+    min_classified: int = 10
 
     def __post_init__(self) -> None:
         bad = [
@@ -75,9 +80,14 @@ def recommend(
 
     Returns
     -------
-    DataFrame[*by, action, rule, leads, sales, hot_share, warm_share, cold_share,
-    conversion, conversion_low, conversion_high, cpl, cac, cac_low, cac_high, romi,
-    romi_low, romi_high, leads_needed]
+    DataFrame[*by, action, rule, leads, sales, classified, classified_share, hot_share,
+    warm_share, cold_share, conversion, conversion_low, conversion_high, spend, revenue,
+    revenue_per_spend, cpl, cac, cac_low, cac_high, romi, romi_low, romi_high,
+    leads_needed, at_stake]
+        Class shares are of the classified leads (NaN with none); ``revenue_per_spend``
+        is the paid leads' revenue per unit of spend; ``at_stake`` is the money the
+        action is about: the spend that a "cut" stops (or that any other action keeps
+        paying), NaN without spend.
         Sorted by action (scale, rework offer, route fast, keep, cut, wait), then by leads.
     """
     th = thresholds or Thresholds()
@@ -85,6 +95,15 @@ def recommend(
         leads, spend, by=list(by), min_leads=th.min_leads, min_sales=th.min_sales, engine=engine
     )
     t = t[t["leads"] > 0].reset_index(drop=True)
+    t["classified"] = (t["hot"] + t["warm"] + t["cold"]).astype("int64")
+    t["classified_share"] = t["classified"] / t["leads"]
+    for cls in ("hot", "warm", "cold"):
+        t[f"{cls}_share"] = np.where(t["classified"] > 0, t[cls] / t["classified"].clip(1), np.nan)
+    for col in ("spend", "paid_revenue"):
+        if col not in t.columns:
+            t[col] = np.nan
+    paid = t["spend"].astype("float64")
+    t["revenue_per_spend"] = np.where(paid > 0, t["paid_revenue"] / paid.where(paid > 0), np.nan)
     has_spend = spend is not None and not spend.empty
     total_n, total_k = int(t["leads"].sum()), int(t["sales"].sum())
     overall = total_k / total_n if total_n else np.nan
@@ -103,12 +122,17 @@ def recommend(
     for col in (
         "leads",
         "sales",
+        "classified",
+        "classified_share",
         "hot_share",
         "warm_share",
         "cold_share",
         "conversion",
         "conversion_low",
         "conversion_high",
+        "spend",
+        "revenue",
+        "revenue_per_spend",
         "cpl",
         "cac",
         "cac_low",
@@ -118,6 +142,7 @@ def recommend(
         "romi_high",
     ):
         out[col] = t[col]
+    out["at_stake"] = out["spend"].where(out["spend"] > 0) if has_spend else np.nan
     order = {
         a: i for i, a in enumerate(("scale", "rework offer", "route fast", "keep", "cut", "wait"))
     }
@@ -153,27 +178,42 @@ def _rule(r, th: Thresholds, costed: bool, overall: float, need: float) -> tuple
             + (f"; about {need:,.0f} more leads to tell" if np.isfinite(need) and need > 0 else "")
         )
     pays = costed and np.isfinite(r.romi_low) and r.romi_low > 0
+    if r.classified == 0:
+        if not costed:
+            return "keep", "no qualification and no spend data: only conversion is known"
+        return "keep", "no lead is classified (hot, warm, cold): the class rules cannot fire"
+    if r.classified < th.min_classified:
+        return "keep", (
+            f"only {r.classified} of {r.leads} leads classified "
+            f"({_pct(r.classified_share)}), under {th.min_classified}: too few classified "
+            "to read the mix of hot, warm and cold"
+        )
+    of = f" of {r.classified} classified ({_pct(r.classified_share)} of leads)"
     if r.hot_share >= th.hot_share and pays:
         return "scale", (
-            f"hot share {_pct(r.hot_share)} ≥ {_pct(th.hot_share)} and ROMI "
+            f"hot share {_pct(r.hot_share)}{of} ≥ {_pct(th.hot_share)} and ROMI "
             f"{_pct(r.romi)} (at least {_pct(r.romi_low)})"
         )
     if r.hot_share >= th.hot_share and not costed and r.conversion_low > overall:
         return "keep", (
-            f"hot share {_pct(r.hot_share)} and conversion {_pct(r.conversion)}, above the "
+            f"hot share {_pct(r.hot_share)}{of} and conversion {_pct(r.conversion)}, above the "
             f"overall {_pct(overall)}; no spend recorded, so whether scaling pays back is "
             "unknown"
         )
+    if r.hot_share >= th.hot_share and costed and not pays:
+        return "keep", (
+            f"hot share {_pct(r.hot_share)}{of} ≥ {_pct(th.hot_share)}, but ROMI "
+            f"{_pct(r.romi)} could be as low as {_pct(r.romi_low)} (95%): not sure scaling "
+            "pays back"
+        )
     if r.warm_share >= th.warm_share and r.hot_share < th.hot_share:
         return "rework offer", (
-            f"warm share {_pct(r.warm_share)} ≥ {_pct(th.warm_share)}, hot "
+            f"warm share {_pct(r.warm_share)}{of} ≥ {_pct(th.warm_share)}, hot "
             f"only {_pct(r.hot_share)}: the need is there, the offer is not"
         )
     if r.cold_share >= th.cold_share and r.sales > 0:
         return "route fast", (
-            f"cold share {_pct(r.cold_share)} ≥ {_pct(th.cold_share)} but "
+            f"cold share {_pct(r.cold_share)}{of} ≥ {_pct(th.cold_share)} but "
             f"{r.sales} sales: recoverable by the best managers, fast"
         )
-    if not costed and r.hot_share + r.warm_share + r.cold_share == 0:
-        return "keep", "no qualification and no spend data: only conversion is known"
     return "keep", "no rule fired: keep it and watch"

@@ -42,7 +42,12 @@ QUALIFICATION_COLORS = {
 def _point_ranges(ax, value, low, high, y, **kw):
     """Horizontal point estimates with their intervals, one per row ``y``."""
     style = {"fmt": "o", "color": "#2b8cbe", "ecolor": "#999999", "capsize": 4} | kw
-    return ax.errorbar(value, y, xerr=[value - low, high - value], **style)
+    value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
+    # an interval that ends at its estimate can come out a rounding error past it
+    # (1 - 1.0000000000000002 when every lead is a sale): matplotlib refuses that
+    below = np.clip(value - low, 0, None)
+    above = np.clip(high - value, 0, None)
+    return ax.errorbar(value, y, xerr=[below, above], **style)
 
 
 def thousands_axis(ax, axis: str = "y") -> None:
@@ -74,15 +79,55 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}".replace(",", "\u202f")
 
 
+#: Above this many periods, costs over time are lines with a band, not labelled bars.
+MANY_PERIODS = 16
+
+
 def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = None) -> plt.Figure:
     """Cost per lead next to cost per sale, per period: the contradiction in one picture.
 
     ``table`` is `funnel.unit_economics` grouped by ``period``; cost per sale is drawn
-    with its interval (from the conversion interval), each bar labelled with its count.
+    with its interval (from the conversion interval). Up to `MANY_PERIODS` periods are
+    bars, each labelled with its value and count; more (weeks over years) are lines, the
+    interval a band, every few periods named on the axis, and the counts in the titles.
     """
     t = table.dropna(subset=["cpl"]).reset_index(drop=True)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    many = len(t) > MANY_PERIODS
+    width = 12 if many else min(18, max(10, 1.8 * len(t) + 2))
+    fig, axes = plt.subplots(1, 2, figsize=(width, 4.5 if many else 4))
     x = np.arange(len(t))
+    cac = t["cac"].to_numpy(dtype=float)
+    low = t["cac_low"].to_numpy(dtype=float)
+    high = t["cac_high"].to_numpy(dtype=float)
+    if many:
+        _costs_as_lines(axes, t, x, cac, low, high)
+    else:
+        _costs_as_bars(axes, t, x, cac, low, high)
+    axes[0].set_title(f"Cost per lead ({count_text(t['paid_leads'].sum())} paid leads)")
+    axes[0].set_ylabel(f"spend / paid leads{money_suffix(currency)}")
+    axes[1].set_title(f"Cost per sale, 95% interval ({count_text(t['paid_sales'].sum())} sales)")
+    axes[1].set_ylabel(f"spend / sales{money_suffix(currency)}")
+    names = t[period].astype(str).tolist()
+    step = max(1, int(np.ceil(len(t) / 12))) if many else 1
+    for ax in axes:
+        thousands_axis(ax)
+        ax.set_xticks(
+            x[::step], names[::step], rotation=45 if many else 0, ha="right" if many else "center"
+        )
+        ax.set_xlabel(period + (f" (one in {step} named)" if step > 1 else ""))
+        ax.margins(y=0.25)
+        ax.set_ylim(bottom=0)
+    fig.suptitle(
+        f"Leads got cheaper; did sales? ({count_text(t['paid_leads'].sum())} paid leads, "
+        f"{count_text(t['paid_sales'].sum())} sales, {len(t)} {period}s)",
+        fontsize=13,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _costs_as_bars(axes, t, x, cac, low, high) -> None:
+    size = 9 if len(t) <= 8 else 8
     ax = axes[0]
     ax.bar(x, t["cpl"], color="#6baed6")
     for i, r in t.iterrows():
@@ -91,40 +136,58 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
             (i, r["cpl"]),
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=size,
         )
-    ax.set_title("Cost per lead")
-    ax.set_ylabel(f"spend / paid leads{money_suffix(currency)}")
     ax = axes[1]
-    cac = t["cac"].to_numpy()
-    lo = np.clip(cac - t["cac_low"].to_numpy(), 0, None)
-    hi = np.clip(np.nan_to_num(t["cac_high"].to_numpy() - cac, posinf=0), 0, None)
-    ax.bar(x, cac, color="#d7301f", yerr=[lo, hi], capsize=6)
+    lo = np.clip(np.nan_to_num(cac - low), 0, None)
+    hi = np.clip(np.nan_to_num(high - cac, posinf=0), 0, None)
+    ax.bar(x, np.nan_to_num(cac), color="#d7301f", yerr=[lo, hi], capsize=6)
     for i, r in t.iterrows():
+        if not np.isfinite(r["cac"]):  # no sale: no bar, and say so
+            ax.annotate(
+                f"no sale\n{count_text(r['paid_leads'])} paid leads",
+                (i, 0),
+                ha="center",
+                va="bottom",
+                fontsize=size,
+                color="#555555",
+            )
+            continue
         top = r["cac_high"] if np.isfinite(r["cac_high"]) else r["cac"]
         ax.annotate(  # above the interval, so the label never sits on the error bar
             f"{_fmt(r['cac'])}\n{count_text(r['paid_sales'])} sales",
             (i, top),
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=size,
             xytext=(0, 3),
             textcoords="offset points",
         )
-    ax.set_title("Cost per sale (95% interval)")
-    ax.set_ylabel(f"spend / sales{money_suffix(currency)}")
-    for ax in axes:
-        thousands_axis(ax)
-        ax.set_xticks(x, t[period].astype(str))
-        ax.set_xlabel(period)
-        ax.margins(y=0.25)
-    fig.suptitle(
-        f"Leads got cheaper; did sales? ({count_text(t['paid_leads'].sum())} paid leads, "
-        f"{count_text(t['paid_sales'].sum())} sales)",
-        fontsize=13,
+
+
+def _costs_as_lines(axes, t, x, cac, low, high) -> None:
+    axes[0].plot(x, t["cpl"], color="#2b8cbe", marker="o", ms=3, lw=1.2)
+    ax = axes[1]
+    ok = np.isfinite(cac)
+    ax.errorbar(
+        x[ok],
+        cac[ok],
+        yerr=[np.clip(cac[ok] - low[ok], 0, None), np.clip(high[ok] - cac[ok], 0, None)],
+        fmt="none",
+        ecolor="#fc9272",
+        elinewidth=0.8,
     )
-    fig.tight_layout()
-    return fig
+    ax.plot(x, np.where(ok, cac, np.nan), color="#d7301f", marker="o", ms=3, lw=1.2)
+    if (~ok).any():
+        ax.text(
+            0.01,
+            0.99,
+            f"{int((~ok).sum())} of {len(t)} periods without a sale (no cost per sale)",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            color="#555555",
+        )
 
 
 #: Where a point's label may go, tried in order (offset in points, alignment).
@@ -230,7 +293,8 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
     thousands_axis(ax, "x")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
-    ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    if len(tc):  # no point, no legend (matplotlib warns on a legend of nothing)
+        ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     finite = tc["cac_high"].where(np.isfinite(tc["cac_high"]), tc["cac"])
     if len(tc):  # room on the right and at the top for the labels
         ax.set_xlim(0, float(t["cpl"].max()) * 1.3)
@@ -313,40 +377,58 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
     """Conversion per ``rows`` x ``cols`` cell, each annotated with its rate and leads.
 
     ``table`` is `models.rates_within` output (``conversion``, ``leads``, ``sales``); cells
-    with fewer than 30 leads are hatched out of the colour scale and marked.
+    with fewer than 30 leads are grey, out of the colour scale, and still show their rate
+    and counts, marked "few leads". The scale runs from 0 to the highest coloured rate.
     """
     t = table[table[rows] != "all"] if rows in table else table
     rate = t.pivot(index=rows, columns=cols, values="conversion")
     leads = t.pivot(index=rows, columns=cols, values="leads").reindex_like(rate)
     sales = t.pivot(index=rows, columns=cols, values="sales").reindex_like(rate)
     shown = rate.where(leads >= 30)
-    annot = rate.copy().astype(object)
-    for i in rate.index:
-        for j in rate.columns:
-            n = leads.loc[i, j]
-            annot.loc[i, j] = (
-                ""
-                if pd.isna(n)
-                else (
-                    f"{rate.loc[i, j]:.0%}\n{int(sales.loc[i, j])}/{int(n)}"
-                    + ("\nfew leads" if n < 30 else "")
-                )
-            )
+    coloured = shown.to_numpy(dtype=float)
+    # the scale is given, not computed: with no cell of 30 leads there is nothing to
+    # compute it from (and a single rate would make a scale of width 0)
+    top = float(np.nanmax(coloured)) if np.isfinite(coloured).any() else 0.0
+    vmax = top if top > 0 else 1.0
     fig, ax = plt.subplots(figsize=(1.3 * len(rate.columns) + 3, 0.7 * len(rate.index) + 2))
+    cmap = plt.get_cmap("YlOrRd")
     sns.heatmap(
         shown,
-        annot=annot,
-        fmt="",
-        cmap="YlOrRd",
+        annot=False,
+        cmap=cmap,
+        vmin=0.0,
+        vmax=vmax,
         ax=ax,
-        cbar_kws={"label": "conversion"},
+        cbar_kws={"label": "conversion", "format": plt.FuncFormatter(lambda v, _: f"{v:.0%}")},
         linewidths=0.5,
         linecolor="white",
-        annot_kws={"fontsize": 8},
     )
+    # the labels are drawn here, not by seaborn, which leaves grey (masked) cells blank
+    for i, row in enumerate(rate.index):
+        for j, col in enumerate(rate.columns):
+            n = leads.loc[row, col]
+            if pd.isna(n):
+                continue
+            few = n < 30
+            value = rate.loc[row, col]
+            text = (
+                (f"{value:.0%}" if pd.notna(value) else "n/a")
+                + f"\n{int(sales.loc[row, col])}/{int(n)}"
+                + ("\nfew leads" if few else "")
+            )
+            dark = not few and sns.utils.relative_luminance(cmap(value / vmax)) < 0.408
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "#333333",
+            )
     ax.set_facecolor("#eeeeee")
     ax.set_title(
-        f"Conversion by {rows} and {cols}, {count_text(np.nansum(sales.to_numpy()))} sales of "
+        f"Conversion by {rows} and {cols}\n{count_text(np.nansum(sales.to_numpy()))} sales of "
         f"{count_text(np.nansum(leads.to_numpy()))} leads (sales / leads; grey: under 30 leads)"
     )
     ax.set_xlabel(cols)
@@ -358,11 +440,18 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
 def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
     """Odds ratios with 95% intervals, one row per level (log scale), each labelled with
     its term, counts and the "enough data?" verdict; reference levels are named in the
-    axis label."""
-    t = terms[np.isfinite(terms["odds_ratio"])].reset_index(drop=True)
+    axis label. Red is a comparison whose own interval excludes 1 and stays larger
+    than chance over all comparisons (``enough_data`` of the same fit); grey the rest,
+    levels that cannot be separated from another factor's level included."""
+    ors = pd.to_numeric(terms["odds_ratio"], errors="coerce").astype("float64")
+    t = terms[np.isfinite(ors.to_numpy())].reset_index(drop=True)
+    t = t.astype({c: "float64" for c in ("odds_ratio", "or_low", "or_high")})
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(t) + 1.8))
     y = np.arange(len(t))
-    colors = np.where(t["enough_data"], "#d7301f", "#969696") if "enough_data" in t else "#d7301f"
+    enough = t["enough_data"].astype(bool) if "enough_data" in t else pd.Series(True, t.index)
+    if "status" in t:
+        enough &= t["status"] == "differs"
+    colors = np.where(enough, "#d7301f", "#969696")
     _point_ranges(ax, t["odds_ratio"], t["or_low"], t["or_high"], y, fmt="none", capsize=3)
     ax.scatter(t["odds_ratio"], y, c=colors, zorder=3)
     ax.axvline(1, color="#333333", lw=1, ls="--")
@@ -370,7 +459,11 @@ def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
     ax.xaxis.set_major_locator(plt.FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    labels = [f"{r.term}: {r.level} ({r.sales}/{r.leads})" for r in t.itertuples()]
+    labels = [
+        f"{r.term}: {r.level} ({r.sales}/{r.leads})"
+        + (f" [not separable from {r.nested_in}]" if getattr(r, "nested_in", "") else "")
+        for r in t.itertuples()
+    ]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     refs = ", ".join(

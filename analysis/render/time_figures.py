@@ -55,7 +55,9 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
     """A waterfall from period A's total through each part to period B's total.
 
     Part bars float from the running total, coloured by owner (marketing, the sales
-    team); every bar is labelled with its value, and the totals with the period.
+    team); every bar is labelled with its value, and the totals with the period. A part
+    with an interval (``low``, ``high`` from `decompose`) has a whisker from the running
+    total plus ``low`` to plus ``high``.
 
     Parameters
     ----------
@@ -102,6 +104,23 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
     levels = list(np.cumsum([totals["period_a"], *parts["value"]])) + [totals["period_b"]]
     for i in range(len(names) - 1):  # connectors from each bar's end to the next bar
         ax.plot([i + 0.3, i + 0.7], [levels[i], levels[i]], color="#999999", lw=0.8)
+    # each part's interval, as a whisker on the level its bar ends at
+    spans = []
+    if {"low", "high"} <= set(parts.columns):
+        for i, r in enumerate(parts.itertuples(), start=1):
+            if pd.notna(r.low) and pd.notna(r.high):
+                start = levels[i - 1]
+                # from low to high about their middle: a draw-based interval need not
+                # hold the point value (no sale in a cell: its rate drawn above 0)
+                ax.errorbar(
+                    i + 0.18,  # beside the bar's label
+                    start + (r.low + r.high) / 2,
+                    yerr=(r.high - r.low) / 2,
+                    color="black",
+                    capsize=4,
+                    lw=1,
+                )
+                spans += [start + r.low, start + r.high]
     for i, (v, bot, h) in enumerate(zip(values, bottoms, heights, strict=True)):
         is_part = 0 < i < len(names) - 1
         ax.annotate(
@@ -115,8 +134,8 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
         )
     ax.set_xticks(x, [n.replace(" within ", "\nwithin ") for n in names], fontsize=9)
     ax.set_ylabel(unit)
-    top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), 1.0)
-    ax.set_ylim(min(min(bottoms), 0.0) * 1.15, top * 1.15)
+    top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), *spans, 1.0)
+    ax.set_ylim(min(min(bottoms), *spans, 0.0) * 1.15, top * 1.15)
     thousands_axis(ax)
     ax.legend(
         handles=[
@@ -125,6 +144,11 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
                 color=_WATERFALL_COLORS["sales"], label="sales team (conversion, revenue per sale)"
             ),
             Patch(color=_WATERFALL_COLORS[""], label="period total"),
+            *(
+                [plt.Line2D([], [], color="black", marker="|", lw=1, label="95% interval")]
+                if spans
+                else []
+            ),
         ],
         loc="upper left",
         bbox_to_anchor=(1.01, 1),

@@ -44,6 +44,16 @@ def interaction_test(cells: pd.DataFrame, a: str, b: str, *, min_leads: int = 30
     ``verdict`` in words.
     """
     fit = fit_conversion(cells, [a, b], min_leads=min_leads)
+    if fit.result is None:
+        return {
+            "statistic": np.nan,
+            "df": np.nan,
+            "p_value": np.nan,
+            "cells": 0,
+            "sparse_cells": 0,
+            "verdict": f"no test: too few leads with and without sales to compare {a}s by {b}",
+            "notes": fit.notes,
+        }
     fitted = fit.cells[fit.cells["predicted"].notna()]
     exp_sales = fitted["predicted"] * fitted["leads"]
     sparse = int(((exp_sales < 5) | (fitted["leads"] - exp_sales < 5)).sum())
@@ -94,11 +104,16 @@ def crude_vs_adjusted(
     adjust_for = [adjust_for] if isinstance(adjust_for, str) else list(adjust_for)
     crude = fit_conversion(cells, [factor], min_leads=min_leads, level=level)
     ref = {factor: crude.terms["reference"].iloc[0]} if len(crude.terms) else None
-    adj = fit_conversion(
-        cells, [factor, *adjust_for], min_leads=min_leads, level=level, reference=ref
-    )
+    try:
+        adj = fit_conversion(
+            cells, [factor, *adjust_for], min_leads=min_leads, level=level, reference=ref
+        )
+    except ValueError:  # the crude reference is left out of the adjusted fit
+        adj = fit_conversion(cells, [factor, *adjust_for], min_leads=min_leads, level=level)
     c = crude.terms[crude.terms["term"] == factor].set_index("level")
     a = adj.terms[adj.terms["term"] == factor].set_index("level")
+    if len(a) and len(c) and a["reference"].iloc[0] != c["reference"].iloc[0]:
+        a = a.iloc[0:0]  # against another reference: no adjusted estimate to set beside
     rows = []
     for lvl in c.index:
         cr, ad = c.loc[lvl], a.loc[lvl] if lvl in a.index else None
@@ -121,21 +136,58 @@ def crude_vs_adjusted(
             "adjusted_high": ad["or_high"] if ad is not None else np.nan,
             "adjusted_q": ad["q_value"] if ad is not None else np.nan,
             "mix_effect": cr["odds_ratio"] / aor if np.isfinite(aor) else np.nan,
+            "adjusted_status": ad["status"] if ad is not None else "no_estimate",
+            "nested_in": ad["nested_in"] if ad is not None else "",
             "flag": cr["flag"] or (ad["flag"] if ad is not None else "no adjusted estimate"),
         }
         row["reading"] = _reading(row, adjust_for)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_CRUDE_COLUMNS)
+
+
+_CRUDE_COLUMNS = [
+    "level",
+    "reference",
+    "leads",
+    "sales",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "crude_or",
+    "crude_low",
+    "crude_high",
+    "crude_q",
+    "adjusted_or",
+    "adjusted_low",
+    "adjusted_high",
+    "adjusted_q",
+    "mix_effect",
+    "adjusted_status",
+    "nested_in",
+    "flag",
+    "reading",
+]
 
 
 def _reading(row: dict[str, Any], adjust_for: list[str]) -> str:
     mix = " and ".join(adjust_for)
     cq, aq = row["crude_q"], row["adjusted_q"]
+    if row["nested_in"]:
+        return (
+            f"cannot be separated from {row['nested_in']}: (nearly) all its leads are "
+            f"there and few others are, so whether it is the level or its {mix} cannot be told"
+        )
     if not np.isfinite(row["adjusted_or"]):
         return "no adjusted estimate"
     crude_sig = np.isfinite(cq) and cq < 0.05
     adj_sig = np.isfinite(aq) and aq < 0.05
     if crude_sig and not adj_sig:
+        if row["adjusted_low"] <= row["crude_or"] <= row["adjusted_high"]:
+            # the adjusted interval still holds the crude odds ratio: not shown to be mix
+            return (
+                f"the adjusted comparison is too uncertain to tell whether the crude "
+                f"difference is the level's own or its {mix} mix"
+            )
         return f"the crude difference goes away once {mix} is accounted for: it is the {mix} mix"
     if adj_sig and not crude_sig:
         return f"a difference hidden by its {mix} mix shows once {mix} is accounted for"

@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,8 @@ __all__ = [
     "OWNERS",
     "norm_mix",
     "decompose",
+    "REPLICATES",
+    "GROUPS",
     "contributions",
 ]
 
@@ -58,7 +60,15 @@ OWNERS = {
     "revenue_per_sale": "sales",
 }
 
-_TABLE_COLUMNS = ["part", "kind", "owner", "label", "value", "share"]
+_TABLE_COLUMNS = ["part", "kind", "owner", "label", "value", "share", "low", "high"]
+
+#: How the parts' intervals are drawn (`decompose`'s ``intervals``): draws, seed, level.
+REPLICATES = 2000
+SEED = 20260
+LEVEL = 0.95
+
+#: The groups a headline names: the mix parts together are marketing's lead mix.
+GROUPS = ("volume", "mix", "conversion", "revenue_per_sale")
 
 #: The mix dimensions as the functions take them: one name, or one or two names.
 Mix: TypeAlias = tuple[str, ...] | list[str] | str
@@ -194,6 +204,8 @@ def _factors(
     volume, mix:<dim>..., conversion[, revenue_per_sale].
     """
     counts = _count_columns(measure, within_days)
+    if measure == "revenue" and all("revenue_sq" in c.columns for c in (cells_a, cells_b)):
+        counts.append("revenue_sq")  # the spread of revenue per sale, for the intervals
     dims = list(mix)
     grouped = [
         c.groupby(dims, sort=True)[counts].sum().astype("float64") for c in (cells_a, cells_b)
@@ -332,6 +344,210 @@ def _owner(part: str) -> str:
     return OWNERS[part.split(":", 1)[0]]
 
 
+# --- intervals -------------------------------------------------------------------------
+
+
+def _gamma_rates(n: NDArray[np.float64], rng: np.random.Generator, r: int) -> NDArray[np.float64]:
+    """Draws of each cell's expected number of leads given its observed count ``n``:
+    Gamma(n, 1) (the posterior of a Poisson mean under the prior 1/lambda), 0 where none
+    were seen (a cell absent from a period stays absent)."""
+    out = np.zeros((r, len(n)))
+    seen = n > 0
+    out[:, seen] = rng.gamma(n[seen], 1.0, size=(r, int(seen.sum())))
+    return out
+
+
+def _beta_rates(
+    k: NDArray[np.float64], n: NDArray[np.float64], rng: np.random.Generator, r: int
+) -> NDArray[np.float64]:
+    """Draws of each cell's conversion given ``k`` sales of ``n`` leads: Beta(k + 1/2,
+    n - k + 1/2) (Jeffreys), NaN where ``n`` is 0."""
+    out = np.full((r, len(n)), np.nan)
+    seen = n > 0
+    out[:, seen] = rng.beta(k[seen] + 0.5, n[seen] - k[seen] + 0.5, size=(r, int(seen.sum())))
+    return out
+
+
+def _revenue_rates(
+    frame: pd.DataFrame, suffix: str, rng: np.random.Generator, r: int
+) -> NDArray[np.float64]:
+    """Draws of each cell's expected revenue per sale: Gamma with the cell's mean revenue
+    per sale and its squared standard error (sample variance / sales); a cell with one
+    sale takes the coefficient of variation of all the period's sales. NaN without
+    sales."""
+    k = frame["sales" + suffix].to_numpy(dtype="float64")
+    tot = frame["revenue" + suffix].to_numpy(dtype="float64")
+    sq = frame["revenue_sq" + suffix].to_numpy(dtype="float64")
+    mean = _ratio(tot, k)
+    var = np.full(len(k), np.nan)
+    many = k > 1
+    var[many] = np.maximum(sq[many] - tot[many] ** 2 / k[many], 0.0) / (k[many] - 1)
+    n_all, t_all, q_all = k.sum(), tot.sum(), sq.sum()
+    cv2 = np.nan
+    if n_all > 1 and t_all > 0:
+        m_all = t_all / n_all
+        cv2 = max(q_all - t_all**2 / n_all, 0.0) / (n_all - 1) / m_all**2
+    one = k == 1
+    var[one] = mean[one] ** 2 * (cv2 if np.isfinite(cv2) else 1.0)
+    out = np.tile(mean, (r, 1))
+    spread = (k > 0) & (mean > 0) & (var > 0)
+    se2 = var[spread] / k[spread]
+    shape = mean[spread] ** 2 / se2
+    scale = se2 / mean[spread]
+    out[:, spread] = rng.gamma(shape, scale, size=(r, int(spread.sum())))
+    return out
+
+
+def _borrow(
+    own: NDArray[np.float64], other: NDArray[np.float64], pooled: NDArray[np.float64] | float
+) -> NDArray[np.float64]:
+    """As `_fill`, on draws: a rate undefined in a period from the other period's draw,
+    else from the pooled draw."""
+    out = np.where(np.isnan(own), other, own)
+    return np.where(np.isnan(out), pooled, out)
+
+
+def _draw_factors(
+    frame: pd.DataFrame,
+    mix: tuple[str, ...],
+    measure: str,
+    within_days: int | None,
+    replicates: int,
+    seed: int,
+) -> tuple[Factors, Factors]:
+    """Draws of every factor of both periods (arrays replicates x cells), on the grouped
+    counts: the factors of the expected counts behind the observed ones (see
+    `decompose`'s ``intervals``), borrowed between periods as the point values are."""
+    rng = np.random.default_rng(seed)
+    r = replicates
+    first = frame[mix[0]].to_numpy()
+    codes = pd.factorize(first)[0]
+    onehot = np.zeros((len(codes), codes.max() + 1))
+    onehot[np.arange(len(codes)), codes] = 1.0
+    lam = {s: _gamma_rates(frame["leads_" + s].to_numpy(dtype="float64"), rng, r) for s in "ab"}
+    out: dict[str, Factors] = {"a": {}, "b": {}}
+    level = {}
+    for s in "ab":
+        total = lam[s].sum(axis=1, keepdims=True)
+        level[s] = (lam[s] @ onehot) @ onehot.T
+        out[s]["volume"] = np.broadcast_to(total, lam[s].shape)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[s][f"mix:{mix[0]}"] = level[s] / total
+    if len(mix) == 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sa = np.where(
+                level["a"] > 0, lam["a"] / np.where(level["a"] > 0, level["a"], 1), np.nan
+            )
+            sb = np.where(
+                level["b"] > 0, lam["b"] / np.where(level["b"] > 0, level["b"], 1), np.nan
+            )
+        out["a"][f"mix:{mix[1]}"] = np.where(np.isnan(sa), sb, sa)
+        out["b"][f"mix:{mix[1]}"] = np.where(np.isnan(sb), sa, sb)
+    num, den = ("sales", "leads") if within_days is None else ("sales_within", "leads_aged")
+    k = {s: frame[f"{num}_{s}"].to_numpy(dtype="float64") for s in "ab"}
+    n = {s: frame[f"{den}_{s}"].to_numpy(dtype="float64") for s in "ab"}
+    conv = {s: _beta_rates(k[s], n[s], rng, r) for s in "ab"}
+    k_all, n_all = sum(v.sum() for v in k.values()), sum(v.sum() for v in n.values())
+    pooled = rng.beta(k_all + 0.5, n_all - k_all + 0.5, size=(r, 1))
+    out["a"]["conversion"] = _borrow(conv["a"], conv["b"], pooled)
+    out["b"]["conversion"] = _borrow(conv["b"], conv["a"], pooled)
+    if measure == "revenue":
+        if "revenue_sq_a" in frame.columns:
+            rps = {s: _revenue_rates(frame, "_" + s, rng, r) for s in "ab"}
+        else:  # no spread known: revenue per sale as observed (its part gets no interval)
+            rps = {
+                s: np.tile(
+                    _ratio(frame[f"revenue_{s}"].to_numpy(), frame[f"sales_{s}"].to_numpy()),
+                    (r, 1),
+                )
+                for s in "ab"
+            }
+        sales_all = frame["sales_a"].sum() + frame["sales_b"].sum()
+        mean_all = (
+            (frame["revenue_a"].sum() + frame["revenue_b"].sum()) / sales_all if sales_all else 0.0
+        )
+        out["a"]["revenue_per_sale"] = _borrow(rps["a"], rps["b"], mean_all)
+        out["b"]["revenue_per_sale"] = _borrow(rps["b"], rps["a"], mean_all)
+    return out["a"], out["b"]
+
+
+def _group_draws(
+    names: list[str], draws: dict[str, NDArray[np.float64]]
+) -> dict[str, NDArray[np.float64]]:
+    """The draws of the groups a headline names (the mix parts summed) and of each
+    owner's parts."""
+    out: dict[str, NDArray[np.float64]] = {}
+    for g in GROUPS:
+        members = [draws[n] for n in names if n.split(":", 1)[0] == g]
+        if members:
+            out[g] = np.sum(members, axis=0)
+    for owner in ("marketing", "sales"):
+        out[owner] = np.sum([draws[n] for n in names if _owner(n) == owner], axis=0)
+    return out
+
+
+def _intervals(
+    names: list[str],
+    values: dict[str, float],
+    draws: dict[str, NDArray[np.float64]],
+    change: float,
+    change_draws: NDArray[np.float64],
+    level: float,
+    replicates: int,
+    seed: int,
+    spread_known: bool,
+) -> tuple[dict[str, tuple[float, float]], dict[str, Any]]:
+    """Each part's (and the change's) interval, and the summary `main_cause` reads: the
+    groups' values and intervals and whether the largest group is supported."""
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+
+    def bounds(x: NDArray[np.float64]) -> tuple[float, float]:
+        return float(np.quantile(x, lo_q)), float(np.quantile(x, hi_q))
+
+    rows = {n: bounds(draws[n]) for n in names}
+    rows["change"] = bounds(change_draws)
+    point = {}
+    for g in GROUPS:
+        members = [n for n in names if n.split(":", 1)[0] == g]
+        if members:
+            point[g] = sum(values[n] for n in members)
+    for owner in ("marketing", "sales"):
+        point[owner] = sum(values[n] for n in names if _owner(n) == owner)
+    gd = _group_draws(names, draws)
+    groups = {g: {"value": point[g], "low": bounds(gd[g])[0], "high": bounds(gd[g])[1]} for g in gd}
+    summary: dict[str, Any] = {
+        "level": level,
+        "replicates": replicates,
+        "seed": seed,
+        "method": "draws of the expected counts behind each cell's observed counts (leads "
+        "Gamma(n, 1), conversion Beta(k + 1/2, n - k + 1/2), revenue per sale Gamma with "
+        "the cell's mean and standard error), the parts computed on each draw; percentile "
+        "interval",
+        "revenue_spread_known": spread_known,
+        "groups": groups,
+        "lead": None,
+    }
+    sign = float(np.sign(change))
+    ranked = [g for g in GROUPS if g in point]
+    # without the spread of revenue per sale no part can be ranked with confidence
+    if sign != 0 and len(ranked) >= 2 and spread_known:
+        ranked.sort(key=lambda g: -sign * point[g])
+        top, runner = ranked[0], ranked[1]
+        margin = sign * (gd[top] - gd[runner])
+        stacked = np.stack([sign * gd[g] for g in ranked])
+        m_low, m_high = bounds(margin)
+        g_low = groups[top]["low"] if sign > 0 else -groups[top]["high"]
+        summary["lead"] = {
+            "group": top,
+            "next": runner,
+            "margin_low": m_low,
+            "margin_high": m_high,
+            "share_largest": float(np.mean(np.argmax(stacked, axis=0) == 0)),
+            "supported": bool(g_low > 0 and m_low > 0),
+        }
+    return rows, summary
+
+
 # --- public API ------------------------------------------------------------------------
 
 
@@ -343,6 +559,10 @@ def decompose(
     within_days: int | None = None,
     *,
     labels: tuple[str, str] = ("A", "B"),
+    intervals: bool = True,
+    level: float = LEVEL,
+    replicates: int = REPLICATES,
+    seed: int = SEED,
 ) -> pd.DataFrame:
     """Split the change in sales (or revenue) from period A to period B into additive parts.
 
@@ -387,10 +607,26 @@ def decompose(
         all the cell's sales.
     labels : (str, str)
         Names of the periods, kept in ``attrs`` for `main_cause` and `plot_waterfall`.
+    intervals : bool
+        Give each part and the change a ``level`` (95%) interval in ``low, high``: the
+        interval of the part of the *expected* counts behind the observed ones. On the
+        grouped counts (so the cost does not grow with the leads), ``replicates`` draws
+        with the fixed ``seed``: each cell's expected leads Gamma(n, 1) (the posterior
+        of a Poisson count; volume and mix follow from them), its conversion Beta(k +
+        1/2, n - k + 1/2) (Jeffreys; ``sales_within`` of ``leads_aged`` with
+        ``within_days``) and, for revenue, its expected revenue per sale Gamma with the
+        cell's mean and standard error (from ``revenue_sq``, the sum of squared revenues
+        of its sales, as `period_change.period_cells` gives it; a cell with one sale
+        takes the period's coefficient of variation; without ``revenue_sq`` revenue per
+        sale is taken as observed and ``attrs["intervals"]["revenue_spread_known"]`` is
+        False). A cell absent from a period stays absent and borrows as the point
+        values do. The parts are computed on every draw; the interval is the middle
+        ``level`` of the draws. `tests/test_decompose_intervals.py` pins the coverage by
+        simulation with a known split. The period totals are counts: no interval.
 
     Returns
     -------
-    DataFrame[part, kind, owner, label, value, share]
+    DataFrame[part, kind, owner, label, value, share, low, high]
         One row per part (``kind == "part"``; ``owner`` "marketing" or "sales"), then
         the totals (``kind == "total"``): ``period_a``, ``period_b`` and ``change`` (B
         minus A). ``value`` is in units of the measure, ``share`` is value / change (NaN
@@ -403,7 +639,13 @@ def decompose(
         ``leads_aged`` and ``sales_within``) and ``estimated`` (per period, A then B:
         True when the total is an estimate rather than a count, i.e. with
         ``within_days`` some of the period's leads are younger than that and the
-        total takes them at the rate of the aged leads).
+        total takes them at the rate of the aged leads) and ``intervals`` (None without
+        them; else the level, replicates, seed and method, ``groups``: value, low and
+        high of volume, mix (the mix parts together), conversion, revenue_per_sale and
+        of each owner's parts, and ``lead``: the group pushing most the way the total
+        moved, the ``next`` one, the interval of their difference ``margin_low,
+        margin_high``, the share of draws in which it is the largest, and
+        ``supported``: its interval excludes 0 and so does the margin's).
 
     Examples
     --------
@@ -438,6 +680,28 @@ def decompose(
     else:
         table["share"] = np.nan
     table.loc[table["part"].isin(["period_a", "period_b"]), "share"] = np.nan
+    table["low"], table["high"] = np.nan, np.nan
+    summary = None
+    if intervals:
+        if not 0 < level < 1:
+            raise ValueError(f"level must be between 0 and 1, got {level!r}")
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 100:
+            raise ValueError(
+                f"replicates must be a whole number of at least 100, got {replicates!r}"
+            )
+        da, db = _draw_factors(frame, mix, measure, within_days, replicates, seed)
+        drawn = {n: v.sum(axis=1) for n, v in _shapley(da, db).items()}
+        change_draws = _product(db).sum(axis=1) - _product(da).sum(axis=1)
+        values = {n: float(parts[n].sum()) for n in names}
+        spread = measure != "revenue" or "revenue_sq_a" in frame.columns
+        rows, summary = _intervals(
+            names, values, drawn, change, change_draws, level, replicates, seed, spread
+        )
+        if not spread:
+            rows.pop("revenue_per_sale", None)
+        nan = (np.nan, np.nan)
+        table["low"] = [rows.get(p, nan)[0] for p in table["part"]]
+        table["high"] = [rows.get(p, nan)[1] for p in table["part"]]
     table = table[_TABLE_COLUMNS]
     counts = tuple(_observed(frame, suffix, within_days) for suffix in ("_a", "_b"))
     table.attrs = {
@@ -451,6 +715,7 @@ def decompose(
         "estimated": tuple(
             within_days is not None and c["leads_aged"] < c["leads"] for c in counts
         ),
+        "intervals": summary,
     }
     return table
 

@@ -1,12 +1,15 @@
-"""Managers: who converts the leads they are given, who should get the cold ones, how
-fast leads are reached, and the lead-processing checks a sales director asks for.
+"""Managers: who converts the leads they are given, who should get the cold ones, how fast
+leads are reached, and the lead-processing checks a sales director asks for.
 
 A manager's raw conversion mostly reflects the leads they received. Here each manager's
 sales are compared with the sales *expected* from their leads (each lead counted at the
 conversion of its source x qualification x segment cell over all managers: indirect
-standardisation), and the ratio observed / expected is shrunk toward 1 with an
-empirical-Bayes gamma prior, so a manager with twelve leads is not ranked first or last
-by luck. Everything runs on grouped counts from the engine.
+standardisation), and the ratio observed / expected is shrunk toward 1, so a manager
+with twelve leads is not ranked first or last by luck. The shrinkage is a mixed binomial
+model on the (manager x lead-mix cell) counts (`fit_unit_effects`): binomial, so it
+holds at 1% and at 60% conversion (a Poisson model overstates the variance by
+1 / (1 - p) and hides real differences when conversion is high). Managers are ranked only where
+their intervals separate. Everything runs on grouped counts from the engine.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import optimize, special
+from scipy import special
 from scipy import stats as _st
 
 from analysis.engine.cells import Engine, Leads, default_engine
@@ -33,11 +36,18 @@ __all__ = [
     "speed_to_lead",
     "processing_checks",
     "loss_reasons",
-    "fit_gamma_prior",
+    "fit_unit_effects",
+    "compare_units",
+    "separated_rank",
+    "ROUTING_RULE",
+    "NOT_DISTINGUISHABLE",
 ]
 
 #: What a manager's expected conversion is adjusted for, where the data have it.
 ADJUST_FOR = ("source", "qualification", "segment")
+
+#: The verdict of a unit whose interval includes the average.
+NOT_DISTINGUISHABLE = "not distinguishable from the average with these data"
 
 SPEED_BINS = (0, 5, 60, 240, 1440, np.inf)  # minutes to first contact
 
@@ -96,57 +106,144 @@ def manager_coverage(leads: Leads, *, engine: Engine | None = None) -> dict[str,
     return {"mapped": mapped, **row, "state": state}
 
 
-def fit_gamma_prior(observed: ArrayLike, expected: ArrayLike) -> float:
-    """Strength ``alpha`` of a Gamma(alpha, alpha) prior (mean 1) on per-unit ratios
-    theta with observed ~ Poisson(expected * theta), by marginal maximum likelihood
-    (negative binomial). Large alpha: the units do not differ beyond chance."""
-    o = np.asarray(observed, dtype="float64")
-    e = np.asarray(expected, dtype="float64")
-    keep = e > 0
-    o, e = o[keep], e[keep]
-
-    def nll(log_alpha: float) -> float:
-        a = np.exp(log_alpha)
-        return -float(
-            np.sum(
-                special.gammaln(o + a)
-                - special.gammaln(a)
-                + a * np.log(a / (a + e))
-                + o * np.log(e / (a + e))
-            )
-        )
-
-    res = optimize.minimize_scalar(nll, bounds=(np.log(0.1), np.log(1e6)), method="bounded")
-    return float(np.exp(res.x))
+#: The grid of manager effects u (log-odds against the cell's pooled conversion) and of
+#: their spread sigma over which the mixed binomial model is integrated.
+_U = np.linspace(-4.0, 4.0, 801)
+_SIGMA = np.linspace(0.0, 2.0, 81)
 
 
-def _oe_table(
+def _unit_loglik(
+    codes: np.ndarray, n: np.ndarray, k: np.ndarray, offset: np.ndarray, units: int
+) -> np.ndarray:
+    """log P(k | n, expit(offset + u)) summed per unit, on the grid `_U`: (units, grid).
+    Cells whose pooled conversion is 0 or 1 carry no information on u and are skipped."""
+    out = np.zeros((units, _U.size))
+    live = np.isfinite(offset)
+    for code, nn, kk, oo in zip(codes[live], n[live], k[live], offset[live], strict=True):
+        eta = oo + _U
+        # log expit(eta) and log(1 - expit(eta)), stable
+        out[code] += -kk * np.logaddexp(0.0, -eta) - (nn - kk) * np.logaddexp(0.0, eta)
+    return out
+
+
+def fit_unit_effects(
+    codes: ArrayLike, leads: ArrayLike, sales: ArrayLike, offset: ArrayLike, units: int
+) -> dict[str, np.ndarray]:
+    """A mixed binomial model on counts: in each (unit, cell) row, sales ~
+    Binomial(leads, expit(offset + u_unit)) with u_unit ~ Normal(0, sigma^2), the offset
+    being the logit of the cell's pooled conversion. Binomial, not Poisson: the variance
+    is right at 1% and at 60% conversion. sigma gets a flat prior on `_SIGMA` (0 to 2 on
+    the log-odds scale) and is integrated out, so its uncertainty widens each unit's
+    interval instead of collapsing it to a point.
+
+    Returns ``u_grid``, ``posterior`` (units x grid, each row summing to 1),
+    ``sigma_grid``, ``sigma_posterior`` and ``sigma`` (its posterior mean).
+    """
+    c = np.asarray(codes, dtype="int64")
+    n = np.asarray(leads, dtype="float64")
+    k = np.asarray(sales, dtype="float64")
+    o = np.asarray(offset, dtype="float64")
+    ll = _unit_loglik(c, n, k, o, units)
+    ll0 = ll[:, _U.size // 2]  # u = 0 exactly (the grid is symmetric, odd-sized)
+    du = _U[1] - _U[0]
+    logm = np.empty(_SIGMA.size)
+    per = np.empty((_SIGMA.size, units))
+    for i, s in enumerate(_SIGMA):
+        if s == 0:
+            per[i] = ll0
+        else:
+            lp = _st.norm.logpdf(_U, scale=s) + np.log(du)
+            per[i] = special.logsumexp(ll + lp, axis=1)
+        logm[i] = per[i].sum()
+    w = np.exp(logm - logm.max())
+    w /= w.sum()
+    post = np.zeros((units, _U.size))
+    centre = _U.size // 2
+    for i, s in enumerate(_SIGMA):
+        if w[i] < 1e-12:
+            continue
+        if s == 0:
+            post[:, centre] += w[i]
+        else:
+            lp = _st.norm.logpdf(_U, scale=s) + np.log(du) + ll - per[i][:, None]
+            post += w[i] * np.exp(lp)
+    post /= post.sum(axis=1, keepdims=True)
+    return {
+        "u_grid": _U,
+        "posterior": post,
+        "sigma_grid": _SIGMA,
+        "sigma_posterior": w,
+        "sigma": np.asarray(float(np.sum(w * _SIGMA))),
+    }
+
+
+def _quantile(post: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of each row's distribution on `_U` (linear in the CDF)."""
+    cdf = np.cumsum(post, axis=1)
+    return np.array([np.interp(q, row, _U) for row in cdf])
+
+
+def separated_rank(low: ArrayLike, high: ArrayLike) -> np.ndarray:
+    """Rank only where intervals separate: 1 + the number of units whose whole interval
+    lies above this unit's. Units whose intervals overlap share a rank."""
+    lo = np.asarray(low, dtype="float64")
+    hi = np.asarray(high, dtype="float64")
+    above: np.ndarray = (lo[None, :] > hi[:, None]).sum(axis=1)
+    return 1 + above
+
+
+def compare_units(
     cells: pd.DataFrame, unit: str, adjust: list[str], level: float, min_leads: int
 ) -> pd.DataFrame:
-    """Observed vs expected sales per ``unit`` (and shrunk ratio) from cells."""
+    """Observed vs expected sales per ``unit`` from cells (``unit``, ``adjust``...,
+    ``leads``, ``sales``), and the ratio shrunk by the mixed binomial model
+    (`fit_unit_effects`): its posterior mean and ``level`` interval, a verdict from that
+    interval and a rank only where intervals separate (`separated_rank`)."""
     if adjust:
         ref = cells.groupby(adjust)[["leads", "sales"]].sum()
         rate = (ref["sales"] / ref["leads"]).rename("_p")
         c = cells.merge(rate, left_on=adjust, right_index=True, how="left")
     else:
         c = cells.assign(_p=cells["sales"].sum() / cells["leads"].sum())
+    c = c[c["leads"] > 0].copy()
     c["_e"] = c["leads"] * c["_p"]
     t = c.groupby(unit, as_index=False, sort=True).agg(
         leads=("leads", "sum"), sales=("sales", "sum"), expected=("_e", "sum")
     )
-    alpha = fit_gamma_prior(t["sales"], t["expected"]) if len(t) >= 3 else 1e6
+    codes = pd.Categorical(c[unit], categories=t[unit]).codes.astype("int64")
+    p = c["_p"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore"):
+        offset = np.where((p > 0) & (p < 1), special.logit(np.clip(p, 1e-12, 1 - 1e-12)), np.inf)
+    fit = fit_unit_effects(codes, c["leads"], c["sales"], offset, len(t))
+    # expected sales of each unit's leads at effect u, on the grid: (units, grid)
+    live = np.isfinite(offset)
+    n = c["leads"].to_numpy(dtype="float64")
+    at_u = np.zeros((len(t), _U.size))
+    for code, nn, oo in zip(codes[live], n[live], offset[live], strict=True):
+        at_u[code] += nn * special.expit(oo + _U)
+    fixed = np.bincount(codes[~live], weights=(n * p)[~live], minlength=len(t))
+    e = t["expected"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio_u = (at_u + fixed[:, None]) / e[:, None]
+    ratio_u = np.where(e[:, None] > 0, ratio_u, np.nan)
+    post = fit["posterior"]
+    q = (1 - level) / 2
     overall = cells["sales"].sum() / cells["leads"].sum()
     t["rate"] = t["sales"] / t["leads"]
     t["rate_low"], t["rate_high"] = wilson_interval(t["sales"], t["leads"], level)
-    t["ratio"] = np.where(t["expected"] > 0, t["sales"] / t["expected"], np.nan)
-    shape, rate_ = t["sales"] + alpha, t["expected"] + alpha
-    t["shrunk"] = shape / rate_
-    q = (1 - level) / 2
-    t["shrunk_low"] = _st.gamma.ppf(q, shape, scale=1 / rate_)
-    t["shrunk_high"] = _st.gamma.ppf(1 - q, shape, scale=1 / rate_)
+    t["ratio"] = np.where(e > 0, t["sales"] / np.where(e > 0, e, 1), np.nan)
+    t["shrunk"] = np.nansum(post * ratio_u, axis=1)
+    rows = np.arange(len(t))
+    t["shrunk_low"] = [
+        np.interp(lo, _U, ratio_u[i]) for i, lo in zip(rows, _quantile(post, q), strict=True)
+    ]
+    t["shrunk_high"] = [
+        np.interp(hi, _U, ratio_u[i]) for i, hi in zip(rows, _quantile(post, 1 - q), strict=True)
+    ]
+    t.loc[e <= 0, ["shrunk", "shrunk_low", "shrunk_high"]] = np.nan
     t["adjusted_rate"] = t["shrunk"] * overall
-    t["prior_strength"] = alpha
-    t["rank"] = t["shrunk"].rank(ascending=False, method="min").astype("int64")
+    t["spread"] = float(fit["sigma"])
+    t["rank"] = separated_rank(t["shrunk_low"], t["shrunk_high"]).astype("int64")
     t["flag"] = count_flag(t["leads"], t["sales"], min_leads)
     t["verdict"] = np.select(
         [t["shrunk_low"] > 1, t["shrunk_high"] < 1],
@@ -154,8 +251,11 @@ def _oe_table(
             "converts better than the leads it got would predict",
             "converts worse than the leads it got would predict",
         ],
-        default="not distinguishable from the average with these data",
+        default=NOT_DISTINGUISHABLE,
     )
+    lo, hi = t["shrunk_low"].to_numpy(), t["shrunk_high"].to_numpy()
+    apart = ((lo[None, :] > hi[:, None]) | (hi[None, :] < lo[:, None])).any(axis=1)
+    t["standing"] = np.where(apart, "rank " + t["rank"].astype(str), "not distinguishable")
     return t
 
 
@@ -172,11 +272,15 @@ def manager_table(
     Returns
     -------
     DataFrame[manager, leads, sales, expected, rate, rate_low, rate_high, ratio, shrunk,
-    shrunk_low, shrunk_high, adjusted_rate, prior_strength, rank, flag, verdict]
+    shrunk_low, shrunk_high, adjusted_rate, spread, rank, flag, verdict, standing]
         ``expected``: sales the manager's leads would bring at the average conversion of
         their cells; ``ratio``: observed / expected; ``shrunk``: that ratio pulled toward
         1 by the evidence (with its 95% interval); ``adjusted_rate``: the conversion the
-        manager would have with the average lead mix; ``rank``: 1 = best by ``shrunk``.
+        manager would have with the average lead mix; ``spread``: the model's posterior
+        mean sd of managers' log-odds effects (0: alike); ``rank``: 1 + the number of
+        managers whose whole interval lies above this one's (overlapping intervals share
+        a rank); ``standing``: that rank, or "not distinguishable" where the manager's
+        interval overlaps every other's.
         Empty (with no rows) when the data have no manager, and when managers are
         recorded only for converted leads (nobody is ranked on sales that define who is
         named); ``attrs["managers"]`` is `manager_coverage`'s state.
@@ -192,7 +296,7 @@ def manager_table(
         return out
     adjust = _adjusters(t, eng, adjust_for)
     cells = eng.cells(t, ["manager", *adjust])
-    out = _oe_table(cells, "manager", adjust, level, min_leads)
+    out = compare_units(cells, "manager", adjust, level, min_leads)
     out.attrs["managers"] = state
     return out
 
@@ -204,50 +308,108 @@ def routing_table(
     adjust_for: Sequence[str] = ("source", "segment"),
     min_leads: int = 20,
     level: float = 0.95,
+    per_class: int = 2,
     engine: Engine | None = None,
 ) -> pd.DataFrame:
-    """Which managers convert each class of lead best: per qualification class, each
+    """Which managers to send each class of lead: per qualification class, each
     manager's observed vs expected sales (adjusted for source and segment within the
-    class), shrunk, ranked.
+    class), shrunk, ranked only where intervals separate, with their workload.
 
     Returns DataFrame[qualification, manager, leads, sales, expected, rate, ratio,
-    shrunk, shrunk_low, shrunk_high, rank, flag, verdict, send, basis].
-    ``send`` is "yes" for the managers to route this class to first: within 10% of the
-    best shrunk ratio where the class's own data tell managers apart; otherwise the two
-    best managers by adjusted conversion over all leads (``basis`` says which).
-    Empty when `manager_table` is (no managers, or managers only on converted leads).
+    shrunk, shrunk_low, shrunk_high, rank, standing, open, flag, verdict, send, basis].
+    The rule (``ROUTING_RULE``): candidates for a class are the managers with enough
+    leads whom no other manager's interval lies wholly above, where the class's own
+    data separate some managers; otherwise the same over all leads (adjusted); where
+    neither separates anyone, every manager with enough leads. Among candidates the
+    ones with the fewest open leads (``open``, neither sold nor lost) get the class, up
+    to ``per_class``: hot leads are given out first, those whom the class's data rank
+    first ahead, then a manager already given another class last; no manager gets every
+    class unless she is the only candidate. Empty when `manager_table` is.
     """
     eng = engine or default_engine()
     t = eng.table(leads)
     overall = manager_table(t, min_leads=min_leads, level=level, engine=eng)
     if overall.empty:
         return pd.DataFrame(columns=["qualification", "manager", "leads", "sales", "send"])
+    load = processing_checks(t, engine=eng).set_index("manager")["open"]
     adjust = _adjusters(t, eng, adjust_for)
     cells = eng.cells(t, ["qualification", "manager", *adjust])
-    overall_top = set(overall.loc[(overall["rank"] <= 2) & (overall["flag"] == ""), "manager"])
+    ok = overall["flag"] == ""
+    overall_apart = (overall["rank"] > 1).any()
+    overall_top = list(overall.loc[ok & (overall["rank"] == 1), "manager"])
     out = []
     for cls in classes:
         c = cells[cells["qualification"] == cls]
         if c.empty or c["sales"].sum() == 0:
             continue
-        t = _oe_table(c, "manager", adjust, level, min_leads)
-        t.insert(0, "qualification", cls)
-        if (t["verdict"] != "not distinguishable from the average with these data").any():
-            top = t["shrunk"].max()
-            t["send"] = np.where((t["shrunk"] >= top * 0.9) & (t["flag"] == ""), "yes", "")
-            t["basis"] = f"{cls} leads: managers differ on these"
-        else:
-            # the class alone cannot tell managers apart: fall back on their adjusted
-            # conversion over all leads, and say so
-            t["send"] = np.where(t["manager"].isin(overall_top), "yes", "")
-            t["basis"] = (
-                f"{cls} leads alone cannot tell managers apart: best adjusted "
-                "conversion over all leads"
+        tc = compare_units(c, "manager", adjust, level, min_leads)
+        tc.insert(0, "qualification", cls)
+        tc["open"] = tc["manager"].map(load).fillna(0).astype("int64")
+        enough = tc["flag"] == ""
+        if (tc.loc[enough, "rank"] > 1).any():
+            cand = list(tc.loc[enough & (tc["rank"] == 1), "manager"])
+            tc["basis"] = (
+                f"{cls} leads: those clearly above someone on these first, then fewest open leads"
             )
-        out.append(t)
+        elif overall_apart and overall_top:
+            cand = [m for m in overall_top if m in set(tc.loc[tc["leads"] >= min_leads, "manager"])]
+            tc["basis"] = (
+                f"{cls} leads alone cannot tell managers apart: those no one clearly "
+                "beats over all leads (adjusted), fewest open leads first"
+            )
+        else:
+            cand = list(tc.loc[enough, "manager"])
+            tc["basis"] = (
+                f"managers are not distinguishable on {cls} leads nor over all leads: by workload"
+            )
+        tc["send"] = ""
+        tc.attrs["candidates"] = cand
+        out.append(tc)
     if not out:
         return pd.DataFrame(columns=["qualification", "manager", "leads", "sales", "send"])
+    given: dict[str, int] = {}
+    # the most valuable class is given out first (hot, warm, cold), so those who
+    # clearly convert best get it; then the fewest classes already given, then workload
+    value = {"hot": 0, "warm": 1, "cold": 2}
+    for tc in sorted(out, key=lambda x: value.get(str(x["qualification"].iloc[0]), 3)):
+        cand = tc.attrs["candidates"]
+        top = set(tc.loc[tc["standing"] == "rank 1", "manager"])
+        pick = sorted(cand, key=lambda m: (m not in top, given.get(m, 0), int(load.get(m, 0)), m))[
+            :per_class
+        ]
+        for m in pick:
+            given[m] = given.get(m, 0) + 1
+        tc.loc[tc["manager"].isin(pick), "send"] = "yes"
+    if len(out) > 1:
+        for m, times in given.items():
+            if times < len(out):
+                continue
+            # sent every class: drop her where another candidate takes the class
+            for tc in sorted(out, key=lambda x: -len(x.attrs["candidates"])):
+                sent = tc["send"] == "yes"
+                if sent.sum() > 1 and m in set(tc.loc[sent, "manager"]):
+                    tc.loc[tc["manager"] == m, "send"] = ""
+                    break
+                others = [x for x in tc.attrs["candidates"] if x != m]
+                if sent.sum() == 1 and others:
+                    alt = min(others, key=lambda x: (given.get(x, 0), int(load.get(x, 0)), x))
+                    tc.loc[tc["manager"] == m, "send"] = ""
+                    tc.loc[tc["manager"] == alt, "send"] = "yes"
+                    break
+    for tc in out:
+        tc.attrs.pop("candidates", None)
     return pd.concat(out, ignore_index=True)
+
+
+ROUTING_RULE = (
+    "A class goes to managers whom no other manager clearly beats on it (their "
+    "intervals do not lie wholly below another's); if that class alone cannot tell "
+    "them apart, to those no one clearly beats over all leads; if nobody can be told "
+    "apart, to anyone with enough leads. Hot leads are given out first; among the "
+    "candidates, those the class's own data put clearly above someone come first, then "
+    "those given fewer classes, then those with fewer open leads; no manager gets every "
+    "class unless she is the only one to choose."
+)
 
 
 def speed_to_lead(

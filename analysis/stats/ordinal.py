@@ -213,7 +213,9 @@ def fit_quality(
         total = counts.sum(axis=0) / counts.sum()
         cum = np.clip(np.cumsum(total)[:-1], 1e-6, 1 - 1e-6)
         start_th = special.logit(cum)
-        start = np.concatenate([np.zeros(len(levels)), [start_th[0]], np.log(np.diff(start_th))])
+        # an empty middle class makes two thresholds equal: start their gap small, not 0
+        gaps = np.maximum(np.diff(start_th), 1e-3)
+        start = np.concatenate([np.zeros(len(levels)), [start_th[0]], np.log(gaps)])
         with warnings.catch_warnings(record=True) as caught, one_blas_thread():
             warnings.simplefilter("always")
             try:
@@ -222,8 +224,24 @@ def fit_quality(
                 )
             except np.linalg.LinAlgError as exc:
                 notes.append(f"the ordinal model could not be fitted ({exc}): no odds ratios")
-        for w in caught:  # surfaced as notes, never hidden
-            notes.append(f"the ordinal fit warned: {w.category.__name__}: {w.message}")
+        if caught and result is not None:  # what the warnings mean, in words
+            k = len(levels)
+            est = np.concatenate([np.asarray(result.params[:k]), np.asarray(result.bse[:k])])
+            wild = [
+                lv
+                for lv, c, e in zip(levels, result.params[:k], result.bse[:k], strict=True)
+                if not (np.isfinite(c) and np.isfinite(e)) or abs(c) > 10 or e > 5
+            ]
+            if wild:
+                notes.append(
+                    f"{factor} {', '.join(map(str, wild[:6]))}: too few classified leads "
+                    "spread over the classes, so the odds of a hotter lead cannot be estimated"
+                )
+            elif not np.isfinite(est).all():
+                notes.append(
+                    "the ordinal model could not be estimated reliably on these counts: "
+                    "read the class shares instead"
+                )
     else:
         ref = fit_counts.index[0] if len(fit_counts) else None
         notes.append(
@@ -249,7 +267,13 @@ def fit_quality(
     if result is not None:
         k = len(levels)
         coef, se = result.params[:k], result.bse[:k]
-        p = 2 * _st.norm.sf(np.abs(coef / se))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # an unstable coefficient (flagged below) overflows exp: its odds ratio is unknown
+            p = 2 * _st.norm.sf(np.abs(coef / se))
+            unstable = ~np.isfinite(coef) | ~np.isfinite(se) | (np.abs(coef) > 10) | (se > 5)
+            ors = np.where(unstable, np.nan, np.exp(np.where(unstable, 0.0, coef)))
+            lows = np.where(unstable, np.nan, np.exp(np.where(unstable, 0.0, coef - z * se)))
+            highs = np.where(unstable, np.nan, np.exp(np.where(unstable, 0.0, coef + z * se)))
         terms = pd.DataFrame(
             {
                 "level": levels,
@@ -257,9 +281,9 @@ def fit_quality(
                 "classified": fit_counts.loc[levels, "classified"].to_numpy(),
                 "coef": coef,
                 "se": se,
-                "odds_ratio": np.exp(coef),
-                "or_low": np.exp(coef - z * se),
-                "or_high": np.exp(coef + z * se),
+                "odds_ratio": ors,
+                "or_low": lows,
+                "or_high": highs,
                 "p_value": p,
             }
         )

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import ibis.expr.types as ir
 import pandas as pd
 
-from analysis.engine.cells import Engine, Leads, default_engine
+from analysis.engine.cells import Engine, Leads, default_engine, dimension
 from analysis.engine.periods import period_table
 from analysis.stats.decompose import Mix, decompose, norm_mix
 
@@ -49,7 +50,8 @@ def period_cells(
     Returns
     -------
     (cells_a, cells_b) : tuple of DataFrame
-        Engine cells without the ``period`` column.
+        Engine cells without the ``period`` column, with ``revenue_sq`` (the sum of the
+        squared revenues of the cell's sales: the spread behind revenue's intervals).
 
     Examples
     --------
@@ -64,6 +66,8 @@ def period_cells(
     t = eng.table(leads)
     by = [period, *mix]
     cells = eng.cells(t, by, within_days=within_days)
+    cells = cells.merge(_revenue_squares(t, by, eng), on=by, how="left")
+    cells["revenue_sq"] = cells["revenue_sq"].fillna(0.0).astype("float64")
     found = sorted(cells[period].unique())
     out = []
     for p in (period_a, period_b):
@@ -72,6 +76,20 @@ def period_cells(
             raise ValueError(f"no leads in {period} {p!r}; the leads have {period}s {found}")
         out.append(part.drop(columns=period).reset_index(drop=True))
     return out[0], out[1]
+
+
+def _revenue_squares(t: ir.Table, by: list[str], eng: Engine) -> pd.DataFrame:
+    """Per cell, the sum of the squared revenues of its sales with a known revenue (the
+    spread of revenue per sale behind `decompose`'s intervals), grouped by the engine
+    with the engine's cell keys."""
+    keys = {b: dimension(t, b) for b in by}
+    known = t.revenue.notnull() & (t.converted.cast("int64") == 1)
+    value = known.ifelse(t.revenue.cast("float64"), 0.0)
+    expr = t.group_by(**keys).aggregate(revenue_sq=(value * value).sum().cast("float64"))
+    out = eng.to_arrow(expr).to_pandas()
+    for b in by:
+        out[b] = out[b].astype("str")
+    return out
 
 
 def decompose_periods(

@@ -142,6 +142,21 @@ def shrink_rates(
     out["prior_rate"] = mu.to_numpy()
     out["prior_leads"] = kappa.to_numpy()
     out["weight"] = t["leads"] / (t["leads"] + kappa)
+    # a parent with no sales at all (or only sales) says nothing about how far its
+    # levels differ: its fitted strength runs to the bound and would give a false
+    # certainty (0.0%-0.0%); such levels keep their own rate and Wilson interval
+    if parent:
+        by = t.groupby(parent)[["leads", "sales"]].transform("sum")
+        degenerate = ((by["sales"] == 0) | (by["sales"] == by["leads"])).to_numpy()
+    else:
+        k, n = int(t["sales"].sum()), int(t["leads"].sum())
+        degenerate = np.full(len(t), k in (0, n))
+    if degenerate.any():
+        out.loc[degenerate, "shrunk"] = out.loc[degenerate, "rate"]
+        out.loc[degenerate, "shrunk_low"] = out.loc[degenerate, "rate_low"]
+        out.loc[degenerate, "shrunk_high"] = out.loc[degenerate, "rate_high"]
+        out.loc[degenerate, "prior_leads"] = 0.0
+        out.loc[degenerate, "weight"] = 1.0
     out["flag"] = np.where(
         t["sales"] == 0, "no sales", np.where(t["leads"] < min_leads, "few leads", "")
     )

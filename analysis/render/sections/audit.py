@@ -25,6 +25,7 @@ __all__ = [
     "qualification_mix",
     "weekly",
     "lead_age",
+    "outliers",
 ]
 
 
@@ -35,7 +36,50 @@ def _cur(ctx) -> str:
 def headline(ctx) -> Section:
     """Whose data, how many leads and sales over which dates, the spend (of which on
     campaigns with no leads) and the cost per lead, the profile's caveats."""
-    return Section(text=audit.headline(ctx.dataset, ctx.facts))
+    return Section(text=audit.headline(ctx.dataset, ctx.facts, _outliers(ctx)))
+
+
+def _outliers(ctx):
+    return audit.outliers_table(
+        ctx.leads, ctx.spend if ctx.can["spend"] else None, ctx.settings.period, ctx.engine
+    )
+
+
+def outliers(ctx) -> Section:
+    """Revenue (per sale) and spend (per campaign day) values far out of their
+    distribution (table ``audit_outliers``): which leads or campaign days, the value and
+    the share of the total it holds; the rule is `analysis.insight.audit.OUTLIER_K`."""
+    table = _outliers(ctx)
+    rule = (
+        f"A value is flagged when its logarithm lies more than {audit.OUTLIER_K} scaled "
+        "median absolute deviations above the median of the logarithms of the positive "
+        f"values and it is at least {audit.OUTLIER_MIN_RATIO:.0f} times the median "
+        f"(fewer than {audit.OUTLIER_MIN_VALUES} positive values: no flag)."
+    )
+    if not len(table):
+        rev, sp = table.attrs["revenue"], table.attrs["spend"]
+        checked = [
+            f"{fmt_money(info['n'])} positive {what} values"
+            for what, info in (("revenue", rev), ("spend", sp))
+            if info["n"]
+        ]
+        what = " and ".join(checked) if checked else "no positive revenue or spend values"
+        return Section(
+            text=f"No money value is far out of its distribution ({what} checked). {rule}",
+            tables={"audit_outliers": table},
+        )
+    view = table.assign(
+        value=table["value"].map(fmt_money),
+        share_of_total=table["share_of_total"].map(fmt_share),
+        median=table["median"].map(fmt_money),
+        cut=table["cut"].map(fmt_money),
+    )
+    text = audit.outliers_sentence(table, ctx.currency) + " " + rule
+    text += (
+        " They are kept in every figure; the period-change page's revenue split says "
+        "whether they move its reading."
+    )
+    return Section(text=text, tables={"audit_outliers": table}, views=[show(view)])
 
 
 def counts_text(ctx) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.insight.findings import cpl_vs_cac_finding
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
-from analysis.render.sections import Section, summary
+from analysis.render.sections import Section, period, summary
 from analysis.render.tables import economics_view, label_rows, show
 from analysis.stats.economics import unit_economics
 
@@ -91,20 +91,8 @@ def _incomplete_sentence(ctx) -> str:
 
 
 def maturity(ctx) -> Section:
-    """The age caveat: how many leads are too young for their conversion to be final
-    (the context's one definition)."""
-    m = ctx.facts.get("maturity")
-    if not m:
-        return Section(
-            text="The data have no sale dates: how final recent conversion is cannot be told.",
-            empty=True,
-        )
-    if not m.get("caveat"):
-        return Section(text="")
-    return Section(
-        text=f"*Mind the age of the leads: {m['caveat']}. The period-change report "
-        "compares periods at equal age.*"
-    )
+    """The report's one "mind the age of the leads" caveat (`period.lead_age`)."""
+    return period.lead_age(ctx)
 
 
 def headline(ctx) -> Section:

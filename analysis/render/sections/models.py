@@ -18,7 +18,7 @@ from analysis.ingest.schema import NO_CAMPAIGN
 from analysis.insight import findings as _findings
 from analysis.insight.audit import outcome_dependent_fields
 from analysis.render import figures
-from analysis.render.sections import Section
+from analysis.render.sections import Section, period
 from analysis.render.tables import show
 from analysis.stats import compare, glm, ordinal
 from analysis.stats.shrink import shrink_rates
@@ -36,6 +36,10 @@ __all__ = [
 _DIMS = ["source", "campaign", "qualification"]
 
 _TERMS_COLUMNS = ["term", "level", "leads", "sales"]
+
+#: The leads a cell of `figures.plot_rate_heatmap` needs to be coloured (fewer are
+#: hatched); with none that large the heatmap would be empty.
+_HEATMAP_MIN_LEADS = 30
 
 _CRUDE_COLUMNS = [
     "level",
@@ -237,20 +241,8 @@ def _totals(ctx) -> str:
 
 
 def maturity(ctx) -> Section:
-    """The young-leads caveat of the report (the context's facts), when there is one."""
-    m = ctx.facts.get("maturity")
-    if m is None:
-        return Section(
-            text="*The data have no sale dates, so how long sales take, and so whether "
-            "recent leads have had time to convert, cannot be told.*",
-            empty=True,
-        )
-    if not m.get("caveat"):
-        return Section(empty=True)
-    return Section(
-        text=f"*Mind the age of the leads: {m['caveat']}. The period-change report "
-        "compares periods at equal age.*"
-    )
+    """The report's one "mind the age of the leads" caveat (`period.lead_age`)."""
+    return period.lead_age(ctx)
 
 
 def segment_source(ctx) -> Section:
@@ -259,9 +251,17 @@ def segment_source(ctx) -> Section:
     overall rows labelled `compare.OVERALL`."""
     m = _models(ctx)
     figures.set_style()
-    if m.has_segment:
-        within = compare.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
-        cells = within[within["segment"] != compare.OVERALL]
+    within = compare.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
+    cells = within[within["segment"] != compare.OVERALL]
+    if m.has_segment and not (cells["leads"] >= _HEATMAP_MIN_LEADS).any():
+        overall = within[within["segment"] == compare.OVERALL]
+        fig = figures.plot_conversion(overall, "source")
+        text = (
+            f"No segment and source cell has {_HEATMAP_MIN_LEADS} leads or more "
+            f"({_totals(ctx)}), too few for a rate per cell: conversion by source only; "
+            "the table gives every cell's counts."
+        )
+    elif m.has_segment:
         fig = figures.plot_rate_heatmap(cells, "segment", "source")
         text = (
             f"Conversion of each source within each segment ({_totals(ctx)}); a cell's "
@@ -269,10 +269,46 @@ def segment_source(ctx) -> Section:
         )
     else:
         # the counts have no segment column: rates_within gives the per-source rows only
-        within = compare.rates_within(m.counts, "source", "segment", min_leads=m.min_leads)
         fig = figures.plot_conversion(within, "source")
         text = f"{m.segment_words()} Conversion by source ({_totals(ctx)})."
     return Section(text=text, tables={"models_rates_within": within}, figure=fig)
+
+
+def _no_model_words(ctx, fit: glm.ConversionFit, what: str) -> str:
+    """Why ``what`` (e.g. "No odds ratios") cannot be given, in plain words."""
+    n, k = ctx.facts["leads"], ctx.facts["sales"]
+    if fit.state == "no_sales" or k == 0:
+        why = (
+            f"none of the {n:,} leads is a sale yet, so every source converts at 0% and "
+            "there is no difference in conversion to estimate"
+        )
+    elif fit.state == "all_sales" or k == n:
+        why = (
+            f"every one of the {n:,} leads is a sale (100%), so no source can convert "
+            "better than another"
+        )
+    else:
+        why = (
+            f"the data are too few to compare ({_totals(ctx)}): no source has enough "
+            f"leads both with and without a sale (levels under {ctx.settings.min_leads} "
+            "leads are pooled, and what is still all sales or no sales is left out)"
+        )
+    return f"{what}: {why}."
+
+
+def _nested_words(terms: pd.DataFrame, min_leads: int) -> str:
+    nested = terms[terms.get("status", pd.Series(dtype="str")) == "not_separable"]
+    if nested.empty:
+        return ""
+    items = "; ".join(
+        f"{r.term} {r.level} ({r.leads:,} leads) from {r.nested_in}" for r in nested.itertuples()
+    )
+    return (
+        f"Some levels cannot be separated from a level of the other factor ({items}): at "
+        f"least {glm.NESTED_SHARE:.0%} of their leads are there and the other levels have "
+        f"fewer than {min_leads} leads there (or no sales, or only sales), so the model "
+        "cannot tell their effects apart; they are grey in the chart and get no verdict."
+    )
 
 
 def source_odds(ctx) -> Section:
@@ -282,11 +318,19 @@ def source_odds(ctx) -> Section:
     fit = m.fit
     tables = {"models_terms": fit.terms, "models_cells": fit.cells}
     adjusted = " and segment" if m.has_segment else ""
-    notes = "\n\n".join(f"*{note}*" for note in fit.notes)
-    if fit.terms.empty or not fit.terms["odds_ratio"].notna().any():
+    notes = "\n\n".join(f"*{note[:1].upper()}{note[1:]}.*" for note in fit.notes)
+    sources = m.counts["source"].nunique()
+    if fit.state != "ok":
+        return Section(
+            text=_no_model_words(ctx, fit, "No odds ratios"),
+            tables=tables,
+            empty=True,
+        )
+    finite = pd.to_numeric(fit.terms["odds_ratio"], errors="coerce").notna()
+    if fit.terms.empty or not finite.any():
         why = (
-            "only one source"
-            if m.counts["source"].nunique() < 2
+            f"only one source ({m.counts['source'].iloc[0]})"
+            if sources < 2
             else "no source with enough leads and sales to estimate"
         )
         return Section(
@@ -295,14 +339,23 @@ def source_odds(ctx) -> Section:
             empty=True,
         )
     ref = fit.terms.loc[fit.terms["term"] == "source", "reference"]
-    ref_words = f" against {ref.iloc[0]}, the source with most leads" if len(ref) else ""
+    if len(ref):
+        ref_words = f"; each source against {ref.iloc[0]}, the source with most leads"
+    elif sources < 2:
+        ref_words = (
+            f"; the data have one source ({m.counts['source'].iloc[0]}), so sources "
+            "cannot be compared and only segments are"
+        )
+    else:
+        ref_words = ""
     figures.set_style()
     fig = figures.plot_forest(fit.terms, "Conversion odds ratios")
     text = (
         f"A binomial model of conversion on source{adjusted}, fitted on the grouped counts "
-        f"of {_totals(ctx)}; each source{ref_words}."
+        f"of {_totals(ctx)}{ref_words}."
     )
-    return Section(text=f"{text}\n\n{notes}".strip(), tables=tables, figure=fig)
+    nested = _nested_words(fit.terms, m.min_leads)
+    return Section(text=f"{text}\n\n{nested}\n\n{notes}".strip(), tables=tables, figure=fig)
 
 
 def crude_adjusted(ctx) -> Section:
@@ -314,10 +367,20 @@ def crude_adjusted(ctx) -> Section:
     crude, inter = m.crude, m.interaction
     if crude is None or inter is None:  # both are computed whenever segments are usable
         raise RuntimeError("segments are usable but the adjusted comparison is missing")
+    if m.fit.state != "ok":
+        return Section(text=_no_model_words(ctx, m.fit, "No adjusted comparison"), empty=True)
+    if crude.empty:
+        return Section(
+            text=f"No adjusted comparison: the data have only one source to compare "
+            f"({m.counts['source'].iloc[0]}, {_totals(ctx)}).",
+            empty=True,
+        )
     text = (
         f"**Do source effects differ by segment?** {inter['verdict']} (likelihood ratio "
         f"{inter['statistic']:.1f} on {inter['df']:.0f} df, {inter['cells']} cells of "
         f"{_totals(ctx)})."
+        if pd.notna(inter["statistic"])
+        else f"**Do source effects differ by segment?** {inter['verdict']} ({_totals(ctx)})."
     )
     return Section(
         text=text,
@@ -338,6 +401,15 @@ def campaigns(ctx) -> Section:
         )
     shrunk = m.shrunk
     named = int((shrunk["campaign"] != NO_CAMPAIGN).sum())
+    n, k = ctx.facts["leads"], ctx.facts["sales"]
+    if k == 0 or k == n:
+        return Section(
+            text=f"{named} campaigns over {n:,} leads, and "
+            + ("none of the leads is a sale yet" if k == 0 else "every lead is a sale")
+            + ", so campaigns cannot differ in conversion: the table gives each one's leads.",
+            tables={"models_campaigns_shrunk": shrunk},
+            views=[show(shrunk[_SHRUNK_COLUMNS])],
+        )
     flagged = int((shrunk["flag"] != "").sum())
     text = (
         f"{named} campaigns over {ctx.facts['leads']:,} leads (a source's leads "

@@ -7,9 +7,10 @@ summary shows too.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from analysis.insight import findings
+from analysis.insight import audit, findings
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
 from analysis.render import figures, time_figures
 from analysis.render.sections import Section
@@ -27,6 +28,7 @@ __all__ = [
     "pair",
     "mix",
     "period_notes",
+    "incomplete",
     "parts_view",
     "key_numbers",
 ]
@@ -84,12 +86,32 @@ def _partial(ctx, row: dict) -> str:
     return f"{row['period']} holds leads {when} ({row['days_covered']} of its {length} days)"
 
 
+def incomplete(ctx) -> dict[str, str]:
+    """The periods the leads do not cover whole, each with the days it covers:
+    ``{"2018Q2": "partial: 61 of its 91 days"}`` (``ctx.facts["periods"]``)."""
+    out = {}
+    for row in ctx.facts["periods"]:
+        if not row["complete"]:
+            length = (pd.Timestamp(row["stop"]) - pd.Timestamp(row["start"])).days + 1
+            out[str(row["period"])] = f"partial: {row['days_covered']} of its {length} days"
+    return out
+
+
 def period_notes(ctx, compared: tuple[str, str] | None) -> str:
     """What the reader must know about the periods compared: a compared period that the
     leads do not cover whole, and a later period left out because they do not."""
     if not compared:
         return ""
     notes = []
+    rows = [_period_row(ctx, key) for key in compared]
+    if all(r is not None and r["complete"] for r in rows):
+        which = (
+            f"the last two whole {ctx.settings.period}s with at least "
+            f"{fmt_money(ctx.settings.min_leads)} leads"
+            if tuple(compared) == pair(ctx)
+            else f"two whole {ctx.settings.period}s, as asked"
+        )
+        notes.append(f"Compared: {compared[0]} and {compared[1]}, {which}")
     for key in compared:
         row = _period_row(ctx, key)
         if row is not None and not row["complete"]:
@@ -123,6 +145,13 @@ def parts_view(table: pd.DataFrame, unit: str = "sales"):
             total, part = "", fmt_measure(r.value, measure, sign=True)
             share = "" if pd.isna(r.share) else f"{r.share:.0%}".replace("-", "\u2212")
             owner = "sales team" if r.owner == "sales" else r.owner
+            low, high = getattr(r, "low", float("nan")), getattr(r, "high", float("nan"))
+            span = (
+                ""
+                if pd.isna(low) or pd.isna(high)
+                else f"{fmt_measure(low, measure, sign=True)} to "
+                f"{fmt_measure(high, measure, sign=True)}"
+            )
         else:
             about = (
                 "about "
@@ -131,13 +160,20 @@ def parts_view(table: pd.DataFrame, unit: str = "sales"):
             )
             sign = r.part == "change"
             total = about + fmt_measure(round(r.value), measure, sign=sign)
-            part, share, owner = "", "", ""
+            part, share, owner, span = "", "", "", ""
+            low, high = getattr(r, "low", float("nan")), getattr(r, "high", float("nan"))
+            if sign and pd.notna(low) and pd.notna(high):
+                span = (
+                    f"{fmt_measure(low, measure, sign=True)} to "
+                    f"{fmt_measure(high, measure, sign=True)}"
+                )
         rows.append(
             {
                 "part": r.label,
                 "owner": owner,
                 unit: total,
                 contribution: part,
+                "95% interval": span,
                 "share of change": share,
             }
         )
@@ -164,10 +200,12 @@ def lead_age(ctx) -> Section:
             empty=True,
         )
     if not m["caveat"]:
+        days = m.get("young_days")
+        within = f"{int(days)} days, " if days is not None and np.isfinite(days) else ""
         return Section(
             text=f"Mind the age of the leads: none of the {fmt_money(m['leads_measured'])} "
-            f"leads is younger than {fmt_money(m['young_days'])} days, the time within "
-            "which 90% of sales close: conversion is final enough to compare."
+            f"leads is younger than {within}the time within which 90% of sales close: "
+            "no period's conversion is held back by the age of its leads."
         )
     return Section(
         text=f"Mind the age of the leads: {m['caveat']} (as of {m['as_of']}). Compare "
@@ -238,7 +276,8 @@ def equal_age(ctx, period_a: str = "", period_b: str = "") -> Section:
     except ValueError as e:
         return _unknown_pair(ctx, compared, e)
     text = findings.main_cause(table)
-    text += "\n\n" + _PARTS_NOTE.format(unit="sales")
+    note = period_notes(ctx, compared)
+    text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit="sales")
     return Section(text=text, tables={"change_sales_equal_age": table}, views=[parts_view(table)])
 
 
@@ -261,8 +300,66 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
     fig = time_figures.plot_waterfall(
         table, f"Revenue, {compared[0]} to {compared[1]}", f"{unit} (parts: average contribution)"
     )
-    text = findings.main_cause(table) + "\n\n" + _PARTS_NOTE.format(unit=unit)
-    return Section(text=text, tables={"change_revenue": table}, figure=fig)
+    text = findings.main_cause(table)
+    tables = {"change_revenue": table}
+    far = audit.revenue_outliers(ctx.leads, ctx.settings.period, ctx.engine)
+    far = far[far["period"].isin(compared)]
+    if len(far):
+        text += "\n\n" + _with_and_without(ctx, compared, table, far)
+        tables["change_revenue_outliers"] = far
+    note = period_notes(ctx, compared)
+    text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit=unit)
+    return Section(text=text, tables=tables, views=[parts_view(table, unit)], figure=fig)
+
+
+def _reading(table: pd.DataFrame) -> tuple:
+    """What a revenue split concludes: the direction of the change, whether it is within
+    chance, the part that leads and whether its interval supports it."""
+    summary = table.attrs.get("intervals") or {}
+    lead = summary.get("lead") or {}
+    row = table[table["part"] == "change"].iloc[0]
+    chance = bool(row["low"] <= 0 <= row["high"]) if pd.notna(row["low"]) else None
+    return (
+        float(np.sign(row["value"])),
+        chance,
+        lead.get("group"),
+        lead.get("supported"),
+    )
+
+
+def _with_and_without(ctx, compared, table: pd.DataFrame, far: pd.DataFrame) -> str:
+    """The revenue outliers in the compared periods, and the split without them when they
+    move its reading."""
+    n = len(far)
+    total = float(table.loc[table["kind"] == "total", "value"].iloc[:2].sum())
+    share = float(far["value"].sum() / total) if total > 0 else np.nan
+    cur = f"\u00a0{ctx.currency}" if ctx.currency else ""
+    listed = ", ".join(
+        f"lead {r.id} ({r.period}: {fmt_money(r.value)}{cur})" for r in far.head(3).itertuples()
+    )
+    text = (
+        f"**Far out:** {n} sale{'s' if n != 1 else ''} with a revenue far out of the "
+        f"distribution of revenue per sale ({listed}{' and more' if n > 3 else ''}; the "
+        f"data audit gives the rule) hold{'s' if n == 1 else ''} {fmt_share(share)} of the "
+        "two periods' revenue."
+    )
+    ids = [str(x) for x in far["id"]]
+    kept = ctx.leads.filter(~ctx.leads.lead_id.cast("string").isin(ids))
+    try:
+        without = period_change.decompose_periods(
+            kept,
+            compared[0],
+            compared[1],
+            period=ctx.settings.period,
+            mix=mix(ctx),
+            measure="revenue",
+            engine=ctx.engine,
+        )
+    except ValueError as e:
+        return text + f" Without them the periods cannot be compared: {e}."
+    if _reading(without) == _reading(table):
+        return text + " Without them the reading is the same."
+    return text + " **Without them:** " + findings.main_cause(without)
 
 
 _PART_NAMES = {
@@ -367,7 +464,16 @@ def maturity(ctx) -> Section:
             )
             + "."
         )
-    view = show(at_age[[period, *_AT_AGE_COLUMNS]])
+    shown = at_age[[period, *_AT_AGE_COLUMNS]].copy()
+    partial = incomplete(ctx)
+    shown[period] = [f"{k} ({partial[k]})" if k in partial else k for k in shown[period]]
+    if partial:
+        text += (
+            " Not whole periods: "
+            + "; ".join(f"{k} ({v})" for k, v in partial.items())
+            + ": compare their conversion, not their counts."
+        )
+    view = show(shown)
     return Section(
         text=text,
         tables={"maturity_curves": curves, "maturity_conversion_at_age": at_age},

@@ -9,6 +9,8 @@ for converted leads (then nobody is ranked).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from analysis.insight.audit import outcome_dependent_fields
@@ -38,7 +40,7 @@ _MANAGER_COLUMNS = [
     "shrunk_low",
     "shrunk_high",
     "adjusted_rate",
-    "rank",
+    "standing",
     "flag",
     "verdict",
 ]
@@ -52,7 +54,8 @@ _ROUTING_COLUMNS = [
     "shrunk",
     "shrunk_low",
     "shrunk_high",
-    "rank",
+    "standing",
+    "open",
     "send",
     "flag",
 ]
@@ -93,6 +96,11 @@ def _s(n: int) -> str:
     return "s" if n == 1 else ""
 
 
+def _odds(sigma: float) -> str:
+    """A log-odds standard deviation as an odds factor: 0.18 -> "1.2"."""
+    return f"{math.exp(sigma):.1f}"
+
+
 def _empty_managers() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["manager", "leads", "sales", "expected", "rate", "flag", "verdict"]
@@ -114,12 +122,24 @@ def manager_conversion(ctx) -> Section:
     fig = figures.plot_managers(table)
     better = int((table["shrunk_low"] > 1).sum())
     worse = int((table["shrunk_high"] < 1).sum())
+    spread = float(table["spread"].iloc[0])
+    apart = int((table["standing"] != "not distinguishable").sum())
     text = (
         f"{len(table)} managers, {int(table['sales'].sum()):,} sales of "
         f"{int(table['leads'].sum()):,} leads (of {ctx.facts['leads']:,} in the data). "
         f"Adjusted for the leads each received, {better} of them convert{_s(better)} better "
         f"and {worse} worse than their leads would predict; the others cannot be told "
-        "from the average with these data."
+        "from the average with these data. "
+        + (
+            f"Managers differ beyond chance (spread of their odds about ×{_odds(spread)} "
+            "for one standard deviation). "
+            if spread >= 0.1
+            else "The data show little difference between managers beyond chance. "
+        )
+        + (
+            f"A rank is given only where intervals separate ({apart} of {len(table)} "
+            'managers); the rest are marked "not distinguishable".'
+        )
     )
     return Section(
         text=text,
@@ -156,11 +176,11 @@ def routing(ctx) -> Section:
     lines = []
     for cls, g in send.groupby("qualification", sort=False):
         leads = int(table.loc[table["qualification"] == cls, "leads"].sum())
-        lines.append(
-            f"- **{cls} leads** ({leads:,}) → {', '.join(g['manager'])} ({g['basis'].iloc[0]})"
-        )
+        who = ", ".join(f"{m} ({o:,} open)" for m, o in zip(g["manager"], g["open"], strict=True))
+        lines.append(f"- **{cls} leads** ({leads:,}) → {who} ({g['basis'].iloc[0]})")
+    text = "\n".join(lines) or "No manager stands out for any class of lead."
     return Section(
-        text="\n".join(lines) or "No manager stands out for any class of lead.",
+        text=f"{text}\n\nRule: {mgr.ROUTING_RULE} Open: leads neither sold nor lost.",
         tables={"managers_routing": table},
         views=[show(table[_ROUTING_COLUMNS])],
     )

@@ -5,6 +5,8 @@ the cold leads, and what these numbers rest on.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from analysis.insight import findings
 from analysis.insight.audit import outcome_dependent_fields
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
@@ -112,6 +114,17 @@ def cheap_leads(ctx) -> Section:
         engine=ctx.engine,
     )
     text = findings.cpl_vs_cac_finding(by_period, s.period, ctx.currency)
+    with_spend = by_period.dropna(subset=["cpl"])
+    partial = period.incomplete(ctx)
+    ends = [str(k) for k in with_spend[s.period].iloc[[0, -1]]] if len(with_spend) >= 2 else []
+    cut = [k for k in dict.fromkeys(ends) if k in partial]
+    if cut:
+        text += (
+            " Not whole periods: "
+            + "; ".join(f"{k} ({partial[k]})" for k in cut)
+            + ": cost per lead and per sale are rates and compare; their leads and sales "
+            "cover only part of the period."
+        )
     figures.set_style()
     fig = figures.plot_cpl_vs_cac(by_period, s.period, ctx.currency)
     return Section(text=text, figure=fig)
@@ -133,23 +146,56 @@ def actions(
     by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
     table = recommend(ctx.leads, ctx.spend, by=by, thresholds=thresholds, engine=ctx.engine)
     view = table[[*by, "action", "rule", "leads", "sales"]].copy()
+    view["conversion (95% CI)"] = [
+        fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
+    ]
+    view["classified"] = [f"{100 * x:.0f}%" for x in table["classified_share"]]
+    view["spend"] = [_money(v, ctx.currency) if v > 0 else "n/a" for v in table["spend"].fillna(0)]
     view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()]
     view["ROMI (95% CI)"] = [
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
     ]
+    view["money at stake"] = [_at_stake(r, ctx.currency) for r in table.itertuples()]
     what = "campaign" if ctx.can["campaigns"] else "source"
-    counts = table.groupby("action", sort=False).agg(n=("action", "size"), leads=("leads", "sum"))
+    counts = table.groupby("action", sort=False).agg(
+        n=("action", "size"), leads=("leads", "sum"), spend=("at_stake", "sum")
+    )
     listed = ", ".join(
-        f"{name} {r.n} ({fmt_money(r.leads)} leads)" for name, r in counts.iterrows()
+        f"{name} {int(r.n)} ({fmt_money(r.leads)} leads"
+        + (f", spend {_money(r.spend, ctx.currency)}" if r.spend > 0 else "")
+        + ")"
+        for name, r in counts.iterrows()
     )
     text = f"What to do with each of the {len(table)} {what}s: {listed}."
+    if table["classified"].sum() > 0:
+        text += (
+            " Hot, warm and cold shares are of the classified leads (the 'classified' "
+            "column says how many that is)."
+        )
+    else:
+        text += " No lead is classified hot, warm or cold, so no rule on the lead mix fires."
     if not ctx.can["spend"]:
         text += " Without spend data no payback is known, so nothing is marked to scale or cut."
     return Section(text=text, tables={"summary_actions": table}, views=[show(view)])
 
 
+def _at_stake(r, currency: str) -> str:
+    """The money an action is about: the spend a cut stops, what each unit of spend
+    brings back where a campaign is scaled, the spend that is kept otherwise."""
+    if not r.at_stake > 0:
+        return "n/a (no spend)"
+    spend = _money(r.at_stake, currency)
+    if r.action == "cut":
+        return f"stops {spend} of spend, which brought back {_money(r.revenue, currency)}"
+    if r.action == "scale" and pd.notna(r.revenue_per_spend):
+        return f"each 1 spent brought back {r.revenue_per_spend:.2f} (spend {spend})"
+    return f"{spend} of spend"
+
+
 def routing(ctx) -> Section:
-    """Which managers should get each class of lead; table ``summary_routing``."""
+    """Which managers should get each class of lead, weighing their workload; table
+    ``summary_routing`` (`analysis.stats.managers.routing_table`, its rule in the
+    text)."""
     table = managers.routing_table(ctx.leads, engine=ctx.engine)
     if table.empty:
         return Section(
@@ -159,9 +205,11 @@ def routing(ctx) -> Section:
         )
     lines = []
     for cls, g in table[table["send"] == "yes"].groupby("qualification", sort=False):
-        lines.append(f"- **{cls} leads** → {', '.join(g['manager'])} ({g['basis'].iloc[0]})")
+        who = ", ".join(f"{m} ({o:,} open)" for m, o in zip(g["manager"], g["open"], strict=True))
+        lines.append(f"- **{cls} leads** → {who} ({g['basis'].iloc[0]})")
+    text = "\n".join(lines) or "No manager stands out yet."
     return Section(
-        text="\n".join(lines) or "No manager stands out yet.", tables={"summary_routing": table}
+        text=f"{text}\n\nRule: {managers.ROUTING_RULE}", tables={"summary_routing": table}
     )
 
 
