@@ -312,9 +312,11 @@ def findings(
         for r in quality.terms.itertuples():
             if str(r.flag).startswith("all "):  # every classified lead in one class
                 cls = str(r.flag).split(":")[0].removeprefix("all ")
+                # with every level in one class there is no reference level to name
+                against = f" against {r.reference}" if isinstance(r.reference, str) else ""
                 cannot.append(
                     f"{quality.factor} **{r.level}**: all {r.classified:,} classified leads "
-                    f"are {cls}; no odds ratio against {r.reference} can be estimated."
+                    f"are {cls}; no odds ratio{against} can be estimated."
                 )
             elif not np.isfinite(r.odds_ratio):
                 cannot.append(
