@@ -70,7 +70,9 @@ def main_cause(table: pd.DataFrame) -> str:
     def num(v: float) -> str:
         return fmt_measure(v, measure, sign=True)
 
-    groups = []  # (words, value, detail)
+    spans = _spans(table)
+
+    groups = []  # (words, value, detail, key)
     mix = parts[parts["part"].str.startswith("mix:")]
     for r in parts.itertuples():
         if r.part.startswith("mix:"):
@@ -80,17 +82,21 @@ def main_cause(table: pd.DataFrame) -> str:
                 # the group's total as the sum of its parts as shown, so the sentence adds up
                 d = 0 if measure == "revenue" else 1
                 shown = float(sum(round(v, d) for v in mix["value"]))
-                groups.append((f"marketing's {name}", shown, detail))
+                groups.append((f"marketing's {name}", shown, detail, "mix"))
             continue
         name = {
             "volume": "marketing's lead volume",
             "conversion": "the sales team's conversion",
             "revenue_per_sale": "the sales team's revenue per sale",
         }[r.part]
-        groups.append((name, float(r.value), ""))
+        groups.append((name, float(r.value), "", r.part))
 
-    def show(g) -> str:
-        inner = num(g[1]) + (f": {g[2]}" if g[2] and len(mix) > 1 else "")
+    def show(g, interval: bool = False) -> str:
+        inner = num(g[1])
+        span = spans.get(g[3]) if interval else None
+        if span is not None:
+            inner += f", {_interval_words(span, measure)}"
+        inner += f": {g[2]}" if g[2] and len(mix) > 1 else ""
         return f"{g[0]} ({inner})"
 
     estimated = tuple(attrs.get("estimated") or (False, False))
@@ -124,7 +130,44 @@ def main_cause(table: pd.DataFrame) -> str:
     same = sorted((g for g in groups if g[1] * change > 0), key=lambda g: -abs(g[1]))
     against = [g for g in groups if g[1] * change < 0 and abs(g[1]) > tiny]
     lead = same[0]
-    if len(same) > 1 and abs(same[1][1]) >= 0.75 * abs(lead[1]):
+    verdict = (attrs.get("intervals") or {}).get("lead")
+    if "change" in spans:
+        low, high = spans["change"]
+        chance = low <= 0 <= high
+        said = _interval_words(spans["change"], measure)
+        # inside the change's brackets, or (at equal age) a clause of its own
+        if any(estimated):
+            story += f", a change with a {said}" + (" (within chance)" if chance else "")
+        else:
+            story = f"{story[:-1]}; {said}" + (": within chance)" if chance else ")")
+    if verdict is not None and not verdict["supported"]:
+        # the intervals do not support the largest part being the largest: say so
+        by_key = {g[3]: g for g in groups}
+        first, second = by_key[verdict["group"]], by_key[verdict["next"]]
+        span = spans.get(first[3])
+        if span is not None and span[0] <= 0 <= span[1]:
+            named = [first]
+            text = (
+                f"{story}. The data cannot yet tell whose part it is: the largest part, "
+                f"{show(first, True)}, could as well be nothing"
+            )
+        else:
+            named = [first, second]
+            text = (
+                f"{story}. The data cannot yet tell whose part is larger: "
+                f"{show(first, True)} or {show(second, True)}"
+            )
+        rest = [g for g in groups if g not in named and abs(g[1]) > tiny]
+        if rest:
+            text += "; also " + " and ".join(show(g) for g in rest)
+        return text + "."
+    if verdict is not None:
+        # supported: the largest part's interval excludes 0 and so does its margin over
+        # the next part's
+        how = "mainly" if abs(lead[1]) >= 0.5 * abs(change) else "most of all"
+        text = f"{story}, {how} through {show(lead, True)}"
+        others = same[1:]
+    elif len(same) > 1 and abs(same[1][1]) >= 0.75 * abs(lead[1]):
         text = f"{story}, in similar parts through {show(lead)} and {show(same[1])}"
         others = same[2:]
     else:
@@ -139,8 +182,39 @@ def main_cause(table: pd.DataFrame) -> str:
     owners = parts.groupby("owner", sort=False)["value"].sum()
     if len(owners) > 1 and (owners.abs() > tiny).all():
         text += f"; marketing's parts add up to {num(owners['marketing'])}"
+        if "marketing" in spans:
+            text += f" ({_interval_words(spans['marketing'], measure)})"
         text += f", the sales team's to {num(owners['sales'])}"
+        if "sales" in spans:
+            text += f" ({_interval_words(spans['sales'], measure)})"
     return text + "."
+
+
+def _spans(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """The intervals of a decomposition's groups (volume, mix, conversion, revenue per
+    sale, the owners) and of its change, where `decompose` gave them."""
+    out: dict[str, tuple[float, float]] = {}
+    summary = (table.attrs or {}).get("intervals") or {}
+    for key, g in (summary.get("groups") or {}).items():
+        if np.isfinite(g["low"]) and np.isfinite(g["high"]):
+            out[key] = (float(g["low"]), float(g["high"]))
+    if not summary.get("revenue_spread_known", True):
+        out.pop("revenue_per_sale", None)
+        out.pop("sales", None)
+    if {"low", "high"} <= set(table.columns):
+        row = table[table["part"] == "change"]
+        if len(row) and row[["low", "high"]].notna().all(axis=None):
+            out["change"] = (float(row["low"].iloc[0]), float(row["high"].iloc[0]))
+    return out
+
+
+def _interval_words(span: tuple[float, float], measure: str) -> str:
+    """'95% interval −12.0 to +3.5'."""
+    lo, hi = span
+    return (
+        f"95% interval {fmt_measure(lo, measure, sign=True)} to "
+        f"{fmt_measure(hi, measure, sign=True)}"
+    )
 
 
 def _estimated_side(
