@@ -98,8 +98,11 @@ sections.append(show_section(funnel.by_campaign_period(ctx)))
 # - **leads**: all leads of the row; **paid leads**: leads of campaigns with spend rows.
 #   Costs divide by paid leads and their sales, so organic and untagged leads never make
 #   a paid channel look cheap.
-# - **hot/warm/cold, %**: shares of all leads. Hot: need, money and intent; warm: need
-#   but not now; cold: no need, not answering, "call later". The rest are unqualified.
+# - **classified**: leads with a class (and their share of the row); **hot/warm/cold of
+#   classified, %**: shares among those. Hot: need, money and intent; warm: need but not
+#   now; cold: no need, not answering, "call later". Unclassified leads are unknown, not
+#   cold, so they are left out of the shares.
+# - **revenue**: "unknown" where the row has sales but none with a recorded amount.
 # - **conversion (95% CI)**: sales / leads, with its 95% Wilson interval.
 # - **cost per lead** = spend / paid leads; **cost per qualified lead** = spend / paid hot
 #   and warm leads; **cost per sale** = spend / sales from paid leads, with the interval

@@ -28,7 +28,7 @@ from analysis.ingest.cache import cache_folder
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.load import load_dataset
 from analysis.ingest.schema import NO_CAMPAIGN
-from analysis.insight.audit import outcome_dependent_fields
+from analysis.insight.audit import outcome_dependent_fields, outliers_table
 from analysis.insight.findings import maturity_caveat
 from analysis.stats.economics import unit_totals
 from analysis.stats.survival import sale_quantiles, time_to_sale
@@ -56,7 +56,7 @@ HEADLINE_KEYS = (
     "hot_share",
 )
 #: Bump when the facts' shape changes, so kept facts of an older kit are not read.
-_FACTS_VERSION = 1
+_FACTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,15 @@ class ReportContext:
         """What the data can support: ``qualification``, ``sale_dates``, ``campaigns``,
         ``managers``, ``segments``, ``revenue``, ``spend`` (each True or False)."""
         return self.facts["can"]
+
+    def outliers(self) -> pd.DataFrame:
+        """The revenue and spend values far out of their distribution (the facts'
+        ``outliers``, `analysis.insight.audit.outliers_table`): the one list the audit,
+        the period change and the summary flag."""
+        kept = self.facts["outliers"]
+        table = pd.DataFrame(kept["rows"], columns=kept["columns"])
+        table.attrs = {"revenue": dict(kept["revenue"]), "spend": dict(kept["spend"])}
+        return table
 
     def headline(self) -> dict:
         """The run's headline numbers (run.json, the batch index)."""
@@ -249,8 +258,24 @@ def build_facts(ctx: ReportContext) -> dict:
         },
         "periods": [{k: _plain(v) for k, v in r.items()} for r in periods.to_dict("records")],
         "maturity": _maturity(ctx, end) if has_won else None,
+        "outliers": _outliers(ctx),
     }
     return facts
+
+
+def _outliers(ctx: ReportContext) -> dict:
+    table = outliers_table(
+        ctx.leads,
+        ctx.dataset.spend if ctx.dataset.has_spend else None,
+        ctx.settings.period,
+        ctx.engine,
+    )
+    return {
+        "columns": list(table.columns),
+        "rows": [[_plain(v) for v in row] for row in table.itertuples(index=False)],
+        "revenue": {k: _plain(v) for k, v in table.attrs["revenue"].items()},
+        "spend": {k: _plain(v) for k, v in table.attrs["spend"].items()},
+    }
 
 
 def _maturity(ctx: ReportContext, end) -> dict:

@@ -34,8 +34,16 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     every rate with its 95% interval, every cost next to the counts it divides by."""
     out = table[list(by)].copy()
     out["leads"] = table["leads"].map(fmt_money)
-    out["hot/warm/cold, %"] = [
-        f"{100 * r.hot_share:.0f}/{100 * r.warm_share:.0f}/{100 * r.cold_share:.0f}"
+    # shares among the classified leads (an unclassified lead is unknown, not cold),
+    # with how many of the row's leads are classified beside them
+    out["classified"] = [
+        f"{fmt_money(r.hot + r.warm + r.cold)} ({100 * (r.hot + r.warm + r.cold) / r.leads:.0f}%)"
+        if r.leads > 0
+        else "n/a"
+        for r in table.itertuples()
+    ]
+    out["hot/warm/cold of classified, %"] = [
+        "/".join(f"{100 * k / (r.hot + r.warm + r.cold):.0f}" for k in (r.hot, r.warm, r.cold))
         if r.hot + r.warm + r.cold > 0
         else "n/a"  # no lead of the row has a class: unknown, not zero quality
         for r in table.itertuples()
@@ -50,8 +58,16 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out["cost per sale (95% CI)"] = [
         fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()
     ]
-    out["revenue, all leads"] = table["revenue"].map(fmt_money)
-    out["revenue, paid leads"] = table["paid_revenue"].map(fmt_money)
+    # unknown revenue (sales without a recorded amount) is shown as such, never as 0
+    out["revenue, all leads"] = [
+        "unknown" if r.sales > 0 and pd.isna(r.revenue) else fmt_money(r.revenue)
+        for r in table.itertuples()
+    ]
+    out["revenue, paid leads"] = [
+        "unknown" if r.paid_sales > 0 and pd.isna(r.paid_revenue) and pd.notna(r.spend)
+        else fmt_money(r.paid_revenue)
+        for r in table.itertuples()
+    ]
     out["ROMI, paid leads (95% CI)"] = [
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
     ]

@@ -268,8 +268,11 @@ def _measures(
         out["sales"] = sales
         out["conversion"] = np.where(n > 0, sales / np.maximum(n, 1), np.nan)
         out["conversion_low"], out["conversion_high"] = wilson_interval(sales, n, level)
-        out["revenue"] = table["revenue"].to_numpy(dtype="float64")
         swr = table["sales_with_revenue"].to_numpy()
+        # revenue is unknown, not 0, where there are sales and none of them has a
+        # recorded amount (the profile maps no revenue, or the CRM left it blank)
+        rev_unknown = (sales > 0) & (swr == 0)
+        out["revenue"] = np.where(rev_unknown, np.nan, table["revenue"].to_numpy(dtype="float64"))
         out["revenue_per_sale"] = np.where(swr > 0, out["revenue"] / np.maximum(swr, 1), np.nan)
         pl = table["paid_leads"].to_numpy().astype("int64")
         ps = table["paid_sales"].to_numpy().astype("int64")
@@ -278,7 +281,8 @@ def _measures(
         paid_q = table["paid_qualified"].to_numpy().astype("int64")
         out["paid_leads"] = pl
         out["paid_sales"] = ps
-        out["paid_revenue"] = np.where(has_spend, pr, np.nan)
+        out["paid_revenue"] = np.where(has_spend & ~(rev_unknown & (ps > 0)), pr, np.nan)
+        pr = out["paid_revenue"].to_numpy(dtype="float64")
         out["spend"] = sp_
         costed = has_spend & (sp_ > 0)
         out["cpl"] = np.where(costed & (pl > 0), sp_ / np.maximum(pl, 1), np.nan)
@@ -303,7 +307,15 @@ def _measures(
         few_leads, "too few leads", np.where(sales < min_sales, "too few sales", "enough")
     )
     out["note"] = [
-        _row_note(has_spend, s, p, nl, k) for s, p, nl, k in zip(sp_, pl, n, sales, strict=True)
+        "; ".join(
+            part
+            for part in (
+                _row_note(has_spend, s, p, nl, k),
+                "no revenue recorded for its sales: revenue and ROMI unknown" if unk else "",
+            )
+            if part
+        )
+        for s, p, nl, k, unk in zip(sp_, pl, n, sales, rev_unknown, strict=True)
     ]
     out.attrs.update(table.attrs)
     out.attrs["level"] = level

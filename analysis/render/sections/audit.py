@@ -40,9 +40,7 @@ def headline(ctx) -> Section:
 
 
 def _outliers(ctx):
-    return audit.outliers_table(
-        ctx.leads, ctx.spend if ctx.can["spend"] else None, ctx.settings.period, ctx.engine
-    )
+    return ctx.outliers()
 
 
 def outliers(ctx) -> Section:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.insight import audit, findings
+from analysis.insight import findings
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
 from analysis.render import figures, time_figures
 from analysis.render.sections import Section
@@ -302,8 +302,8 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
     )
     text = findings.main_cause(table)
     tables = {"change_revenue": table}
-    far = audit.revenue_outliers(ctx.leads, ctx.settings.period, ctx.engine)
-    far = far[far["period"].isin(compared)]
+    far = ctx.outliers()
+    far = far[(far["what"] == "revenue of a sale") & far["period"].isin(compared)]
     if len(far):
         text += "\n\n" + _with_and_without(ctx, compared, table, far)
         tables["change_revenue_outliers"] = far
