@@ -6,6 +6,7 @@
     leadkit check  [--profile NAME|PATH] [--input NAME=PATH ...]
     leadkit sample [--out DIR] [--seed N] [--scale X]
     leadkit profiles
+    leadkit profile new FILE... [--out PROFILE.yaml] [--force]
 
 Exit codes: 0 success, 1 a report notebook failed (for ``run``: any client failed or
 had bad input; the others still ran), 2 the input data, the client file or the command
@@ -107,6 +108,19 @@ def _parser() -> argparse.ArgumentParser:
     smp.add_argument("--scale", type=float, default=1.0)
 
     sub.add_parser("profiles", help="list the shipped mapping profiles")
+
+    prof = sub.add_parser("profile", help="make a mapping profile")
+    prof_sub = prof.add_subparsers(dest="profile_command", required=True)
+    new = prof_sub.add_parser(
+        "new",
+        help="write a draft profile from the headers of export files (amoCRM, Bitrix24, "
+        "Yandex.Direct, Metrica, VK Ads, Google Ads, HubSpot, ...)",
+    )
+    new.add_argument("files", nargs="+", type=Path, metavar="FILE", help="export files")
+    new.add_argument(
+        "--out", type=Path, default=Path("profile.yaml"), help="(default: profile.yaml)"
+    )
+    new.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     return parser
 
 
@@ -188,6 +202,19 @@ def main(argv: list[str] | None = None) -> int:
 
             for name in list_profiles():
                 print(f"{name:10s} {load_profile(name).title}")
+            return 0
+        if args.command == "profile":
+            from analysis.ingest.draft import write_draft
+
+            try:
+                draft = write_draft(args.files, args.out, force=args.force)
+            except FileExistsError as exc:
+                print(f"leadkit: {exc}", file=sys.stderr)
+                return 2
+            print(draft.summary())
+            todo = f"; answer its {draft.todos} TODO(s)" if draft.todos else ""
+            print(f"Draft profile written to {args.out}{todo}. Next:")
+            print(f"  leadkit check --profile {args.out}")
             return 0
     except DataError as exc:
         print(f"leadkit: bad input: {exc}", file=sys.stderr)

@@ -99,6 +99,7 @@ class Shape:
     lost_reason: str = "varied"  # absent | constant | varied
     spend: str = "daily"  # none | daily | orphan | zero | one_row | sparse
     medium: bool = True
+    dates: str = "all"  # all | some (a tenth of the leads have no creation date) | none
     period: str = "quarter"
     thresholds: tuple[int, int] = (30, 10)  # MIN_LEADS, MIN_SALES
     seed: int = 0
@@ -202,6 +203,12 @@ class Shape:
         df["attributed_by"] = pd.array(
             np.where(source == UNKNOWN_SOURCE, "none", "crm_utm"), dtype="str"
         )
+        if self.dates == "none":  # a lead-scoring export: no dates at all
+            df["created_at"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
+            df = df.drop(columns=[c for c in ("won_at", "first_contact_at") if c in df])
+        elif self.dates == "some":  # prospects nobody engaged yet
+            undated = rng.uniform(size=n) < 0.1
+            df["created_at"] = df["created_at"].where(~undated)
         return df
 
     def _spend(self, leads: pd.DataFrame, rng) -> pd.DataFrame:
@@ -220,6 +227,8 @@ class Shape:
         if self.spend == "orphan" or not pairs:  # spend on a campaign without leads
             pairs.append(["ghost", "ghost_banner"])
         first, last = leads["created_at"].min(), leads["created_at"].max()
+        if pd.isna(first):  # no lead has a date: spend still has its days
+            first = last = _T0 + pd.Timedelta(days=self.start)
         # daily rows over a few months, weekly ones over years (as ad cabinets export)
         step = "D" if (last - first).days <= 120 else "W-MON"
         days = pd.date_range(first.normalize(), last.normalize(), freq=step)
@@ -278,6 +287,7 @@ def shapes() -> st.SearchStrategy[Shape]:
         lost_reason=st.sampled_from(["absent", "constant", "varied"]),
         spend=st.sampled_from(["none", "daily", "orphan", "zero", "one_row", "sparse"]),
         medium=st.booleans(),
+        dates=st.sampled_from(["all", "some", "none"]),
         period=st.sampled_from(["quarter", "month", "week"]),
         thresholds=st.sampled_from([(30, 10), (0, 0), (1, 1), (200, 50)]),
         seed=st.integers(0, 2**16),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["DataError", "DataWarning", "format_rows"]
+__all__ = ["DataError", "DataErrors", "DataWarning", "format_rows"]
 
 
 class DataError(ValueError):
@@ -48,6 +48,31 @@ class DataError(ValueError):
             where.append(f"column {column!r}")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class DataErrors(DataError):
+    """Several problems of the input found in one load, reported together so a user
+    fixes them in one pass (each keeps its file, rows and column).
+
+    Parameters
+    ----------
+    problems : list of DataError
+    limit : int
+        How many are written into the message (all are kept in ``problems``).
+    """
+
+    def __init__(self, problems: list[DataError], limit: int = 50) -> None:
+        self.problems = list(problems)
+        files = {p.file for p in self.problems}
+        shown = [f"- {p}" for p in self.problems[:limit]]
+        if len(self.problems) > limit:
+            shown.append(f"- and {len(self.problems) - limit} more")
+        n = len(self.problems)
+        # each line names its own file, rows and column: no prefix for the whole
+        super().__init__(
+            f"{n} problems in the input; fix them all, then load again:\n" + "\n".join(shown)
+        )
+        self.file = files.pop() if len(files) == 1 else None
 
 
 class DataWarning(UserWarning):

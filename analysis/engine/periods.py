@@ -10,22 +10,36 @@ from __future__ import annotations
 import ibis.expr.types as ir
 import pandas as pd
 
-__all__ = ["TIME_DIMENSIONS", "period_key", "data_end", "period_span", "period_table"]
+__all__ = [
+    "TIME_DIMENSIONS",
+    "NO_DATE",
+    "period_key",
+    "data_end",
+    "period_span",
+    "period_table",
+]
 
 #: The time dimensions a table can be grouped by.
 TIME_DIMENSIONS = ("week", "month", "quarter")
 
+#: The period key of a lead without a creation date: it counts in every total and is
+#: in no period (`period_table` leaves it out, so no comparison of periods uses it).
+NO_DATE = "(no date)"
+
 
 def period_key(column: ir.TimestampValue, unit: str) -> ir.StringValue:
     """The period key of a timestamp column: ``week`` is its Monday (``2026-03-30``),
-    ``month`` ``2026-04``, ``quarter`` ``2026Q2``; in the column's own time zone."""
+    ``month`` ``2026-04``, ``quarter`` ``2026Q2``; in the column's own time zone; `NO_DATE`
+    where the timestamp is missing."""
     if unit == "week":
-        return column.truncate("W").strftime("%Y-%m-%d")
-    if unit == "month":
-        return column.strftime("%Y-%m")
-    if unit == "quarter":
-        return column.year().cast("string").concat("Q", column.quarter().cast("string"))
-    raise ValueError(f"unknown period {unit!r}: choose from {', '.join(TIME_DIMENSIONS)}")
+        key = column.truncate("W").strftime("%Y-%m-%d")
+    elif unit == "month":
+        key = column.strftime("%Y-%m")
+    elif unit == "quarter":
+        key = column.year().cast("string").concat("Q", column.quarter().cast("string"))
+    else:
+        raise ValueError(f"unknown period {unit!r}: choose from {', '.join(TIME_DIMENSIONS)}")
+    return column.isnull().ifelse(NO_DATE, key)
 
 
 def data_end(table: ir.Table, fetch) -> pd.Timestamp | None:
@@ -81,7 +95,7 @@ def period_table(
     """
     rows = []
     slack = pd.Timedelta(days=slack_days)
-    for key in sorted(keys):
+    for key in sorted(k for k in keys if isinstance(k, str) and k != NO_DATE):
         start, stop = period_span(key, unit)
         last_day = stop - pd.Timedelta(days=1)
         lo = max(start, _naive(first).normalize()) if first is not None else start

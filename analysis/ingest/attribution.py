@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis.ingest.privacy import personal_spans
 
-__all__ = ["DIRECT", "utm_from_urls", "is_direct", "attribute_sessions"]
+__all__ = ["DIRECT", "utm_from_urls", "is_direct", "attribute_sessions", "attribute_visitors"]
 
 #: How analytics tools name a visit with no source.
 DIRECT = ("(direct)", "direct", "(none)", "")
@@ -103,7 +103,47 @@ def attribute_sessions(sessions: pd.DataFrame, model: str = "last_non_direct") -
     )
     # A lead may appear on more than one session (a form re-sent): keep its first.
     conv = conv.sort_values(["lead_id", "lead_time"]).drop_duplicates("lead_id")
-    path = conv.merge(sessions.drop(columns=["lead_id"]), on="visitor_id", how="left")
+    return _choose(conv, sessions.drop(columns=["lead_id"]), model)
+
+
+def attribute_visitors(
+    sessions: pd.DataFrame, links: pd.DataFrame, model: str = "last_non_direct"
+) -> pd.DataFrame:
+    """Attribution where the sessions carry no lead id but the CRM keeps the visitor's
+    id (amoCRM's ``_ym_uid``, Bitrix24's ``YA:<ClientID>``: Metrica's ClientID).
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        As in `attribute_sessions`, without ``lead_id``.
+    links : DataFrame[lead_id, visitor_id, created_at]
+        Each lead's visitor id and creation time: the visitor's sessions up to the
+        lead's creation (all of them when it has no creation time) are its path. Two
+        leads of one visitor each get their own path.
+    model : as in `attribute_sessions`
+
+    Returns
+    -------
+    DataFrame[lead_id, source, medium, campaign, path_sessions]
+    """
+    if model not in ("last_non_direct", "first_click", "last_click"):
+        raise ValueError(f"unknown attribution model {model!r}")
+    vid = links["visitor_id"].fillna("").astype(str).str.strip()
+    conv = links.loc[vid != "", ["lead_id"]].assign(
+        visitor_id=vid[vid != ""],
+        # a lead without a creation time: every session of its visitor is on its path
+        lead_time=pd.to_datetime(links.loc[vid != "", "created_at"])
+        .astype("datetime64[us]")
+        .fillna(pd.Timestamp("9999-12-31")),
+    )
+    s = sessions.assign(visitor_id=sessions["visitor_id"].fillna("").astype(str).str.strip())
+    return _choose(conv, s, model)
+
+
+def _choose(conv: pd.DataFrame, sessions: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Each converting visit's path (the visitor's sessions up to the lead's time) and
+    the session the model picks from it."""
+    path = conv.merge(sessions, on="visitor_id", how="left")
     path = path[path["session_start"] <= path["lead_time"]].copy()
     path["_direct"] = is_direct(path["utm_source"])
     counts = path.groupby("lead_id").size().rename("path_sessions")

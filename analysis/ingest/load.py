@@ -25,7 +25,8 @@ from analysis.ingest.mapping import build_leads, read
 from analysis.ingest.matching import build_spend, spend_match
 from analysis.ingest.notes import Notes
 from analysis.ingest.privacy import drop_personal
-from analysis.ingest.profiles import InputSpec, Profile, load_profile
+from analysis.ingest.problems import collecting, problem
+from analysis.ingest.profiles import InputSpec, Profile, load_profile, mapped_columns
 from analysis.ingest.readers import RawTable
 from analysis.ingest.schema import validate_leads, validate_spend
 
@@ -52,10 +53,12 @@ def _info_row(name: str, table: RawTable, rows: int, personal: list[str]) -> dic
 def _read_input(profile: Profile, name: str, spec: InputSpec, override, notes: Notes):
     """Read one input whole, drop its personal-data columns; None when optional and
     absent."""
-    table = read(spec, override)
+    table = read(spec, override, expect=mapped_columns(profile, name))
     if table is None:
         notes.add("info", name, f"optional input {name!r} not given")
         return None
+    for note in table.notes:  # what the reader dropped or fixed, for the data audit
+        notes.add("info", name, f"{table.label}: {note}")
     table, personal = drop_personal(profile, name, table)
     return table, _info_row(name, table, len(table.frame), personal)
 
@@ -161,17 +164,31 @@ def load_dataset(
         return _load_streamed(
             profile, overrides, notes, facts, window, chunk_rows=chunk_rows, cache_dir=cache_dir
         )
-    for name, spec in profile.inputs.items():
-        got = _read_input(profile, name, spec, overrides.get(name), notes)
-        if got is not None:
-            tables[name], row = got
-            info.append(row)
-    leads = validate_leads(build_leads(profile, tables, notes, facts))
-    return _finish(profile, leads, tables, info, notes, facts, window)
+    # every problem of every input at once (analysis.ingest.problems)
+    with collecting():
+        for name, spec in profile.inputs.items():
+            try:
+                got = _read_input(profile, name, spec, overrides.get(name), notes)
+            except DataError as exc:
+                problem(exc)
+                continue
+            if got is not None:
+                tables[name], row = got
+                info.append(row)
+        if leads_input not in tables:
+            return _finish(profile, None, tables, info, notes, facts, window)  # raises
+        leads = build_leads(profile, tables, notes, facts)
+        spend = build_spend(profile, tables, notes)
+    leads = validate_leads(leads)
+    return _finish(profile, leads, tables, info, notes, facts, window, spend=spend)
 
 
-def _finish(profile, leads, tables, info, notes, facts, window, source=None) -> Dataset:
-    spend = build_spend(profile, tables, notes)
+def _finish(profile, leads, tables, info, notes, facts, window, source=None, spend=None) -> Dataset:
+    if leads is None:
+        raise DataError(f"the leads input {profile.leads['input']!r} could not be read")
+    if spend is None:
+        with collecting():
+            spend = build_spend(profile, tables, notes)
     if not spend.empty:
         spend = validate_spend(spend)
     if window is not None:
@@ -247,7 +264,15 @@ def _restrict(leads, spend, window, notes: Notes):
     )
     if not keep.any():
         raise DataError(f"no lead was created in the period {label}")
-    dropped = int((~keep).sum())
+    undated = int(leads["created_at"].isna().sum())
+    if undated:
+        notes.add(
+            "info",
+            "leads",
+            f"{undated:,} lead(s) without a creation date are left out: no period can be said "
+            "to hold them",
+        )
+    dropped = int((~keep).sum()) - undated
     if dropped:
         notes.add(
             "info",

@@ -5,16 +5,23 @@ sources normalised and attributed (CRM field, UTM tags, web-analytics sessions).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.base.errors import DataError
-from analysis.ingest.attribution import attribute_sessions, is_direct, utm_from_urls
+from analysis.base.errors import DataError, format_rows
+from analysis.ingest.attribution import (
+    attribute_sessions,
+    attribute_visitors,
+    is_direct,
+    utm_from_urls,
+)
 from analysis.ingest.notes import Notes
 from analysis.ingest.parse import parse_dates, parse_flags, parse_numbers
 from analysis.ingest.privacy import pseudonymise, scrub
+from analysis.ingest.problems import problem
 from analysis.ingest.profiles import InputSpec, Profile
 from analysis.ingest.readers import RawTable, read_table
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATION_DTYPE, UNKNOWN_SOURCE
@@ -24,7 +31,9 @@ from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATION_DTY
 TEXT_FIELDS = ("medium", "segment", "manager", "stage", "lost_reason")
 
 
-def read(spec: InputSpec, override: Path | None) -> RawTable | None:
+def read(spec: InputSpec, override: Path | None, expect=None) -> RawTable | None:
+    """Read one input with the profile's options; ``expect``: the column names the
+    profile maps from it (to find the header row past title lines)."""
     path = override or spec.path
     if path is None:
         if spec.required:
@@ -37,8 +46,60 @@ def read(spec: InputSpec, override: Path | None) -> RawTable | None:
     if not path.exists() and not spec.required and override is None:
         return None
     return read_table(
-        path, spec.name, encoding=spec.encoding, delimiter=spec.delimiter, sheet=spec.sheet
+        path,
+        spec.name,
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        sheet=spec.sheet,
+        header_row=spec.header_row,
+        drop_rows=list(spec.drop_rows) or None,
+        expect=sorted(expect) if expect else None,
+        records=spec.records,
     )
+
+
+def field_text(table: RawTable, spec: InputSpec, name: str | None, opt: dict | None) -> pd.Series:
+    """The text of one mapped field: its column (the profile's ``null_values`` of the
+    input and of the column made blank, its ``pattern``'s group extracted), or the
+    column's ``constant`` for every row."""
+    opt = opt or {}
+    index = table.frame.index
+    if "constant" in opt:
+        return pd.Series([opt["constant"]] * len(index), index=index, dtype="str")
+    s = table.frame[name].astype("str")
+    nulls = {v.strip().casefold() for v in (*spec.null_values, *opt.get("null_values", ()))}
+    if nulls:
+        s = s.where(~s.str.strip().str.casefold().isin(nulls), "")
+    if "pattern" in opt:
+        rx = re.compile(opt["pattern"])
+        pattern = opt["pattern"] if rx.groups else f"({opt['pattern']})"
+        s = s.str.extract(pattern, expand=False).fillna("").astype("str")
+    return s
+
+
+def scaled(values: pd.Series, opt: dict | None) -> pd.Series:
+    """Numbers times the column's ``scale`` (Direct's micros: 0.000001)."""
+    scale = (opt or {}).get("scale")
+    return values * scale if scale else values
+
+
+def duplicated_names(table: RawTable, cols: dict[str, str], opts: dict, where: str) -> None:
+    """A mapped column whose name the file has more than once, without ``occurrence``:
+    which one is meant cannot be guessed (amoCRM has form-made utm_* fields beside its
+    own tracking group of the same names)."""
+    dups = getattr(table, "duplicates", None) or {}
+    for canon, name in cols.items():
+        if name in dups and "occurrence" not in opts.get(canon, {}):
+            problem(
+                DataError(
+                    f"the file has {dups[name]} columns named {name!r}; say which one "
+                    f"{where}.{canon} means: {{column: {name}, occurrence: N}} (1 is the "
+                    "leftmost)",
+                    file=table.label,
+                    rows=[table.header_row] if hasattr(table, "header_row") else [1],
+                    column=name,
+                )
+            )
 
 
 def require_columns(table: RawTable, mapping: dict[str, str], where: str) -> None:
@@ -46,18 +107,21 @@ def require_columns(table: RawTable, mapping: dict[str, str], where: str) -> Non
     if missing:
         canon, src = missing[0]
         have = ", ".join(repr(c) for c in table.frame.columns[:30])
-        raise DataError(
-            f"required column missing: the profile maps {where}.{canon} to {src!r}, which "
-            f"the file does not have"
-            + (
-                f" (also missing: {', '.join(repr(s) for _, s in missing[1:])})"
-                if len(missing) > 1
-                else ""
+        problem(
+            DataError(
+                f"required column missing: the profile maps {where}.{canon} to {src!r}, which "
+                f"the file does not have"
+                + (
+                    f" (also missing: {', '.join(repr(s) for _, s in missing[1:])})"
+                    if len(missing) > 1
+                    else ""
+                )
+                + f". Columns in the file: {have}. Fix the export or the profile's "
+                f"{where}.columns.",
+                file=table.label,
+                rows=[1],
+                column=src,
             )
-            + f". Columns in the file: {have}. Fix the export or the profile's {where}.columns.",
-            file=table.label,
-            rows=[1],
-            column=src,
         )
 
 
@@ -73,15 +137,17 @@ def present(table: RawTable, cols: dict[str, str], optional, notes: Notes) -> di
 
 
 def reject(mask, table: RawTable, column: str | None, message: str) -> None:
-    """Raise `DataError` naming the file rows where ``mask`` is true; ``{n}`` in the
-    message becomes their count."""
+    """A `DataError` naming the file rows where ``mask`` is true (``{n}`` in the message
+    becomes their count), recorded as a problem of the load (`problems.collecting`)."""
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
-        raise DataError(
-            message.replace("{n}", str(int(mask.sum()))),
-            file=table.label,
-            rows=table.rows(mask),
-            column=column,
+        problem(
+            DataError(
+                message.replace("{n}", str(int(mask.sum()))),
+                file=table.label,
+                rows=table.rows(mask),
+                column=column,
+            )
         )
 
 
@@ -122,13 +188,16 @@ def _qualification(s: pd.Series, mapping: dict, table: RawTable, column: str | N
     bad = out.isna()
     if bad.any():
         values = ", ".join(repr(v) for v in text[bad].unique()[:8])
-        raise DataError(
-            f"unknown qualification value(s): {values} ({int(bad.sum())} row(s)). Add each to "
-            "leads.qualification in the mapping profile as hot, warm, cold or unknown.",
-            file=table.label,
-            rows=table.rows(bad),
-            column=column,
+        problem(
+            DataError(
+                f"unknown qualification value(s): {values} ({int(bad.sum())} row(s)). Add each to "
+                "leads.qualification in the mapping profile as hot, warm, cold or unknown.",
+                file=table.label,
+                rows=table.rows(bad),
+                column=column,
+            )
         )
+        out = out.fillna("unknown")
     return pd.Series(pd.Categorical(out, dtype=QUALIFICATION_DTYPE), index=s.index)
 
 
@@ -136,11 +205,33 @@ def normalise_source(s: pd.Series) -> pd.Series:
     return blank_to_na(s.fillna("").astype(str).str.strip().str.lower())
 
 
+def parsed_or_problem(fn, values: pd.Series, **kw) -> pd.Series | None:
+    """``fn(values, **kw)``, or None after recording its `DataError` as a problem (the
+    field's later checks are then skipped, so one bad column is reported once)."""
+    try:
+        return fn(values, **kw)
+    except DataError as exc:
+        problem(exc)
+        return None
+
+
+_NAT = "datetime64[us]"
+
+
 def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, facts: dict):
+    """The canonical leads from the profile's leads input (and its join and lookups).
+
+    Every problem of every column is recorded (`analysis.ingest.problems`) rather than
+    raised at the first, so a load inside `problems.collecting` reports them together.
+    """
     cfg = profile.leads
     table = tables[cfg["input"]]
+    spec = profile.inputs[cfg["input"]]
+    opts = cfg.get("_options") or {}
     cols = present(table, dict(cfg.get("columns") or {}), cfg.get("optional"), notes)
     require_columns(table, cols, "leads")
+    duplicated_names(table, cols, opts, "leads.columns")
+    cols = {k: v for k, v in cols.items() if v in table.frame.columns}
     personal_mapped = [c for c in cols.values() if c in profile.personal_data]
     if personal_mapped:
         raise DataError(
@@ -148,15 +239,25 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
             "personal data never enter the kit's tables",
             file=str(profile.path),
         )
-    raw = pd.DataFrame({canon: table.frame[src] for canon, src in cols.items()})
-    raw_col = dict(cols)  # canonical -> column name in its file, for messages
-    col_table = dict.fromkeys(cols, table)
+    if "lead_id" not in cols:
+        raise DataError("no lead id column: nothing else can be checked", file=table.label)
+    raw = pd.DataFrame(
+        {canon: field_text(table, spec, src, opts.get(canon)) for canon, src in cols.items()},
+        index=table.frame.index,
+    )
+    raw_col: dict[str, str | None] = dict(cols)  # canonical -> column in its file
+    for canon, opt in opts.items():
+        if "constant" in opt:
+            raw[canon] = field_text(table, spec, None, opt)
+            raw_col[canon] = None
+    col_table = dict.fromkeys(raw.columns, table)
+    failed: set[str] = set()
 
     # lead ids: present and unique
     ids = raw["lead_id"].astype(str).str.strip()
     reject(ids == "", table, cols["lead_id"], "{n} row(s) have no lead id; every lead needs one")
-    dup = ids.duplicated(keep=False)
-    examples = ", ".join(repr(v) for v in ids[dup].unique()[:5])
+    dup = ids.duplicated(keep=False) & (ids != "")
+    examples = ", ".join(repr(pseudonymise(v)) for v in ids[dup].unique()[:5])
     reject(
         dup,
         table,
@@ -167,42 +268,54 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
 
     joined_flag = None
     join = cfg.get("join")
-    if join:
+    if join and join["input"] in tables:
         jt = tables[join["input"]]
+        jspec_ = profile.inputs[join["input"]]
+        jopts = join.get("_options") or {}
         jcols = dict(join.get("columns") or {})
         require_columns(jt, {"join key": join["key"], **jcols}, "leads.join")
-        key = jt.frame[join["key"]].astype(str).str.strip()
-        jdup = key.duplicated(keep=False) & (key != "")
-        if jdup.any():
-            raise DataError(
-                f"{int(key[jdup].nunique())} key(s) appear more than once in the joined input "
-                f"(e.g. {key[jdup].iloc[0]!r}); one lead can have only one row there",
-                file=jt.label,
-                rows=jt.rows(jdup),
-                column=join["key"],
-            )
-        pos = pd.Series(np.arange(len(key)), index=key)
-        match = ids.map(pos)
-        orphan = ~key.isin(set(ids)) & (key != "")
-        if orphan.any():
-            notes.add(
-                "warning",
-                join["input"],
-                f"{int(orphan.sum())} row(s) of {jt.label} match no lead in {table.label} "
-                f"(e.g. {join['on']}={pseudonymise(key[orphan].iloc[0])!r}); they are left out",
-            )
-        facts["joined_rows"] = int(len(key))
-        facts["joined_orphans"] = int(orphan.sum())
-        joined_flag = match.notna()
-        take = match.fillna(-1).astype(int).to_numpy()
-        for canon, src in jcols.items():
-            vals = jt.frame[src].to_numpy(dtype=object)
-            col = np.where(take >= 0, vals[np.clip(take, 0, None)], "")
-            raw[canon] = pd.Series(col, index=raw.index, dtype="str")
-            raw_col[canon] = src
-            col_table[canon] = jt
-        # errors in joined columns are reported against the joined file's rows
-        raw["_join_row"] = take
+        jcols = {k: v for k, v in jcols.items() if v in jt.frame.columns}
+        if join["key"] in jt.frame.columns:
+            key = jt.frame[join["key"]].astype(str).str.strip()
+            jdup = key.duplicated(keep=False) & (key != "")
+            if jdup.any():
+                problem(
+                    DataError(
+                        f"{int(key[jdup].nunique())} key(s) appear more than once in the joined "
+                        f"input (e.g. {pseudonymise(key[jdup].iloc[0])!r}); one lead can have "
+                        "only one row there",
+                        file=jt.label,
+                        rows=jt.rows(jdup),
+                        column=join["key"],
+                    )
+                )
+            first = ~key.duplicated(keep="first") & (key != "")
+            pos = pd.Series(np.flatnonzero(first.to_numpy()), index=key[first])
+            match = ids.map(pos)
+            orphan = ~key.isin(set(ids)) & (key != "")
+            if orphan.any():
+                notes.add(
+                    "warning",
+                    join["input"],
+                    f"{int(orphan.sum())} row(s) of {jt.label} match no lead in {table.label} "
+                    f"(e.g. {join['key']}={pseudonymise(key[orphan].iloc[0])!r}); they are "
+                    "left out",
+                )
+            facts["joined_rows"] = int(len(key))
+            facts["joined_orphans"] = int(orphan.sum())
+            joined_flag = match.notna()
+            take = match.fillna(-1).astype(int).to_numpy()
+            for canon, src in jcols.items():
+                vals = field_text(jt, jspec_, src, jopts.get(canon)).to_numpy(dtype=object)
+                col = np.where(take >= 0, vals[np.clip(take, 0, None)], "")
+                raw[canon] = pd.Series(col, index=raw.index, dtype="str")
+                raw_col[canon] = src
+                col_table[canon] = jt
+            # errors in joined columns are reported against the joined file's rows
+            raw["_join_row"] = take
+
+    for lk in cfg.get("lookups") or []:
+        _lookup(profile, lk, raw, raw_col, col_table, tables, notes)
 
     def rows_for(canon: str, mask: pd.Series) -> tuple[RawTable, pd.Series]:
         t = col_table[canon]
@@ -212,72 +325,89 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
         jmask[raw.loc[mask.to_numpy(), "_join_row"].to_numpy()] = True
         return t, pd.Series(jmask)
 
+    def jspec(canon: str) -> InputSpec:
+        return profile.inputs[col_table[canon].name]
+
     def parse(canon: str, fn, **kw):
         t = col_table[canon]
         if t is table:
-            return fn(raw[canon], table=t, column=raw_col[canon], **kw)
-        # joined column: parse in the joined file's own row order so errors name its rows
-        take = raw["_join_row"].to_numpy()
-        parsed_join = fn(t.frame[raw_col[canon]], table=t, column=raw_col[canon], **kw)
-        out = parsed_join.to_numpy()[np.clip(take, 0, None)]
-        out = pd.Series(out, index=raw.index)
-        return out.where(take >= 0, None).astype(parsed_join.dtype) if len(out) else out
-
-    def jspec(canon: str) -> InputSpec:
-        return profile.inputs[col_table[canon].name]
+            got = parsed_or_problem(fn, raw[canon], table=t, column=raw_col[canon], **kw)
+        else:
+            # joined column: parse in the joined file's own row order so errors name its rows
+            take = raw["_join_row"].to_numpy()
+            opt = ((cfg.get("join") or {}).get("_options") or {}).get(canon)
+            text = field_text(t, jspec(canon), raw_col[canon], opt)
+            parsed_join = parsed_or_problem(fn, text, table=t, column=raw_col[canon], **kw)
+            if parsed_join is None:
+                got = None
+            else:
+                out = pd.Series(parsed_join.to_numpy()[np.clip(take, 0, None)], index=raw.index)
+                got = out.where(take >= 0, None).astype(parsed_join.dtype) if len(out) else out
+        if got is None:
+            failed.add(canon)
+        return got
 
     leads = pd.DataFrame(index=raw.index)
     leads["lead_id"] = ids.astype("str")
     for canon in ("created_at", "won_at", "first_contact_at"):
         if canon in raw:
             s = jspec(canon)
-            leads[canon] = parse(
+            got = parse(
                 canon,
                 parse_dates,
                 dayfirst=s.dayfirst,
                 formats=[s.date_format] if s.date_format else None,
             )
-    t, m = rows_for("created_at", leads["created_at"].isna())
-    reject(m, t, raw_col["created_at"], "{n} lead(s) have no creation date")
+            leads[canon] = (
+                got if got is not None else pd.Series(pd.NaT, index=raw.index, dtype=_NAT)
+            )
+    no_date = _creation_dates(cfg, leads, raw, table, notes, facts, failed)
 
     # what counts as a sale
     conv = cfg["converted"]
+    converted = pd.Series(np.zeros(len(raw), dtype="int8"), index=raw.index)
     if "joined" in conv:
         if joined_flag is None:
-            raise DataError(
-                "the profile says a lead converted when it appears in the joined table "
-                "(converted: joined), but joins no table: add leads.join to the profile"
+            problem(
+                DataError(
+                    "the profile says a lead converted when it appears in the joined table "
+                    "(converted: joined), but the joined input is not there"
+                )
             )
-        converted = joined_flag.astype("int8")
-    elif "values" in conv:
-        field_ = conv["column"]
-        if field_ not in raw:
-            raise DataError(
-                f"leads.converted.column {field_!r} is not mapped in leads.columns",
-                file=str(profile.path),
-            )
-        wanted = {str(v).strip().casefold() for v in conv["values"]}
-        converted = raw[field_].astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
+        else:
+            converted = joined_flag.astype("int8")
     else:
         field_ = conv["column"]
         if field_ not in raw:
-            raise DataError(
-                f"leads.converted.column {field_!r} is not mapped in leads.columns",
-                file=str(profile.path),
-            )
-        converted = parse(field_, parse_flags)
+            if field_ not in (cfg.get("columns") or {}):
+                problem(
+                    DataError(
+                        f"leads.converted.column {field_!r} is not mapped in leads.columns",
+                        file=str(profile.path),
+                    )
+                )
+        elif "values" in conv:
+            wanted = {str(v).strip().casefold() for v in conv["values"]}
+            converted = raw[field_].astype(str).str.strip().str.casefold().isin(wanted)
+        else:
+            got = parse(field_, parse_flags)
+            if got is not None:
+                converted = got
     leads["converted"] = converted.astype("int8").to_numpy()
 
     if "revenue" in raw:
         rev = parse(
             "revenue", parse_numbers, decimal=decimal(jspec("revenue"), col_table["revenue"])
         )
+        if rev is None:
+            rev = pd.Series(np.nan, index=raw.index)
+        rev = scaled(rev, _options_of(cfg, "revenue"))
         t, m = rows_for("revenue", rev < 0)
         reject(m, t, raw_col["revenue"], "{n} negative revenue value(s); revenue must be 0 or more")
         # revenue counts only for sales; a budget on an open or lost deal is a plan
         leads["revenue"] = rev.where(leads["converted"] == 1, 0.0).astype("float64")
         unknown_rev = (leads["converted"] == 1) & leads["revenue"].isna()
-        if unknown_rev.any():
+        if unknown_rev.any() and "revenue" not in failed:
             notes.add(
                 "info",
                 table.name,
@@ -290,6 +420,7 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
         )
     if "won_at" in leads:
         leads["won_at"] = leads["won_at"].where(leads["converted"] == 1)
+        _won_before_created(leads, table, notes, facts)
 
     vmap = cfg.get("values") or {}
     for canon in TEXT_FIELDS:
@@ -309,9 +440,138 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
     )
 
     _attribute(profile, leads, raw, tables, notes, facts)
+    if no_date is not None:
+        leads = leads[~no_date.to_numpy()]
     leads = leads.reindex(columns=[c for c in LEADS_COLUMNS if c in leads.columns])
     _pseudonymise(leads, table.name, notes)
     return leads.reset_index(drop=True)
+
+
+def _options_of(cfg: dict, canon: str) -> dict:
+    """A lead field's column options, from leads.columns or the join's columns."""
+    if canon in (cfg.get("_options") or {}):
+        return cfg["_options"][canon]
+    return ((cfg.get("join") or {}).get("_options") or {}).get(canon, {})
+
+
+#: Lead fields a lookup table may give (text fields: a lookup has no row of its own in
+#: the leads file for a date's or a number's error to name).
+LOOKUP_FIELDS = (*TEXT_FIELDS, "source", "campaign", "channel")
+
+
+def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) -> None:
+    """Add a lookup table's columns to the leads by a lead field (manager -> team,
+    company -> sector): every lead whose key the table lists gets its row's values."""
+    name = lk["input"]
+    if name not in tables:
+        notes.add("info", name, f"lookup input {name!r} not given: its fields stay empty")
+        return
+    lt = tables[name]
+    spec = profile.inputs[name]
+    kfield, kcol = lk["key"]["field"], lk["key"]["column"]
+    lcols = dict(lk.get("columns") or {})
+    lopts = lk.get("_options") or {}
+    bad = [c for c in lcols if c not in LOOKUP_FIELDS]
+    if bad:
+        problem(
+            DataError(
+                f"a lookup table can give text fields ({', '.join(LOOKUP_FIELDS)}), not "
+                f"{', '.join(bad)}",
+                file=str(profile.path),
+            )
+        )
+        return
+    require_columns(lt, {"key": kcol, **lcols}, f"leads.lookups ({name})")
+    if kcol not in lt.frame.columns or kfield not in raw:
+        return
+    lcols = {k: v for k, v in lcols.items() if v in lt.frame.columns}
+    key = field_text(lt, spec, kcol, None).str.strip()
+    dup = key.duplicated(keep=False) & (key != "")
+    if dup.any():
+        reject(
+            dup,
+            lt,
+            kcol,
+            f"{{n}} rows of the lookup table repeat a {kfield} (e.g. "
+            f"{pseudonymise(key[dup].iloc[0])!r}); each may appear once",
+        )
+    first = ~key.duplicated(keep="first") & (key != "")
+    pos = pd.Series(np.flatnonzero(first.to_numpy()), index=key[first])
+    lead_key = raw[kfield].astype(str).str.strip()
+    match = lead_key.map(pos)
+    unmatched = match.isna() & (lead_key != "")
+    if unmatched.any():
+        notes.add(
+            "warning",
+            name,
+            f"{int(unmatched.sum())} lead(s) have a {kfield} that {lt.label} does not list "
+            f"(e.g. {pseudonymise(lead_key[unmatched].iloc[0])!r}); their "
+            f"{', '.join(lcols)} stay empty",
+        )
+    take = match.fillna(-1).astype(int).to_numpy()
+    for canon, src in lcols.items():
+        vals = field_text(lt, spec, src, lopts.get(canon)).to_numpy(dtype=object)
+        raw[canon] = pd.Series(
+            np.where(take >= 0, vals[np.clip(take, 0, None)], ""), index=raw.index, dtype="str"
+        )
+        raw_col[canon] = src
+        col_table[canon] = lt
+
+
+def _creation_dates(cfg, leads, raw, table, notes: Notes, facts: dict, failed) -> pd.Series | None:
+    """Leads without a creation date: kept (counts and models use them; time-based
+    figures leave them out and say so) or, where the profile says
+    ``no_created_at: drop``, dropped with a note. Returns the rows to drop, or None."""
+    if "created_at" not in leads:
+        leads["created_at"] = pd.Series(pd.NaT, index=leads.index, dtype=_NAT)
+        notes.add(
+            "warning",
+            table.name,
+            "the data have no creation dates: counts, conversion and models use every lead; "
+            "periods, time to sale and lead age cannot be computed",
+        )
+        facts["no_created_at"] = int(len(leads))
+        return None
+    if "created_at" in failed:
+        return None
+    missing = leads["created_at"].isna()
+    facts["no_created_at"] = int(missing.sum())
+    if not missing.any():
+        return None
+    n, rows = int(missing.sum()), table.rows(missing)
+    where = format_rows(rows)
+    if cfg.get("no_created_at", "keep") == "drop":
+        notes.add(
+            "warning",
+            table.name,
+            f"{n} lead(s) have no creation date ({where}); they are left out, as the profile "
+            "says (leads.no_created_at: drop)",
+        )
+        facts["no_created_at_dropped"] = n
+        return missing
+    notes.add(
+        "warning",
+        table.name,
+        f"{n} of {len(leads)} lead(s) have no creation date ({where}): they count in leads, "
+        "sales and models, and are left out of periods, time to sale and lead age (set "
+        "leads.no_created_at: drop in the profile to leave them out everywhere)",
+    )
+    return None
+
+
+def _won_before_created(leads: pd.DataFrame, table: RawTable, notes: Notes, facts: dict) -> None:
+    """Sales dated before their lead was created: kept, flagged (check and the audit),
+    and left out of the time to sale."""
+    early = (leads["won_at"] < leads["created_at"]).fillna(False).to_numpy(dtype=bool)
+    facts["won_before_created"] = int(early.sum())
+    if early.any():
+        notes.add(
+            "warning",
+            table.name,
+            f"{int(early.sum())} sale(s) are dated before their lead was created "
+            f"({format_rows(table.rows(early))}); they count as sales, and their time to "
+            "sale is left out. Check the CRM's close and creation dates.",
+        )
 
 
 def _pseudonymise(leads: pd.DataFrame, input_name: str, notes: Notes) -> None:
@@ -359,38 +619,12 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
 
     web = profile.web_analytics
     if web and web["input"] in tables:
-        st = tables[web["input"]]
-        wcols = web["columns"]
-        require_columns(st, wcols, "web_analytics")
-        spec = profile.inputs[web["input"]]
-        sessions = pd.DataFrame({k: st.frame[v] for k, v in wcols.items()})
-        for k in ("utm_medium", "utm_campaign"):
-            if k not in sessions:
-                sessions[k] = ""
-        sessions["session_start"] = parse_dates(
-            sessions["session_start"],
-            table=st,
-            column=wcols["session_start"],
-            dayfirst=spec.dayfirst,
-            formats=[spec.date_format] if spec.date_format else None,
-        )
-        att = attribute_sessions(sessions, web.get("attribution", "last_non_direct"))
-        att = att.set_index("lead_id")
-        known = set(leads["lead_id"])
-        orphan = ~att.index.isin(known)
-        facts["sessions_rows"] = int(len(sessions))
-        facts["sessions_leads_unknown"] = int(orphan.sum())
-        if orphan.any():
-            notes.add(
-                "warning",
-                web["input"],
-                f"{int(orphan.sum())} lead id(s) in the web-analytics export are not in the "
-                "leads table (a different period, or test submissions); they are left out",
-            )
-        a = att.reindex(leads["lead_id"])
-        a.index = leads.index
-        fill("web_analytics", a["source"], a["medium"], a["campaign"])
-        facts["attribution_model"] = web.get("attribution", "last_non_direct")
+        att = _sessions(profile, web, leads, raw, tables, notes, facts)
+        if att is not None:
+            a = att.reindex(leads["lead_id"])
+            a.index = leads.index
+            fill("web_analytics", a["source"], a["medium"], a["campaign"])
+            facts["attribution_model"] = web.get("attribution", "last_non_direct")
 
     fb = cfg.get("source_fallback")
     if fb:
@@ -401,8 +635,17 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
                 file=str(profile.path),
             )
         text = raw[field_].astype(str).str.strip()
+        sep = fb.get("split")
+        parts = (
+            text.str.split(str(sep)).map(lambda xs: {x.strip().casefold() for x in xs})
+            if sep
+            else text
+        )
         for value, target in (fb.get("values") or {}).items():
-            hit = text == str(value).strip()
+            want = str(value).strip()
+            # with `split:` (a CRM's tag list, "yandex, hot"), any one tag matches
+            folded = want.casefold()
+            hit = parts.map(lambda xs, w=folded: w in xs) if sep else text == want
             if hit.any():
                 fill(
                     "crm_field",
@@ -411,7 +654,9 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
                     pd.Series(np.where(hit, target.get("campaign", ""), ""), index=leads.index),
                 )
 
-    src = map_values(src, vmap.get("source"))
+    # sources are compared lower-cased ("Paid Search" in a profile matches "paid search")
+    src_map = {str(k).strip().lower(): v for k, v in (vmap.get("source") or {}).items()}
+    src = map_values(src, src_map)
     none = src.isna()
     by = by.where(~none, "none")
     leads["source"] = src.fillna(UNKNOWN_SOURCE).astype("str")
@@ -427,3 +672,77 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
         )
     facts["attribution"] = leads["attributed_by"].value_counts().to_dict()
     facts["direct_only"] = int(is_direct(leads["source"]).sum())
+
+
+def _sessions(profile, web: dict, leads, raw, tables, notes: Notes, facts: dict):
+    """Each lead's source from the web-analytics sessions: by the lead id the sessions
+    carry, or by the visitor id the CRM keeps (`attribute_visitors`). None when the
+    sessions cannot be used (the problem is recorded)."""
+    st = tables[web["input"]]
+    spec = profile.inputs[web["input"]]
+    wopts = web.get("_options") or {}
+    wcols = dict(web["columns"])
+    require_columns(st, wcols, "web_analytics")
+    duplicated_names(st, wcols, wopts, "web_analytics.columns")
+    if any(v not in st.frame.columns for v in wcols.values()):
+        return None
+    sessions = pd.DataFrame(
+        {k: field_text(st, spec, v, wopts.get(k)) for k, v in wcols.items()}, index=st.frame.index
+    )
+    for k, opt in wopts.items():
+        if "constant" in opt:
+            sessions[k] = field_text(st, spec, None, opt)
+    wvals = web.get("values") or {}
+    for k in ("utm_source", "utm_medium", "utm_campaign"):
+        if k not in sessions:
+            sessions[k] = ""
+        elif k in wvals:  # Metrica's lastAdvEngine ya_direct -> yandex, ...
+            sessions[k] = map_values(blank_to_na(sessions[k]), wvals[k]).fillna("").astype("str")
+    got = parsed_or_problem(
+        parse_dates,
+        sessions["session_start"],
+        table=st,
+        column=wcols["session_start"],
+        dayfirst=spec.dayfirst,
+        formats=[spec.date_format] if spec.date_format else None,
+    )
+    if got is None:
+        return None
+    sessions["session_start"] = got
+    model = web.get("attribution", "last_non_direct")
+    facts["sessions_rows"] = int(len(sessions))
+    if "lead_id" in sessions:
+        att = attribute_sessions(sessions, model).set_index("lead_id")
+        orphan = ~att.index.isin(set(leads["lead_id"]))
+        facts["sessions_leads_unknown"] = int(orphan.sum())
+        if orphan.any():
+            notes.add(
+                "warning",
+                web["input"],
+                f"{int(orphan.sum())} lead id(s) in the web-analytics export are not in the "
+                "leads table (a different period, or test submissions); they are left out",
+            )
+        return att
+    links = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"],
+            "visitor_id": raw["visitor_id"] if "visitor_id" in raw else "",
+            "created_at": leads["created_at"],
+        }
+    )
+    att = attribute_visitors(sessions.drop(columns=["lead_id"], errors="ignore"), links, model)
+    att = att.set_index("lead_id")
+    with_id = links["visitor_id"].astype(str).str.strip() != ""
+    seen = set(sessions["visitor_id"].astype(str).str.strip())
+    known = set(links.loc[with_id, "visitor_id"].astype(str).str.strip())
+    facts["sessions_visitors_linked"] = int(len(att))
+    facts["leads_with_visitor_id"] = int(with_id.sum())
+    facts["sessions_leads_unknown"] = len(seen - known - {""})
+    notes.add(
+        "info",
+        web["input"],
+        f"sessions linked to leads by the visitor id the CRM keeps: {len(att)} of "
+        f"{int(with_id.sum())} leads with a visitor id have sessions up to their creation "
+        f"({len(leads) - int(with_id.sum())} leads have no visitor id)",
+    )
+    return att

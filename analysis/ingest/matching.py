@@ -10,22 +10,29 @@ import pandas as pd
 from analysis.ingest.mapping import (
     blank_to_na,
     decimal,
+    duplicated_names,
+    field_text,
     map_values,
     normalise_source,
+    parsed_or_problem,
     present,
     reject,
     require_columns,
+    scaled,
 )
 from analysis.ingest.notes import Notes
 from analysis.ingest.parse import parse_dates, parse_numbers
 from analysis.ingest.privacy import scrub
+from analysis.ingest.problems import found
 from analysis.ingest.profiles import Profile
 from analysis.ingest.readers import RawTable
 from analysis.ingest.schema import NO_CAMPAIGN, SPEND_COLUMNS
 
+_TS = "datetime64[us]"
 
-def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> pd.DataFrame:
-    empty = pd.DataFrame(
+
+def _empty_spend() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "date": pd.Series(dtype="datetime64[us]"),
             "source": pd.Series(dtype="str"),
@@ -33,71 +40,28 @@ def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> 
             "spend": pd.Series(dtype="float64"),
         }
     )
-    cfg = profile.spend
-    if not cfg or cfg["input"] not in tables:
+
+
+def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> pd.DataFrame:
+    """The canonical spend of every spend section of the profile (one per ads export:
+    Direct, VK, Google Ads ...), summed by date, source and campaign."""
+    sections = [sec for sec in profile.spend or [] if sec["input"] in tables]
+    if not sections:
         notes.add(
             "info", "spend", "no spend data: cost per lead, cost per sale and ROMI are not computed"
         )
-        return empty
-    table = tables[cfg["input"]]
-    spec = profile.inputs[cfg["input"]]
-    cols = present(table, dict(cfg["columns"]), cfg.get("optional"), notes)
-    require_columns(table, cols, "spend")
-    raw = table.frame
-    out = pd.DataFrame(index=raw.index)
-    out["date"] = parse_dates(
-        raw[cols["date"]],
-        table=table,
-        column=cols["date"],
-        dayfirst=spec.dayfirst,
-        formats=[spec.date_format] if spec.date_format else None,
-    )
-    vmap = cfg.get("values") or {}
-    for canon in ("source", "campaign"):
-        text = blank_to_na(raw[cols[canon]])
-        if canon == "source":
-            text = normalise_source(text)
-        text = map_values(text, vmap.get(canon))
-        text = scrub(text, canon, table.name, notes)
-        reject(text.isna(), table, cols[canon], f"{{n}} spend row(s) have no {canon}")
-        out[canon] = text.astype("str")
-    reject(out["date"].isna(), table, cols["date"], "{n} spend row(s) have no date")
-    dec = decimal(spec, table)
-    out["spend"] = parse_numbers(raw[cols["spend"]], table=table, column=cols["spend"], decimal=dec)
-    reject(
-        out["spend"].isna(),
-        table,
-        cols["spend"],
-        "{n} spend row(s) have no amount; write 0 for a day with no spend",
-    )
-    neg = out["spend"] < 0
-    example = raw.loc[neg, cols["spend"]].iloc[0] if neg.any() else ""
-    reject(
-        neg,
-        table,
-        cols["spend"],
-        f"{{n}} negative spend value(s) (e.g. {example!r}); refunds and corrections must be "
-        "netted into the day's spend before loading",
-    )
-    for canon in ("clicks", "impressions"):
-        if canon in cols:
-            v = parse_numbers(raw[cols[canon]], table=table, column=cols[canon], decimal=dec)
-            bad = (v < 0) | (v.notna() & (v != v.round()))
-            reject(bad, table, cols[canon], f"{canon} must be whole numbers of 0 or more")
-            out[canon] = v.astype("Int64")
-    reject(
-        raw.duplicated(keep=False),
-        table,
-        None,
-        "{n} spend rows are exact duplicates of another row (the same export pasted "
-        "twice?); remove them",
-    )
+        return _empty_spend()
+    parts = [_section_spend(profile, sec, tables[sec["input"]], notes) for sec in sections]
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return _empty_spend()
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     key = ["date", "source", "campaign"]
     split = out.duplicated(key, keep=False)
     if split.any():
         notes.add(
             "info",
-            table.name,
+            "spend",
             f"{int(split.sum())} spend rows share a date, source and campaign (split by ad "
             "group or device?); they were summed",
         )
@@ -106,6 +70,87 @@ def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> 
     return out.reindex(columns=[c for c in SPEND_COLUMNS if c in out.columns]).reset_index(
         drop=True
     )
+
+
+def _section_spend(
+    profile: Profile, cfg: dict, table: RawTable, notes: Notes
+) -> pd.DataFrame | None:
+    """One spend input's rows as canonical spend (None when its problems were recorded)."""
+    spec = profile.inputs[cfg["input"]]
+    opts = cfg.get("_options") or {}
+    where = "spend"
+    cols = present(table, dict(cfg["columns"]), cfg.get("optional"), notes)
+    require_columns(table, cols, where)
+    duplicated_names(table, cols, opts, f"{where}.columns")
+    if any(v not in table.frame.columns for v in cols.values()):
+        return None
+    given = {c: field_text(table, spec, cols.get(c), opts.get(c)) for c in (*cols, *opts)}
+    label = {c: cols.get(c) for c in given}  # None: a constant
+    out = pd.DataFrame(index=table.frame.index)
+    dates = parsed_or_problem(
+        parse_dates,
+        given["date"],
+        table=table,
+        column=label["date"],
+        dayfirst=spec.dayfirst,
+        formats=[spec.date_format] if spec.date_format else None,
+    )
+    out["date"] = dates if dates is not None else pd.Series(pd.NaT, index=out.index, dtype=_TS)
+    vmap = cfg.get("values") or {}
+    for canon in ("source", "campaign"):
+        text = blank_to_na(given[canon])
+        mapping = vmap.get(canon)
+        if canon == "source":
+            text = normalise_source(text)  # compared lower-cased, as the leads' sources
+            mapping = {str(k).strip().lower(): v for k, v in (mapping or {}).items()}
+        text = map_values(text, mapping)
+        text = scrub(text, canon, table.name, notes)
+        reject(text.isna(), table, label[canon], f"{{n}} spend row(s) have no {canon}")
+        out[canon] = text.fillna("").astype("str")
+    if dates is not None:
+        reject(out["date"].isna(), table, label["date"], "{n} spend row(s) have no date")
+    dec = decimal(spec, table)
+    amount = parsed_or_problem(
+        parse_numbers, given["spend"], table=table, column=label["spend"], decimal=dec
+    )
+    if amount is not None:
+        amount = scaled(amount, opts.get("spend"))
+        reject(
+            amount.isna(),
+            table,
+            label["spend"],
+            "{n} spend row(s) have no amount; write 0 for a day with no spend",
+        )
+        neg = amount < 0
+        example = given["spend"][neg].iloc[0] if neg.any() else ""
+        reject(
+            neg,
+            table,
+            label["spend"],
+            f"{{n}} negative spend value(s) (e.g. {example!r}); refunds and corrections must be "
+            "netted into the day's spend before loading",
+        )
+    out["spend"] = amount if amount is not None else np.nan
+    for canon in ("clicks", "impressions"):
+        if canon in given:
+            v = parsed_or_problem(
+                parse_numbers, given[canon], table=table, column=label[canon], decimal=dec
+            )
+            if v is None:
+                continue
+            bad = (v < 0) | (v.notna() & (v != v.round()))
+            reject(bad, table, label[canon], f"{canon} must be whole numbers of 0 or more")
+            out[canon] = v.where(~bad).astype("Int64")
+    reject(
+        table.frame.duplicated(keep=False),
+        table,
+        None,
+        "{n} spend rows are exact duplicates of another row (the same export pasted "
+        "twice?); remove them",
+    )
+    if found():
+        return None
+    return out
 
 
 def spend_match(

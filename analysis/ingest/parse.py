@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from analysis.base.errors import DataError
@@ -105,7 +106,9 @@ def parse_numbers(
         clean = clean.str.replace(",", ".", regex=False)
     clean = clean.where(clean != "", None)
     out = pd.to_numeric(clean, errors="coerce").astype("float64")
-    bad = out.isna() & (text != "")
+    # "inf" and "nan" parse as floats but are no amount anybody wrote down
+    bad = (out.isna() | np.isinf(out)) & (text != "")
+    out = out.where(~bad)
     if bad.any():
         examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
         raise DataError(

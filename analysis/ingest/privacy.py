@@ -71,13 +71,14 @@ Phone rule
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import re
 
 import pandas as pd
 
 from analysis.ingest.notes import Notes
-from analysis.ingest.profiles import Profile
+from analysis.ingest.profiles import Profile, mapped_columns
 from analysis.ingest.readers import RawTable
 
 __all__ = ["PERSONAL_HEADER", "personal_spans", "pseudonym", "pseudonymise", "scrub"]
@@ -297,32 +298,13 @@ def drop_personal(profile: Profile, name: str, table: RawTable) -> tuple[RawTabl
     personal = [
         c for c in table.frame.columns if c in profile.personal_data or PERSONAL_HEADER.search(c)
     ]
-    mapped = _mapped_columns(profile, name)
+    mapped = {c for c in table.frame.columns if _base_name(c) in mapped_columns(profile, name)}
     personal = [c for c in personal if c not in mapped]
     if personal:
-        table = RawTable(
-            table.name,
-            table.path,
-            table.frame.drop(columns=personal),
-            table.first_row,
-            table.encoding,
-            table.delimiter,
-            table.sha256,
-        )
+        table = dataclasses.replace(table, frame=table.frame.drop(columns=personal))
     return table, personal
 
 
-def _mapped_columns(profile: Profile, input_name: str) -> set[str]:
-    out: set[str] = set()
-    sections = [
-        profile.leads,
-        profile.leads.get("join") or {},
-        profile.spend or {},
-        profile.web_analytics or {},
-    ]
-    for sec in sections:
-        if sec.get("input") == input_name:
-            out |= set((sec.get("columns") or {}).values())
-            if "key" in sec:
-                out.add(sec["key"])
-    return out
+def _base_name(column: str) -> str:
+    """``utm_source [2]`` (the reader's name of a repeated header) -> ``utm_source``."""
+    return re.sub(r" \[\d+\]$", "", column)

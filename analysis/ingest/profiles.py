@@ -18,10 +18,26 @@ from analysis.base.errors import DataError
 from analysis.base.paths import PROFILES_DIR
 from analysis.ingest.schema import LEADS_COLUMNS, QUALIFICATIONS, SPEND_COLUMNS
 
-__all__ = ["InputSpec", "Profile", "load_profile", "list_profiles", "ATTRIBUTION_MODELS"]
+__all__ = [
+    "InputSpec",
+    "Profile",
+    "load_profile",
+    "list_profiles",
+    "mapped_columns",
+    "ATTRIBUTION_MODELS",
+]
 
 #: Extra lead-side fields a profile may map besides the canonical columns.
-LEAD_HELPER_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "landing_url", "channel")
+LEAD_HELPER_FIELDS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "landing_url",
+    "channel",
+    "visitor_id",
+    "tags",
+    "company",  # a key for a lookup table (company -> sector); never kept
+)
 
 SESSION_FIELDS = (
     "visitor_id",
@@ -45,7 +61,14 @@ _INPUT_KEYS = {
     "date_format",
     "sheet",
     "stream",
+    "header_row",
+    "drop_rows",
+    "null_values",
+    "records",
 }
+
+#: Keys of a column given as a mapping instead of a bare column name.
+_COLUMN_KEYS = {"column", "occurrence", "constant", "scale", "null_values", "pattern"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,15 @@ class InputSpec:
     sheet: str | int | None = None
     #: read in chunks (True), whole (False), or by size (None: above 256 MB)
     stream: bool | None = None
+    #: the header's spreadsheet row (None: found past title lines)
+    header_row: int | None = None
+    #: patterns of rows to drop (matched on a row's first non-empty cell), besides the
+    #: totals rows at the end that are always dropped
+    drop_rows: tuple[str, ...] = ()
+    #: cell texts that mean "no value" in every mapped column of this input
+    null_values: tuple[str, ...] = ()
+    #: JSON: the path of the records (``items[].rows[]``)
+    records: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +108,8 @@ class Profile:
     inputs: dict[str, InputSpec]
     personal_data: tuple[str, ...]
     leads: dict[str, Any]
-    spend: dict[str, Any] | None
+    #: the spend sections, one per spend input (a profile may give one or a list)
+    spend: list[dict[str, Any]] | None
     web_analytics: dict[str, Any] | None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -112,6 +145,91 @@ def _stream_flag(path: Path, name: str, value) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     raise _fail(path, f"inputs.{name}.stream must be true, false or absent, not {value!r}")
+
+
+def _text_list(path: Path, where: str, value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)):
+        value = [value]
+    if not isinstance(value, list):
+        raise _fail(path, f"{where} must be a list of texts")
+    return tuple("" if v is None else str(v) for v in value)
+
+
+def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[str, dict]]:
+    """A section's ``columns`` as {field: column name} and {field: options}.
+
+    A field maps to a column name, or to a mapping: ``{column: Cost, scale: 0.000001}``
+    (money in micros), ``{column: utm_source, occurrence: 2}`` (the second of two
+    columns of that name: the reader names it ``utm_source [2]``), ``{constant:
+    yandex}`` (one value for the whole file), ``{column: X, null_values: [не закрыта]}``
+    (texts that mean no value), ``{column: X, pattern: 'YA:(\\d+)'}`` (the part of
+    each value the pattern's group matches).
+    """
+    names: dict[str, str] = {}
+    options: dict[str, dict] = {}
+    for canon, spec in cols.items():
+        if isinstance(spec, (str, int)) and not isinstance(spec, bool):
+            names[canon] = str(spec)
+            continue
+        if not isinstance(spec, dict):
+            raise _fail(
+                path,
+                f"{where}.{canon} must be a column name or a mapping with keys "
+                f"{', '.join(sorted(_COLUMN_KEYS))}, not {spec!r}",
+            )
+        _check_keys(path, f"{where}.{canon}", spec, _COLUMN_KEYS)
+        opt: dict[str, Any] = {}
+        if "constant" in spec:
+            if set(spec) - {"constant"}:
+                raise _fail(path, f"{where}.{canon}: a constant takes no other keys")
+            opt["constant"] = "" if spec["constant"] is None else str(spec["constant"])
+            options[canon] = opt
+            continue
+        if "column" not in spec:
+            raise _fail(path, f"{where}.{canon} needs `column:` (or `constant:`)")
+        name = str(spec["column"])
+        occ = spec.get("occurrence")
+        if occ is not None:
+            if isinstance(occ, bool) or not isinstance(occ, int) or occ < 1:
+                raise _fail(path, f"{where}.{canon}.occurrence must be 1, 2, ..., not {occ!r}")
+            name = name if occ == 1 else f"{name} [{occ}]"
+            opt["occurrence"] = occ
+        if "scale" in spec:
+            scale = spec["scale"]
+            if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
+                raise _fail(path, f"{where}.{canon}.scale must be a positive number, not {scale!r}")
+            opt["scale"] = float(scale)
+        if "null_values" in spec:
+            opt["null_values"] = _text_list(
+                path, f"{where}.{canon}.null_values", spec["null_values"]
+            )
+        if "pattern" in spec:
+            import re
+
+            try:
+                rx = re.compile(str(spec["pattern"]))
+            except re.error as exc:
+                raise _fail(
+                    path, f"{where}.{canon}.pattern is not a valid pattern: {exc}"
+                ) from None
+            if rx.groups > 1:
+                raise _fail(path, f"{where}.{canon}.pattern may have at most one group")
+            opt["pattern"] = str(spec["pattern"])
+        names[canon] = name
+        if opt:
+            options[canon] = opt
+    return names, options
+
+
+def _section_columns(path: Path, where: str, section: dict, allowed: set[str]) -> None:
+    """Check and normalise ``section["columns"]`` in place (names, and ``_options``)."""
+    cols = _mapping(path, f"{where}.columns", section.get("columns"))
+    _check_keys(path, f"{where}.columns", cols, allowed)
+    names, options = _columns(path, f"{where}.columns", cols)
+    section["columns"] = names
+    section["_options"] = options
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -173,11 +291,15 @@ def load_profile(name_or_path: str | Path) -> Profile:
             date_format=spec.get("date_format"),
             sheet=spec.get("sheet"),
             stream=_stream_flag(path, in_name, spec.get("stream")),
+            header_row=_header_row(path, in_name, spec.get("header_row")),
+            drop_rows=_patterns(path, in_name, spec.get("drop_rows")),
+            null_values=_text_list(path, f"inputs.{in_name}.null_values", spec.get("null_values")),
+            records=None if spec.get("records") is None else str(spec["records"]),
         )
     if not inputs:
         raise _fail(path, "no `inputs:` declared")
 
-    leads = _mapping(path, "leads", raw.get("leads"))
+    leads = dict(_mapping(path, "leads", raw.get("leads")))
     _check_keys(
         path,
         "leads",
@@ -190,25 +312,42 @@ def load_profile(name_or_path: str | Path) -> Profile:
             "qualification",
             "converted",
             "join",
+            "lookups",
             "source_fallback",
+            "no_created_at",
         },
     )
     _check_input(path, "leads", leads, inputs)
-    cols = _mapping(path, "leads.columns", leads.get("columns"))
     allowed = set(LEADS_COLUMNS) - {"attributed_by"} | set(LEAD_HELPER_FIELDS)
-    _check_keys(path, "leads.columns", cols, allowed)
+    _section_columns(path, "leads", leads, allowed)
+    cols = leads["columns"]
     if "lead_id" not in cols:
         raise _fail(path, "leads.columns must map lead_id (the CRM's lead or deal id)")
     join = leads.get("join")
     if join is not None:
-        join = _mapping(path, "leads.join", join)
+        join = leads["join"] = dict(_mapping(path, "leads.join", join))
         _check_keys(path, "leads.join", join, {"input", "key", "columns"})
         _check_input(path, "leads.join", join, inputs)
         if "key" not in join:
             raise _fail(path, "leads.join needs `key:` (the key column in the joined input)")
-        _check_keys(path, "leads.join.columns", _mapping(path, "", join.get("columns")), allowed)
-    if "created_at" not in cols and not (join and "created_at" in join.get("columns", {})):
-        raise _fail(path, "leads.columns must map created_at (when the lead came in)")
+        _section_columns(path, "leads.join", join, allowed)
+    lookups = leads.get("lookups") or []
+    if not isinstance(lookups, list):
+        raise _fail(path, "leads.lookups must be a list of {input, key, columns}")
+    leads["lookups"] = [_lookup(path, i, lk, inputs, allowed, cols) for i, lk in enumerate(lookups)]
+    optional = leads.get("optional") or []
+    if not isinstance(optional, list):
+        raise _fail(path, "leads.optional must be a list of fields")
+    joined_created = join is not None and "created_at" in join["columns"]
+    if "created_at" not in cols and not joined_created and "created_at" not in optional:
+        raise _fail(
+            path,
+            "leads.columns must map created_at (when the lead came in), or list created_at "
+            "in leads.optional for an export without dates",
+        )
+    no_dates = leads.get("no_created_at", "keep")
+    if no_dates not in ("keep", "drop"):
+        raise _fail(path, f"leads.no_created_at must be keep or drop, not {no_dates!r}")
     qual = _mapping(path, "leads.qualification", leads.get("qualification"))
     _check_keys(path, "leads.qualification", qual, set(QUALIFICATIONS))
     conv = _mapping(path, "leads.converted", leads.get("converted"))
@@ -221,33 +360,66 @@ def load_profile(name_or_path: str | Path) -> Profile:
         )
     if "joined" in conv and (join is None or conv["joined"] != join["input"]):
         raise _fail(path, "leads.converted.joined must name the input of leads.join")
-    for key in _mapping(path, "leads.values", leads.get("values")):
+    values = _mapping(path, "leads.values", leads.get("values"))
+    for key in values:
         if key not in allowed:
             raise _fail(path, f"leads.values.{key}: not a leads column")
+        if key in _NOT_MAPPED_BY_VALUES:
+            raise _fail(
+                path,
+                f"leads.values.{key}: {key} is a date or a number, whose values are parsed, "
+                f"not renamed; to read a text such as 'не закрыта' as no value, write "
+                f"leads.columns.{key} as {{column: ..., null_values: [...]}}",
+            )
+    fb = leads.get("source_fallback")
+    if fb is not None:
+        fb = _mapping(path, "leads.source_fallback", fb)
+        _check_keys(path, "leads.source_fallback", fb, {"column", "values", "split"})
 
     spend = raw.get("spend")
+    sections = None
     if spend is not None:
-        spend = _mapping(path, "spend", spend)
-        _check_keys(path, "spend", spend, {"input", "columns", "optional", "values"})
-        _check_input(path, "spend", spend, inputs)
-        scols = _mapping(path, "spend.columns", spend.get("columns"))
-        _check_keys(path, "spend.columns", scols, set(SPEND_COLUMNS))
-        missing = [c for c in ("date", "source", "campaign", "spend") if c not in scols]
-        if missing:
-            raise _fail(path, f"spend.columns must map {', '.join(missing)}")
+        listed = spend if isinstance(spend, list) else [spend]
+        sections = []
+        for i, sec in enumerate(listed):
+            where = "spend" if not isinstance(spend, list) else f"spend[{i + 1}]"
+            sec = dict(_mapping(path, where, sec))
+            _check_keys(path, where, sec, {"input", "columns", "optional", "values"})
+            _check_input(path, where, sec, inputs)
+            _section_columns(path, where, sec, set(SPEND_COLUMNS))
+            given = set(sec["columns"]) | set(sec["_options"])
+            missing = [c for c in ("date", "source", "campaign", "spend") if c not in given]
+            if missing:
+                raise _fail(
+                    path,
+                    f"{where}.columns must map {', '.join(missing)} (a file with no source "
+                    "column, such as a Yandex.Direct report, takes `source: {constant: yandex}`)",
+                )
+            sections.append(sec)
+        used = [sec["input"] for sec in sections]
+        if len(set(used)) < len(used):
+            raise _fail(path, "two spend sections read the same input")
 
     web = raw.get("web_analytics")
     if web is not None:
-        web = _mapping(path, "web_analytics", web)
-        _check_keys(path, "web_analytics", web, {"input", "columns", "attribution"})
+        web = dict(_mapping(path, "web_analytics", web))
+        _check_keys(path, "web_analytics", web, {"input", "columns", "attribution", "values"})
         _check_input(path, "web_analytics", web, inputs)
-        wcols = _mapping(path, "web_analytics.columns", web.get("columns"))
-        _check_keys(path, "web_analytics.columns", wcols, set(SESSION_FIELDS))
-        missing = [
-            c for c in ("visitor_id", "session_start", "utm_source", "lead_id") if c not in wcols
-        ]
+        _section_columns(path, "web_analytics", web, set(SESSION_FIELDS))
+        wcols = web["columns"]
+        missing = [c for c in ("visitor_id", "session_start", "utm_source") if c not in wcols]
         if missing:
             raise _fail(path, f"web_analytics.columns must map {', '.join(missing)}")
+        if "lead_id" not in wcols and "visitor_id" not in cols:
+            raise _fail(
+                path,
+                "web_analytics needs a link to the leads: map web_analytics.columns.lead_id "
+                "(sessions that carry the lead id), or leads.columns.visitor_id (the "
+                "visitor id the CRM keeps, e.g. amoCRM's _ym_uid)",
+            )
+        for key in _mapping(path, "web_analytics.values", web.get("values")):
+            if key not in SESSION_FIELDS:
+                raise _fail(path, f"web_analytics.values.{key}: not a session field")
         model = web.get("attribution", "last_non_direct")
         if model not in ATTRIBUTION_MODELS:
             raise _fail(
@@ -265,10 +437,90 @@ def load_profile(name_or_path: str | Path) -> Profile:
         inputs=inputs,
         personal_data=tuple(str(c) for c in pdata),
         leads=leads,
-        spend=spend,
+        spend=sections,
         web_analytics=web,
         notes=tuple(str(n) for n in raw.get("notes") or ()),
     )
+
+
+def mapped_columns(profile: Profile, input_name: str) -> set[str]:
+    """The column names the profile maps from one input (every section: leads, its
+    join and lookups, spend, sessions), as the file's header writes them (a duplicated
+    name's ``occurrence`` left out)."""
+    import re
+
+    out: set[str] = set()
+    sections = [
+        profile.leads,
+        profile.leads.get("join") or {},
+        *(profile.leads.get("lookups") or []),
+        *(profile.spend or []),
+        profile.web_analytics or {},
+    ]
+    for sec in sections:
+        if sec.get("input") != input_name:
+            continue
+        out |= set((sec.get("columns") or {}).values())
+        key = sec.get("key")
+        if isinstance(key, dict):
+            out.add(key["column"])
+        elif key:
+            out.add(str(key))
+    return {re.sub(r" \[\d+\]$", "", c) for c in out}
+
+
+#: Lead fields that are parsed (dates, numbers), so a `values:` map cannot apply to them.
+_NOT_MAPPED_BY_VALUES = {"created_at", "won_at", "first_contact_at", "revenue", "converted"}
+
+
+def _lookup(path: Path, i: int, lk, inputs: dict, allowed: set[str], cols: dict) -> dict:
+    """A lookup table joined to the leads by a lead field (manager, company, ...)."""
+    where = f"leads.lookups[{i + 1}]"
+    lk = dict(_mapping(path, where, lk))
+    _check_keys(path, where, lk, {"input", "key", "columns"})
+    _check_input(path, where, lk, inputs)
+    key = _mapping(path, f"{where}.key", lk.get("key"))
+    if len(key) != 1:
+        raise _fail(
+            path,
+            f"{where}.key must be one pair {{lead field: column in {lk['input']}}}, e.g. "
+            "{manager: Менеджер}",
+        )
+    ((field_, column),) = key.items()
+    if field_ not in cols and field_ not in allowed:
+        raise _fail(path, f"{where}.key: {field_!r} is not a leads field")
+    if field_ not in cols:
+        raise _fail(path, f"{where}.key: the leads field {field_!r} is not mapped in leads.columns")
+    lk["key"] = {"field": str(field_), "column": str(column)}
+    _section_columns(path, where, lk, allowed)
+    clash = sorted(set(lk["columns"]) & set(cols))
+    if clash:
+        raise _fail(path, f"{where}.columns: {', '.join(clash)} already mapped in leads.columns")
+    return lk
+
+
+def _header_row(path: Path, name: str, value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(
+            path, f"inputs.{name}.header_row must be a row number (1, 2, ...), not {value!r}"
+        )
+    return value
+
+
+def _patterns(path: Path, name: str, value) -> tuple[str, ...]:
+    import re
+
+    out = _text_list(path, f"inputs.{name}.drop_rows", value)
+    for pat in out:
+        try:
+            re.compile(pat)
+        except re.error as exc:
+            raise _fail(
+                path, f"inputs.{name}.drop_rows: {pat!r} is not a valid pattern: {exc}"
+            ) from None
+    return out
 
 
 def _check_input(path: Path, where: str, section: dict, inputs: dict[str, InputSpec]) -> None:

@@ -7,7 +7,8 @@ each column means.
 leads
     lead_id, created_at, source, medium, campaign, segment, manager, qualification,
     converted, revenue, won_at, first_contact_at, stage, lost_reason, attributed_by
-    (required: lead_id, created_at, source, campaign, qualification, converted, revenue)
+    (required: lead_id, created_at (may be empty), source, campaign, qualification,
+    converted, revenue)
 spend
     date, source, campaign, spend, clicks, impressions
     (required: date, source, campaign, spend)
@@ -50,7 +51,9 @@ _TS = "datetime64[us]"
 
 _LEADS_SPEC: dict[str, pa.Column] = {
     "lead_id": pa.Column(str, unique=True, nullable=False),
-    "created_at": pa.Column(_TS, nullable=False),
+    # a lead without a creation date counts in leads, sales and models; time-based
+    # sections leave it out and say so (leads.no_created_at in the profile)
+    "created_at": pa.Column(_TS, nullable=True),
     "source": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
     "medium": pa.Column(str, nullable=True, required=False),
     "campaign": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),

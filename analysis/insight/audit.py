@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cells import Engine, default_engine
-from analysis.engine.periods import period_key
+from analysis.engine.periods import NO_DATE, period_key
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS, UNKNOWN_SOURCE
+from analysis.insight.findings import window_words
 from analysis.insight.numbers import fmt_money, fmt_share
 from analysis.stats.economics import spend_by
 from analysis.stats.intervals import count_flag, wilson_interval
@@ -304,6 +305,7 @@ def weekly_activity(
     eng = engine or default_engine()
     t = eng.table(leads)
     lw = eng.cells(t, ["week"]).set_index("week")[["leads", "sales"]]
+    lw = lw[lw.index != NO_DATE]  # undated leads are in no week
     frames = [lw]
     has_spend = spend is not None and not spend.empty
     if has_spend:
@@ -421,9 +423,9 @@ def headline(ds: Dataset, facts: dict, outliers: pd.DataFrame | None = None) -> 
     lines = [
         f"**{ds.profile.title}** (profile `{ds.profile.name}`)",
         "",
-        f"- {fmt_money(facts['leads'])} leads created {facts['first_lead']} to "
-        f"{facts['last_lead']}; {fmt_money(facts['sales'])} of them converted to a sale "
-        f"(data end, the latest lead or sale: {facts['data_end']}).",
+        f"- {fmt_money(facts['leads'])} leads {window_words(facts, 'created ')}; "
+        f"{fmt_money(facts['sales'])} of them converted to a sale "
+        f"(data end, the latest lead or sale: {facts['data_end'] or 'unknown'}).",
     ]
     spend = facts.get("spend") or {}
     if spend.get("total") is not None:

@@ -56,7 +56,7 @@ HEADLINE_KEYS = (
     "hot_share",
 )
 #: Bump when the facts' shape changes, so kept facts of an older kit are not read.
-_FACTS_VERSION = 2
+_FACTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class ReportContext:
     @property
     def can(self) -> dict:
         """What the data can support: ``qualification``, ``sale_dates``, ``campaigns``,
-        ``managers``, ``segments``, ``revenue``, ``spend`` (each True or False)."""
+        ``managers``, ``segments``, ``revenue``, ``spend``, ``dates`` (each True or False)."""
         return self.facts["can"]
 
     def outliers(self) -> pd.DataFrame:
@@ -214,7 +214,8 @@ def build_facts(ctx: ReportContext) -> dict:
     leads = ds.leads
     end = data_end(t, eng.to_arrow)
     by_period = eng.cells(t, [s.period])
-    first = leads["created_at"].min() if len(leads) else None
+    dated = int(leads["created_at"].notna().sum())
+    first = leads["created_at"].min() if dated else None
     has_won = "won_at" in leads.columns and bool(leads["won_at"].notna().any())
     can = {
         "qualification": bool((leads["qualification"].astype(str) != "unknown").any()),
@@ -227,6 +228,7 @@ def build_facts(ctx: ReportContext) -> dict:
         and leads["segment"].dropna().nunique() > 1
         and "segment" not in outcome_dependent_fields(leads),
         "revenue": bool((leads["revenue"] > 0).any()),
+        "dates": dated > 0,
         "spend": ds.has_spend,
     }
     totals = unit_totals(
@@ -235,7 +237,7 @@ def build_facts(ctx: ReportContext) -> dict:
     match = ds.facts.get("spend_match") or {}
     spend_total = float(ds.spend["spend"].sum()) if ds.has_spend else None
     without = float(match.get("spend_without_leads", 0.0)) if ds.has_spend else None
-    last = leads["created_at"].max() if len(leads) else None
+    last = leads["created_at"].max() if dated else None
     periods = period_table(list(by_period[s.period]), s.period, first, last)
     periods = periods.merge(
         by_period[[s.period, "leads", "sales"]], left_on="period", right_on=s.period
@@ -243,6 +245,7 @@ def build_facts(ctx: ReportContext) -> dict:
     facts = {
         "leads": int(len(leads)),
         "sales": int(leads["converted"].sum()),
+        "dated_leads": dated,
         "first_lead": str(pd.Timestamp(first).date()) if first is not None else None,
         "last_lead": str(pd.Timestamp(last).date()) if last is not None else None,
         "data_end": str(end.date()) if end is not None else None,

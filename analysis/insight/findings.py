@@ -20,7 +20,13 @@ from analysis.stats.survival import (
     sale_quantiles,
 )
 
-__all__ = ["main_cause", "maturity_caveat", "findings", "cpl_vs_cac_finding"]
+__all__ = [
+    "main_cause",
+    "maturity_caveat",
+    "findings",
+    "cpl_vs_cac_finding",
+    "window_words",
+]
 
 # --- plain words -------------------------------------------------------------------------
 
@@ -535,3 +541,16 @@ def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = 
 
 def _change_word(change: float) -> str:
     return "rose" if change > 0 else "fell" if change < 0 else "did not change"
+
+
+def window_words(facts: dict, created: str = "") -> str:
+    """The leads' dates as the pages say them: ``from 2026-01-05 to 2026-06-30``, with
+    how many leads have no creation date, or that the data have none. ``created``:
+    a verb put before the dates (``"created "``)."""
+    n, dated = facts["leads"], facts.get("dated_leads", facts["leads"])
+    if not dated:
+        return "with no creation dates (periods and time to sale cannot be computed)"
+    words = f"{created}from {facts['first_lead']} to {facts['last_lead']}"
+    if dated < n:
+        words += f" ({fmt_money(n - dated)} of them without a creation date)"
+    return words

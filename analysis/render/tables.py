@@ -64,7 +64,8 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         for r in table.itertuples()
     ]
     out["revenue, paid leads"] = [
-        "unknown" if r.paid_sales > 0 and pd.isna(r.paid_revenue) and pd.notna(r.spend)
+        "unknown"
+        if r.paid_sales > 0 and pd.isna(r.paid_revenue) and pd.notna(r.spend)
         else fmt_money(r.paid_revenue)
         for r in table.itertuples()
     ]

@@ -162,6 +162,8 @@ def default_periods(
         )
     else:
         table = pd.DataFrame(list(periods) if not isinstance(periods, pd.DataFrame) else periods)
+        if table.empty:  # no lead has a creation date: no period to compare
+            return None
         missing = {"period", "leads", "complete"} - set(table.columns)
         if missing:
             raise ValueError(f"periods need the columns period, leads, complete; no {missing}")

@@ -186,6 +186,10 @@ def qualification_mix(ctx) -> Section:
 def weekly(ctx) -> Section:
     """Leads, sales and spend per week, with the weeks that have a gap (table
     ``audit_weekly``, a figure)."""
+    if not ctx.can["dates"]:
+        return Section(
+            text="The data have no creation dates: leads cannot be counted by week.", empty=True
+        )
     table = audit.weekly_activity(
         ctx.leads,
         ctx.spend if ctx.can["spend"] else None,

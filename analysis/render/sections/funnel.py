@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.engine.periods import NO_DATE, TIME_DIMENSIONS
 from analysis.insight.findings import cpl_vs_cac_finding
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
@@ -20,6 +21,8 @@ from analysis.stats.economics import unit_economics
 
 __all__ = [
     "economics",
+    "dated",
+    "undated_sentence",
     "incomplete_periods",
     "maturity",
     "headline",
@@ -38,7 +41,7 @@ def economics(ctx, by: list[str]):
     """`unit_economics` of the report's leads and spend by ``by``, with the report's
     settings (interval level, MIN_LEADS, MIN_SALES), on its engine."""
     s = ctx.settings
-    return unit_economics(
+    table = unit_economics(
         ctx.leads,
         ctx.spend,
         by=by,
@@ -46,6 +49,27 @@ def economics(ctx, by: list[str]):
         min_leads=s.min_leads,
         min_sales=s.min_sales,
         engine=ctx.engine,
+    )
+    timed = [k for k in by if k in TIME_DIMENSIONS]
+    if timed and len(table):  # leads without a creation date: their row comes last
+        undated = (table[timed] == NO_DATE).any(axis=1)
+        table = pd.concat([table[~undated], table[undated]]).reset_index(drop=True)
+    return table
+
+
+def dated(table: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of a table by period that are periods (not `NO_DATE`)."""
+    return table[table[period].astype(str) != NO_DATE].reset_index(drop=True)
+
+
+def undated_sentence(ctx) -> str:
+    """What the tables by period do with leads without a creation date ("" if none)."""
+    n = ctx.facts["leads"] - ctx.facts.get("dated_leads", ctx.facts["leads"])
+    if n <= 0:
+        return ""
+    return (
+        f"{fmt_money(n)} lead{'s' if n != 1 else ''} without a creation date "
+        f"{'are' if n != 1 else 'is'} counted in the row {NO_DATE!r} and in no period."
     )
 
 
@@ -101,7 +125,13 @@ def headline(ctx) -> Section:
     period = ctx.settings.period
     if not ctx.can["spend"]:
         return Section(text=_NO_SPEND, empty=True)
-    table = economics(ctx, [period])
+    if not ctx.can["dates"]:
+        return Section(
+            text=summary.headline(ctx).text + "\n\nThe data have no creation dates: cost per "
+            "lead and cost per sale cannot be followed over time.",
+            empty=True,
+        )
+    table = dated(economics(ctx, [period]), period)
     # the totals as the executive summary states them (one sentence, one set of facts),
     # then the change between the periods
     text = summary.headline(ctx).text + "\n\n" + cpl_vs_cac_finding(table, period, ctx.currency)
@@ -126,6 +156,8 @@ def by_period(ctx) -> Section:
     text = f"{len(table)} periods ({period}), {fmt_money(n)} leads."
     sentence = _incomplete_sentence(ctx)
     text += " " + (sentence if sentence else "The leads cover every period whole.")
+    if undated_sentence(ctx):
+        text += " " + undated_sentence(ctx)
     return Section(text=text, tables={"economics_by_period": table}, views=[show(view)])
 
 
@@ -217,9 +249,9 @@ def by_campaign_period(ctx) -> Section:
     keys = ["source", "campaign", ctx.settings.period]
     table = economics(ctx, keys)
     text = f"{len(table)} campaign-periods, " + _paid_words(ctx, table)
-    sentence = _incomplete_sentence(ctx)
-    if sentence:
-        text += " " + sentence
+    for sentence in (_incomplete_sentence(ctx), undated_sentence(ctx)):
+        if sentence:
+            text += " " + sentence
     return Section(
         text=text,
         tables={"economics_by_campaign_period": table},

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.insight import findings
 from analysis.insight.audit import outcome_dependent_fields
+from analysis.insight.findings import window_words
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
 from analysis.insight.recommend import Thresholds, recommend
 from analysis.render import figures
@@ -29,10 +30,10 @@ def headline(ctx) -> Section:
     ``ctx.facts`` (the numbers every page, the index and run.json show)."""
     f, t, cur = ctx.facts, ctx.facts["totals"], ctx.currency
     text = (
-        f"**{fmt_money(f['leads'])} leads** from {f['first_lead']} to {f['last_lead']}, "
+        f"**{fmt_money(f['leads'])} leads** {window_words(f)}, "
         f"**{fmt_money(f['sales'])} sales** "
         f"(conversion {fmt_rate(t['conversion'], t['conversion_low'], t['conversion_high'])}); "
-        f"data as of {f['data_end']}."
+        f"data as of {f['data_end'] or 'unknown'}."
     )
     if ctx.can["spend"] and t.get("spend") is not None:
         text += (
