@@ -34,12 +34,15 @@ def test_broken_utf8_is_an_error_with_its_line(tmp_path):
 
 
 def test_unknown_encoding_is_an_error(tmp_path):
-    # Latin-1 accented text is neither UTF-8 nor Cyrillic cp1251
-    path = write_csv(tmp_path / "latin.csv", "a,b\ncafé,crème brûlée\n", "latin-1")
+    # one accented letter in Latin-1: cp1252 reads "Zoë", cp1251 "Zoл"; too little to tell
+    path = write_csv(tmp_path / "latin.csv", "a,b\nZoë,1\n", "latin-1")
     with pytest.raises(DataError, match=r"latin\.csv.*cannot tell the file's text encoding"):
         read_table(path)
     # ...and the profile's `encoding:` setting reads it
-    assert read_table(path, encoding="latin-1").frame["a"].tolist() == ["café"]
+    assert read_table(path, encoding="latin-1").frame["a"].tolist() == ["Zoë"]
+    # Western text with enough accented words is clearly cp1252
+    rich = write_csv(tmp_path / "fr.csv", "a,b\ncafé,crème brûlée\n", "latin-1")
+    assert read_table(rich).frame["b"].tolist() == ["crème brûlée"]
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
@@ -59,13 +62,16 @@ def test_empty_and_header_only_files(tmp_path):
 
 def test_ragged_row_names_its_line(tmp_path):
     path = write_csv(tmp_path / "ragged.csv", "a,b\n1,2\n3,4,5\n")
-    with pytest.raises(DataError, match=r"ragged\.csv, row 3: a row does not have as many fields"):
+    with pytest.raises(
+        DataError, match=r"ragged\.csv, row 3: 1 row\(s\) do not have as many fields as the header"
+    ):
         read_table(path)
 
 
 def test_duplicate_and_blank_headers(tmp_path):
-    with pytest.raises(DataError, match=r"row 1: the header row names these columns more"):
-        read_table(write_csv(tmp_path / "dup.csv", "a,b,a\n1,2,3\n"))
+    # a repeated name is kept, the later column named "a [2]" (amoCRM's utm_* fields)
+    dup = read_table(write_csv(tmp_path / "dup.csv", "a,b,a\n1,2,3\n"))
+    assert list(dup.frame.columns) == ["a", "b", "a [2]"] and dup.duplicates == {"a": 2}
     with pytest.raises(DataError, match=r"row 1: the header row has 1 blank column name"):
         read_table(write_csv(tmp_path / "blankh.csv", "a,,c\n1,2,3\n"))
 
@@ -74,8 +80,11 @@ def test_missing_file_and_unsupported_type(tmp_path):
     with pytest.raises(DataError, match="file not found"):
         read_table(tmp_path / "nope.csv", "crm")
     (tmp_path / "x.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(DataError, match=r"unsupported file type '\.xls'"):
+    with pytest.raises(DataError, match=r"x\.xls: an old binary Excel file"):
         read_table(tmp_path / "x.xls")
+    (tmp_path / "x.ods").write_bytes(b"PK")
+    with pytest.raises(DataError, match=r"unsupported file type '\.ods'"):
+        read_table(tmp_path / "x.ods")
 
 
 def test_excel_and_parquet(tmp_path):

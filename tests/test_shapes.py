@@ -678,6 +678,8 @@ REPORT_SHAPES = {
     "one-day": Shape(leads=120, days=0),
     "nested": Shape(leads=600, sources=4, segments=2, nested=True),
     "no-source": Shape(leads=300, sources=0, campaigns=0),
+    # an export without creation dates (issue 12): counts and models, no time sections
+    "no-dates": Shape(leads=300, dates="none"),
 }
 
 #: Whole-report cases whose pages still fail in another owner's module.

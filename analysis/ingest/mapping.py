@@ -96,7 +96,7 @@ def duplicated_names(table: RawTable, cols: dict[str, str], opts: dict, where: s
                     f"{where}.{canon} means: {{column: {name}, occurrence: N}} (1 is the "
                     "leftmost)",
                     file=table.label,
-                    rows=[table.header_row] if hasattr(table, "header_row") else [1],
+                    rows=[table.header_row or 1],
                     column=name,
                 )
             )

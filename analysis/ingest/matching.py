@@ -51,11 +51,11 @@ def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> 
             "info", "spend", "no spend data: cost per lead, cost per sale and ROMI are not computed"
         )
         return _empty_spend()
-    parts = [_section_spend(profile, sec, tables[sec["input"]], notes) for sec in sections]
-    parts = [p for p in parts if p is not None]
+    got = [_section_spend(profile, sec, tables[sec["input"]], notes) for sec in sections]
+    parts = [p for p in got if p is not None]
     if not parts:
         return _empty_spend()
-    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out: pd.DataFrame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     key = ["date", "source", "campaign"]
     split = out.duplicated(key, keep=False)
     if split.any():

@@ -1,35 +1,46 @@
 """Reading export files as they really come: CSV in several encodings and dialects,
-Excel and Parquet, and parsing their text into dates, numbers and flags.
+Excel, an HTML table saved as ``.xls``, JSON and Parquet, all as text.
 
-Everything is read as text first and parsed here, on purpose: pandas' own number and
-date parsing silently leaves "1 234,50" a string or swaps day and month. Every parse
-failure raises `DataError` naming the file, the rows (as a spreadsheet numbers them:
-the header is row 1) and the column.
+Everything is read as text first and parsed later (`analysis.ingest.parse`), on
+purpose: pandas' own number and date parsing silently leaves "1 234,50" a string or
+swaps day and month. Every problem raises `DataError` naming the file and the rows as a
+spreadsheet numbers them (a CSV's every line-record counts, blank lines included; a
+multi-line quoted cell is one row).
+
+A table's header is found past the title lines exports put above it (the Direct
+report's quoted name and period, the Google Ads report's title and date range), and
+totals rows at the end (``Итого``, ``Total: Account``, ``Total rows: 183``) are dropped;
+both with a note. A repeated header name keeps its first column as ``name`` and names
+the later ones ``name [2]``, ``name [3]``.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import hashlib
-import html.parser
 import io
 import re
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.base.errors import DataError
+from analysis.base.errors import DataError, format_rows
+from analysis.ingest.formats import html_rows, json_records, looks_like_html
 
 __all__ = [
     "RawTable",
     "read_table",
+    "iter_table",
     "detect_encoding",
     "detect_delimiter",
     "file_sha256",
-    "find_header",
-    "unique_names",
     "FOOTER_PATTERNS",
 ]
 
@@ -37,15 +48,43 @@ CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
+HTML_SUFFIXES = {".xls", ".html", ".htm"}
+
+JSON_SUFFIXES = {".json"}
+
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 DELIMITERS = (",", ";", "\t")
+
+#: Single-byte encodings a non-UTF-8 export may be in (Russian Windows, old Unix and
+#: DOS tools, old Macs; Western Windows).
+PLAUSIBLE_ENCODINGS = ("cp1251", "koi8_r", "cp866", "mac_cyrillic", "cp1252", "latin_1")
+
+#: A trailing row whose first non-empty cell matches one of these is a totals row.
+FOOTER_PATTERNS = (r"^(Итого|Всего)\b", r"^Total rows:", r"^Total:", r"^Total$")
+_FOOTER = [re.compile(p, re.IGNORECASE) for p in FOOTER_PATTERNS]
+_TOTAL_ROWS = re.compile(r"^Total rows:\s*(\d+)\s*$", re.IGNORECASE)
+
+#: Rows looked at to find the header: candidates among the first 50, the field counts
+#: of up to 200.
+HEADER_SEARCH_ROWS = 50
+_HEAD_RECORDS = 200
+_HEAD_CHARS = 1 << 20
+#: Trailing records kept while reading, to find the totals block at the end.
+_TAIL = 1000
 
 # A valid multi-byte UTF-8 sequence. cp1251 Cyrillic text almost never forms one,
 # so a file that fails to decode as UTF-8 but is full of them is broken UTF-8.
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_DUP_SUFFIX = re.compile(r" \[\d+\]$")
+
+
+def _no_rows() -> np.ndarray:
+    return np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -61,12 +100,22 @@ class RawTable:
     frame : DataFrame
         Every column as text (pandas ``str``), blanks as empty strings.
     first_row : int
-        The row number of ``frame``'s first record as a user sees the file
-        (2 for CSV and Excel, whose row 1 is the header; 1 for Parquet).
+        The row number of ``frame``'s first record as a spreadsheet shows the file
+        (``row_numbers[0]``; 2 for a CSV whose row 1 is the header; 1 for Parquet and JSON).
     encoding, delimiter : str or None
-        What was detected (CSV only).
+        What was detected (CSV and HTML).
     sha256 : str
         Hash of the file's bytes, for the audit trail.
+    notes : tuple of str
+        What the reader did to the file (title and totals rows dropped, ...).
+    row_numbers : ndarray of int64
+        For each row of ``frame``, its row number as a spreadsheet shows it (the header
+        row has its own number; blank lines and title rows count). For JSON, the
+        record's 1-based position.
+    duplicates : dict
+        Header names that appear more than once, and how many times.
+    header_row : int or None
+        The header's row number (None for Parquet and JSON).
     """
 
     name: str
@@ -77,12 +126,14 @@ class RawTable:
     delimiter: str | None = None
     sha256: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
-    #: each frame row's row in the file as a spreadsheet shows it (None: first_row + i)
-    row_numbers: np.ndarray | None = None
-    #: header names the file repeats, with how many times (later ones are "name [2]")
+    row_numbers: np.ndarray = field(default_factory=_no_rows)
     duplicates: dict[str, int] = field(default_factory=dict)
-    #: the header's row in the file
-    header_row: int = 1
+    header_row: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.row_numbers) != len(self.frame):
+            numbers = np.arange(len(self.frame), dtype=np.int64) + self.first_row
+            object.__setattr__(self, "row_numbers", numbers)
 
     @property
     def label(self) -> str:
@@ -91,9 +142,7 @@ class RawTable:
     def rows(self, mask) -> list[int]:
         """File row numbers of the records where ``mask`` is true."""
         idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if self.row_numbers is not None and len(self.row_numbers) == len(self.frame):
-            return [int(self.row_numbers[i]) for i in idx]
-        return [int(i) + self.first_row for i in idx]
+        return [int(r) for r in self.row_numbers[idx]]
 
 
 def file_sha256(path: Path) -> str:
@@ -104,16 +153,26 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def detect_encoding(data: bytes, label: str = "input") -> str:
-    """Tell UTF-8 (with or without BOM), UTF-16 (with BOM) and cp1251 apart.
+# -- encodings ---------------------------------------------------------------------
 
-    Raises `DataError` for a file that is neither, or that is UTF-8 with broken bytes,
-    naming the line of the first bad byte.
+
+def detect_encoding(data: bytes, label: str = "input") -> str:
+    """Tell the text encoding of a file's bytes.
+
+    In this order: a BOM (UTF-8, UTF-16 LE/BE); UTF-16 without a BOM, from where its
+    NUL bytes fall; valid UTF-8; else the one of `PLAUSIBLE_ENCODINGS` that
+    ``charset_normalizer`` finds clearly best.
+
+    Raises `DataError` for UTF-8 with broken bytes (naming the line of the first bad
+    byte), and for a file whose encoding is not clear (naming the candidates, and how
+    the first unreadable word reads in each).
 
     Examples
     --------
-    >>> detect_encoding("Горячий".encode("cp1251"))
+    >>> detect_encoding("Горячий лид, тёплый лид".encode("cp1251"))
     'cp1251'
+    >>> detect_encoding("Горячий лид, тёплый лид".encode("koi8_r"))
+    'koi8-r'
     >>> detect_encoding("\\ufeffDate".encode("utf-8"))
     'utf-8-sig'
     """
@@ -121,13 +180,9 @@ def detect_encoding(data: bytes, label: str = "input") -> str:
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    head16 = data[:4096]
-    if len(head16) >= 8:  # UTF-16 without a BOM: every other byte NUL in ASCII text
-        even, odd = head16[0::2].count(0), head16[1::2].count(0)
-        if odd > 0.4 * len(head16) / 2 and even < 0.05 * len(head16) / 2:
-            return "utf-16-le"
-        if even > 0.4 * len(head16) / 2 and odd < 0.05 * len(head16) / 2:
-            return "utf-16-be"
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return utf16
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -144,81 +199,819 @@ def detect_encoding(data: bytes, label: str = "input") -> str:
             "Export it again, or re-save it as UTF-8.",
             file=label,
         )
-    guess = _guess_encoding(head)
-    if guess:
-        return guess
-    text = head.decode("cp1251", errors="replace")
-    if _looks_russian(text):
-        return "cp1251"
+    return _single_byte_encoding(head, bad_at, line, non_ascii, label)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``-be`` when NUL bytes fill one half of the byte pairs (the
+    high bytes of ASCII characters) and hardly ever the other."""
+    head = data[:8192]
+    n = len(head) // 2
+    if n < 4:
+        return None
+    even, odd = head[0 : 2 * n : 2].count(0), head[1 : 2 * n : 2].count(0)
+    if odd >= 0.1 * n and even * 10 <= odd:
+        enc = "utf-16-le"
+    elif even >= 0.1 * n and odd * 10 <= even:
+        enc = "utf-16-be"
+    else:
+        return None
+    try:
+        codecs.getincrementaldecoder(enc)().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    return enc
+
+
+_RUSSIAN = re.compile(r"^[А-ЯЁ]*[а-яё]*$|^[А-ЯЁ][а-яё]+$")
+_PUNCT = set("«»№—–\xa0’‘“”„…€₽°·•")
+
+
+def _plausible(text: str) -> float:
+    """The share of a decoded text's non-ASCII characters that read right: Russian
+    words (Cyrillic only, no capital after a small letter), Latin words with accented
+    letters, and the usual typographic signs."""
+    good = bad = 0
+    for m in re.finditer(r"[^\W\d_]+|[^\x00-\x7f]", text):
+        word = m.group()
+        n = sum(1 for ch in word if ord(ch) > 0x7F)
+        if not n:
+            continue
+        if len(word) == 1 and not word.isalpha():
+            good, bad = (good + 1, bad) if word in _PUNCT else (good, bad + 1)
+        elif _RUSSIAN.match(word) or (
+            any(ch.isascii() for ch in word)
+            and all(ch.isascii() or "\u00c0" <= ch <= "\u00ff" for ch in word)
+        ):
+            good += n
+        else:
+            bad += n
+    return good / (good + bad) if good + bad else 0.0
+
+
+def _single_byte_encoding(head: bytes, bad_at: int, line: int, non_ascii: int, label: str) -> str:
+    """The plausible single-byte encoding that reads the text right, when one clearly
+    does; ``charset_normalizer``'s measure of mess breaks ties."""
+    from charset_normalizer import from_bytes
+
+    sample = head[: 1 << 16]
+    chaos = {
+        codecs.lookup(m.encoding).name: m.chaos
+        for m in from_bytes(sample, cp_isolation=list(PLAUSIBLE_ENCODINGS))
+    }
+    readings: dict[str, str] = {}  # decoded text -> first encoding giving it
+    for enc in PLAUSIBLE_ENCODINGS:
+        name = codecs.lookup(enc).name
+        try:
+            readings.setdefault(sample.decode(name), name)
+        except UnicodeDecodeError:
+            continue
+    ranked = sorted(
+        ((_plausible(text), -chaos.get(name, 1.0), name) for text, name in readings.items()),
+        reverse=True,
+    )
+    names = [name for _, _, name in ranked]
+    best = ranked[0] if ranked else (0.0, -1.0, "")
+    rival = ranked[1] if len(ranked) > 1 else (0.0, -1.0, "")
+    if non_ascii >= 4 and best[0] >= 0.9 and best[0] - rival[0] >= 0.1:
+        return best[2]
+    start = max(
+        head.rfind(b" ", 0, bad_at), head.rfind(b",", 0, bad_at), head.rfind(b";", 0, bad_at)
+    )
+    end = len(head)
+    for stop in (b" ", b",", b";", b"\t", b"\n", b"\r"):
+        at = head.find(stop, bad_at)
+        if at != -1:
+            end = min(end, at)
+    word = head[start + 1 : min(end, bad_at + 24)]
+    shown = names[:4]
+    could_be = ", ".join(f"{e} ({word.decode(e, errors='replace')!r})" for e in shown)
     raise DataError(
-        f"cannot tell the file's text encoding (not UTF-8, UTF-16, cp1251, KOI8-R or cp866; "
-        f"first unreadable "
-        f"byte at line {line}). Re-save it as UTF-8, or set `encoding:` for this input "
-        "in the mapping profile.",
+        f"cannot tell the file's text encoding: it is not UTF-8 (first non-UTF-8 byte at "
+        f"line {line}), and it could be {could_be}. Set `encoding:` for this input in the "
+        "mapping profile to the one that reads right, or re-save the file as UTF-8.",
         file=label,
     )
 
 
-#: The Cyrillic single-byte encodings a Russian export may come in.
-_CANDIDATES = ("cp1251", "koi8_r", "cp866", "mac_cyrillic")
+def _decode(data: bytes, enc: str, label: str) -> str:
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+    return text.lstrip("\ufeff")
 
 
-def _guess_encoding(head: bytes) -> str | None:
-    """cp1251, KOI8-R, cp866 or Mac Cyrillic, told apart by charset-normalizer (a library
-    made for it): its best guess among them, kept only when the text then reads as
-    Russian words (`_looks_russian`); None otherwise."""
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(head[: 1 << 20], cp_isolation=list(_CANDIDATES)).best()
-    if best is None:
-        return None
-    enc = best.encoding.replace("-", "_").lower()
-    enc = {"windows_1251": "cp1251", "ibm866": "cp866"}.get(enc, enc)
-    if enc not in _CANDIDATES:
-        return None
-    return enc if _looks_russian(head.decode(enc, errors="replace")) else None
+# -- finding the header ----------------------------------------------------------
 
 
-def _looks_russian(text: str) -> bool:
-    """True when text decoded as cp1251 reads as Cyrillic words.
+class _Lines:
+    """Lines of a text with their end offsets, for `csv.reader` (which reads one line
+    at a time): after each record, ``pos`` is where the next one starts."""
 
-    Latin-1 accented letters (é, ü) also decode to Cyrillic in cp1251, but they sit
-    inside Latin words (cafй); real Russian has Cyrillic letters next to each other.
-    """
-    non_ascii = [i for i, ch in enumerate(text) if ord(ch) >= 0x80]
-    if not non_ascii:
-        return False
-    cyr = [i for i in non_ascii if "\u0400" <= text[i] <= "\u04ff"]
-    other_ok = sum(1 for i in non_ascii if text[i] in "\xa0\xab\xbb\u2116\u2014\u2013")
-    if (len(cyr) + other_ok) / len(non_ascii) < 0.9:
-        return False
-    latin_next = sum(
-        1
-        for i in cyr
-        if (i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
-        or (i + 1 < len(text) and text[i + 1].isascii() and text[i + 1].isalpha())
-    )
-    return not cyr or latin_next / len(cyr) < 0.2
+    def __init__(self, text: str, limit: int | None = None) -> None:
+        self.text = text
+        self.pos = 0
+        self.limit = len(text) if limit is None else min(limit, len(text))
+        self._ends = _LINE_END.finditer(text, 0, self.limit)
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= self.limit:
+            raise StopIteration
+        m = next(self._ends, None)
+        end = m.end() if m else self.limit
+        line, self.pos = self.text[self.pos : end], end
+        return line
+
+
+@contextlib.contextmanager
+def _big_fields() -> Iterator[None]:
+    """A multi-line note in a CRM export can be longer than the csv module's default
+    field limit (128 KiB)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, 1 << 30))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _head_records(text: str, delim: str, until: int = 0) -> tuple[list[list[str]], list[int]]:
+    """The first records of a text and the offset each one ends at."""
+    lines = _Lines(text)
+    records, ends = [], []
+    with _big_fields():
+        reader = csv.reader(lines, delimiter=delim, strict=False)
+        for rec in reader:
+            records.append(rec)
+            ends.append(lines.pos)
+            if len(records) >= max(_HEAD_RECORDS, until + 1) or (
+                lines.pos > _HEAD_CHARS and len(records) > until
+            ):
+                break
+    return records, ends
+
+
+def _cell(text: str) -> str:
+    return text.strip().lstrip("\ufeff").strip()
+
+
+def _blank(rec: Sequence[str]) -> bool:
+    return not any(c.strip() for c in rec)
+
+
+def _first_cell(rec: Sequence[str]) -> str:
+    for c in rec:
+        c = _cell(c)
+        if c:
+            return c
+    return ""
+
+
+def _width(rec: Sequence[str], trimmed: bool) -> int:
+    if not trimmed:
+        return len(rec)
+    n = len(rec)
+    while n and not rec[n - 1].strip():
+        n -= 1
+    return n
+
+
+def _expected(expect: Iterable[str] | None) -> set[str]:
+    return {_DUP_SUFFIX.sub("", str(e)).strip().casefold() for e in expect or ()} - {""}
+
+
+def _find_header(
+    records: list[list[str]],
+    *,
+    header_row: int | None,
+    expect: Iterable[str] | None,
+    trimmed: bool,
+    th_row: int | None = None,
+    label: str = "input",
+) -> tuple[int, int]:
+    """(index of the header record, how many expected names it holds)."""
+    names = _expected(expect)
+    if header_row is not None:
+        i = int(header_row) - 1
+        if i < 0 or i >= len(records) or _blank(records[i]):
+            what = "past the end of the file" if i >= len(records) else "blank"
+            raise DataError(
+                f"`header_row: {header_row}` is {what}; set it to the row number (as a "
+                "spreadsheet shows it) of the row that names the columns",
+                file=label,
+            )
+        return i, sum(1 for c in set(map(_cell, records[i])) if c.casefold() in names)
+    if names:
+        best, best_k = -1, 0
+        for i, rec in enumerate(records[:HEADER_SEARCH_ROWS]):
+            k = sum(1 for c in {_cell(c).casefold() for c in rec} if c in names)
+            if k > best_k:
+                best, best_k = i, k
+        if best_k:
+            return best, best_k
+    if th_row is not None:
+        return th_row, 0
+    # a row's width: its fields, and its fields up to the last filled one (a workbook
+    # leaves blank cells out; some tools end data lines with a delimiter)
+    raw = [None if _blank(r) else len(r) for r in records]
+    cut = [None if _blank(r) else _width(r, True) for r in records]
+    filled = [sum(1 for c in r if c.strip()) for r in records]
+    for i in range(min(len(records), HEADER_SEARCH_ROWS)):
+        if raw[i] is None or filled[i] < 2:
+            continue
+        if not any(w is not None for w in raw[i + 1 :]):
+            return i, 0
+        if (not trimmed and raw[i] in _modes(raw[i + 1 :])) or cut[i] in _modes(cut[i + 1 :]):
+            return i, 0
+        if trimmed and (cut[i] or 0) > max(_modes(cut[i + 1 :])):
+            return i, 0
+    for i, n in enumerate(filled):
+        if n >= 2:
+            return i, 0
+    for i, w in enumerate(raw):
+        if w is not None:
+            return i, 0
+    raise DataError("the file has no rows (only blank space); export it again", file=label)
+
+
+def _modes(widths: Sequence[int | None]) -> set[int]:
+    """The most common widths (all of those equally common)."""
+    counts = Counter(w for w in widths if w is not None)
+    top = max(counts.values())
+    return {w for w, n in counts.items() if n == top}
+
+
+@dataclass
+class _Layout:
+    delimiter: str
+    header: int  # index of the header record (its row number - 1)
+    records: list[list[str]]  # the first records, from row 1
+    ends: list[int]  # the text offset each ends at
+
+
+def _layout(
+    text: str,
+    label: str,
+    delimiter: str | None,
+    header_row: int | None,
+    expect: Iterable[str] | None,
+) -> _Layout:
+    """The delimiter and header row: for each delimiter, find the header, and keep the
+    one whose header and rows below it agree on the most fields."""
+    until = int(header_row) if header_row else 0
+    best: tuple[tuple[int, int, int], _Layout] | None = None
+    for rank, delim in enumerate([delimiter] if delimiter else DELIMITERS):
+        records, ends = _head_records(text, delim, until)
+        h, k = _find_header(
+            records, header_row=header_row, expect=expect, trimmed=False, label=label
+        )
+        width = len(records[h])
+        same = sum(1 for r in records[h + 1 :] if not _blank(r) and len(r) == width)
+        score = (k, same * (width - 1), -rank)
+        if best is None or score > best[0]:
+            best = (score, _Layout(delim, h, records, ends))
+    assert best is not None  # noqa: S101 - DELIMITERS is not empty
+    layout = best[1]
+    if not delimiter and len(layout.records[layout.header]) < 2:
+        raise DataError(
+            "cannot find the column delimiter (expected ',', ';' or tab): no row has two "
+            "or more fields; is this a CSV export? Set `delimiter:` for this input in the "
+            "mapping profile.",
+            file=label,
+            rows=[layout.header + 1],
+        )
+    return layout
 
 
 def detect_delimiter(text: str, label: str = "input") -> str:
-    """Pick the delimiter (``,`` ``;`` or tab) from the first lines of a CSV text."""
-    head = "\n".join(text[:65536].splitlines()[:20])
-    try:
-        return csv.Sniffer().sniff(head, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        pass
-    header = text[:65536].splitlines()[0] if text else ""
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    if counts[best] == 0:
+    """Pick the delimiter (``,`` ``;`` or tab) of a CSV text, judged on its header row
+    (found past title lines) and the rows below it."""
+    return _layout(text.lstrip("\ufeff"), label, None, None, None).delimiter
+
+
+# -- the rows after the header: a survey, then a plan ----------------------------
+
+
+@dataclass
+class _Survey:
+    """What one pass over the records after the header saw."""
+
+    counts: np.ndarray  # fields per record
+    odd: list[tuple[int, int, bool, bool]]  # (index, fields, blank, values past header)
+    tail: list[tuple[int, list[str]]]
+    matched: list[tuple[int, str]]  # records whose first cell matches drop_rows
+    valued: dict[int, list[int]]  # blank-named column -> records with a value in it
+
+
+def _survey(
+    records: Iterable[list[str]],
+    width: int,
+    named: int,
+    blank_names: list[int],
+    patterns: list[re.Pattern],
+) -> _Survey:
+    odd: list[tuple[int, int, bool, bool]] = []
+    tail: deque[tuple[int, list[str]]] = deque(maxlen=_TAIL)
+    matched: list[tuple[int, str]] = []
+    valued: dict[int, list[int]] = {j: [] for j in blank_names}
+
+    def fields() -> Iterator[int]:
+        for i, rec in enumerate(records):
+            n = len(rec)
+            tail.append((i, rec))
+            if n < named or n > width:
+                odd.append((i, n, _blank(rec), any(c.strip() for c in rec[width:])))
+            for j in blank_names:
+                if j < n and rec[j].strip() and len(valued[j]) < 50:
+                    valued[j].append(i)
+            if patterns and n:
+                first = _first_cell(rec)
+                if first and any(p.search(first) for p in patterns):
+                    matched.append((i, first))
+            yield n
+
+    with _big_fields():
+        counts = np.fromiter(fields(), dtype=np.int64)
+    return _Survey(counts, odd, list(tail), matched, valued)
+
+
+@dataclass
+class _Plan:
+    names: list[str]  # one per kept column
+    keep: list[int]  # positions of the kept columns
+    drop: np.ndarray  # record indices to drop (totals, drop_rows)
+    notes: list[str]
+    duplicates: dict[str, int]
+    width: int  # columns to read (the most fields any record has)
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
+
+
+def _ranges(rows: Sequence[int], limit: int = 10) -> str:
+    rows = sorted(set(rows))
+    parts: list[str] = []
+    start = prev = rows[0]
+    for r in [*rows[1:], None]:
+        if r is not None and r == prev + 1:
+            prev = r
+            continue
+        parts.append(f"{start}-{prev}" if prev > start else str(start))
+        if r is not None:
+            start = prev = r
+    more = len(parts) - limit
+    text = ", ".join(parts[:limit]) + (f" and {more} more" if more > 0 else "")
+    return ("row " if len(rows) == 1 else "rows ") + text
+
+
+def _dedupe(names: list[str]) -> tuple[list[str], dict[str, int]]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} [{seen[name]}]")
+    return out, {n: k for n, k in seen.items() if k > 1}
+
+
+def _title_note(records: list[list[str]], header: int) -> list[str]:
+    titles = [r for r in records[:header] if not _blank(r)]
+    if not titles:
+        return []
+    return [
+        f"dropped {len(titles)} title row(s) above the header (row {header + 1}): "
+        f"{_quote(_first_cell(titles[0]))}"
+    ]
+
+
+def _plan(
+    survey: _Survey,
+    header: list[str],
+    header_number: int,
+    label: str,
+    *,
+    check_fields: bool,
+) -> _Plan:
+    """Which records and columns to keep, what to call them, and the notes; raises for
+    ragged rows and for a nameless column that holds values."""
+    number = header_number + 1  # row number of record 0
+    notes: list[str] = []
+    # totals: the block of trailing records whose first cell says so
+    footer: list[tuple[int, str]] = []
+    for i, rec in reversed(survey.tail):
+        if _blank(rec):
+            continue
+        first = _first_cell(rec)
+        if not any(p.search(first) for p in _FOOTER):
+            break
+        footer.append((i, first))
+    footer.reverse()
+    footer_idx = {i for i, _ in footer}
+    matched = [(i, t) for i, t in survey.matched if i not in footer_idx]
+    drop = np.array(sorted(footer_idx | {i for i, _ in matched}), dtype=np.int64)
+    dropped = set(drop.tolist())
+    n_records = len(survey.counts)
+    if check_fields:
+        named = max((j + 1 for j, c in enumerate(header) if c), default=0)
+        bad = [
+            (i, n)
+            for i, n, blank, extra in survey.odd
+            if not blank and i not in dropped and (n < named or extra)
+        ]
+        if bad:
+            raise _ragged(bad, len(header), number, label)
+    blank_rows = sum(1 for i, n, blank, _ in survey.odd if blank and i not in dropped)
+    data_rows = n_records - len(dropped) - blank_rows
+    if data_rows <= 0:
+        raise DataError("the file has a header but no data rows", file=label)
+    width = max(int(survey.counts.max(initial=0)), len(header))
+    padded = header + [""] * (width - len(header))
+    empty, valued = [], []
+    for j, name in enumerate(padded):
+        if name:
+            continue
+        if any(i not in dropped for i in survey.valued.get(j, ())):
+            valued.append(j + 1)
+        else:
+            empty.append(j + 1)
+    if valued:
         raise DataError(
-            "cannot find the column delimiter in the header row (expected ',', ';' or tab); "
-            "is this a CSV export? Set `delimiter:` for this input in the mapping profile.",
+            f"the header row has {len(valued)} blank column name(s) (column position(s) "
+            f"{', '.join(map(str, valued))}) over columns that hold values; every column "
+            "needs a name",
             file=label,
-            rows=[1],
+            rows=[header_number],
         )
-    return best
+    if empty:
+        notes.append(
+            f"dropped {len(empty)} empty column(s) with no name (position(s) "
+            f"{', '.join(map(str, empty))})"
+        )
+    keep = [j for j, name in enumerate(padded) if name]
+    names, dups = _dedupe([padded[j] for j in keep])
+    if dups:
+        shown = ", ".join(f"{n!r} ({k} times)" for n, k in dups.items())
+        first = next(iter(dups))
+        notes.append(
+            f"the header repeats {len(dups)} name(s): {shown}; the first column keeps the "
+            f"name, the later ones are named like {first + ' [2]'!r}"
+        )
+    if matched:
+        notes.append(
+            f"dropped {len(matched)} row(s) matching `drop_rows` "
+            f"({_ranges([number + i for i, _ in matched])}: {_quote(matched[0][1])}"
+            + (", …)" if len(matched) > 1 else ")")
+        )
+    if footer:
+        note = (
+            f"dropped {len(footer)} totals row(s) at the end "
+            f"({_ranges([number + i for i, _ in footer])}: {_quote(footer[0][1])}"
+            + (", …)" if len(footer) > 1 else ")")
+        )
+        for _, first in footer:
+            m = _TOTAL_ROWS.match(first)
+            if m and int(m.group(1)) != data_rows:
+                note += (
+                    f"; the file says {first!r} but has {data_rows} data row(s): the "
+                    "download may have been cut off (export it again)"
+                )
+        notes.append(note)
+    return _Plan(names, keep, drop, notes, dups, width)
+
+
+def _ragged(bad: list[tuple[int, int]], width: int, number: int, label: str) -> DataError:
+    shown = ", ".join(f"row {number + i} has {n}" for i, n in bad[:20])
+    more = f", and {len(bad) - 20} more" if len(bad) > 20 else ""
+    hints = []
+    if any(n > width for _, n in bad):
+        hints.append(
+            "a row with more fields usually has a text field holding an unquoted "
+            "delimiter (quote it, or export the file again)"
+        )
+    if any(n < width for _, n in bad):
+        hints.append(
+            "a row with fewer fields is usually a line cut short (an incomplete "
+            "download: export the file again)"
+        )
+    return DataError(
+        f"{len(bad)} row(s) do not have as many fields as the header ({width}): "
+        f"{shown}{more}; " + "; ".join(hints),
+        file=label,
+        rows=[number + i for i, _ in bad],
+    )
+
+
+def _apply(
+    frame: pd.DataFrame, index: np.ndarray, plan: _Plan, number: int, stripped: bool = False
+):
+    """The kept rows and columns of a frame of records (``index``: their record
+    indices), stripped, and their row numbers."""
+    frame = frame.iloc[:, plan.keep]
+    frame.columns = plan.names
+    if not stripped:
+        frame = frame.apply(lambda s: s.astype("str").str.strip())
+    keep = ~(frame == "").all(axis=1).to_numpy()
+    if len(plan.drop):
+        keep &= ~np.isin(index, plan.drop)
+    frame = frame.loc[keep].reset_index(drop=True)
+    return frame, (index[keep] + number).astype(np.int64)
+
+
+# -- CSV -----------------------------------------------------------------------
+
+
+def _strip_nul(text: str, delim: str) -> tuple[str, list[str]]:
+    """Remove NUL characters, naming the rows they were in."""
+    count = text.count("\x00")
+    if not count:
+        return text, []
+    spaced = text.replace("\x00", " ")  # same offsets
+    starts = [0]
+    lines = _Lines(spaced)
+    with _big_fields():
+        for _ in csv.reader(lines, delimiter=delim, strict=False):
+            starts.append(lines.pos)
+    positions = [m.start() for m in re.finditer("\x00", text)]
+    rows = (np.searchsorted(np.array(starts), positions, side="right")).tolist()
+    note = (
+        f"removed {count} NUL byte(s) from the file ({format_rows(rows)}); the tool that "
+        "wrote it padded it with them"
+    )
+    return text.replace("\x00", ""), [note]
+
+
+def _header_cells(rec: list[str]) -> list[str]:
+    return [_cell(c) for c in rec]
+
+
+def _csv_frame(payload: bytes, delim: str, width: int, label: str, rows_hint: int) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.BytesIO(payload),
+            sep=delim,
+            header=None,
+            names=list(range(width)),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+            encoding="utf-8",
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({j: pd.Series(dtype="str") for j in range(width)})
+    except pd.errors.ParserError as exc:
+        if "EOF inside string" in str(exc):
+            raise DataError(
+                f"a quoted cell that starts in row {rows_hint} is never closed, so the rest "
+                "of the file would be one cell; the file was cut off in the middle of a "
+                "cell, or a quote is unmatched: export it again",
+                file=label,
+                rows=[rows_hint],
+            ) from None
+        raise
+
+
+def _slow_frame(payload: bytes, delim: str, width: int) -> pd.DataFrame:
+    """The same frame through the csv module (when the C parser splits differently)."""
+    text = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8", newline="")
+    with _big_fields():
+        rows = [r + [""] * (width - len(r)) for r in csv.reader(text, delimiter=delim)]
+    return pd.DataFrame(rows, columns=list(range(width)), dtype="str")
+
+
+def _patterns(drop_rows: Iterable[str] | None, label: str) -> list[re.Pattern]:
+    out = []
+    for p in drop_rows or ():
+        try:
+            out.append(re.compile(p, re.IGNORECASE))
+        except re.error as exc:
+            raise DataError(
+                f"`drop_rows` pattern {p!r} is not a regular expression: {exc}", file=label
+            ) from None
+    return out
+
+
+def _count_fields(payload: bytes, delim: str) -> np.ndarray:
+    """Fields of every record of a CSV text, at the csv module's C speed."""
+    lines = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8", newline="")
+    with _big_fields():
+        return np.fromiter(
+            map(len, csv.reader(lines, delimiter=delim, strict=False)), dtype=np.int64
+        )
+
+
+def _survey_frame(
+    counts: np.ndarray,
+    frame: pd.DataFrame,
+    width: int,
+    named: int,
+    blank_names: list[int],
+    patterns: list[re.Pattern],
+) -> _Survey:
+    """What `_survey` sees, from the field counts and the stripped frame of every
+    record (padded with blanks: a missing field and an empty one look alike there,
+    and the counts tell them apart)."""
+    filled = frame != ""
+    odd_idx = np.flatnonzero((counts < named) | (counts > width))
+    blank = ~filled.to_numpy().any(axis=1)
+    extra = filled.iloc[:, width:].to_numpy().any(axis=1)
+    odd = [(int(i), int(counts[i]), bool(blank[i]), bool(extra[i])) for i in odd_idx]
+    start = max(0, len(frame) - _TAIL)
+    cells = frame.iloc[start:].to_numpy(dtype=object).tolist()
+    tail = [(start + k, list(rec)) for k, rec in enumerate(cells)]
+    matched: list[tuple[int, str]] = []
+    if patterns and len(frame):
+        first = frame.iloc[:, -1]
+        for j in range(frame.shape[1] - 2, -1, -1):
+            first = frame.iloc[:, j].where(filled.iloc[:, j], first)
+        for i, text in enumerate(first.to_numpy(dtype=object).tolist()):
+            if text and any(p.search(text) for p in patterns):
+                matched.append((i, text))
+    valued = {j: np.flatnonzero(filled[j].to_numpy())[:50].tolist() for j in blank_names}
+    return _Survey(counts, odd, tail, matched, valued)
+
+
+def _read_csv(path, name, label, sha, encoding, delimiter, header_row, drop_rows, expect):
+    data = path.read_bytes()
+    enc = encoding or detect_encoding(data, label)
+    text = _decode(data, enc, label)
+    del data
+    if not text.strip():
+        raise DataError("the file has no rows (only blank space); export it again", file=label)
+    layout = _layout(text, label, delimiter, header_row, expect)
+    notes: list[str] = []
+    if "\x00" in text:
+        text, notes = _strip_nul(text, layout.delimiter)
+        layout = _layout(text, label, layout.delimiter, header_row, expect)
+    h, delim = layout.header, layout.delimiter
+    header = _header_cells(layout.records[h])
+    payload = text[layout.ends[h] :].encode("utf-8")
+    del text
+    counts = _count_fields(payload, delim)
+    n, number = len(counts), h + 2
+    if not n:
+        raise DataError("the file has a header but no data rows", file=label)
+    width = max(int(counts.max()), len(header))
+    frame = _csv_frame(payload, delim, width, label, number + n - 1)
+    if len(frame) != n:
+        frame = _slow_frame(payload, delim, width)
+    del payload
+    frame = frame.apply(lambda s: s.astype("str").str.strip())
+    survey = _survey_frame(
+        counts,
+        frame,
+        len(header),
+        max((j + 1 for j, c in enumerate(header) if c), default=0),
+        [j for j, c in enumerate(header) if not c],
+        _patterns(drop_rows, label),
+    )
+    plan = _plan(survey, header, h + 1, label, check_fields=True)
+    plan.notes[:0] = notes + _title_note(layout.records, h)
+    frame, rows = _apply(frame, np.arange(n, dtype=np.int64), plan, number, stripped=True)
+    return RawTable(
+        name, path, frame, int(rows[0]), enc, delim, sha, tuple(plan.notes), rows,
+        plan.duplicates, h + 1,
+    )  # fmt: skip
+
+
+# -- tables given as rows (Excel, HTML) -----------------------------------------
+
+
+def _read_rows(
+    records: list[list[str]],
+    label: str,
+    *,
+    header_row: int | None,
+    drop_rows: Iterable[str] | None,
+    expect: Iterable[str] | None,
+    th_row: int | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, _Plan, int]:
+    """Header, title and totals rows of a table read as rows (row 1 first)."""
+    width = max((len(r) for r in records), default=0)
+    records = [r + [""] * (width - len(r)) for r in records]
+    if not any(not _blank(r) for r in records):
+        raise DataError("the sheet has no rows", file=label)
+    h, _ = _find_header(
+        records,
+        header_row=header_row,
+        expect=expect,
+        trimmed=True,
+        th_row=th_row if header_row is None else None,
+        label=label,
+    )
+    header = _header_cells(records[h])
+    body = records[h + 1 :]
+    survey = _survey(
+        body,
+        width,
+        width,
+        [j for j, c in enumerate(header) if not c],
+        _patterns(drop_rows, label),
+    )
+    plan = _plan(survey, header, h + 1, label, check_fields=False)
+    plan.notes[:0] = _title_note(records, h)
+    frame = pd.DataFrame(body, columns=list(range(width)), dtype="str")
+    frame, rows = _apply(frame, np.arange(len(body), dtype=np.int64), plan, h + 2)
+    return frame, rows, plan, h + 1
+
+
+def _excel_text(value: Any) -> str:
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect) -> RawTable:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, openpyxl's own errors
+        raise DataError(
+            f"not a readable .xlsx file ({type(exc).__name__}: {exc}); open it in a "
+            "spreadsheet program and save it as .xlsx again",
+            file=label,
+        ) from None
+    try:
+        try:
+            ws = (
+                book.worksheets[sheet]
+                if isinstance(sheet, int)
+                else book[sheet or book.sheetnames[0]]
+            )
+        except (KeyError, IndexError) as exc:
+            raise DataError(
+                f"no sheet {sheet!r} in the workbook ({exc}); its sheets are "
+                f"{', '.join(map(repr, book.sheetnames))}",
+                file=label,
+            ) from None
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # the stored size is often wrong; read every cell
+        records = [[_excel_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    while records and _blank(records[-1]):
+        records.pop()
+    if not records:
+        raise DataError("the sheet has no data rows", file=label)
+    frame, rows, plan, hrow = _read_rows(
+        records, label, header_row=header_row, drop_rows=drop_rows, expect=expect
+    )
+    return RawTable(
+        name, path, frame, int(rows[0]), None, None, sha, tuple(plan.notes), rows,
+        plan.duplicates, hrow,
+    )  # fmt: skip
+
+
+def _read_html(path, name, label, sha, encoding, header_row, drop_rows, expect) -> RawTable:
+    data = path.read_bytes()
+    enc = encoding
+    if enc is None and not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        m = re.search(rb"""charset\s*=\s*["']?([A-Za-z0-9_-]+)""", data[:4096], re.IGNORECASE)
+        if m:
+            try:
+                enc = codecs.lookup(m.group(1).decode("ascii")).name
+            except LookupError:
+                enc = None
+    enc = enc or detect_encoding(data, label)
+    text = _decode(data, enc, label)
+    records, th = html_rows(text, label)
+    if not records:
+        raise DataError("the HTML table has no rows", file=label)
+    frame, rows, plan, hrow = _read_rows(
+        records, label, header_row=header_row, drop_rows=drop_rows, expect=expect, th_row=th
+    )
+    return RawTable(
+        name, path, frame, int(rows[0]), enc, None, sha, tuple(plan.notes), rows,
+        plan.duplicates, hrow,
+    )  # fmt: skip
+
+
+def _read_json(path, name, label, sha, records) -> RawTable:
+    columns, rows, where = json_records(path.read_bytes(), records, label)
+    names, dups = _dedupe(columns)
+    frame = pd.DataFrame(rows, columns=names, dtype="str").apply(lambda s: s.str.strip())
+    note = f"read {len(frame)} record(s) from {where}"
+    return RawTable(
+        name, path, frame, 1, None, None, sha, (note,),
+        np.arange(1, len(frame) + 1, dtype=np.int64), dups, None,
+    )  # fmt: skip
+
+
+# -- the entry points -----------------------------------------------------------
 
 
 def read_table(
@@ -229,8 +1022,8 @@ def read_table(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
-    drop_rows: list[str] | None = None,
-    expect: list[str] | None = None,
+    drop_rows: Sequence[str] | None = None,
+    expect: Iterable[str] | None = None,
     records: str | None = None,
 ) -> RawTable:
     """Read one export file as text.
@@ -238,26 +1031,41 @@ def read_table(
     Parameters
     ----------
     path : path-like
-        A ``.csv``/``.tsv``/``.txt``, ``.xlsx`` or ``.parquet`` file. The file is only read.
+        A ``.csv``/``.tsv``/``.txt``, ``.xlsx``, ``.xls``/``.html`` holding an HTML table
+        (Bitrix24's «Excel» export), ``.json`` or ``.parquet`` file. It is only read.
     name : str
         The input's name in the profile, used in messages.
     encoding, delimiter : str, optional
-        Force what is otherwise detected (CSV only).
+        Force what is otherwise detected (CSV; ``encoding`` also HTML).
     sheet : str or int, optional
         Excel sheet; the first one by default.
     header_row : int, optional
-        The header's row (1-based); by default found past title rows (`find_header`).
+        The header's row number as a spreadsheet shows it. By default the row among the
+        first 50 that holds the most of ``expect``; without ``expect`` (or when no row
+        holds any), the first row with two or more filled cells that has as many fields
+        as most rows below it. Rows above it are dropped with a note.
     drop_rows : list of str, optional
-        Patterns of rows to drop (on a row's first non-empty cell); totals rows at the
-        end (`FOOTER_PATTERNS`) are always dropped. Each drop is a note.
-    expect : list of str, optional
-        The column names the profile maps from this file, to find the header.
+        Regular expressions (case-insensitive, matched anywhere unless anchored with
+        ``^``): a row whose first non-empty cell matches is dropped, anywhere in the
+        file. Totals rows at the end (`FOOTER_PATTERNS`) are always dropped.
+    expect : iterable of str, optional
+        Column names the profile maps from this input.
     records : str, optional
-        JSON: where the records are (``items[].rows[]``).
+        JSON only: where the records are, as ``items[].rows[]``.
 
     Returns
     -------
     RawTable
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "direct.tsv"
+    >>> _ = p.write_text('"report (2026-03-01 - 2026-03-02)"\\nDate\\tClicks\\n'
+    ...                  '2026-03-01\\t5\\nTotal rows: 1\\n')
+    >>> t = read_table(p)
+    >>> t.frame.to_dict("list"), t.row_numbers.tolist(), t.header_row
+    ({'Date': ['2026-03-01'], 'Clicks': ['5']}, [3], 2)
     """
     path = Path(path)
     label = path.name
@@ -269,27 +1077,33 @@ def read_table(
     if path.stat().st_size == 0:
         raise DataError("the file is empty (0 bytes); export it again", file=label)
     sha = file_sha256(path)
-    layout = {"header_row": header_row, "drop_rows": drop_rows, "expect": expect}
-    if suffix in {".xls", ".html", ".htm"}:
-        head = path.read_bytes()[:8]
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, name, label, sha, encoding, delimiter, header_row, drop_rows, expect)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect)
+    if suffix in HTML_SUFFIXES:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise DataError(
-                "an old binary Excel file (.xls): open it and save it as .xlsx or CSV",
-                file=label,
+                "an old binary Excel file: open it and save it as .xlsx or CSV", file=label
             )
-        if _looks_html(path.read_bytes()):
-            return _read_html(path, name, label, sha, header_row, drop_rows, expect)
-        raise DataError(f"a {suffix} file that is neither HTML nor Excel", file=label)
-    if suffix == ".json":
+        if head.startswith(b"PK\x03\x04"):  # an .xlsx named .xls
+            return _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect)
+        if looks_like_html(head):
+            return _read_html(path, name, label, sha, encoding, header_row, drop_rows, expect)
+        raise DataError(
+            f"the {suffix} file is neither an Excel workbook nor an HTML table; if it is "
+            "text with delimiters, rename it to .csv",
+            file=label,
+        )
+    if suffix in JSON_SUFFIXES:
         return _read_json(path, name, label, sha, records)
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path, name, label, sha, encoding, delimiter, **layout)
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, name, label, sha, sheet, **layout)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path, name, label, sha)
     raise DataError(
-        f"unsupported file type {suffix or '(none)'!r}; use CSV, TSV, XLSX, HTML, JSON or Parquet",
+        f"unsupported file type {suffix or '(none)'!r}; use CSV, TSV, XLSX, Parquet, JSON "
+        "or an HTML table (.xls, .html)",
         file=label,
     )
 
@@ -297,119 +1111,6 @@ def read_table(
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame.astype(str).apply(lambda s: s.str.strip())
-
-
-def _check_header(frame: pd.DataFrame, label: str) -> None:
-    blank = [i + 1 for i, c in enumerate(frame.columns) if c == "" or c.startswith("Unnamed: ")]
-    if blank:
-        raise DataError(
-            f"the header row has {len(blank)} blank column name(s) (column position(s) "
-            f"{', '.join(map(str, blank))}); every column needs a name",
-            file=label,
-            rows=[1],
-        )
-    seen: dict[str, int] = {}
-    for col in frame.columns:
-        seen[col] = seen.get(col, 0) + 1
-    dups = [c for c, n in seen.items() if n > 1]
-    if dups:
-        raise DataError(
-            f"the header row names these columns more than once: {', '.join(map(repr, dups))}",
-            file=label,
-            rows=[1],
-        )
-
-
-def _ragged_row(exc: Exception, label: str) -> DataError:
-    """pandas' "Expected 5 fields in line 7, saw 6" as the kit's error naming the row."""
-    match = re.search(r"line (\d+), saw (\d+)", str(exc))
-    return DataError(
-        f"a row does not have as many fields as the header ({exc}); "
-        "is a text field holding an unquoted delimiter?",
-        file=label,
-        rows=[int(match.group(1))] if match else None,
-    )
-
-
-def _read_csv(
-    path, name, label, sha, encoding, delimiter, header_row=None, drop_rows=None, expect=None
-) -> RawTable:
-    data = path.read_bytes()
-    enc = encoding or detect_encoding(data, label)
-    try:
-        text = data.decode(enc)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
-    text = text.lstrip("\ufeff")
-    notes: list[str] = []
-    if "\x00" in text:
-        n = text.count("\x00")
-        lines = sorted({text.count("\n", 0, m.start()) + 1 for m in re.finditer("\x00", text)})
-        text = text.replace("\x00", "")
-        notes.append(f"removed {n} NUL byte(s) (lines {_rows_text(lines)})")
-    if not text.strip():
-        raise DataError("the file has no rows (only blank space); export it again", file=label)
-    delim = delimiter or _pick_delimiter(text, label, expect)
-    try:
-        rows, numbers = _records(text, delim)
-    except DataError as exc:
-        raise DataError(exc.problem, file=label, rows=exc.rows) from None
-    return _table_from_rows(
-        rows,
-        numbers,
-        name,
-        path,
-        label,
-        sha,
-        encoding=enc,
-        delimiter=delim,
-        header_row=header_row,
-        drop_rows=drop_rows,
-        expect=expect,
-        notes=notes,
-    )
-
-
-def _read_excel(path, name, label, sha, sheet, header_row=None, drop_rows=None, expect=None):
-    try:
-        frame = pd.read_excel(
-            path,
-            sheet_name=0 if sheet is None else sheet,
-            dtype=str,
-            keep_default_na=False,
-            header=None,
-        )
-    except (KeyError, IndexError) as exc:
-        raise DataError(f"no sheet {sheet!r} in the workbook ({exc})", file=label) from None
-    except Exception as exc:  # zipfile.BadZipFile, ValueError, openpyxl's own errors
-        raise DataError(
-            f"not a readable .xlsx file ({type(exc).__name__}: {exc}); open it in a "
-            "spreadsheet program and save it as .xlsx again",
-            file=label,
-        ) from None
-    values = frame.fillna("").astype(str).to_numpy().tolist()
-    keep = [i for i, r in enumerate(values) if any(c.strip() for c in r)]
-    if not keep:
-        raise DataError("the sheet has no data rows", file=label)
-    # a sheet's rows are the spreadsheet's own (pandas keeps the empty ones inside)
-    rows = [[c for c in values[i]] for i in keep]
-    width = max(len(r) for r in rows)
-    last = max((j for r in rows for j, c in enumerate(r) if c.strip()), default=width - 1)
-    rows = [r[: last + 1] for r in rows]
-    return _table_from_rows(
-        rows,
-        [i + 1 for i in keep],
-        name,
-        path,
-        label,
-        sha,
-        encoding=None,
-        delimiter=None,
-        header_row=header_row,
-        drop_rows=drop_rows,
-        expect=expect,
-        notes=[],
-    )
 
 
 def _read_parquet(path, name, label, sha) -> RawTable:
@@ -424,7 +1125,7 @@ def _read_parquet(path, name, label, sha) -> RawTable:
     return RawTable(name, path, _parquet_text(frame), 1, None, None, sha)
 
 
-#: Bytes of a CSV file read to detect its encoding and delimiter when streaming.
+#: Bytes of a CSV file read to detect its encoding, delimiter and header when streaming.
 SNIFF_BYTES = 4 << 20
 
 
@@ -434,19 +1135,27 @@ def iter_table(
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
+    header_row: int | None = None,
+    drop_rows: Sequence[str] | None = None,
+    expect: Iterable[str] | None = None,
     chunk_rows: int = 250_000,
 ):
-    """Read a CSV or Parquet export in chunks of ``chunk_rows`` rows, each a `RawTable`
-    whose ``first_row`` is the chunk's first row in the file, so messages name the
-    file's rows. The file is never held whole in memory: Parquet comes through DuckDB
-    in record batches, CSV through pandas' C parser in chunks (DuckDB's CSV reader
-    cannot decode cp1251 without the network). Encoding and delimiter are detected on
-    the first 4 MB.
+    """Read a CSV or Parquet export in chunks of up to ``chunk_rows`` rows, each a
+    `RawTable` whose ``row_numbers`` are the file's rows, so messages name them.
+
+    The file is never held whole in memory: Parquet comes through DuckDB in record
+    batches, CSV through pandas' C parser in chunks (DuckDB's CSV reader cannot decode
+    cp1251 without the network). Encoding, delimiter and header are found on the first
+    4 MB, as `read_table` finds them. Before the first chunk, one pass of the csv
+    module over the file counts every row's fields, so ragged rows are an error before
+    anything is read, and the totals rows at the end are known (and left out).
 
     Returns
     -------
     (dict, iterator)
-        ``{"label", "sha256", "encoding", "delimiter", "bytes"}`` and the chunks.
+        ``{"label", "sha256", "encoding", "delimiter", "bytes", "header_row", "notes"}``
+        and the chunks. ``notes`` (what `read_table` would note) are also on the first
+        chunk's ``notes``.
     """
     path = Path(path)
     label = path.name
@@ -456,9 +1165,9 @@ def iter_table(
     if size == 0:
         raise DataError("the file is empty (0 bytes); export it again", file=label)
     suffix = path.suffix.lower()
-    meta = {"label": label, "sha256": file_sha256(path), "bytes": size}
+    meta: dict[str, Any] = {"label": label, "sha256": file_sha256(path), "bytes": size}
     if suffix in PARQUET_SUFFIXES:
-        meta |= {"encoding": None, "delimiter": None}
+        meta |= {"encoding": None, "delimiter": None, "header_row": None, "notes": ()}
         return meta, _parquet_chunks(path, name, label, meta["sha256"], chunk_rows)
     if suffix not in CSV_SUFFIXES:
         raise DataError(
@@ -468,47 +1177,112 @@ def iter_table(
         )
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    if len(head) == SNIFF_BYTES:  # do not cut a character or a line in two
-        head = head[: head.rfind(b"\n") + 1] or head
-    enc = encoding or detect_encoding(head, label)
+    whole = len(head) < SNIFF_BYTES
+    enc = encoding or detect_encoding(
+        head if whole else head[: head.rfind(b"\n") + 1] or head, label
+    )
+    codec, bom = _codec_and_bom(head, enc)
     try:
-        text = head.decode(enc).lstrip("\ufeff")
+        text = codecs.getincrementaldecoder(codec)().decode(head[bom:], final=whole)
     except (UnicodeDecodeError, LookupError) as exc:
         raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+    if not whole:  # do not judge a line cut in two
+        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1] or text
+    if text.startswith("\ufeff"):
+        text, bom = text[1:], bom + len("\ufeff".encode(codec))
     if not text.strip():
         raise DataError("the file has no rows (only blank space); export it again", file=label)
-    delim = delimiter or detect_delimiter(text, label)
-    header = next(csv.reader(io.StringIO(text), delimiter=delim))
-    _check_header(pd.DataFrame(columns=[h.strip().lstrip("\ufeff") for h in header]), label)
-    meta |= {"encoding": enc, "delimiter": delim}
-    return meta, _csv_chunks(path, name, label, meta["sha256"], enc, delim, chunk_rows)
+    layout = _layout(text, label, delimiter, header_row, expect)
+    h = layout.header
+    header = _header_cells(layout.records[h])
+    start = bom + len(text[: layout.ends[h]].encode(codec))
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        lines = io.TextIOWrapper(fh, encoding=codec, newline="")
+        try:
+            survey = _survey(
+                csv.reader(lines, delimiter=layout.delimiter, strict=False),
+                len(header),
+                max((j + 1 for j, c in enumerate(header) if c), default=0),
+                [j for j, c in enumerate(header) if not c],
+                _patterns(drop_rows, label),
+            )
+        except UnicodeDecodeError as exc:
+            raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+    plan = _plan(survey, header, h + 1, label, check_fields=True)
+    plan.notes[:0] = _title_note(layout.records, h)
+    meta |= {
+        "encoding": enc,
+        "delimiter": layout.delimiter,
+        "header_row": h + 1,
+        "notes": tuple(plan.notes),
+    }
+    chunks = _csv_chunks(
+        path, name, label, meta["sha256"], enc, codec, start, layout, survey, plan, chunk_rows
+    )
+    return meta, chunks
 
 
-def _csv_chunks(path, name, label, sha, enc, delim, chunk_rows):
+def _codec_and_bom(head: bytes, enc: str) -> tuple[str, int]:
+    """The codec to read the file from an offset with, and its BOM's length."""
+    name = codecs.lookup(enc).name
+    if name == "utf-8-sig":
+        return "utf-8", 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    if name == "utf-16":
+        if head.startswith(b"\xfe\xff"):
+            return "utf-16-be", 2
+        return "utf-16-le", 2 if head.startswith(b"\xff\xfe") else 0
+    return name, 0
+
+
+def _csv_chunks(path, name, label, sha, enc, codec, start, layout, survey, plan, chunk_rows):
+    number = layout.header + 2
     offset = 0
-    try:
-        reader = pd.read_csv(
-            path,
-            sep=delim,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-            engine="c",
-            encoding="utf-8-sig" if enc == "utf-8" else enc,
-            chunksize=chunk_rows,
-        )
-        with reader:
-            for frame in reader:
-                frame = frame.reset_index(drop=True)
-                yield RawTable(name, path, _text_frame(frame), 2 + offset, enc, delim, sha)
-                offset += len(frame)
-    except pd.errors.ParserError as exc:
-        raise _ragged_row(exc, label) from None
-    except UnicodeDecodeError as exc:
+    first = True
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        try:
+            reader = pd.read_csv(
+                fh,
+                sep=layout.delimiter,
+                header=None,
+                names=list(range(plan.width)),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                engine="c",
+                encoding=codec,
+                chunksize=chunk_rows,
+            )
+            with reader:
+                for frame in reader:
+                    index = np.arange(offset, offset + len(frame), dtype=np.int64)
+                    offset += len(frame)
+                    frame, rows = _apply(frame, index, plan, number)
+                    if frame.empty:
+                        continue
+                    notes = tuple(plan.notes) if first else ()
+                    first = False
+                    yield RawTable(
+                        name, path, frame, int(rows[0]), enc, layout.delimiter, sha,
+                        notes, rows, plan.duplicates, layout.header + 1,
+                    )  # fmt: skip
+        except pd.errors.ParserError as exc:
+            raise DataError(
+                f"the file could not be read to the end ({exc}); export it again",
+                file=label,
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"cannot decode the file as {enc} after row {number + offset}: {exc}", file=label
+            ) from None
+    if offset != len(survey.counts):
         raise DataError(
-            f"cannot decode the file as {enc} after row {offset + 1}: {exc}", file=label
-        ) from None
-    if offset == 0:
+            f"the file's rows were split two ways ({offset} and {len(survey.counts)} "
+            "records); export it again, or load it without streaming",
+            file=label,
+        )
+    if first:
         raise DataError("the file has a header but no data rows", file=label)
 
 
@@ -546,388 +1320,3 @@ def _parquet_chunks(path, name, label, sha, chunk_rows):
             raise DataError("the Parquet file has no rows", file=label)
     finally:
         con.close()
-
-
-# ---------------------------------------------------------------- layout of real exports
-
-#: Rows at the end of an export that are totals, not data (first non-empty cell).
-FOOTER_PATTERNS = (r"^(итого|всего)\b", r"^total rows:", r"^total:", r"^total$")
-
-#: How many records at the top are searched for the header row.
-HEADER_SEARCH = 60
-
-#: The most rows a message lists one by one.
-ROW_LIST_LIMIT = 20
-
-
-def _first_cell(row: list[str]) -> str:
-    return next((c.strip() for c in row if c.strip()), "")
-
-
-def find_header(
-    rows: list[list[str]], expect: list[str] | None = None, header_row: int | None = None
-) -> int:
-    """The index of the header among the first records: ``header_row`` (1-based) when
-    given; else the record that holds the most of the ``expect``ed column names; else
-    the first with two or more non-empty cells whose field count is the most common of
-    the records below it. Title lines above it (a Direct report's quoted name, Google
-    Ads' "Campaign report" and date range, the wizard's four lines) are skipped."""
-    if header_row is not None:
-        return header_row - 1
-    head = rows[:HEADER_SEARCH]
-    if expect:
-        wanted = {e.strip() for e in expect}
-        hits = [len(wanted & {c.strip().lstrip("\ufeff") for c in r}) for r in head]
-        if hits and max(hits) > 0:
-            return hits.index(max(hits))
-    for i, r in enumerate(head):
-        if sum(1 for c in r if c.strip()) < 2:
-            continue
-        below = [len(x) for x in rows[i + 1 : i + 21] if any(c.strip() for c in x)]
-        if not below or len(r) == max(set(below), key=below.count):
-            return i
-    return 0
-
-
-def unique_names(header: list[str]) -> tuple[list[str], dict[str, int]]:
-    """Header names made unique the same way for every format: the first of a repeated
-    name keeps it, later ones are ``name [2]``, ``name [3]``; blank names are
-    ``(blank N)`` (N its position). Returns the names and {repeated name: count}."""
-    names, seen = [], {}
-    for pos, raw in enumerate(header, start=1):
-        name = str(raw).strip().lstrip("\ufeff")
-        if not name:
-            names.append(f"(blank {pos})")
-            continue
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name} [{seen[name]}]")
-    return names, {k: v for k, v in seen.items() if v > 1}
-
-
-def _rows_text(rows: list[int]) -> str:
-    shown = ", ".join(map(str, rows[:ROW_LIST_LIMIT]))
-    more = len(rows) - ROW_LIST_LIMIT
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _table_from_rows(
-    rows: list[list[str]],
-    numbers: list[int],
-    name: str,
-    path: Path,
-    label: str,
-    sha: str,
-    *,
-    encoding: str | None,
-    delimiter: str | None,
-    header_row: int | None,
-    drop_rows: list[str] | None,
-    expect: list[str] | None,
-    notes: list[str],
-) -> RawTable:
-    """A table of text records (CSV, XLSX, HTML alike): the header found past title
-    rows, totals rows at the end and the profile's ``drop_rows`` dropped with a note,
-    repeated names numbered, empty unnamed columns dropped, ragged rows refused naming
-    every one. ``numbers``: each record's spreadsheet row."""
-    if not rows:
-        raise DataError("the file has no rows (only blank space); export it again", file=label)
-    h = find_header(rows, expect, header_row)
-    if h >= len(rows):
-        raise DataError(f"header_row {header_row} is past the file's last row", file=label)
-    if h > 0:
-        first = _first_cell(rows[0])[:60]
-        notes.append(f"dropped {h} title row(s) above the header (row {numbers[h]}): {first!r}")
-    header_at = numbers[h]
-    names, dups = unique_names(rows[h])
-    body, nums = rows[h + 1 :], numbers[h + 1 :]
-    # totals rows at the end (Итого, Total rows: N, Total: Account, ...)
-    footer = [re.compile(p, re.IGNORECASE) for p in FOOTER_PATTERNS]
-    end = len(body)
-    while end > 0 and any(p.search(_first_cell(body[end - 1])) for p in footer):
-        end -= 1
-    if end < len(body):
-        dropped = body[end:]
-        cells = ", ".join(repr(_first_cell(r)[:40]) for r in dropped[:4])
-        note = (
-            f"dropped {len(dropped)} totals row(s) at the end (rows "
-            f"{_rows_text(nums[end:])}: {cells})"
-        )
-        for r in dropped:
-            m = re.match(r"total rows:\s*(\d+)", _first_cell(r), re.IGNORECASE)
-            if m and int(m.group(1)) != end:
-                note += (
-                    f"; it says {m.group(1)} data rows but the file has {end}: the download "
-                    "may be cut short"
-                )
-        notes.append(note)
-        body, nums = body[:end], nums[:end]
-    if drop_rows:
-        pats = [re.compile(p) for p in drop_rows]
-        keep = [not any(p.search(_first_cell(r)) for p in pats) for r in body]
-        if not all(keep):
-            gone = [n for n, k in zip(nums, keep, strict=True) if not k]
-            notes.append(
-                f"dropped {len(gone)} row(s) the profile's drop_rows match "
-                f"(rows {_rows_text(gone)})"
-            )
-            body = [r for r, k in zip(body, keep, strict=True) if k]
-            nums = [n for n, k in zip(nums, keep, strict=True) if k]
-    width = len(names)
-    short = [n for r, n in zip(body, nums, strict=True) if len(r) < width]
-    long_ = [n for r, n in zip(body, nums, strict=True) if len(r) > width]
-    problems = []
-    if short:
-        problems.append(
-            f"{len(short)} row(s) have fewer fields than the header's {width} (rows "
-            f"{_rows_text(short)}): a cut-off line, or a missing delimiter"
-        )
-    if long_:
-        problems.append(
-            f"{len(long_)} row(s) have more fields than the header's {width} (rows "
-            f"{_rows_text(long_)}): is a text field holding an unquoted delimiter?"
-        )
-    if problems:
-        raise DataError("; ".join(problems), file=label, rows=(short + long_)[:ROW_LIST_LIMIT])
-    if not body:
-        raise DataError("the file has a header but no data rows", file=label)
-    frame = pd.DataFrame(body, columns=names, dtype="str") if body else pd.DataFrame(columns=names)
-    frame = frame.apply(lambda s: s.str.strip())
-    blank = [c for c in names if c.startswith("(blank ")]
-    empty = [c for c in blank if not (frame[c] != "").any()]
-    if empty:
-        frame = frame.drop(columns=empty)
-        notes.append(
-            f"ignored {len(empty)} empty column(s) without a name (a separator at the end "
-            "of every line)"
-        )
-    named = [c for c in blank if c not in empty]
-    if named:
-        pos = ", ".join(c[len("(blank ") : -1] for c in named)
-        raise DataError(
-            f"the header row has {len(named)} blank column name(s) (column position(s) {pos}) "
-            "over columns that hold values; every column needs a name",
-            file=label,
-            rows=[header_at],
-        )
-    return RawTable(
-        name,
-        path,
-        frame.reset_index(drop=True),
-        int(nums[0]) if nums else header_at + 1,
-        encoding,
-        delimiter,
-        sha,
-        tuple(notes),
-        np.asarray(nums, dtype="int64"),
-        dups,
-        header_at,
-    )
-
-
-def _records(text: str, delim: str) -> tuple[list[list[str]], list[int]]:
-    """Every record of a CSV text with its spreadsheet row (blank lines count as rows,
-    a quoted multi-line cell is one row), blank records left out."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    rows, numbers = [], []
-    row_no = 0
-    try:
-        for rec in reader:
-            row_no += 1
-            if rec and any(c.strip() for c in rec):
-                rows.append(rec)
-                numbers.append(row_no)
-    except csv.Error as exc:
-        raise DataError(f"cannot read the file as CSV: {exc}", rows=[row_no + 1]) from None
-    return rows, numbers
-
-
-def _pick_delimiter(text: str, label: str, expect: list[str] | None) -> str:
-    """The delimiter under which the header (past any title lines) names most of the
-    expected columns; else the csv Sniffer on the lines from the header on."""
-    head = "\n".join(text[:65536].splitlines()[:HEADER_SEARCH])
-    if expect:
-        best, score = None, 0
-        for d in DELIMITERS:
-            rows = list(csv.reader(io.StringIO(head), delimiter=d))
-            wanted = {e.strip() for e in expect}
-            s = max(
-                (len(wanted & {c.strip().lstrip("\ufeff") for c in r}) for r in rows), default=0
-            )
-            if s > score:
-                best, score = d, s
-        if best:
-            return best
-    # the delimiter that splits the rows below the header into the most fields, the same
-    # number in (nearly) every row ("CTR, %" in a ";" file has commas, but fewer)
-    best, width = None, 1
-    for d in DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(head), delimiter=d) if any(c.strip() for c in r)]
-        if len(rows) < 2:
-            continue
-        h = find_header(rows)
-        body = [len(r) for r in rows[h + 1 :]] or [len(rows[h])]
-        same = sum(n == len(rows[h]) for n in body) / len(body)
-        if same >= 0.8 and len(rows[h]) > width:
-            best, width = d, len(rows[h])
-    return best or detect_delimiter(text, label)
-
-
-class _HTMLTable(html.parser.HTMLParser):
-    """The cells of the first <table> of an HTML file, row by row."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[str]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-        self.tables = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables += 1
-        if self.tables != 1:
-            return
-        if tag == "tr":
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-        elif tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag):
-        if self.tables != 1:
-            return
-        if tag in ("td", "th") and self._row is not None and self._cell is not None:
-            self._row.append(re.sub(r"[ \t\r\n]+", " ", "".join(self._cell)).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.rows.append(self._row)
-            self._row = None
-        elif tag == "table":
-            self.tables += 1  # only the first table is read
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def _looks_html(data: bytes) -> bool:
-    head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip().lower()
-    return head.startswith(b"<") or b"<table" in data[:65536].lower()
-
-
-def _read_html(path, name, label, sha, header_row, drop_rows, expect) -> RawTable:
-    data = path.read_bytes()
-    enc = detect_encoding(data, label)
-    text = data.decode(enc).lstrip("\ufeff")
-    parser = _HTMLTable()
-    parser.feed(text)
-    if not parser.rows:
-        raise DataError("an HTML file without a table: not an export the kit can read", file=label)
-    rows = [r for r in parser.rows if any(c.strip() for c in r)]
-    numbers = [i + 1 for i, r in enumerate(parser.rows) if any(c.strip() for c in r)]
-    return _table_from_rows(
-        rows,
-        numbers,
-        name,
-        path,
-        label,
-        sha,
-        encoding=enc,
-        delimiter=None,
-        header_row=header_row,
-        drop_rows=drop_rows,
-        expect=expect,
-        notes=["an HTML table (a CRM's «Excel» export is HTML named .xls)"],
-    )
-
-
-def _walk(node, path: list[str], parents: dict, label: str):
-    """Records under ``path`` (``["items", "rows"]``), each with its parents' scalar
-    fields as ``items.id``."""
-    if not path:
-        yield node, parents
-        return
-    key, rest = path[0], path[1:]
-    if not isinstance(node, dict) or key not in node:
-        raise DataError(f"the JSON has no list {key!r} where `records:` says", file=label)
-    items = node[key]
-    if not isinstance(items, list):
-        raise DataError(f"{key!r} in the JSON is not a list", file=label)
-    for item in items:
-        mine = dict(parents)
-        if rest and isinstance(item, dict):
-            for k, v in item.items():
-                if not isinstance(v, (dict, list)):
-                    mine[f"{key}.{k}"] = v
-        yield from _walk(item, rest, mine, label)
-
-
-def _flat(record, prefix="") -> dict:
-    out = {}
-    if not isinstance(record, dict):
-        return {prefix or "value": record}
-    for k, v in record.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flat(v, key + "."))
-        elif not isinstance(v, list):
-            out[key] = v
-    return out
-
-
-def _record_path(data, label: str) -> list[str]:
-    """The unique chain of lists of objects from the top of a JSON document."""
-    path, node = [], data
-    while isinstance(node, dict):
-        lists = [k for k, v in node.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        if not lists:
-            break
-        if len(lists) > 1:
-            raise DataError(
-                f"the JSON has several lists of records ({', '.join(lists)}); say which with "
-                "`records:` for this input (e.g. items[].rows[])",
-                file=label,
-            )
-        path.append(lists[0])
-        node = node[lists[0]][0]
-    return path
-
-
-def _read_json(path, name, label, sha, records) -> RawTable:
-    import json
-
-    try:
-        data = json.loads(
-            path.read_bytes().decode(detect_encoding(path.read_bytes(), label)).lstrip("\ufeff")
-        )
-    except ValueError as exc:
-        raise DataError(f"not valid JSON: {exc}", file=label) from None
-    if isinstance(data, list):
-        items = [(r, {}) for r in data]
-    else:
-        steps = (
-            [p.strip() for p in records.replace("[]", "").split(".") if p.strip()]
-            if records
-            else _record_path(data, label)
-        )
-        items = list(_walk(data, steps, {}, label))
-    rows = [{**parents, **_flat(rec)} for rec, parents in items]
-    if not rows:
-        raise DataError("the JSON holds no records", file=label)
-    frame = pd.DataFrame(rows)
-    frame = frame.astype(object).where(frame.notna(), "").astype(str)
-    frame = frame.apply(lambda s: s.str.strip())
-    return RawTable(
-        name,
-        path,
-        frame,
-        1,
-        "utf-8",
-        None,
-        sha,
-        (),
-        np.arange(1, len(frame) + 1, dtype="int64"),
-        {},
-        0,
-    )

@@ -247,8 +247,24 @@ def stream_leads(
             f"({web['input']!r}), which needs every lead at once: load it without streaming",
             file=str(profile.path),
         )
+    from analysis.ingest.profiles import mapped_columns
+
+    if profile.leads.get("no_created_at") == "drop":
+        raise DataError(
+            f"the profile {profile.name!r} drops leads without a creation date "
+            "(leads.no_created_at: drop), which a streamed read does not do: load it "
+            "without streaming, or keep them",
+            file=str(profile.path),
+        )
     meta, chunks = iter_table(
-        path, li, encoding=spec.encoding, delimiter=spec.delimiter, chunk_rows=chunk_rows
+        path,
+        li,
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        header_row=spec.header_row,
+        drop_rows=list(spec.drop_rows) or None,
+        expect=sorted(mapped_columns(profile, li)),
+        chunk_rows=chunk_rows,
     )
     folder = cache_folder(cache_dir)
     key = _key(profile, spec, meta["sha256"])
@@ -282,7 +298,7 @@ def stream_leads(
             leads = validate_leads(build_leads(profile, {li: table, **other_tables}, notes, facts))
             if len(leads) != len(table.frame):  # every row is a lead (no join when streaming)
                 raise AssertionError("the leads mapping changed the number of rows")
-            leads["_row"] = np.arange(len(leads), dtype="int64") + table.first_row
+            leads["_row"] = np.asarray(table.row_numbers, dtype="int64")
             if writer is None:
                 schema = _arrow_schema(leads)
                 writer = pq.ParquetWriter(tmp, schema)
@@ -304,15 +320,24 @@ def stream_leads(
             "sha256": meta["sha256"],
             "personal_columns_dropped": ", ".join(personal),
         }
-        notes = _of_all_leads(merge_notes(notes_chunks), rows) + [
-            {
-                "severity": "info",
-                "input": li,
-                "message": f"{rows:,} rows of {meta['label']} ({meta['bytes'] / 2**20:,.0f} MB) "
-                f"were streamed in {n_chunks} chunk(s) of up to {chunk_rows:,} rows; the file "
-                "was never held whole in memory",
-            }
+        label = meta["label"]
+        read_notes = [
+            {"severity": "info", "input": li, "message": f"{label}: {n}"}
+            for n in meta.get("notes") or ()
         ]
+        notes = (
+            read_notes
+            + _of_all_leads(merge_notes(notes_chunks), rows)
+            + [
+                {
+                    "severity": "info",
+                    "input": li,
+                    "message": f"{rows:,} rows of {label} ({meta['bytes'] / 2**20:,.0f} MB) "
+                    f"were streamed in {n_chunks} chunk(s) of up to {chunk_rows:,} rows; the file "
+                    "was never held whole in memory",
+                }
+            ]
+        )
         facts = merge_facts(facts_chunks)
         os.replace(tmp, final)
         write_atomic(
