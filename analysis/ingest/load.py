@@ -175,8 +175,8 @@ def load_dataset(
             if got is not None:
                 tables[name], row = got
                 info.append(row)
-        if leads_input not in tables:
-            return _finish(profile, None, tables, info, notes, facts, window)  # raises
+        if leads_input not in tables:  # its read problem is already recorded
+            raise DataError(f"the leads input {leads_input!r} could not be read")
         leads = build_leads(profile, tables, notes, facts)
         spend = build_spend(profile, tables, notes)
     leads = validate_leads(leads)
@@ -184,8 +184,6 @@ def load_dataset(
 
 
 def _finish(profile, leads, tables, info, notes, facts, window, source=None, spend=None) -> Dataset:
-    if leads is None:
-        raise DataError(f"the leads input {profile.leads['input']!r} could not be read")
     if spend is None:
         with collecting():
             spend = build_spend(profile, tables, notes)

@@ -87,7 +87,7 @@ def duplicated_names(table: RawTable, cols: dict[str, str], opts: dict, where: s
     """A mapped column whose name the file has more than once, without ``occurrence``:
     which one is meant cannot be guessed (amoCRM has form-made utm_* fields beside its
     own tracking group of the same names)."""
-    dups = getattr(table, "duplicates", None) or {}
+    dups = table.duplicates
     for canon, name in cols.items():
         if name in dups and "occurrence" not in opts.get(canon, {}):
             problem(
@@ -203,6 +203,12 @@ def _qualification(s: pd.Series, mapping: dict, table: RawTable, column: str | N
 
 def normalise_source(s: pd.Series) -> pd.Series:
     return blank_to_na(s.fillna("").astype(str).str.strip().str.lower())
+
+
+def source_values(mapping: dict | None) -> dict:
+    """A profile's ``values`` map of sources with its keys lower-cased, as
+    `normalise_source` leaves the values ("Paid Search" matches "paid search")."""
+    return {str(k).strip().lower(): v for k, v in (mapping or {}).items()}
 
 
 def parsed_or_problem(fn, values: pd.Series, **kw) -> pd.Series | None:
@@ -352,12 +358,7 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
     for canon in ("created_at", "won_at", "first_contact_at"):
         if canon in raw:
             s = jspec(canon)
-            got = parse(
-                canon,
-                parse_dates,
-                dayfirst=s.dayfirst,
-                formats=[s.date_format] if s.date_format else None,
-            )
+            got = parse(canon, parse_dates, **s.date_options)
             leads[canon] = (
                 got if got is not None else pd.Series(pd.NaT, index=raw.index, dtype=_NAT)
             )
@@ -654,9 +655,7 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
                     pd.Series(np.where(hit, target.get("campaign", ""), ""), index=leads.index),
                 )
 
-    # sources are compared lower-cased ("Paid Search" in a profile matches "paid search")
-    src_map = {str(k).strip().lower(): v for k, v in (vmap.get("source") or {}).items()}
-    src = map_values(src, src_map)
+    src = map_values(src, source_values(vmap.get("source")))
     none = src.isna()
     by = by.where(~none, "none")
     leads["source"] = src.fillna(UNKNOWN_SOURCE).astype("str")
@@ -703,8 +702,7 @@ def _sessions(profile, web: dict, leads, raw, tables, notes: Notes, facts: dict)
         sessions["session_start"],
         table=st,
         column=wcols["session_start"],
-        dayfirst=spec.dayfirst,
-        formats=[spec.date_format] if spec.date_format else None,
+        **spec.date_options,
     )
     if got is None:
         return None

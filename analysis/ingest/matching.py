@@ -19,6 +19,7 @@ from analysis.ingest.mapping import (
     reject,
     require_columns,
     scaled,
+    source_values,
 )
 from analysis.ingest.notes import Notes
 from analysis.ingest.parse import parse_dates, parse_numbers
@@ -92,8 +93,7 @@ def _section_spend(
         given["date"],
         table=table,
         column=label["date"],
-        dayfirst=spec.dayfirst,
-        formats=[spec.date_format] if spec.date_format else None,
+        **spec.date_options,
     )
     out["date"] = dates if dates is not None else pd.Series(pd.NaT, index=out.index, dtype=_TS)
     vmap = cfg.get("values") or {}
@@ -101,8 +101,7 @@ def _section_spend(
         text = blank_to_na(given[canon])
         mapping = vmap.get(canon)
         if canon == "source":
-            text = normalise_source(text)  # compared lower-cased, as the leads' sources
-            mapping = {str(k).strip().lower(): v for k, v in (mapping or {}).items()}
+            text, mapping = normalise_source(text), source_values(mapping)
         text = map_values(text, mapping)
         text = scrub(text, canon, table.name, notes)
         reject(text.isna(), table, label[canon], f"{{n}} spend row(s) have no {canon}")

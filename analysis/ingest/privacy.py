@@ -78,7 +78,7 @@ import re
 import pandas as pd
 
 from analysis.ingest.notes import Notes
-from analysis.ingest.profiles import Profile, mapped_columns
+from analysis.ingest.profiles import Profile, base_name, mapped_columns
 from analysis.ingest.readers import RawTable
 
 __all__ = ["PERSONAL_HEADER", "personal_spans", "pseudonym", "pseudonymise", "scrub"]
@@ -298,13 +298,9 @@ def drop_personal(profile: Profile, name: str, table: RawTable) -> tuple[RawTabl
     personal = [
         c for c in table.frame.columns if c in profile.personal_data or PERSONAL_HEADER.search(c)
     ]
-    mapped = {c for c in table.frame.columns if _base_name(c) in mapped_columns(profile, name)}
+    wanted = mapped_columns(profile, name)
+    mapped = {c for c in table.frame.columns if base_name(c) in wanted}
     personal = [c for c in personal if c not in mapped]
     if personal:
         table = dataclasses.replace(table, frame=table.frame.drop(columns=personal))
     return table, personal
-
-
-def _base_name(column: str) -> str:
-    """``utm_source [2]`` (the reader's name of a repeated header) -> ``utm_source``."""
-    return re.sub(r" \[\d+\]$", "", column)

@@ -24,6 +24,7 @@ __all__ = [
     "load_profile",
     "list_profiles",
     "mapped_columns",
+    "base_name",
     "ATTRIBUTION_MODELS",
 ]
 
@@ -95,6 +96,14 @@ class InputSpec:
     null_values: tuple[str, ...] = ()
     #: JSON: the path of the records (``items[].rows[]``)
     records: str | None = None
+
+    @property
+    def date_options(self) -> dict:
+        """How this input's dates are parsed (`parse.parse_dates` keywords)."""
+        return {
+            "dayfirst": self.dayfirst,
+            "formats": [self.date_format] if self.date_format else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -447,7 +456,6 @@ def mapped_columns(profile: Profile, input_name: str) -> set[str]:
     """The column names the profile maps from one input (every section: leads, its
     join and lookups, spend, sessions), as the file's header writes them (a duplicated
     name's ``occurrence`` left out)."""
-    import re
 
     out: set[str] = set()
     sections = [
@@ -466,7 +474,14 @@ def mapped_columns(profile: Profile, input_name: str) -> set[str]:
             out.add(key["column"])
         elif key:
             out.add(str(key))
-    return {re.sub(r" \[\d+\]$", "", c) for c in out}
+    return {base_name(c) for c in out}
+
+
+def base_name(column: str) -> str:
+    """``utm_source [2]`` (the reader's name of a repeated header) -> ``utm_source``."""
+    import re
+
+    return re.sub(r" \[\d+\]$", "", column)
 
 
 #: Lead fields that are parsed (dates, numbers), so a `values:` map cannot apply to them.
