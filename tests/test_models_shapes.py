@@ -294,3 +294,13 @@ def test_an_ordinal_level_that_runs_off_has_no_overflowing_odds_ratio():
     assert not any("warned" in n for n in q.notes)
     for r in q.terms.itertuples():
         assert np.isnan(r.odds_ratio) or np.isfinite(r.odds_ratio)
+
+
+def test_waiting_words_shared_by_verdicts_and_recommendations():
+    """One rule for "more leads to tell" (the models' verdicts and the action table's
+    wait rows): past ten times the leads there are, waiting will not settle it."""
+    from analysis.stats.glm import waiting_words
+
+    assert waiting_words(2512, 4).startswith("waiting will not settle it: about 2,500")
+    assert waiting_words(30, 10) == "about 30 more leads to tell"
+    assert waiting_words(float("inf"), 5) == "" and waiting_words(0, 5) == ""

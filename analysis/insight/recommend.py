@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.stats.economics import unit_economics
+from analysis.stats.glm import waiting_words
 from analysis.stats.intervals import leads_needed
 
 __all__ = ["Thresholds", "recommend", "ACTIONS"]
@@ -154,6 +155,12 @@ def recommend(
     return out
 
 
+def _more(need: float, leads: int) -> str:
+    """ "; about 390 more leads to tell", or that waiting will not settle it (`waiting_words`)."""
+    words = waiting_words(need, leads)
+    return f"; {words}" if words else ""
+
+
 def _pct(v: float) -> str:
     return f"{100 * v:.0f}%"
 
@@ -161,8 +168,7 @@ def _pct(v: float) -> str:
 def _rule(r, th: Thresholds, costed: bool, overall: float, need: float) -> tuple[str, str]:
     if r.leads < th.min_leads:
         return "wait", (
-            f"{r.leads} leads, under {th.min_leads}: too few to judge"
-            + (f"; about {need:,.0f} more leads to tell" if np.isfinite(need) and need > 0 else "")
+            f"{r.leads} leads, under {th.min_leads}: too few to judge" + _more(need, r.leads)
         )
     if costed and np.isfinite(r.romi_high) and r.romi_high < th.cut_romi:
         return "cut", (
@@ -174,8 +180,7 @@ def _rule(r, th: Thresholds, costed: bool, overall: float, need: float) -> tuple
     ):
         return "wait", (
             f"{r.sales} sales, under {th.min_sales}: conversion not yet "
-            "distinguishable"
-            + (f"; about {need:,.0f} more leads to tell" if np.isfinite(need) and need > 0 else "")
+            "distinguishable" + _more(need, r.leads)
         )
     pays = costed and np.isfinite(r.romi_low) and r.romi_low > 0
     if r.classified == 0:

@@ -38,6 +38,7 @@ __all__ = [
     "POOLED",
     "NESTED_SHARE",
     "WAITING_LIMIT",
+    "waiting_words",
     "ConversionFit",
     "fit_conversion",
     "nested_levels",
@@ -143,12 +144,22 @@ def verdict(
         return False, "no difference seen"
     if needed <= 0:
         return False, "not significant"
+    words = waiting_words(needed, current)
+    return False, words if words.startswith("waiting") else f"not enough data: {words}"
+
+
+def waiting_words(needed: float, current: float) -> str:
+    """What more data would do: ``about 1,200 more leads to tell``, or, past
+    `WAITING_LIMIT` times the ``current`` leads, that waiting will not settle it; "" when
+    ``needed`` is not a positive number."""
+    if not np.isfinite(needed) or needed <= 0:
+        return ""
     if np.isfinite(current) and current > 0 and needed > WAITING_LIMIT * current:
-        return False, (
+        return (
             f"waiting will not settle it: about {about(needed)} more leads would be "
             f"needed, over {WAITING_LIMIT:.0f} times the {current:,.0f} there are"
         )
-    return False, f"not enough data: about {about(needed)} more leads to tell"
+    return f"about {about(needed)} more leads to tell"
 
 
 def model_leads_needed(

@@ -131,8 +131,14 @@ def manager_conversion(ctx) -> Section:
         f"and {worse} worse than their leads would predict; the others cannot be told "
         "from the average with these data. "
         + (
+            # the fitted spread is an estimate, not a test: "beyond chance" only where
+            # some manager's interval separates from the average
             f"Managers differ beyond chance (spread of their odds about ×{_odds(spread)} "
             "for one standard deviation). "
+            if spread >= 0.1 and better + worse > 0
+            else f"The model's estimate of the spread of their odds is about ×{_odds(spread)} "
+            "for one standard deviation, but no manager's interval separates from the "
+            "average: the data cannot yet tell managers apart. "
             if spread >= 0.1
             else "The data show little difference between managers beyond chance. "
         )
