@@ -282,6 +282,60 @@ def test_a_duplicated_header_needs_its_occurrence(folder):
     assert set(ds.leads["source"]) <= {"google", "partner"}
 
 
+def _columns_of(folder, section: str = "leads") -> dict:
+    return yaml.safe_load(Path(_profile(folder)).read_text(encoding="utf-8"))[section]["columns"]
+
+
+def test_a_field_from_several_columns_takes_the_first_not_blank(folder):
+    """``utm_source: [utm_source, engine]``: lead 3 and lead 5 have no UTM source; the
+    second column gives lead 5 google (before its tag list's partner), and lead 3 stays
+    blank there, so its sessions still tell. In the sessions, visitor 333's Direct visit
+    of 2 March loses its UTM source and keeps the search engine, which must then win."""
+    crm = folder / "crm.csv"
+    lines = LEADS.splitlines()
+    engines = ["engine", "bing", "", "", "", "google"]
+    crm.write_text(
+        "\n".join(f"{row};{e}" for row, e in zip(lines, engines, strict=True)) + "\n",
+        encoding="utf-8",
+    )
+    sessions = SESSIONS.replace("\tya_direct\t102", "\t\t102").splitlines()
+    engines = ["engine", "ya_direct", "", "google"]
+    (folder / "sessions.tsv").write_text(
+        "\n".join(f"{row}\t{e}" for row, e in zip(sessions, engines, strict=True)) + "\n",
+        encoding="utf-8",
+    )
+    cols = {**_columns_of(folder), "utm_source": {"column": ["utm_source", "engine"]}}
+    wcols = {**_columns_of(folder, "web_analytics"), "utm_source": ["source", "engine"]}
+    ds = load_dataset(_profile(folder, leads={"columns": cols}, web_analytics={"columns": wcols}))
+    leads = ds.leads.set_index("lead_id")
+    # lead 1's own UTM source wins over its engine column (bing)
+    assert leads["source"].tolist() == ["yandex", "yandex", "yandex", "vk", "google"]
+    assert leads.loc["3", "attributed_by"] == "web_analytics"
+    assert leads.loc["3", "campaign"] == "102"
+
+    # a file without the first column of the list reads the next one
+    crm.write_text(
+        "\n".join(
+            f"{row};{e}"
+            for row, e in zip(lines, ["engine", "bing", "", "", "", "google"], strict=True)
+        ).replace(";utm_source;", ";utm_src;", 1)
+        + "\n",
+        encoding="utf-8",
+    )
+    ds = load_dataset(_profile(folder, leads={"columns": cols}, web_analytics={"columns": wcols}))
+    assert ds.leads.set_index("lead_id").loc["1", "source"] == "bing"
+
+    for bad, message in (
+        ({"column": []}, "list of them"),
+        ({"column": ["a", "a"]}, "twice"),
+        ({"column": ["a", "b"], "occurrence": 2}, "occurrence"),
+        ({"column": [None]}, "list of them"),
+    ):
+        path = _profile(folder, leads={"columns": {**cols, "utm_source": bad}})
+        with pytest.raises(DataError, match=message):
+            load_profile(path)
+
+
 def test_the_generic_profile_documents_every_new_key():
     text = load_profile("generic").path.read_text(encoding="utf-8")
     for key in (
@@ -297,5 +351,6 @@ def test_the_generic_profile_documents_every_new_key():
         "no_created_at",
         "split",
         "visitor_id",
+        "lastSearchEngine]",
     ):
         assert key in text, key

@@ -58,14 +58,40 @@ def read(spec: InputSpec, override: Path | None, expect=None) -> RawTable | None
     )
 
 
+def chosen_columns(table: RawTable, cols: dict[str, str], opts: dict) -> dict[str, str]:
+    """``cols`` with each field given as a list of columns (``also`` in its options)
+    read from the first of them the file has, so a file without the first one still
+    maps the field."""
+    out = dict(cols)
+    have = set(table.frame.columns)
+    for canon, name in cols.items():
+        also = (opts.get(canon) or {}).get("also", ())
+        if name not in have:
+            out[canon] = next((c for c in also if c in have), name)
+    return out
+
+
 def field_text(table: RawTable, spec: InputSpec, name: str | None, opt: dict | None) -> pd.Series:
     """The text of one mapped field: its column (the profile's ``null_values`` of the
     input and of the column made blank, its ``pattern``'s group extracted), or the
-    column's ``constant`` for every row."""
+    column's ``constant`` for every row. A field given as several columns takes, row by
+    row, the first of them (those the file has) that is not blank."""
     opt = opt or {}
     index = table.frame.index
     if "constant" in opt:
         return pd.Series([opt["constant"]] * len(index), index=index, dtype="str")
+    s = _one_column_text(table, spec, name, opt)
+    for other in opt.get("also", ()):
+        if other == name or other not in table.frame.columns:
+            continue
+        blank = s.str.strip() == ""
+        if not blank.any():
+            break
+        s = s.where(~blank, _one_column_text(table, spec, other, opt))
+    return s
+
+
+def _one_column_text(table: RawTable, spec: InputSpec, name, opt: dict) -> pd.Series:
     s = table.frame[name].astype("str")
     nulls = {v.strip().casefold() for v in (*spec.null_values, *opt.get("null_values", ()))}
     if nulls:
@@ -234,7 +260,8 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
     table = tables[cfg["input"]]
     spec = profile.inputs[cfg["input"]]
     opts = cfg.get("_options") or {}
-    cols = present(table, dict(cfg.get("columns") or {}), cfg.get("optional"), notes)
+    cols = chosen_columns(table, dict(cfg.get("columns") or {}), opts)
+    cols = present(table, cols, cfg.get("optional"), notes)
     require_columns(table, cols, "leads")
     duplicated_names(table, cols, opts, "leads.columns")
     cols = {k: v for k, v in cols.items() if v in table.frame.columns}
@@ -278,7 +305,7 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
         jt = tables[join["input"]]
         jspec_ = profile.inputs[join["input"]]
         jopts = join.get("_options") or {}
-        jcols = dict(join.get("columns") or {})
+        jcols = chosen_columns(jt, dict(join.get("columns") or {}), jopts)
         require_columns(jt, {"join key": join["key"], **jcols}, "leads.join")
         jcols = {k: v for k, v in jcols.items() if v in jt.frame.columns}
         if join["key"] in jt.frame.columns:
@@ -470,8 +497,8 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
     lt = tables[name]
     spec = profile.inputs[name]
     kfield, kcol = lk["key"]["field"], lk["key"]["column"]
-    lcols = dict(lk.get("columns") or {})
     lopts = lk.get("_options") or {}
+    lcols = chosen_columns(lt, dict(lk.get("columns") or {}), lopts)
     bad = [c for c in lcols if c not in LOOKUP_FIELDS]
     if bad:
         problem(
@@ -680,7 +707,7 @@ def _sessions(profile, web: dict, leads, raw, tables, notes: Notes, facts: dict)
     st = tables[web["input"]]
     spec = profile.inputs[web["input"]]
     wopts = web.get("_options") or {}
-    wcols = dict(web["columns"])
+    wcols = chosen_columns(st, dict(web["columns"]), wopts)
     require_columns(st, wcols, "web_analytics")
     duplicated_names(st, wcols, wopts, "web_analytics.columns")
     if any(v not in st.frame.columns for v in wcols.values()):

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.ingest.mapping import (
     blank_to_na,
+    chosen_columns,
     decimal,
     duplicated_names,
     field_text,
@@ -80,7 +81,9 @@ def _section_spend(
     spec = profile.inputs[cfg["input"]]
     opts = cfg.get("_options") or {}
     where = "spend"
-    cols = present(table, dict(cfg["columns"]), cfg.get("optional"), notes)
+    cols = present(
+        table, chosen_columns(table, dict(cfg["columns"]), opts), cfg.get("optional"), notes
+    )
     require_columns(table, cols, where)
     duplicated_names(table, cols, opts, f"{where}.columns")
     if any(v not in table.frame.columns for v in cols.values()):

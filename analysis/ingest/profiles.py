@@ -174,7 +174,9 @@ def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[s
     columns of that name: the reader names it ``utm_source [2]``), ``{constant:
     yandex}`` (one value for the whole file), ``{column: X, null_values: [не закрыта]}``
     (texts that mean no value), ``{column: X, pattern: 'YA:(\\d+)'}`` (the part of
-    each value the pattern's group matches).
+    each value the pattern's group matches), ``{column: [UTMSource, lastSearchEngine]}``
+    or a bare list (per row, the first of those columns that is not blank: the others
+    are kept in the options as ``also``).
     """
     names: dict[str, str] = {}
     options: dict[str, dict] = {}
@@ -182,6 +184,8 @@ def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[s
         if isinstance(spec, (str, int)) and not isinstance(spec, bool):
             names[canon] = str(spec)
             continue
+        if isinstance(spec, list):
+            spec = {"column": spec}
         if not isinstance(spec, dict):
             raise _fail(
                 path,
@@ -198,7 +202,26 @@ def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[s
             continue
         if "column" not in spec:
             raise _fail(path, f"{where}.{canon} needs `column:` (or `constant:`)")
-        name = str(spec["column"])
+        column = spec["column"]
+        if isinstance(column, list):
+            if not column or not all(
+                isinstance(c, (str, int)) and not isinstance(c, bool) for c in column
+            ):
+                raise _fail(path, f"{where}.{canon}.column must be a column name or a list of them")
+            if len(set(map(str, column))) < len(column):
+                raise _fail(path, f"{where}.{canon}.column names a column twice")
+            if "occurrence" in spec:
+                raise _fail(
+                    path,
+                    f"{where}.{canon}: `occurrence` applies to one column; in a list write "
+                    "the reader's name of a repeated header, 'utm_source [2]'",
+                )
+            if len(column) > 1:
+                opt["also"] = tuple(str(c) for c in column[1:])
+            column = column[0]
+        elif isinstance(column, (dict, bool)) or column is None:
+            raise _fail(path, f"{where}.{canon}.column must be a column name or a list of them")
+        name = str(column)
         occ = spec.get("occurrence")
         if occ is not None:
             if isinstance(occ, bool) or not isinstance(occ, int) or occ < 1:
@@ -469,6 +492,8 @@ def mapped_columns(profile: Profile, input_name: str) -> set[str]:
         if sec.get("input") != input_name:
             continue
         out |= set((sec.get("columns") or {}).values())
+        for opt in (sec.get("_options") or {}).values():
+            out |= set(opt.get("also", ()))
         key = sec.get("key")
         if isinstance(key, dict):
             out.add(key["column"])
