@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.ingest.dataset import Dataset
+from analysis.ingest.dataset import Dataset, read_canonical
 from analysis.ingest.profiles import Profile
 from analysis.ingest.readers import file_sha256
-from analysis.ingest.schema import QUALIFICATION_DTYPE, validate_spend
+from analysis.ingest.schema import validate_spend
 
 __all__ = ["cache_folder"]
 
@@ -73,9 +73,10 @@ def to_cache(ds: Dataset, folder: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        ds.leads.assign(qualification=ds.leads["qualification"].astype(str)).to_parquet(
-            tmp / "leads.parquet", index=False
-        )
+        if ds.source is None:  # else the canonical leads are that file, kept by its key
+            ds.leads.assign(qualification=ds.leads["qualification"].astype(str)).to_parquet(
+                tmp / "leads.parquet", index=False
+            )
         ds.spend.to_parquet(tmp / "spend.parquet", index=False)
         meta = {
             "inputs": _plain(ds.inputs.to_dict("records")),
@@ -100,7 +101,8 @@ def from_cache(profile: Profile, folder: Path) -> Dataset | None:
         source = Path(meta["source"]) if meta.get("source") else None
         if source is not None and not source.exists():
             return None
-        leads = read_canonical(folder / "leads.parquet")
+        # None: read from the source file when a page asks (Dataset.leads)
+        leads = None if source is not None else read_canonical(folder / "leads.parquet")
         spend = pd.read_parquet(folder / "spend.parquet")
         if not spend.empty:
             spend = validate_spend(spend)
@@ -120,19 +122,3 @@ def cache_folder(cache_dir: str | Path | None = None) -> Path:
         return Path(os.environ["LEADKIT_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "leadkit"
-
-
-def read_canonical(path: Path) -> pd.DataFrame:
-    """The canonical leads from a streamed Parquet file, with the kit's dtypes."""
-    import pyarrow.parquet as pq
-
-    names = [n for n in pq.read_schema(path).names if n != "_row"]
-    frame = pd.read_parquet(path, columns=names)
-    for col in frame.columns:
-        if col == "qualification":
-            frame[col] = frame[col].astype(str).astype(QUALIFICATION_DTYPE)
-        elif pd.api.types.is_datetime64_any_dtype(frame[col]):
-            frame[col] = frame[col].astype("datetime64[us]")
-        elif frame[col].dtype == object or str(frame[col].dtype).startswith(("string", "str")):
-            frame[col] = frame[col].astype("str")
-    return frame

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.ingest.profiles import Profile
+from analysis.ingest.schema import QUALIFICATION_DTYPE
 
-__all__ = ["Dataset"]
+__all__ = ["Dataset", "read_canonical"]
 
 
 @dataclass
@@ -22,7 +23,10 @@ class Dataset:
     profile : Profile
     leads, spend : DataFrame
         The canonical tables (``spend`` has the canonical columns and no rows when the
-        profile has no spend input).
+        profile has no spend input). A dataset made with ``leads=None`` and a ``source``
+        file reads its leads from that file the first time ``leads`` is asked for: a
+        load in DuckDB (`analysis.ingest.canonical`) holds no lead row until then, and
+        the engine groups the file without ever asking.
     inputs : DataFrame[input, file, rows, encoding, delimiter, sha256, personal_columns_dropped]
         One row per file read.
     notes : DataFrame[severity, input, message]
@@ -40,7 +44,7 @@ class Dataset:
     """
 
     profile: Profile
-    leads: pd.DataFrame
+    leads: pd.DataFrame = field(repr=False)
     spend: pd.DataFrame
     inputs: pd.DataFrame
     notes: pd.DataFrame
@@ -51,3 +55,42 @@ class Dataset:
     @property
     def has_spend(self) -> bool:
         return not self.spend.empty
+
+    @property
+    def leads_loaded(self) -> bool:
+        """Whether the leads are held in memory (False: still only in ``source``)."""
+        return self.__dict__.get("_leads") is not None
+
+
+def _get_leads(self: Dataset) -> pd.DataFrame:
+    frame = self.__dict__.get("_leads")
+    if frame is None:
+        if self.source is None:
+            raise ValueError("a dataset needs its leads or a source file of them")
+        frame = read_canonical(self.source)
+        self.__dict__["_leads"] = frame
+    return frame
+
+
+def _set_leads(self: Dataset, frame: pd.DataFrame | None) -> None:
+    self.__dict__["_leads"] = frame
+
+
+# a property over the dataclass field: __init__ and dataclasses.replace go through it
+Dataset.leads = property(_get_leads, _set_leads)
+
+
+def read_canonical(path: Path) -> pd.DataFrame:
+    """The canonical leads from a streamed Parquet file, with the kit's dtypes."""
+    import pyarrow.parquet as pq
+
+    names = [n for n in pq.read_schema(path).names if n != "_row"]
+    frame = pd.read_parquet(path, columns=names)
+    for col in frame.columns:
+        if col == "qualification":
+            frame[col] = frame[col].astype(str).astype(QUALIFICATION_DTYPE)
+        elif pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].astype("datetime64[us]")
+        elif frame[col].dtype == object or str(frame[col].dtype).startswith(("string", "str")):
+            frame[col] = frame[col].astype("str")
+    return frame

@@ -74,6 +74,7 @@ def load_dataset(
     chunk_rows: int = 250_000,
     cache_dir: str | Path | None = None,
     cache: bool = False,
+    columnar: bool | None = None,
 ) -> Dataset:
     """Load a company's exports through a mapping profile into canonical tables.
 
@@ -104,6 +105,11 @@ def load_dataset(
         of every input file, the period, the currency and the kit's code, and
         return the kept copy when all of them are unchanged. The report's notebooks
         use it, so a report reads and checks the exports once, not once per notebook.
+    columnar : bool, optional
+        Leads that are already canonical in a Parquet file are mapped and checked in
+        DuckDB, and no lead row is read into memory (`analysis.ingest.canonical`):
+        None (default) whenever the profile and the file allow it, False never (the
+        row-by-row path, which gives the same tables).
 
     Returns
     -------
@@ -158,6 +164,10 @@ def load_dataset(
     info = []
     leads_input = profile.leads["input"]
     leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
+    if columnar is not False:
+        got = _load_columnar(profile, overrides, leads_path, window, cache_dir)
+        if got is not None:
+            return got
     if _should_stream(
         stream if stream is not None else profile.inputs[leads_input].stream, leads_path
     ):
@@ -183,17 +193,86 @@ def load_dataset(
     return _finish(profile, leads, tables, info, notes, facts, window, spend=spend)
 
 
-def _finish(profile, leads, tables, info, notes, facts, window, source=None, spend=None) -> Dataset:
+def _finish(
+    profile, leads, tables, info, notes, facts, window, source=None, spend=None, pairs=None
+) -> Dataset:
+    """Spend checked, the period applied, spend matched to the leads' campaigns.
+    ``leads`` None: the leads are the Parquet file ``source`` (a load in DuckDB), with
+    their counts per (source, campaign) in ``pairs``."""
     if spend is None:
         with collecting():
             spend = build_spend(profile, tables, notes)
     if not spend.empty:
         spend = validate_spend(spend)
-    if window is not None:
+    if window is not None and leads is None:
+        from analysis.ingest.canonical import restrict_file
+
+        source, pairs, kept_spend = restrict_file(source, spend, window, notes, _window_label)
+        spend = kept_spend
+    elif window is not None:
         leads, spend = _restrict(leads, spend, window, notes)
         source = None  # the engine must group what the report shows: the period's leads
-    spend_match(leads, spend, notes, facts, profile.currency)
+    spend_match(leads if leads is not None else pairs, spend, notes, facts, profile.currency)
     return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts, source)
+
+
+def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset | None:
+    """The load of `analysis.ingest.canonical` when the profile and the leads file allow
+    it (None: the row-by-row path must run)."""
+    from analysis.ingest.cache import input_files
+    from analysis.ingest.canonical import eligible_profile, load_canonical
+    from analysis.ingest.privacy import personal_columns
+    from analysis.ingest.readers import PARQUET_SUFFIXES, file_sha256
+
+    li = profile.leads["input"]
+    if leads_path is None or Path(leads_path).suffix.lower() not in PARQUET_SUFFIXES:
+        return None
+    given = set(input_files(profile, overrides))
+    if li not in given or not eligible_profile(profile, given):
+        return None
+    import pyarrow.parquet as pq
+
+    path = Path(leads_path)
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # the row-by-row reader names what is wrong with the file
+        return None
+    sha = file_sha256(path)
+    canon = load_canonical(profile, path, sha, cache_dir)
+    if canon is None:
+        return None
+    notes, facts = Notes(), dict(canon.facts)
+    tables: dict[str, RawTable] = {}
+    info = []
+    with collecting():
+        for name, spec in profile.inputs.items():
+            if name == li:
+                info.append(
+                    {
+                        "input": li,
+                        "file": path.name,
+                        "rows": canon.rows + facts.get("no_created_at_dropped", 0),
+                        "encoding": None,
+                        "delimiter": None,
+                        "sha256": sha,
+                        "personal_columns_dropped": ", ".join(personal_columns(profile, li, names)),
+                    }
+                )
+                continue
+            try:
+                got = _read_input(profile, name, spec, overrides.get(name), notes)
+            except DataError as exc:
+                problem(exc)
+                continue
+            if got is not None:
+                tables[name], row = got
+                info.append(row)
+        for severity, where, message in canon.notes:
+            notes.add(severity, where, message)
+        spend = build_spend(profile, tables, notes)
+    return _finish(
+        profile, None, tables, info, notes, facts, window, canon.path, spend, canon.pairs
+    )
 
 
 def _should_stream(stream: bool | None, path) -> bool:
@@ -254,12 +333,17 @@ def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return lo, hi
 
 
+def _window_label(window) -> str:
+    lo, hi = window
+    return f"{lo.date() if lo != pd.Timestamp.min else '…'} to " + (
+        f"{(hi - pd.Timedelta(days=1)).date()}" if hi != pd.Timestamp.max else "…"
+    )
+
+
 def _restrict(leads, spend, window, notes: Notes):
     lo, hi = window
     keep = (leads["created_at"] >= lo) & (leads["created_at"] < hi)
-    label = f"{lo.date() if lo != pd.Timestamp.min else '…'} to " + (
-        f"{(hi - pd.Timedelta(days=1)).date()}" if hi != pd.Timestamp.max else "…"
-    )
+    label = _window_label(window)
     if not keep.any():
         raise DataError(f"no lead was created in the period {label}")
     undated = int(leads["created_at"].isna().sum())

@@ -155,26 +155,44 @@ def _section_spend(
     return out
 
 
+def lead_pairs(leads: pd.DataFrame) -> pd.DataFrame:
+    """Leads per (source, campaign): all `spend_match` needs of the leads."""
+    return (
+        leads.groupby(["source", "campaign"], observed=True, sort=True)
+        .size()
+        .rename("leads")
+        .reset_index()
+    )
+
+
 def spend_match(
     leads: pd.DataFrame, spend: pd.DataFrame, notes: Notes, facts: dict, currency: str | None
 ) -> None:
+    """How the leads' campaigns and the spend rows' campaigns meet (facts and notes).
+
+    ``leads``: the canonical leads, or their counts per (source, campaign) with a
+    ``leads`` column (`lead_pairs`; a load in DuckDB gives them without lead rows)."""
     if spend.empty:
         facts["spend_match"] = None
         return
+    pairs_counts = leads if "lead_id" not in leads.columns else lead_pairs(leads)
     pairs = set(zip(spend["source"], spend["campaign"], strict=True))
-    key = list(zip(leads["source"], leads["campaign"], strict=True))
+    key = list(zip(pairs_counts["source"], pairs_counts["campaign"], strict=True))
+    counts = pairs_counts["leads"].to_numpy(dtype="int64")
+    total = int(counts.sum())
     matched = np.fromiter((k in pairs for k in key), dtype=bool, count=len(key))
-    with_campaign = (leads["campaign"] != NO_CAMPAIGN).to_numpy()
-    unmatched = with_campaign & ~matched
-    lead_pairs = set(key)
+    with_campaign = (pairs_counts["campaign"] != NO_CAMPAIGN).to_numpy()
+    unmatched_pairs = with_campaign & ~matched
+    n_unmatched = int(counts[unmatched_pairs].sum())
+    lead_keys = set(key)
     orphan_spend = spend[
-        [p not in lead_pairs for p in zip(spend["source"], spend["campaign"], strict=True)]
+        [p not in lead_keys for p in zip(spend["source"], spend["campaign"], strict=True)]
     ]
     facts["spend_match"] = {
-        "leads": int(len(leads)),
-        "leads_matched": int(matched.sum()),
-        "leads_campaign_unmatched": int(unmatched.sum()),
-        "leads_no_campaign": int((~with_campaign).sum()),
+        "leads": total,
+        "leads_matched": int(counts[matched].sum()),
+        "leads_campaign_unmatched": n_unmatched,
+        "leads_no_campaign": int(counts[~with_campaign].sum()),
         "spend_total": float(spend["spend"].sum()),
         "spend_without_leads": float(orphan_spend["spend"].sum()),
         "campaigns_without_leads": sorted(
@@ -182,14 +200,14 @@ def spend_match(
             for s, c in set(zip(orphan_spend["source"], orphan_spend["campaign"], strict=True))
         ),
         "campaigns_without_spend": sorted(
-            f"{s}/{c}" for s, c in {k for k, u in zip(key, unmatched, strict=True) if u}
+            f"{s}/{c}" for s, c in {k for k, u in zip(key, unmatched_pairs, strict=True) if u}
         ),
     }
-    if unmatched.any():
+    if n_unmatched:
         notes.add(
             "warning",
             "spend",
-            f"{int(unmatched.sum())} leads ({unmatched.mean():.1%}) carry a campaign that has "
+            f"{n_unmatched} leads ({n_unmatched / total:.1%}) carry a campaign that has "
             "no spend row: "
             + ", ".join(facts["spend_match"]["campaigns_without_spend"][:5])
             + "; they are kept, with no cost",

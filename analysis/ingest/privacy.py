@@ -294,13 +294,16 @@ def scrub(
     return s.where(~hit, s.map(changed))
 
 
-def drop_personal(profile: Profile, name: str, table: RawTable) -> tuple[RawTable, list[str]]:
-    personal = [
-        c for c in table.frame.columns if c in profile.personal_data or PERSONAL_HEADER.search(c)
-    ]
+def personal_columns(profile: Profile, name: str, columns) -> list[str]:
+    """The columns of input ``name`` that are personal data (named in the profile's
+    ``personal_data``, or headed like a name, phone or e-mail) and not mapped."""
+    personal = [c for c in columns if c in profile.personal_data or PERSONAL_HEADER.search(c)]
     wanted = mapped_columns(profile, name)
-    mapped = {c for c in table.frame.columns if base_name(c) in wanted}
-    personal = [c for c in personal if c not in mapped]
+    return [c for c in personal if base_name(c) not in wanted]
+
+
+def drop_personal(profile: Profile, name: str, table: RawTable) -> tuple[RawTable, list[str]]:
+    personal = personal_columns(profile, name, table.frame.columns)
     if personal:
         table = dataclasses.replace(table, frame=table.frame.drop(columns=personal))
     return table, personal

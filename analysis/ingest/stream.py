@@ -33,7 +33,8 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
-from analysis.ingest.cache import cache_folder, read_canonical
+from analysis.ingest.cache import cache_folder
+from analysis.ingest.dataset import read_canonical
 from analysis.ingest.readers import RawTable, iter_table
 
 __all__ = ["Streamed", "stream_leads", "merge_notes", "merge_facts"]

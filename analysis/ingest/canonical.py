@@ -1,0 +1,660 @@
+"""Leads that are already canonical, loaded and checked inside DuckDB.
+
+A Parquet file whose columns are the canonical lead fields (the kit's own output, a
+warehouse extract, the benchmark's synthetic leads) needs no text parsing: its dates are
+timestamps, its revenue numbers, and its text columns hold a few hundred distinct
+values. `load_canonical` maps and checks such a file in DuckDB and writes the canonical
+leads once as Parquet, so no lead row enters pandas: the `Dataset` reads them only if a
+page asks (`Dataset.leads`), and the engine groups the file straight from disk.
+
+Every per-value rule of the row-by-row mapping (`analysis.ingest.mapping`) is applied
+to the distinct values of each column with the same functions (stripping, lower-cased
+sources, qualification classes, yes/no flags, e-mails and phones), and joined back in
+SQL; counts in notes and facts are SQL counts. The result is the one
+`mapping.build_leads` gives (a test compares both on generated files).
+
+Anything this path does not do exactly (a value map, UTM tags, sessions, lookups, text
+dates, a blank or duplicated lead id, an unknown qualification, an e-mail in a value,
+...) makes `load_canonical` return None, and the load takes the row-by-row path, which
+then gives its usual result or its usual error with file rows: one set of rules and of
+messages, whichever path runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.base.errors import format_rows
+from analysis.ingest.notes import Notes
+
+__all__ = ["Canonical", "load_canonical", "eligible_profile"]
+
+#: Distinct values per text column above which the file is not "canonical" (the values
+#: are then ids or free text, and the row-by-row path handles them).
+MAX_DISTINCT = 5_000
+
+#: DuckDB's memory for the load; what does not fit is spilled to disk.
+MEMORY_LIMIT = "512MB"
+
+#: Lead fields this path maps (each from a column of the same meaning, no options).
+_FIELDS = {
+    "lead_id",
+    "created_at",
+    "won_at",
+    "first_contact_at",
+    "revenue",
+    "qualification",
+    "source",
+    "medium",
+    "campaign",
+    "segment",
+    "manager",
+    "stage",
+    "lost_reason",
+    "converted",  # the yes/no column a sale is read from
+}
+_DATES = ("created_at", "won_at", "first_contact_at")
+_TEXT = ("segment", "manager", "stage", "lost_reason")  # mapping.TEXT_FIELDS less medium
+_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"}
+_NUMBERS = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "DOUBLE",  # not FLOAT: its text (0.1) and its double (0.100000001) differ
+}
+# the characters Python's str.strip() removes, and NUL: an id with them at either end
+# is read stripped by the row-by-row path, which this path leaves to it
+_SPACE = ", ".join(
+    str(c) for c in range(0x3001) if chr(c).isspace() or c == 0
+)  # code points, for SQL's unicode() of the first and last character
+
+
+@dataclass
+class Canonical:
+    """What `load_canonical` returns: the leads file it wrote and what the mapping
+    learned (the notes and facts `mapping.build_leads` would give)."""
+
+    path: Path
+    rows: int
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    pairs: pd.DataFrame | None = None  # leads per (source, campaign), for spend matching
+
+
+def eligible_profile(profile, tables_given: set[str]) -> bool:
+    """Whether the profile's leads mapping is one this path does exactly: fields of
+    `_FIELDS` by plain column names, no value maps, joins, lookups, fallbacks, options
+    or sessions (``tables_given``: the inputs that have a file)."""
+    cfg = profile.leads
+    cols = cfg.get("columns") or {}
+    conv = cfg.get("converted") or {}
+    web = profile.web_analytics
+    return (
+        set(cols) <= _FIELDS
+        and "lead_id" in cols
+        and not cfg.get("_options")
+        and not cfg.get("values")
+        and not cfg.get("join")
+        and not cfg.get("lookups")
+        and not cfg.get("source_fallback")
+        and "joined" not in conv
+        and conv.get("column") in cols
+        and not (web and web["input"] in tables_given)
+    )
+
+
+def _key(profile, spec, sha: str) -> str:
+    from analysis.base.files import code_hash
+
+    digest = hashlib.sha256()
+    digest.update(b"canonical\0" + sha.encode())
+    digest.update(Path(profile.path).read_bytes())
+    digest.update(repr(sorted(vars(spec).items())).encode())
+    digest.update(code_hash().encode())
+    return digest.hexdigest()
+
+
+def load_canonical(profile, path: Path, sha: str, cache_dir=None) -> Canonical | None:
+    """Map and check the canonical leads Parquet file ``path`` in DuckDB (see the module's
+    text); None when the row-by-row path must do it. ``sha``: the file's SHA-256."""
+    import duckdb
+
+    from analysis.ingest.cache import cache_folder
+
+    li = profile.leads["input"]
+    spec = profile.inputs[li]
+    if spec.decimal not in (None, ".") or spec.null_values or (spec.date_options.get("formats")):
+        return None
+    folder = cache_folder(cache_dir) / "canonical"
+    key = _key(profile, spec, sha)
+    final = folder / f"leads-{key[:32]}.parquet"
+    sidecar = final.with_suffix(".json")
+    if final.exists() and sidecar.exists():
+        saved = json.loads(sidecar.read_text(encoding="utf-8"))
+        if saved is None:
+            return None
+        pairs = pd.DataFrame(saved["pairs"], columns=["source", "campaign", "leads"])
+        notes = [tuple(n) for n in saved["notes"]]
+        return Canonical(final, saved["rows"], notes, saved["facts"], pairs)
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            # bounded: sorts and joins spill to the cache folder rather than grow
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": str(folder / "duckdb-tmp"),
+            "preserve_insertion_order": False,
+        }
+    )
+    try:
+        got = _Mapper(con, profile, path).run(final)
+    except _NotHere:
+        got = None
+    finally:
+        con.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    if got is None:
+        final.unlink(missing_ok=True)
+        _write_json(sidecar, None)
+        return None
+    _write_json(
+        sidecar,
+        {
+            "rows": got.rows,
+            "notes": got.notes,
+            "facts": got.facts,
+            "pairs": got.pairs.to_numpy().tolist() if got.pairs is not None else [],
+        },
+    )
+    return got
+
+
+def _write_json(path: Path, payload) -> None:
+    from analysis.base.files import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(payload, ensure_ascii=False, default=str))
+
+
+class _NotHere(Exception):
+    """The file or profile needs the row-by-row path."""
+
+
+def _sql_value(v) -> str:
+    """A Python value as a SQL literal (text, yes/no, integer or NULL)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _literal(path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _Mapper:
+    def __init__(self, con, profile, path: Path):
+        self.con = con
+        self.profile = profile
+        self.cfg = profile.leads
+        self.li = self.cfg["input"]
+        self.path = path
+        self.notes: list[tuple[str, str, str]] = []
+        self.facts: dict = {}
+        literal = "'" + str(path).replace("'", "''") + "'"
+        con.execute(
+            "CREATE TEMP VIEW f AS SELECT * EXCLUDE (file_row_number), "
+            f"file_row_number + 1 AS _row FROM read_parquet({literal}, file_row_number = true)"
+        )
+        self.types = {
+            r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM f").fetchall() if r[0] != "_row"
+        }
+        self.n = int(con.execute("SELECT count(*) FROM f").fetchone()[0])
+        if self.n == 0:
+            raise _NotHere  # the row-by-row reader names the empty file
+
+    def note(self, severity: str, message: str) -> None:
+        self.notes.append((severity, self.li, message))
+
+    # the text of a column's distinct values as the row-by-row reader makes them
+    def distinct(self, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from analysis.ingest.readers import _parquet_text
+
+        cols = ", ".join(_quote(c) for c in columns)
+        count = self.con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM f)"
+        ).fetchone()[0]
+        if count > MAX_DISTINCT:
+            raise _NotHere
+        key = f"CAST({_quote(columns[0])} AS VARCHAR) AS _k" if len(columns) == 1 else "NULL"
+        table = self.con.execute(
+            f"SELECT {cols}, {key}, count(*) AS _n FROM f GROUP BY ALL ORDER BY ALL"
+        ).arrow()
+        if hasattr(table, "read_all"):  # a record batch reader in newer DuckDB
+            table = table.read_all()
+        self.keys = table.column("_k").to_pylist()
+        values = table.to_pandas()
+        text = _parquet_text(values[columns].copy())
+        text.columns = columns
+        return values, text
+
+    def run(self, final: Path) -> Canonical:
+        from analysis.ingest.mapping import (
+            TEXT_FIELDS,
+            blank_to_na,
+            normalise_source,
+        )
+        from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, UNKNOWN_SOURCE
+
+        assert set(_TEXT) | {"medium"} == set(TEXT_FIELDS)
+        cfg, n = self.cfg, self.n
+        cols = dict(cfg.get("columns") or {})
+        optional = set(cfg.get("optional") or ())
+        absent = [k for k, v in cols.items() if v not in self.types]
+        if any(k not in optional for k in absent):
+            raise _NotHere  # the row-by-row path names the missing column
+        if absent:
+            self.note("info", f"optional field(s) not in {self.path.name}: {', '.join(absent)}")
+        cols = {k: v for k, v in cols.items() if k not in absent}
+        if cfg["converted"]["column"] not in cols or "lead_id" not in cols:
+            raise _NotHere
+        select: dict[str, str] = {}  # canonical field -> SQL over f and the joined maps
+
+        # lead ids: text, no blank, no stray spaces, unique, no e-mail or phone
+        lid = cols["lead_id"]
+        if self.types[lid] not in {"VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "UBIGINT"}:
+            raise _NotHere
+        idx = f"CAST({_quote(lid)} AS VARCHAR)"
+        maybe = _maybe_personal(idx)
+        bad, distinct, candidates = self.con.execute(
+            f"SELECT count(*) FILTER ({idx} IS NULL OR {idx} = '' OR "
+            f"unicode({idx}) IN ({_SPACE}) OR unicode(right({idx}, 1)) IN ({_SPACE})), "
+            # distinct hashes: equal counts prove the ids unique; a collision only sends
+            # the file to the row-by-row path, which checks the ids themselves
+            f"count(DISTINCT hash({idx})), count(*) FILTER ({maybe}) FROM f"
+        ).fetchone()
+        if bad or distinct != n or candidates > MAX_DISTINCT:
+            raise _NotHere
+        if candidates:
+            self._no_personal_ids(idx, maybe)
+        select["lead_id"] = idx
+
+        # dates: timestamps to the second, as the row-by-row reader writes them
+        for canon in _DATES:
+            if canon not in cols:
+                continue
+            c = cols[canon]
+            if self.types[c] not in _TIMESTAMPS:
+                raise _NotHere
+            lo, hi = self.con.execute(
+                f"SELECT min(year({_quote(c)})), max(year({_quote(c)})) FROM f"
+            ).fetchone()
+            if lo is not None and (lo < 1000 or hi > 9999):
+                raise _NotHere
+            select[canon] = f"date_trunc('second', CAST({_quote(c)} AS TIMESTAMP))"
+
+        # what counts as a sale, from the distinct values of its column
+        conv = cfg["converted"]
+        ccol = cols[conv["column"]]
+        values, text = self.distinct([ccol])
+        if "values" in conv:
+            wanted = {str(v).strip().casefold() for v in conv["values"]}
+            flag = text[ccol].astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
+        else:
+            from analysis.base.errors import DataError
+            from analysis.ingest.parse import parse_flags
+
+            try:
+                flag = parse_flags(text[ccol])
+            except DataError:
+                raise _NotHere from None
+        select["converted"] = self._mapped(ccol, flag.to_numpy(), "TINYINT")
+        conv_sql = f"coalesce({select['converted']}, 0)"
+
+        if "revenue" in cols:
+            r = cols["revenue"]
+            if self.types[r] not in _NUMBERS and not self.types[r].startswith("DECIMAL"):
+                raise _NotHere
+            rq = f"CAST({_quote(r)} AS DOUBLE)"
+            neg = self.con.execute(
+                f"SELECT count(*) FILTER ({rq} < 0 OR isinf({rq})) FROM f"
+            ).fetchone()[0]
+            if neg:
+                raise _NotHere
+            # isnan: a NaN in the file is "no value", as the row-by-row reader reads it
+            rq = f"CASE WHEN isnan({rq}) THEN NULL ELSE {rq} END"
+            select["revenue"] = f"CASE WHEN {conv_sql} = 1 THEN {rq} ELSE 0.0 END"
+        else:
+            select["revenue"] = f"CASE WHEN {conv_sql} = 1 THEN NULL ELSE 0.0 END"
+        if "won_at" in select:
+            select["won_at"] = f"CASE WHEN {conv_sql} = 1 THEN {select['won_at']} END"
+
+        # text fields: stripped, blank -> missing
+        for canon in _TEXT:
+            if canon not in cols:
+                continue
+            c = cols[canon]
+            values, text = self.distinct([c])
+            final_text = blank_to_na(text[c]).astype("str")
+            self._no_personal(final_text)
+            select[canon] = self._mapped(c, final_text.to_numpy(dtype=object), "VARCHAR")
+
+        select["qualification"] = self._qualification(cols)
+
+        # the source of each lead: the CRM's own fields, else unknown (each output
+        # column depends on its own column and on whether the source is blank)
+        if "source" in cols:
+            values, text = self.distinct([cols["source"]])
+            found = normalise_source(text[cols["source"]])
+            self._no_personal(found)
+            select["source"] = self._mapped(
+                cols["source"], found.fillna(UNKNOWN_SOURCE).to_numpy(dtype=object), "VARCHAR"
+            )
+            take = self._mapped(cols["source"], found.notna().to_numpy(), "BOOLEAN")
+        else:
+            select["source"], take = f"'{UNKNOWN_SOURCE}'", "FALSE"
+        medium, campaign = "NULL", "NULL"
+        if "medium" in cols:
+            values, text = self.distinct([cols["medium"]])
+            found = normalise_source(text[cols["medium"]])
+            self._no_personal(found)
+            medium = self._mapped(cols["medium"], found.to_numpy(dtype=object), "VARCHAR")
+        if "campaign" in cols:
+            values, text = self.distinct([cols["campaign"]])
+            found = blank_to_na(text[cols["campaign"]].fillna(""))
+            self._no_personal(found)
+            campaign = self._mapped(cols["campaign"], found.to_numpy(dtype=object), "VARCHAR")
+        select["medium"] = f"CAST(CASE WHEN {take} THEN {medium} END AS VARCHAR)"
+        select["campaign"] = (
+            f"coalesce(CAST(CASE WHEN {take} THEN {campaign} END AS VARCHAR), '{NO_CAMPAIGN}')"
+        )
+        select["attributed_by"] = f"CASE WHEN {take} THEN 'crm' ELSE 'none' END"
+
+        order = [c for c in LEADS_COLUMNS if c in select or c == "created_at"]
+        if "created_at" not in select:
+            select["created_at"] = "CAST(NULL AS TIMESTAMP)"
+        body = ", ".join(f"{select[c]} AS {_quote(c)}" for c in order)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        kept = final.with_name(f".{final.name}.{os.getpid()}.kept")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # every lead written once, in the file's order (no join, no sort: each value
+            # map is a MAP lookup); the notes are counted on it
+            self.con.execute(
+                f"COPY (SELECT f._row, {body} FROM f) TO {_literal(tmp)} (FORMAT parquet)"
+            )
+            self.con.execute(
+                f"CREATE TEMP VIEW leads AS SELECT * FROM read_parquet({_literal(tmp)})"
+            )
+            where = self._notes(cols)
+            if where:  # leads without a creation date dropped, as the profile says
+                self.con.execute(
+                    f"COPY (SELECT * FROM leads {where}) TO {_literal(kept)} (FORMAT parquet)"
+                )
+                os.replace(kept, final)
+                tmp.unlink()
+            else:
+                os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            kept.unlink(missing_ok=True)
+            raise
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW leads AS SELECT * FROM read_parquet({_literal(final)})"
+        )
+        rows = int(self.con.execute("SELECT count(*) FROM leads").fetchone()[0])
+        pairs = self.con.execute(
+            "SELECT source, campaign, count(*)::BIGINT AS leads FROM leads "
+            "GROUP BY ALL ORDER BY ALL"
+        ).df()
+        return Canonical(final, rows, self.notes, self.facts, pairs)
+
+    def _mapped(self, column: str, mapped, sql_type: str) -> str:
+        """SQL giving, for each row, what the last `distinct` value of ``column`` maps
+        to: a MAP lookup by the value's text (no join, so the file's order stays)."""
+        null_value = None
+        entries = []
+        for k, v in zip(self.keys, mapped, strict=True):
+            v = None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+            if k is None:
+                null_value = v
+            else:
+                entries.append(f"{_sql_value(k)}: {_sql_value(v)}")
+        col = f"f.{_quote(column)}"
+        lookup = f"MAP {{{', '.join(entries)}}}[CAST({col} AS VARCHAR)]" if entries else "NULL"
+        return (
+            f"CAST(CASE WHEN {col} IS NULL THEN {_sql_value(null_value)} ELSE {lookup} END "
+            f"AS {sql_type})"
+        )
+
+    def _qualification(self, cols) -> str:
+        mapping = self.cfg.get("qualification") or {}
+        if "qualification" not in cols:
+            # the row-by-row path classes blank text: "" must have a class
+            text = pd.Series([""])
+            return self._classes_sql(mapping, None, text)
+        c = cols["qualification"]
+        values, text = self.distinct([c])
+        return self._classes_sql(mapping, c, text[c])
+
+    def _classes_sql(self, mapping, column, text: pd.Series) -> str:
+        if not mapping:
+            if column is None:
+                return "'unknown'"
+            mapping = {q: [q] for q in ("hot", "warm", "cold")} | {"unknown": [""]}
+        lookup: dict[str, str] = {}
+        for cls, raw_values in mapping.items():
+            for raw in raw_values if isinstance(raw_values, list) else [raw_values]:
+                lookup[str(raw if raw is not None else "").strip().casefold()] = cls
+        got = text.fillna("").astype(str).str.strip().str.casefold().map(lookup)
+        if got.isna().any():
+            raise _NotHere  # the row-by-row path names the unknown values and rows
+        if column is None:
+            return f"'{got.iloc[0]}'"
+        return self._mapped(column, got.to_numpy(dtype=object), "VARCHAR")
+
+    def _no_personal(self, values: pd.Series) -> None:
+        for v in values.dropna().unique():
+            if pseudonymise_changes(str(v)):
+                raise _NotHere  # the row-by-row path pseudonymises and says so
+
+    def _no_personal_ids(self, idx: str, maybe: str) -> None:
+        """No id that could hold an e-mail or a phone (`_maybe_personal`) holds one,
+        searched as the row-by-row path searches them."""
+        for (v,) in self.con.execute(f"SELECT {idx} FROM f WHERE {maybe}").fetchall():
+            if pseudonymise_changes(v, exact=True):
+                raise _NotHere
+
+    def _rows_text(self, condition: str) -> tuple[int, str]:
+        total = int(self.con.execute(f"SELECT count(*) FROM leads WHERE {condition}").fetchone()[0])
+        first = [
+            int(r[0])
+            for r in self.con.execute(
+                f"SELECT _row FROM leads WHERE {condition} ORDER BY _row LIMIT 10"
+            ).fetchall()
+        ]
+        if total <= 10:
+            return total, format_rows(first)
+        return total, f"rows {', '.join(map(str, first))} and {total - 10} more"
+
+    def _notes(self, cols) -> str:
+        """The notes and facts of `mapping.build_leads`, in its order; the WHERE clause
+        of the leads kept."""
+        from analysis.ingest.attribution import is_direct
+
+        n, where = self.n, ""
+        if "created_at" not in cols:
+            self.note(
+                "warning",
+                "the data have no creation dates: counts, conversion and models use every "
+                "lead; periods, time to sale and lead age cannot be computed",
+            )
+            self.facts["no_created_at"] = n
+        else:
+            missing, rows = self._rows_text("created_at IS NULL")
+            self.facts["no_created_at"] = missing
+            if missing and self.cfg.get("no_created_at", "keep") == "drop":
+                self.note(
+                    "warning",
+                    f"{missing} lead(s) have no creation date ({rows}); they are left out, as "
+                    "the profile says (leads.no_created_at: drop)",
+                )
+                self.facts["no_created_at_dropped"] = missing
+                where = "WHERE created_at IS NOT NULL"
+            elif missing:
+                self.note(
+                    "warning",
+                    f"{missing} of {n} lead(s) have no creation date ({rows}): they count in "
+                    "leads, sales and models, and are left out of periods, time to sale and "
+                    "lead age (set leads.no_created_at: drop in the profile to leave them out "
+                    "everywhere)",
+                )
+        if "revenue" in cols:
+            unknown = self.con.execute(
+                "SELECT count(*) FROM leads WHERE converted = 1 AND revenue IS NULL"
+            ).fetchone()[0]
+            if unknown:
+                self.note(
+                    "info",
+                    f"{int(unknown)} sale(s) have no revenue; revenue totals leave them out",
+                )
+        else:
+            self.note("info", "no revenue column mapped: revenue and ROMI cannot be computed")
+        if "won_at" in cols:
+            early, rows = self._rows_text("won_at < created_at")
+            self.facts["won_before_created"] = early
+            if early:
+                self.note(
+                    "warning",
+                    f"{early} sale(s) are dated before their lead was created ({rows}); they "
+                    "count as sales, and their time to sale is left out. Check the CRM's close "
+                    "and creation dates.",
+                )
+        # attribution counts over every lead, as the row-by-row path counts them before
+        # it drops the undated ones
+        counts = self.con.execute(
+            "SELECT attributed_by, source, count(*)::BIGINT FROM leads GROUP BY ALL"
+        ).fetchall()
+        kept = sum(int(c) for _, _, c in counts)
+        none = sum(int(c) for by, _, c in counts if by == "none")
+        if none:
+            self.note(
+                "warning",
+                f"{none} of {kept} leads ({none / kept:.1%}) have no source in any input; "
+                "they are kept as source 'unknown'",
+            )
+        by: dict[str, int] = {}
+        for b, _, c in counts:
+            by[b] = by.get(b, 0) + int(c)
+        self.facts["attribution"] = dict(sorted(by.items(), key=lambda kv: -kv[1]))
+        sources = pd.Series([s for _, s, _ in counts], dtype="str")
+        direct = is_direct(sources).to_numpy()
+        self.facts["direct_only"] = int(
+            sum(int(c) for (_, _, c), d in zip(counts, direct, strict=True) if d)
+        )
+        return where
+
+
+def _maybe_personal(idx: str) -> str:
+    """SQL true where a text could hold an e-mail or a phone: an @, %, + or a bracket,
+    or ten digits (a superset of the values `privacy.scrub` searches)."""
+    return (
+        f"regexp_matches({idx}, '[@%+()]') OR (length({idx}) >= 10 AND "
+        f"length({idx}) - length(translate({idx}, '0123456789', '')) >= 10)"
+    )
+
+
+def pseudonymise_changes(value: str, exact: bool = False) -> bool:
+    from analysis.ingest.privacy import pseudonymise
+
+    return pseudonymise(value, exact) != value
+
+
+def restrict_file(source: Path, spend: pd.DataFrame, window, notes: Notes, label_fn):
+    """`load._restrict` on leads that are a Parquet file: the period's leads written
+    beside it, the same notes; returns (file, leads per (source, campaign), spend)."""
+    import duckdb
+
+    from analysis.base.errors import DataError
+
+    lo, hi = window
+    label = label_fn(window)
+    conds = []
+    if lo != pd.Timestamp.min:
+        conds.append(f"created_at >= TIMESTAMP '{lo.isoformat(sep=' ')}'")
+    if hi != pd.Timestamp.max:
+        conds.append(f"created_at < TIMESTAMP '{hi.isoformat(sep=' ')}'")
+    keep = " AND ".join(conds) or "created_at IS NOT NULL"
+    keep = f"({keep}) AND created_at IS NOT NULL"
+    digest = hashlib.sha256(f"{source.name}|{lo}|{hi}".encode()).hexdigest()[:16]
+    out = source.with_name(f"{source.stem}-period-{digest}.parquet")
+    con = duckdb.connect()
+    try:
+        literal = "'" + str(source).replace("'", "''") + "'"
+        con.execute(f"CREATE TEMP VIEW l AS SELECT * FROM read_parquet({literal})")
+        row = con.execute(
+            f"SELECT count(*), count(*) FILTER ({keep}), count(*) FILTER (created_at IS NULL) "
+            "FROM l"
+        ).fetchone()
+        assert row is not None
+        total, kept, undated = row
+        if not kept:
+            raise DataError(f"no lead was created in the period {label}")
+        if undated:
+            notes.add(
+                "info",
+                "leads",
+                f"{undated:,} lead(s) without a creation date are left out: no period can be "
+                "said to hold them",
+            )
+        dropped = total - kept - undated
+        if dropped:
+            notes.add(
+                "info",
+                "leads",
+                f"{dropped:,} of {total:,} leads were created outside the period {label} "
+                "and are left out",
+            )
+        if not out.exists():
+            tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+            try:
+                con.execute(f"COPY (SELECT * FROM l WHERE {keep}) TO '{tmp}' (FORMAT parquet)")
+                os.replace(tmp, out)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        pairs = con.execute(
+            f"SELECT source, campaign, count(*)::BIGINT AS leads FROM l WHERE {keep} "
+            "GROUP BY ALL ORDER BY ALL"
+        ).df()
+    finally:
+        con.close()
+    if not spend.empty:
+        in_period = (spend["date"] >= lo) & (spend["date"] < hi)
+        if (~in_period).any():
+            notes.add(
+                "info",
+                "spend",
+                f"{int((~in_period).sum()):,} spend rows dated outside the period {label} "
+                "are left out",
+            )
+        spend = spend.loc[in_period].reset_index(drop=True)
+    return out, pairs, spend
