@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install system-deps report batch test lint format lab hooks sample clean bench
+.PHONY: help install system-deps report batch test lint format lab hooks sample clean bench bench-load
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,3 +69,6 @@ clean: ## Remove generated reports and caches (keeps .venv)
 
 bench: $(STAMP) ## Benchmark the model step (100k, 1M, 10M leads) against a row-level fit, and the 1M report (~13 min; writes benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/model_step.py
+
+bench-load: $(STAMP) ## Benchmark loading and checking canonical Parquet leads, in DuckDB and row by row (1M, 10M; ~3 min; writes benchmarks/RESULTS-load.md)
+	$(BIN)/python benchmarks/load_step.py
