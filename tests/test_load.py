@@ -331,7 +331,7 @@ def test_cached_load_equals_a_fresh_load_and_follows_the_files(tmp_path):
         pd.testing.assert_frame_equal(ds.inputs, fresh.inputs)
         assert ds.facts == fresh.facts
     sample = load_dataset("sample")
-    for _ in range(2):  # the sample: cp1251, web analytics, pseudonyms
+    for _ in range(2):  # the sample: six inputs, Metrica by ClientID, pseudonyms
         again = load_dataset("sample", cache=True, cache_dir=cache)
         pd.testing.assert_frame_equal(again.leads, sample.leads)
         pd.testing.assert_frame_equal(again.notes, sample.notes)

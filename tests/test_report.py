@@ -67,14 +67,18 @@ def test_html_is_self_contained(report_runs, client):
 
 
 def _personal_values() -> set[str]:
+    # the sample's amoCRM deals export (UTF-8, comma; its contact columns are the
+    # personal data)
     crm = pd.read_csv(
-        SAMPLE_DIR / "crm_leads.csv", sep=";", encoding="cp1251", dtype=str, keep_default_na=False
+        SAMPLE_DIR / "amocrm_deals.csv", encoding="utf-8", dtype=str, keep_default_na=False
     )
-    values = set()
-    for col in ("Контакт", "Телефон", "E-mail"):
+    phones = [*crm["Мобильный телефон"], *crm["Рабочий телефон"]]
+    values = set(phones)
+    for col in ("Полное имя контакта", "Компания контакта", "Рабочий email", "Личный email"):
         values |= set(crm[col])
-    values |= {re.sub(r"\D", "", p) for p in crm["Телефон"]}  # phones without formatting
-    values |= {name.split()[-1] for name in crm["Контакт"] if len(name.split()) > 1}
+    values |= {re.sub(r"\D", "", p) for p in phones}  # phones without formatting
+    names = crm["Полное имя контакта"]
+    values |= {name.split()[-1] for name in names if len(name.split()) > 1}
     # managers are employees, shown by design; a customer who shares a manager's name
     # (the sample draws both from common Russian names) is not a leak
     staff = set(crm["Ответственный"])
@@ -117,10 +121,11 @@ def test_sample_report_shows_the_story(report_runs):
 
 
 def test_bad_input_writes_nothing(tmp_path):
-    broken = tmp_path / "crm.csv"
-    broken.write_bytes((SAMPLE_DIR / "crm_leads.csv").read_bytes().replace(b"\xc3\xee\xf0", b"XYZ"))
-    with pytest.raises(DataError, match=r"crm\.csv.*unknown qualification"):
-        run_report("sample", {"crm": broken}, out_root=tmp_path / "out", run="r")
+    broken = tmp_path / "deals.csv"
+    text = (SAMPLE_DIR / "amocrm_deals.csv").read_text(encoding="utf-8")
+    broken.write_text(text.replace("Горячий", "XYZячий"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"deals\.csv.*unknown qualification"):
+        run_report("sample", {"amocrm": broken}, out_root=tmp_path / "out", run="r")
     assert not (tmp_path / "out").exists()
 
 

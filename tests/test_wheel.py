@@ -125,9 +125,13 @@ def test_wheel_holds_notebooks_profiles_templates_and_data(wheel):
         "analysis/_data/profiles/sample.yaml",
         "analysis/_data/profiles/olist.yaml",
         "analysis/_data/profiles/generic.yaml",
-        "analysis/_data/sample/crm_leads.csv",
-        "analysis/_data/sample/ad_spend.csv",
-        "analysis/_data/sample/web_sessions.tsv",
+        "analysis/_data/sample/amocrm_deals.csv",
+        "analysis/_data/sample/direct_report.tsv",
+        "analysis/_data/sample/vk_ad_plans_day.json",
+        "analysis/_data/sample/google_ads_campaign_report.csv",
+        "analysis/_data/sample/telegram_spend.csv",
+        "analysis/_data/sample/metrica_visits.tsv",
+        "analysis/_data/sample/README.md",  # says they are synthetic
         # the Olist data's licence (CC BY-NC-SA) travels with it
         "analysis/_data/examples/olist/README.md",
         "analysis/_data/examples/olist/olist_marketing_qualified_leads_dataset.csv",

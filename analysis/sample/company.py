@@ -14,26 +14,39 @@ within one of their expected values for any seed, while which lead wins stays ra
 the sample tells its story whatever the seed, and its noise is that of lead volumes,
 segments, managers and contact times.
 
-Three files are written, shaped like real exports:
+The company's files are exports in the layouts of the tools a Russian company of this
+kind uses (`analysis.sample.layouts`; the facts behind each layout are in the kit's
+EXPORT_FORMATS.md), read by ``data/profiles/sample.yaml`` the way the shipped
+``amocrm.yaml`` reads them:
 
-``crm_leads.csv``
-    A Russian CRM (amoCRM / Bitrix24) lead export: cp1251, ``;``, CRLF, Russian
-    headers, dates ``DD.MM.YYYY HH:MM:SS``, money ``184 500,00`` with a non-breaking
-    space, personal data (name, phone, e-mail) that a loader must drop.
-``ad_spend.csv``
-    An ads cabinet export: UTF-8 with BOM, ``,``, one row per campaign per day.
-``web_sessions.tsv``
-    A web-analytics export: UTF-8, tab-separated, one row per session; the session
-    that submitted a lead form carries the CRM lead id.
+``amocrm_deals.csv``
+    amoCRM's «Сделки → Экспорт»: UTF-8 without BOM, comma, newest deal first, the
+    contact's personal data (invented people) that a loader must drop, custom fields,
+    form-made utm_* fields beside the tracking group of the same names, the visitor's
+    Metrica ClientID in ``_ym_uid``, «не закрыта» for open deals.
+``direct_report.tsv``
+    A Yandex.Direct Reports API report: title line, money in micros, ``Total rows``.
+``vk_ad_plans_day.json``
+    The VK Ads API's daily statistics of ad plans: every day asked for, money as text.
+``google_ads_campaign_report.csv``
+    A Google Ads campaign report downloaded from its UI: title rows, totals rows.
+``telegram_spend.csv``
+    A plain spend table for the Telegram channel ads, whose ad system has no export
+    the kit knows.
+``metrica_visits.tsv``
+    Yandex Metrica's Logs API visits: no lead id; a deal's visits are those of its
+    ClientID up to its creation.
 
-`generate` also returns ``truth``: the canonical leads table (see
-`analysis.schema`) that a correct loader must produce from the three files.
+`generate` also returns ``truth``, the canonical leads table (see
+`analysis.ingest.schema`) that a correct loader must produce from the files, and
+``spend``, the canonical spend they hold.
 
-Every parameter of the generating process is a module-level constant below.
+Every parameter of the generating process is a module-level constant of
+`analysis.sample.params`.
 
 Examples
 --------
->>> from analysis.synth import generate
+>>> from analysis.sample.company import generate
 >>> sample = generate(seed=1, scale=0.05)
 >>> list(sample.truth.columns[:4])
 ['lead_id', 'created_at', 'source', 'medium']
@@ -48,12 +61,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.sample.exports import (
-    crm_table,
     entry_urls,
     make_sessions,
     personal_data,
     truth_table,
 )
+from analysis.sample.layouts import close_times, deal_ids, render_exports
 from analysis.sample.params import (
     BLANK_BUDGET_SHARE,
     BLANK_SEGMENT_SHARE,
@@ -64,9 +77,9 @@ from analysis.sample.params import (
     DEAL_SIGMA,
     DEFAULT_SEED,
     EXPORT_DATE,
-    FIRST_LEAD_ID,
     HOLIDAY_FACTOR,
     HOLIDAYS,
+    LAYOUT_STREAM,
     LOST_DAYS,
     LOST_REASON_MIX,
     LOST_REASONS,
@@ -91,7 +104,6 @@ from analysis.sample.params import (
     SEGMENT_MIX,
     SEGMENT_ODDS,
     SPEED_ODDS,
-    SPEND_COLUMNS,
     TRAINEE_SHARE,
     TRAINEE_START,
     UNQUALIFIED_SHARE,
@@ -110,24 +122,25 @@ __all__ = ["SampleData", "generate"]
 
 @dataclass(frozen=True)
 class SampleData:
-    """A generated sample: the three exports as written, and the expected leads table.
+    """A generated sample: the exports as written, and the tables they encode.
 
     Attributes
     ----------
-    crm, spend, sessions : DataFrame
-        The files' rows in file order; every column holds strings exactly as written,
-        with ``""`` for a blank field (as ``read_csv(dtype=str, keep_default_na=False)``
-        reads them back).
+    files : dict
+        ``{input name: bytes}``, one export per input of ``data/profiles/sample.yaml``
+        (amocrm, direct, vk, google_ads, telegram, metrica), exactly as written.
     truth : DataFrame
         The canonical leads table a loader must produce from the files: columns
         lead_id, created_at, source, medium, campaign, segment, manager, qualification,
         converted, revenue, won_at, first_contact_at, stage, lost_reason, attributed_by.
+    spend : DataFrame
+        The canonical spend the spend files hold, one row per campaign and day it ran:
+        date, source, campaign, spend (RUB), clicks, impressions.
     """
 
-    crm: pd.DataFrame
-    spend: pd.DataFrame
-    sessions: pd.DataFrame
+    files: dict[str, bytes]
     truth: pd.DataFrame
+    spend: pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------
@@ -136,7 +149,7 @@ class SampleData:
 
 
 def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SampleData:
-    """Generate the sample company's three exports and the leads table they encode.
+    """Generate the sample company's exports and the leads and spend they encode.
 
     Parameters
     ----------
@@ -149,7 +162,7 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SampleData:
     Returns
     -------
     SampleData
-        ``crm``, ``spend``, ``sessions`` as they are written, and ``truth``.
+        ``files`` as they are written, ``truth`` and ``spend``.
 
     Raises
     ------
@@ -159,8 +172,12 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SampleData:
     Examples
     --------
     >>> data = generate(seed=7, scale=0.05)
-    >>> data.crm.columns[0], data.spend.columns[0], data.sessions.columns[0]
-    ('ID', 'Date', 'visitor_id')
+    >>> list(data.files)
+    ['amocrm', 'direct', 'vk', 'google_ads', 'telegram', 'metrica']
+    >>> data.files["amocrm"].decode("utf-8").split(",")[:3]
+    ['ID', 'Название сделки', 'Бюджет ₽']
+    >>> data.spend.groupby("source")["spend"].sum().round(-3).to_dict()
+    {'google': 27000.0, 'telegram': 15000.0, 'vk': 49000.0, 'yandex': 78000.0}
     """
     _check_args(seed, scale)
     rng = np.random.default_rng(seed)
@@ -174,12 +191,14 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SampleData:
     personal_data(rng, leads)
     entry_urls(rng, leads)
     sessions = make_sessions(rng, leads, channels, scale)
-    return SampleData(
-        crm=crm_table(leads),
-        spend=spend,
-        sessions=sessions,
-        truth=truth_table(leads),
-    )
+    # what only the files' layouts add comes from a second stream, so it never moves
+    # a draw of the first (which lead is won, which visit it came from)
+    layout_rng = np.random.default_rng([seed, LAYOUT_STREAM])
+    leads["id"] = deal_ids(layout_rng, len(leads["id"]))
+    close_times(layout_rng, leads)
+    files = render_exports(layout_rng, leads, spend, sessions)
+    canonical = ["date", "source", "campaign", "spend", "clicks", "impressions"]
+    return SampleData(files=files, truth=truth_table(leads), spend=spend[canonical].copy())
 
 
 # --------------------------------------------------------------------------------------
@@ -229,7 +248,8 @@ def _per_quarter(days: pd.DatetimeIndex, weights: np.ndarray, totals) -> np.ndar
 
 
 def _make_spend(rng: np.random.Generator, scale: float):
-    """Daily spend rows, and each paid channel's daily spend for the lead volumes."""
+    """Daily spend rows (date, source, campaign, spend, clicks, impressions and the
+    channel's key), and each paid channel's daily spend for the lead volumes."""
     days = _days()
     rows = []
     paid_days = {}
@@ -245,17 +265,22 @@ def _make_spend(rng: np.random.Generator, scale: float):
         paid_days[ch.key] = np.where(active, cost, 0.0)
         for i in np.flatnonzero(active):
             rows.append(
-                (
-                    days[i].strftime("%Y-%m-%d"),
-                    ch.source,
-                    ch.campaign,
-                    f"{cost[i]:.2f}",
-                    str(int(impressions[i])),
-                    str(int(clicks[i])),
-                )
+                (days[i], ch.source, ch.campaign, cost[i], clicks[i], impressions[i], ch.key)
             )
-    spend = pd.DataFrame(rows, columns=list(SPEND_COLUMNS), dtype="str")
-    spend = spend.sort_values(["Date", "Source", "Campaign"], kind="mergesort")
+    columns = ["date", "source", "campaign", "spend", "clicks", "impressions", "channel"]
+    spend = pd.DataFrame(rows, columns=columns)
+    spend = spend.astype(
+        {
+            "date": "datetime64[us]",
+            "source": "str",
+            "campaign": "str",
+            "spend": "float64",
+            "clicks": "Int64",
+            "impressions": "Int64",
+            "channel": "str",
+        }
+    )
+    spend = spend.sort_values(["date", "source", "campaign"], kind="mergesort")
     return spend.reset_index(drop=True), paid_days
 
 
@@ -288,7 +313,7 @@ def _make_leads(rng: np.random.Generator, scale: float, paid_days: dict) -> dict
     order = np.lexsort((chan, when))
     n = len(order)
     return {
-        "id": FIRST_LEAD_ID + np.arange(n),
+        "id": np.arange(n),  # positions; the CRM's deal ids come with its layout
         "channel": chan[order],
         "created": when[order],
         "quarter": _quarter(when[order]),

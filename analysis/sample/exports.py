@@ -1,12 +1,10 @@
-"""The sample company's files as a real CRM, ads cabinet and web analytics write them:
-personal data, entry URLs with UTM tags, sessions, and the rendering into cp1251 `;`
-CSV, UTF-8-with-BOM CSV and TSV.
+"""What the sample company's exports record besides the leads' outcomes: personal data,
+the tagged links of the visits the CRM's site widget kept, the visitors' sessions, and
+the canonical leads table a correct loader must produce (``truth``). The files'
+layouts are `analysis.sample.layouts`.
 """
 
 from __future__ import annotations
-
-import csv
-import io
 
 import numpy as np
 import pandas as pd
@@ -17,8 +15,6 @@ from analysis.sample.params import (
     CHANNELS,
     COMPANY_DOMAINS,
     COMPANY_MAIL_SHARE,
-    CRM_DATE,
-    CRM_TIME,
     DIRECT_LAST_SHARE,
     EARLIER_OTHER,
     EARLIER_OTHER_SHARE,
@@ -36,20 +32,15 @@ from analysis.sample.params import (
     PATRONYMIC_STEMS,
     PERIOD_END,
     PERIOD_START,
-    PHONE_SOURCE_LABEL,
-    QUALIFICATION_LABELS,
     QUALIFICATIONS3,
     SECOND,
     SEGMENTS,
-    SESSION_COLUMNS,
     SESSION_GAP_HOURS,
     SHUFFLED_PARAMS_SHARE,
     SITE,
     SURNAMES,
     TRANSLIT,
-    WEB_SOURCE_LABEL,
     YSCLID_SHARE,
-    Channel,
 )
 
 __all__: list[str] = []
@@ -94,44 +85,51 @@ def personal_data(rng: np.random.Generator, leads: dict) -> None:
     leads["phone"] = np.array(phones, dtype=object)
 
 
-def _click_id(rng: np.random.Generator, source: str) -> str | None:
+def click_id(rng: np.random.Generator, source: str) -> tuple[str, str] | None:
+    """The ad system's click id a link gets (Direct's yclid, Google's gclid), if any."""
     if source == "yandex":
-        return f"yclid={rng.integers(10**16, 10**17)}"
+        return "yclid", str(rng.integers(10**16, 10**17))
     if source == "google":
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
         tail = "".join(alphabet[k] for k in rng.integers(0, len(alphabet), 24))
-        return f"gclid=Cj0KCQjw{tail}"
+        return "gclid", f"Cj0KCQjw{tail}"
     return None
 
 
 def entry_urls(rng: np.random.Generator, leads: dict) -> None:
-    """The CRM's entry page (landing URL) and the session landing path of each lead."""
+    """Each web lead's form page, and the URL the CRM's site widget kept from the visit:
+    for a tagged lead, the link with the channel's UTM tags (``query``: its parameters
+    in the link's order), which the CRM's tracking fields then hold; else the bare page,
+    or nothing."""
     n = len(leads["id"])
     u_tag, u_blank, u_order, u_extra = rng.random((4, n))
     page_pick = rng.integers(0, 1_000_000, n)
-    urls, paths, tagged = [], [], np.zeros(n, dtype=bool)
+    urls, paths, queries = [], [], []
+    tagged = np.zeros(n, dtype=bool)
     for i in range(n):
         ch = CHANNELS[leads["channel"][i]]
         path = ch.pages[page_pick[i] % len(ch.pages)]
         paths.append(path)
+        query: list[tuple[str, str]] = []
         if ch.kind == "phone":
             urls.append("")
-            continue
-        share = {"paid": PAID_UTM_SHARE, "unpaid": NEWSLETTER_UTM_SHARE}.get(ch.kind, 0.0)
-        if ch.campaign and u_tag[i] < share:
-            params = [
-                f"utm_source={ch.source}",
-                f"utm_medium={ch.medium}",
-                f"utm_campaign={ch.campaign}",
+        elif ch.campaign and u_tag[i] < {
+            "paid": PAID_UTM_SHARE,
+            "unpaid": NEWSLETTER_UTM_SHARE,
+        }.get(ch.kind, 0.0):
+            query = [
+                ("utm_source", ch.source),
+                ("utm_medium", ch.medium),
+                ("utm_campaign", ch.utm_campaign),
             ]
             if ch.source == "vk" and u_extra[i] < 0.5:
-                params.append(f"utm_content=ad{rng.integers(1000, 9999)}")
-            click = _click_id(rng, ch.source)
+                query.append(("utm_content", f"ad{rng.integers(1000, 9999)}"))
+            click = click_id(rng, ch.source)
             if click:
-                params.append(click)
+                query.append(click)
             if u_order[i] < SHUFFLED_PARAMS_SHARE:
-                params = [params[k] for k in rng.permutation(len(params))]
-            urls.append(f"{SITE}{path}?{'&'.join(params)}")
+                query = [query[k] for k in rng.permutation(len(query))]
+            urls.append(f"{SITE}{path}?{'&'.join(f'{k}={v}' for k, v in query)}")
             tagged[i] = True
         elif u_blank[i] < BLANK_URL_SHARE:
             urls.append("")
@@ -139,19 +137,16 @@ def entry_urls(rng: np.random.Generator, leads: dict) -> None:
             urls.append(f"{SITE}{path}?ysclid={_ysclid(rng)}")
         else:
             urls.append(f"{SITE}{path}")
+        queries.append(dict(query))
     leads["url"] = np.array(urls, dtype=object)
     leads["path"] = np.array(paths, dtype=object)
+    leads["query"] = np.array(queries, dtype=object)
     leads["tagged"] = tagged
 
 
 def _ysclid(rng: np.random.Generator) -> str:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     return "".join(alphabet[k] for k in rng.integers(0, len(alphabet), 18))
-
-
-def _session_tags(ch: Channel) -> tuple[str, str, str]:
-    """How the web analytics classifies a session from this channel."""
-    return ch.source, ch.medium, ch.campaign
 
 
 def _visitor_ids(rng: np.random.Generator, n: int) -> list[str]:
@@ -165,14 +160,19 @@ def _visitor_ids(rng: np.random.Generator, n: int) -> list[str]:
     return [f"v{v}" for v in ids]
 
 
-def _fmt_ts(values) -> list[str]:
-    return pd.Series(pd.to_datetime(values)).dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
-
-
 def make_sessions(
     rng: np.random.Generator, leads: dict, channels: dict, scale: float
 ) -> pd.DataFrame:
-    """Sessions of lead visitors (1-3, the last submits the form) and of others."""
+    """Sessions of lead visitors (1-3, the last submits the form) and of others.
+
+    Returns
+    -------
+    DataFrame[visitor, start, channel, page, form_of, click_of]
+        One row per session in time order: the visitor (an internal key), the start
+        (datetime64[s]), the channel's key, the landing path; ``form_of`` is the index
+        of the lead whose form the session sent, ``click_of`` that of the lead whose
+        channel click it is (the visit whose tags the CRM's widget kept), else -1.
+    """
     n = len(leads["id"])
     web = np.flatnonzero([CHANNELS[c].kind != "phone" for c in leads["channel"]])
     n_non_lead_visitors = int(
@@ -216,7 +216,7 @@ def make_sessions(
             seq.append((t, other, other.pages[page_pick[i] % len(other.pages)], False))
         for when, c, path, is_lead in reversed(seq):
             rows.append(
-                (visitors[v], when, *_session_tags(c), path, str(leads["id"][i]) if is_lead else "")
+                (visitors[v], when, c.key, path, i if is_lead else -1, i if c is ch else -1)
             )
 
     # visitors who never left a lead
@@ -240,66 +240,25 @@ def make_sessions(
                 (
                     visitors[len(web) + j],
                     t,
-                    *_session_tags(c),
+                    c.key,
                     c.pages[int(rng.integers(0, len(c.pages)))],
-                    "",
+                    -1,
+                    -1,
                 )
             )
             t = t + int(np.exp(rng.normal(np.log(SESSION_GAP_HOURS * 3600), 1.0))) * SECOND
 
-    frame = pd.DataFrame(rows, columns=["visitor_id", "t", "utm_source", "utm_medium",
-                                        "utm_campaign", "landing_page", "lead_id"])  # fmt: skip
-    frame = frame.sort_values(["t", "visitor_id"], kind="mergesort").reset_index(drop=True)
-    frame["session_start"] = _fmt_ts(frame["t"].to_numpy())
-    return frame[list(SESSION_COLUMNS)].astype("str")
-
-
-# --------------------------------------------------------------------------------------
-# Tables
-# --------------------------------------------------------------------------------------
-
-
-def _fmt_money(x: float) -> str:
-    """184500.0 -> '184\\xa0500,00' (a Russian CRM's number format)."""
-    if np.isnan(x):
-        return ""
-    return f"{x:,.2f}".replace(",", "\xa0").replace(".", ",")
-
-
-def _fmt_times(values: np.ndarray, fmt: str) -> list[str]:
-    s = pd.Series(pd.to_datetime(values)).dt.strftime(fmt)
-    return s.fillna("").tolist()
-
-
-def crm_table(leads: dict) -> pd.DataFrame:
-    phone = np.array([ch.kind == "phone" for ch in CHANNELS])[leads["channel"]]
-    qual = np.asarray([QUALIFICATION_LABELS[c] for c in QUALIFICATIONS3])[leads["class"]]
-    qual = np.where(leads["qualification_blank"], "", qual)
-    seg = np.where(leads["segment_blank"], "", np.asarray(SEGMENTS)[leads["segment"]])
-    crm = pd.DataFrame(
-        {
-            "ID": leads["id"].astype(str),
-            "Дата создания": _fmt_times(leads["created"], CRM_TIME),
-            "Контакт": leads["name"],
-            "Телефон": leads["phone"],
-            "E-mail": leads["email"],
-            "Ответственный": np.asarray([m[0] for m in MANAGERS])[leads["manager"]],
-            "Источник": np.where(phone, PHONE_SOURCE_LABEL, WEB_SOURCE_LABEL),
-            "Страница входа": leads["url"],
-            "Качество лида": qual,
-            "Сегмент": seg,
-            "Этап сделки": leads["stage"],
-            "Причина отказа": leads["reason"],
-            "Бюджет": [_fmt_money(x) for x in leads["budget"]],
-            "Дата первого контакта": _fmt_times(leads["first_contact"], CRM_TIME),
-            "Дата закрытия": _fmt_times(leads["close"], CRM_DATE),
-        },
-        dtype="str",
+    frame = pd.DataFrame(
+        rows, columns=["visitor", "start", "channel", "page", "form_of", "click_of"]
     )
-    return crm.iloc[::-1].reset_index(drop=True)
+    return frame.sort_values(["start", "visitor"], kind="mergesort").reset_index(drop=True)
 
 
 def truth_table(leads: dict) -> pd.DataFrame:
+    """The canonical leads (`analysis.ingest.schema`) the exports encode, in creation
+    order: each lead's channel is its source, medium and campaign; ``attributed_by``
+    says which file a correct loader learns it from (the CRM's tracking fields, the
+    Metrica visits, or the CRM's «Источник» for calls)."""
     ch = [CHANNELS[c] for c in leads["channel"]]
     phone = np.array([c.kind == "phone" for c in ch])
     source = np.array([c.source for c in ch], dtype=object)
@@ -324,9 +283,9 @@ def truth_table(leads: dict) -> pd.DataFrame:
             "qualification": pd.Categorical(qualification, dtype=QUALIFICATION_DTYPE),
             "converted": won.astype(np.int8),
             "revenue": np.where(won, leads["budget"], 0.0).astype(float),
-            "won_at": pd.to_datetime(np.where(won, leads["close"], np.datetime64("NaT"))).astype(
-                "datetime64[us]"
-            ),
+            "won_at": pd.to_datetime(
+                np.where(won, leads["closed_at"], np.datetime64("NaT"))
+            ).astype("datetime64[us]"),
             "first_contact_at": pd.to_datetime(leads["first_contact"]).astype("datetime64[us]"),
             "stage": pd.array(leads["stage"].astype(object), dtype="str"),
             "lost_reason": pd.array(
@@ -336,16 +295,3 @@ def truth_table(leads: dict) -> pd.DataFrame:
         }
     )
     return truth
-
-
-# --------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------
-
-
-def render(frame: pd.DataFrame, encoding: str, sep: str, terminator: str) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, delimiter=sep, lineterminator=terminator, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(frame.columns)
-    writer.writerows(frame.itertuples(index=False, name=None))
-    return buf.getvalue().encode(encoding)

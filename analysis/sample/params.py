@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.ingest.profiles import SESSION_FIELDS
-
 __all__ = [
     "EXPORT_DATE",
     "DEFAULT_SEED",
@@ -20,9 +18,8 @@ __all__ = [
     "Q2_START",
     "PERIOD_END",
     "FILE_NAMES",
-    "CRM_COLUMNS",
-    "SPEND_COLUMNS",
-    "SESSION_COLUMNS",
+    "AMO_HEADER",
+    "METRICA_FIELDS",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -119,6 +116,14 @@ class Channel:
     ctr: float = 1.0  # clicks per impression
     pages: tuple[str, ...] = ("/",)  # landing pages
     segments: tuple[float, float, float] | None = None  # small/mid/large; None: by class
+    #: the ad system's campaign id, which its links put in utm_campaign (Direct's
+    #: {campaign_id} and VK's {{campaign_id}} macros); "": the links carry ``campaign``
+    campaign_id: str = ""
+
+    @property
+    def utm_campaign(self) -> str:
+        """What the channel's links write in utm_campaign (and Metrica in UTMCampaign)."""
+        return self.campaign_id or self.campaign
 
 
 _CATALOG = (
@@ -139,13 +144,13 @@ _CATALOG = (
 CHANNELS: tuple[Channel, ...] = (
     Channel(
         "ya_brand_search", "yandex", "cpc", "ya_brand_search", "paid",
-        budget=(560_000, 260_000), cpl=2500, cpc=38, ctr=0.09,
+        budget=(560_000, 260_000), cpl=2500, cpc=38, ctr=0.09, campaign_id="104518230",
         mix=((0.60, 0.28, 0.12), (0.60, 0.28, 0.12)),  # people who search the brand
         pages=("/", "/", "/o-kompanii", "/kontakty"),
     ),
     Channel(
         "ya_generic_search", "yandex", "cpc", "ya_generic_search", "paid",
-        budget=(480_000, 220_000), cpl=1800, cpc=62, ctr=0.04,
+        budget=(480_000, 220_000), cpl=1800, cpc=62, ctr=0.04, campaign_id="104518247",
         mix=((0.20, 0.50, 0.30), (0.20, 0.50, 0.30)),  # warm-heavy
         pages=_CATALOG,
     ),
@@ -157,13 +162,14 @@ CHANNELS: tuple[Channel, ...] = (
     ),
     Channel(
         "vk_retargeting", "vk", "paid_social", "vk_retargeting", "paid",
-        budget=(280_000, 160_000), cpl=1200, cpc=24, ctr=0.008,
+        budget=(280_000, 160_000), cpl=1200, cpc=24, ctr=0.008, campaign_id="3871024",
         mix=((0.15, 0.40, 0.45), (0.15, 0.40, 0.45)),
         pages=("/akcii", "/katalog/armatura", "/katalog/truba-profilnaya"),
     ),
     Channel(
         "vk_leadform_quiz", "vk", "paid_social", "vk_leadform_quiz", "paid",
         start=Q2_START, budget=(0, 540_000), cpl=320, cpc=11, ctr=0.012,
+        campaign_id="4102587",
         mix=((0.01, 0.05, 0.94), (0.01, 0.05, 0.94)),  # a prize quiz: almost all cold
         segments=(0.85, 0.13, 0.02),  # sole traders and small builders
         pages=("/quiz/raschet-metalla",),
@@ -178,7 +184,8 @@ CHANNELS: tuple[Channel, ...] = (
     Channel(
         "ya_display_test", "yandex", "cpm", "ya_display_test", "spend_only",
         start=pd.Timestamp("2026-02-01"), end=pd.Timestamp("2026-02-28"),
-        budget=(56_000, 0), cpc=9, ctr=0.002,  # a test in February: spend, no leads
+        budget=(56_000, 0), cpc=9, ctr=0.002, campaign_id="107663019",
+        # a test in February: spend, no leads
         pages=("/akcii",),
     ),
     Channel(
@@ -457,52 +464,188 @@ TRANSLIT = dict(
 )
 
 # --------------------------------------------------------------------------------------
-# Files
+# Files: the exports in the layouts of the tools that write them
+# (EXPORT_FORMATS.md in the kit's repository; the shipped profile data/profiles/amocrm.yaml)
 # --------------------------------------------------------------------------------------
 
-FILE_NAMES = {"crm": "crm_leads.csv", "spend": "ad_spend.csv", "sessions": "web_sessions.tsv"}
-
-CRM_COLUMNS = (
-    "ID",
-    "Дата создания",
-    "Контакт",
-    "Телефон",
-    "E-mail",
-    "Ответственный",
-    "Источник",
-    "Страница входа",
-    "Качество лида",
-    "Сегмент",
-    "Этап сделки",
-    "Причина отказа",
-    "Бюджет",
-    "Дата первого контакта",
-    "Дата закрытия",
-)
-
-SPEND_COLUMNS = ("Date", "Source", "Campaign", "Cost", "Impressions", "Clicks")
-
-#: The web-analytics export uses the kit's own session field names.
-SESSION_COLUMNS = SESSION_FIELDS
-
-#: How each file is written: encoding, delimiter, line terminator.
-FORMATS = {
-    "crm": ("cp1251", ";", "\r\n"),
-    "spend": ("utf-8-sig", ",", "\n"),
-    "sessions": ("utf-8", "\t", "\n"),
+#: One file per input of ``data/profiles/sample.yaml``, by input name.
+FILE_NAMES = {
+    "amocrm": "amocrm_deals.csv",  # amoCRM «Сделки → Экспорт», CSV
+    "direct": "direct_report.tsv",  # Yandex.Direct Reports API, CUSTOM_REPORT
+    "vk": "vk_ad_plans_day.json",  # VK Ads API v2 statistics/ad_plans/day.json
+    "google_ads": "google_ads_campaign_report.csv",  # Google Ads UI, Reports → Download
+    "telegram": "telegram_spend.csv",  # a plain spend table (date, source, campaign, ...)
+    "metrica": "metrica_visits.tsv",  # Yandex Metrica Logs API, source=visits
 }
+
+#: The note written beside the files.
+README_NAME = "README.md"
+
+#: Seed suffix of the second random stream, which draws only what the layouts add (ids,
+#: ClientIDs, times of closing and editing, spelling variants...): the first stream, and
+#: with it every lead, sale and ruble, is the same as before the layouts had them.
+LAYOUT_STREAM = 1
+
+# amoCRM ------------------------------------------------------------------------------
+
+#: The first deal id, and the range of the steps between ids (amoCRM numbers deals over
+#: all its accounts, so one account's ids rise with gaps).
+FIRST_DEAL_ID = 28_401_133
+
+DEAL_ID_STEP = (1, 40)
+
+#: The deals list's columns in amoCRM's order: the fixed ones, the contact's, the
+#: account's custom fields («Источник» ... «Дата первого контакта» are this company's),
+#: utm_source/medium/campaign made by the site's form integration, and the built-in
+#: tracking group, whose utm_* repeat those names.
+AMO_HEADER = (
+    "ID", "Название сделки", "Бюджет ₽", "Ответственный", "Дата создания сделки",
+    "Кем создана сделка", "Дата редактирования", "Кем редактирована", "Дата закрытия", "Теги",
+    "Примечание", "Примечание 2", "Примечание 3", "Примечание 4", "Примечание 5",
+    "Этап сделки", "Воронка", "Полное имя контакта", "Компания контакта",
+    "Ответственный за контакт", "Компания", "Рабочий телефон", "Рабочий прямой телефон",
+    "Мобильный телефон", "Факс", "Домашний телефон", "Другой телефон", "Рабочий email",
+    "Личный email", "Другой email", "Должность",
+    "Источник", "Квалификация", "Сегмент", "Страница формы", "Причина отказа",
+    "Дата первого контакта",
+    "utm_source", "utm_medium", "utm_campaign",
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_referrer",
+    "_ym_uid", "_ym_counter", "roistat", "referrer", "openstat_service", "openstat_campaign",
+    "openstat_ad", "openstat_source", "from", "gclientid", "gclid", "yclid", "fbclid",
+)  # fmt: skip
+
+#: Index of the tracking group's utm_source in `AMO_HEADER`.
+TRACKING_START = 40
+
+AMO_TIME = "%d.%m.%Y %H:%M:%S"
+
+ROBOT = "Робот"  # «Кем создана сделка» of deals the site's forms made
+
+PIPELINE = "Воронка"
+
+NOT_CLOSED = "не закрыта"
 
 QUALIFICATION_LABELS = {"hot": "Горячий", "warm": "Тёплый", "cold": "Холодный"}
 
-WEB_SOURCE_LABEL = "Заявка с сайта"
+#: Share of warm deals whose «Квалификация» is spelt «Теплый» (without ё).
+WARM_WITHOUT_YO_SHARE = 0.2
 
-PHONE_SOURCE_LABEL = "Входящий звонок"
+#: «Источник» (a custom list field): web forms and the telephony integration.
+WEB_SOURCE_LABEL = "Сайт"
 
-FIRST_LEAD_ID = 10001
+PHONE_SOURCE_LABEL = "Звонок"
 
-CRM_TIME = "%d.%m.%Y %H:%M:%S"
+#: Share of tagged web deals whose visitor's Metrica ClientID the tracking group kept
+#: (`_ym_uid`). Untagged web deals always have it: Metrica is then what tells their
+#: source, as the CRM's UTM tags told it before.
+YM_UID_TAGGED_SHARE = 0.65
 
-CRM_DATE = "%d.%m.%Y"
+#: Share of tagged deals whose form-made utm_* fields are filled too, and of those, the
+#: share whose utm_campaign holds the campaign's name instead of the id.
+FORM_UTM_SHARE = 0.08
+
+FORM_UTM_NAME_SHARE = 0.3
+
+#: «Теги» of tagged deals, set by the form integration from the channel.
+CHANNEL_TAGS = {
+    "ya_brand_search": "Директ",
+    "ya_generic_search": "Директ",
+    "g_search": "Google Ads",
+    "vk_retargeting": "VK",
+    "vk_leadform_quiz": "VK, квиз",
+    "tg_channel_ads": "Telegram",
+    "partner_newsletter": "рассылка",
+}
+
+#: Where the visit of a tagged deal came from (the tracking group's utm_referrer).
+UTM_REFERRERS = {
+    "yandex": "https://yandex.ru/",
+    "google": "https://www.google.com/",
+    "vk": "https://vk.com/",
+    "telegram": "https://t.me/",
+}
+
+#: Share of deals with a manager's note in «Примечание», and the notes (the second has
+#: a line break and quotes, which the CSV quotes and doubles).
+NOTE_SHARE = 0.03
+
+NOTES = (
+    "Нужен счёт с НДС",
+    'Просит КП на "арматуру А500С" 12 мм, 5 т\nДоставка на объект, звонить после 14:00',
+    "Сравнивает цены с двумя поставщиками",
+    "Повторный клиент, скидка 3%",
+)
+
+#: The companies of contacts with a company e-mail, by its domain.
+COMPANIES = {
+    "stroymontazh.example": "ООО «СтройМонтаж»",
+    "metallservis.example": "ООО «МеталлСервис»",
+    "uralsnab.example": "ООО «УралСнаб»",
+    "promtekh.example": "АО «ПромТех»",
+    "volgastroy.example": "ООО «ВолгаСтрой»",
+    "tehnoprom.example": "ООО «ТехноПром»",
+}
+
+POSITIONS = ("Снабженец", "Инженер ПТО", "Директор", "Прораб", "Менеджер по закупкам")
+
+# Yandex.Direct, VK Ads, Google Ads ---------------------------------------------------
+
+#: Direct campaigns (ids in `Channel.campaign_id`): name, CampaignType, AdNetworkType.
+DIRECT_CAMPAIGNS = {
+    "ya_brand_search": ("Бренд | Поиск | РФ", "TEXT_CAMPAIGN", "SEARCH"),
+    "ya_generic_search": ("Металлопрокат | Поиск | РФ", "TEXT_CAMPAIGN", "SEARCH"),
+    "ya_display_test": ("Медийная | Тест | Февраль", "CPM_BANNER_CAMPAIGN", "AD_NETWORK"),
+}
+
+DIRECT_FIELDS = (
+    "Date", "CampaignId", "CampaignName", "CampaignType", "AdNetworkType", "Impressions",
+    "Clicks", "Cost", "AvgCpc", "Conversions",
+)  # fmt: skip
+
+#: The report's name on its title line, as the Reports API names an unnamed report.
+DIRECT_REPORT_NAME = "report_2026-07-10_091503"
+
+#: Google Ads: the campaign's id (its name is the UTM slug `g_search`).
+GOOGLE_CAMPAIGN_IDS = {"g_search": "20417783321"}
+
+GOOGLE_HEADER = (
+    "Campaign status", "Day", "Campaign", "Campaign type", "Campaign ID", "Currency code",
+    "Cost", "Impr.", "Clicks", "Conversions",
+)  # fmt: skip
+
+#: The plain spend table of the channels whose ad system has no export the kit knows.
+PLAIN_SPEND_HEADER = ("date", "source", "campaign", "spend", "clicks", "impressions")
+
+#: Which spend file each paid source's rows go to.
+SPEND_FILES = {"yandex": "direct", "vk": "vk", "google": "google_ads", "telegram": "telegram"}
+
+# Yandex Metrica ----------------------------------------------------------------------
+
+METRICA_FIELDS = (
+    "ym:s:visitID", "ym:s:counterID", "ym:s:date", "ym:s:dateTime", "ym:s:clientID",
+    "ym:s:isNewUser", "ym:s:startURL", "ym:s:referer", "ym:s:lastTrafficSource",
+    "ym:s:lastAdvEngine", "ym:s:lastSearchEngine", "ym:s:UTMSource", "ym:s:UTMMedium",
+    "ym:s:UTMCampaign", "ym:s:goalsID",
+)  # fmt: skip
+
+COUNTER_ID = 95123457
+
+#: The goal «Отправка формы» (every web deal's form session reached it).
+FORM_GOAL = 301245781
+
+#: Metrica's ad system of a tagged visit, by its utm_source (others: ya_undefined).
+ADV_ENGINES = {"yandex": "ya_direct", "google": "google_adwords", "vk": "vkontakte"}
+
+#: Share of visitors first seen before the log's period: their ClientID's time is older
+#: and their first logged visit has isNewUser 0.
+SEEN_BEFORE_SHARE = 0.05
+
+#: Share of VK visits of visitors without a deal whose link kept the raw macro.
+RAW_MACRO_SHARE = 0.03
+
+#: Moscow time, the counter's and the CRM's clock, is UTC+3 (a ClientID starts with the
+#: Unix time of the first visit).
+MSK_OFFSET = np.timedelta64(3, "h")
 
 SECOND = np.timedelta64(1, "s")
 
