@@ -45,7 +45,8 @@ def test_whose_part_is_the_period_change(sample):
     same = _close(period.change(sample)).tables["change_sales"]
     assert change[["part", "value"]].equals(same[["part", "value"]])
     assert "mainly through marketing's lead mix" in s.text
-    assert "about 107 in 2026Q2" in s.text and "leads too young" in s.text
+    # 81 sales among the 2,327 Q2 leads 30 days old, scaled to its 3,060 leads: 106.5
+    assert "about 106 in 2026Q2" in s.text and "leads too young" in s.text
     assert s.figure is not None
 
 
