@@ -151,10 +151,11 @@ def load_canonical(profile, path: Path, sha: str, cache_dir=None) -> Canonical |
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         config={
-            # bounded: sorts and joins spill to the cache folder rather than grow
+            # bounded: what does not fit spills to the cache folder rather than grow
             "memory_limit": MEMORY_LIMIT,
             "temp_directory": str(folder / "duckdb-tmp"),
-            "preserve_insertion_order": False,
+            # the canonical file keeps the export's order: the COPY has no ORDER BY
+            "preserve_insertion_order": True,
         }
     )
     try:
