@@ -79,8 +79,11 @@ class DataWarning(UserWarning):
     """Input data are usable, but something in them needs a user's attention."""
 
 
-def format_rows(rows: Iterable[int], limit: int = 10) -> str:
+def format_rows(rows: Iterable[int], limit: int = 10, total: int | None = None) -> str:
     """Describe row numbers briefly: ``row 5`` or ``rows 5, 9, 12 and 40 more``.
+
+    ``total``: how many rows there are when ``rows`` holds only the first of them (a
+    count made in SQL, with the first rows fetched).
 
     Examples
     --------
@@ -88,10 +91,13 @@ def format_rows(rows: Iterable[int], limit: int = 10) -> str:
     'row 3'
     >>> format_rows(range(2, 15), limit=3)
     'rows 2, 3, 4 and 10 more'
+    >>> format_rows([2, 3, 4], limit=3, total=13)
+    'rows 2, 3, 4 and 10 more'
     """
     rows = sorted(set(int(r) for r in rows))
-    if len(rows) == 1:
+    count = len(rows) if total is None else int(total)
+    if count == 1:
         return f"row {rows[0]}"
     shown = ", ".join(str(r) for r in rows[:limit])
-    more = len(rows) - limit
+    more = count - limit
     return f"rows {shown}" + (f" and {more} more" if more > 0 else "")

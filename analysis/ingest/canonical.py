@@ -25,14 +25,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.base.errors import format_rows
-from analysis.ingest.notes import Notes
 
 __all__ = ["Canonical", "load_canonical", "eligible_profile"]
 
@@ -75,10 +74,9 @@ _NUMBERS = {
     "DOUBLE",  # not FLOAT: its text (0.1) and its double (0.100000001) differ
 }
 # the characters Python's str.strip() removes, and NUL: an id with them at either end
-# is read stripped by the row-by-row path, which this path leaves to it
-_SPACE = ", ".join(
-    str(c) for c in range(0x3001) if chr(c).isspace() or c == 0
-)  # code points, for SQL's unicode() of the first and last character
+# is read stripped by the row-by-row path, which this path leaves to it (code points,
+# for SQL's unicode() of the first and last character)
+_SPACE = ", ".join(str(c) for c in range(0x3001) if chr(c).isspace() or c == 0)
 
 
 @dataclass
@@ -87,10 +85,10 @@ class Canonical:
     learned (the notes and facts `mapping.build_leads` would give)."""
 
     path: Path
-    rows: int
-    notes: list[tuple[str, str, str]] = field(default_factory=list)
-    facts: dict = field(default_factory=dict)
-    pairs: pd.DataFrame | None = None  # leads per (source, campaign), for spend matching
+    file_rows: int  # rows of the input file (the leads, before undated ones are dropped)
+    notes: list[tuple[str, str, str]]
+    facts: dict
+    pairs: pd.DataFrame  # leads per (source, campaign), for spend matching
 
 
 def eligible_profile(profile, tables_given: set[str]) -> bool:
@@ -115,30 +113,21 @@ def eligible_profile(profile, tables_given: set[str]) -> bool:
     )
 
 
-def _key(profile, spec, sha: str) -> str:
-    from analysis.base.files import code_hash
-
-    digest = hashlib.sha256()
-    digest.update(b"canonical\0" + sha.encode())
-    digest.update(Path(profile.path).read_bytes())
-    digest.update(repr(sorted(vars(spec).items())).encode())
-    digest.update(code_hash().encode())
-    return digest.hexdigest()
-
-
 def load_canonical(profile, path: Path, sha: str, cache_dir=None) -> Canonical | None:
     """Map and check the canonical leads Parquet file ``path`` in DuckDB (see the module's
     text); None when the row-by-row path must do it. ``sha``: the file's SHA-256."""
     import duckdb
 
+    from analysis.base.files import write_atomic
     from analysis.ingest.cache import cache_folder
+    from analysis.ingest.stream import cache_key
 
     li = profile.leads["input"]
     spec = profile.inputs[li]
     if spec.decimal not in (None, ".") or spec.null_values or (spec.date_options.get("formats")):
         return None
     folder = cache_folder(cache_dir) / "canonical"
-    key = _key(profile, spec, sha)
+    key = cache_key(profile, spec, sha)  # the streamed copy's key, in its own folder
     final = folder / f"leads-{key[:32]}.parquet"
     sidecar = final.with_suffix(".json")
     if final.exists() and sidecar.exists():
@@ -147,7 +136,7 @@ def load_canonical(profile, path: Path, sha: str, cache_dir=None) -> Canonical |
             return None
         pairs = pd.DataFrame(saved["pairs"], columns=["source", "campaign", "leads"])
         notes = [tuple(n) for n in saved["notes"]]
-        return Canonical(final, saved["rows"], notes, saved["facts"], pairs)
+        return Canonical(final, saved["file_rows"], notes, saved["facts"], pairs)
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         config={
@@ -164,28 +153,17 @@ def load_canonical(profile, path: Path, sha: str, cache_dir=None) -> Canonical |
         got = None
     finally:
         con.close()
-    folder.mkdir(parents=True, exist_ok=True)
-    if got is None:
-        final.unlink(missing_ok=True)
-        _write_json(sidecar, None)
-        return None
-    _write_json(
-        sidecar,
-        {
-            "rows": got.rows,
+    # None: this file goes row by row, which the next load need not find out again
+    saved = None
+    if got is not None:
+        saved = {
+            "file_rows": got.file_rows,
             "notes": got.notes,
             "facts": got.facts,
-            "pairs": got.pairs.to_numpy().tolist() if got.pairs is not None else [],
-        },
-    )
+            "pairs": got.pairs.to_numpy().tolist(),
+        }
+    write_atomic(sidecar, json.dumps(saved, ensure_ascii=False, default=str))
     return got
-
-
-def _write_json(path: Path, payload) -> None:
-    from analysis.base.files import write_atomic
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(payload, ensure_ascii=False, default=str))
 
 
 class _NotHere(Exception):
@@ -220,10 +198,9 @@ class _Mapper:
         self.path = path
         self.notes: list[tuple[str, str, str]] = []
         self.facts: dict = {}
-        literal = "'" + str(path).replace("'", "''") + "'"
         con.execute(
-            "CREATE TEMP VIEW f AS SELECT * EXCLUDE (file_row_number), "
-            f"file_row_number + 1 AS _row FROM read_parquet({literal}, file_row_number = true)"
+            "CREATE TEMP VIEW f AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 "
+            f"AS _row FROM read_parquet({_literal(path)}, file_row_number = true)"
         )
         self.types = {
             r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM f").fetchall() if r[0] != "_row"
@@ -235,27 +212,21 @@ class _Mapper:
     def note(self, severity: str, message: str) -> None:
         self.notes.append((severity, self.li, message))
 
-    # the text of a column's distinct values as the row-by-row reader makes them
-    def distinct(self, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def distinct(self, column: str) -> pd.Series:
+        """The text of ``column``'s distinct values as the row-by-row reader makes it;
+        their SQL text is kept for `_mapped` (``self.keys``)."""
         from analysis.ingest.readers import _parquet_text
 
-        cols = ", ".join(_quote(c) for c in columns)
-        count = self.con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT {cols} FROM f)"
-        ).fetchone()[0]
-        if count > MAX_DISTINCT:
-            raise _NotHere
-        key = f"CAST({_quote(columns[0])} AS VARCHAR) AS _k" if len(columns) == 1 else "NULL"
         table = self.con.execute(
-            f"SELECT {cols}, {key}, count(*) AS _n FROM f GROUP BY ALL ORDER BY ALL"
+            f"SELECT DISTINCT {_quote(column)} AS v, CAST({_quote(column)} AS VARCHAR) AS k "
+            f"FROM f LIMIT {MAX_DISTINCT + 1}"
         ).arrow()
         if hasattr(table, "read_all"):  # a record batch reader in newer DuckDB
             table = table.read_all()
-        self.keys = table.column("_k").to_pylist()
-        values = table.to_pandas()
-        text = _parquet_text(values[columns].copy())
-        text.columns = columns
-        return values, text
+        if table.num_rows > MAX_DISTINCT:
+            raise _NotHere
+        self.keys = table.column("k").to_pylist()
+        return _parquet_text(table.select(["v"]).to_pandas())["v"]
 
     def run(self, final: Path) -> Canonical:
         from analysis.ingest.mapping import (
@@ -273,7 +244,9 @@ class _Mapper:
         if any(k not in optional for k in absent):
             raise _NotHere  # the row-by-row path names the missing column
         if absent:
-            self.note("info", f"optional field(s) not in {self.path.name}: {', '.join(absent)}")
+            from analysis.ingest.mapping import absent_note
+
+            self.note("info", absent_note(self.path.name, absent))
         cols = {k: v for k, v in cols.items() if k not in absent}
         if cfg["converted"]["column"] not in cols or "lead_id" not in cols:
             raise _NotHere
@@ -315,16 +288,16 @@ class _Mapper:
         # what counts as a sale, from the distinct values of its column
         conv = cfg["converted"]
         ccol = cols[conv["column"]]
-        values, text = self.distinct([ccol])
+        text = self.distinct(ccol)
         if "values" in conv:
             wanted = {str(v).strip().casefold() for v in conv["values"]}
-            flag = text[ccol].astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
+            flag = text.astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
         else:
             from analysis.base.errors import DataError
             from analysis.ingest.parse import parse_flags
 
             try:
-                flag = parse_flags(text[ccol])
+                flag = parse_flags(text)
             except DataError:
                 raise _NotHere from None
         select["converted"] = self._mapped(ccol, flag.to_numpy(), "TINYINT")
@@ -353,8 +326,7 @@ class _Mapper:
             if canon not in cols:
                 continue
             c = cols[canon]
-            values, text = self.distinct([c])
-            final_text = blank_to_na(text[c]).astype("str")
+            final_text = blank_to_na(self.distinct(c)).astype("str")
             self._no_personal(final_text)
             select[canon] = self._mapped(c, final_text.to_numpy(dtype=object), "VARCHAR")
 
@@ -363,8 +335,7 @@ class _Mapper:
         # the source of each lead: the CRM's own fields, else unknown (each output
         # column depends on its own column and on whether the source is blank)
         if "source" in cols:
-            values, text = self.distinct([cols["source"]])
-            found = normalise_source(text[cols["source"]])
+            found = normalise_source(self.distinct(cols["source"]))
             self._no_personal(found)
             select["source"] = self._mapped(
                 cols["source"], found.fillna(UNKNOWN_SOURCE).to_numpy(dtype=object), "VARCHAR"
@@ -374,13 +345,11 @@ class _Mapper:
             select["source"], take = f"'{UNKNOWN_SOURCE}'", "FALSE"
         medium, campaign = "NULL", "NULL"
         if "medium" in cols:
-            values, text = self.distinct([cols["medium"]])
-            found = normalise_source(text[cols["medium"]])
+            found = normalise_source(self.distinct(cols["medium"]))
             self._no_personal(found)
             medium = self._mapped(cols["medium"], found.to_numpy(dtype=object), "VARCHAR")
         if "campaign" in cols:
-            values, text = self.distinct([cols["campaign"]])
-            found = blank_to_na(text[cols["campaign"]].fillna(""))
+            found = blank_to_na(self.distinct(cols["campaign"]).fillna(""))
             self._no_personal(found)
             campaign = self._mapped(cols["campaign"], found.to_numpy(dtype=object), "VARCHAR")
         select["medium"] = f"CAST(CASE WHEN {take} THEN {medium} END AS VARCHAR)"
@@ -418,15 +387,11 @@ class _Mapper:
             tmp.unlink(missing_ok=True)
             kept.unlink(missing_ok=True)
             raise
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW leads AS SELECT * FROM read_parquet({_literal(final)})"
-        )
-        rows = int(self.con.execute("SELECT count(*) FROM leads").fetchone()[0])
         pairs = self.con.execute(
-            "SELECT source, campaign, count(*)::BIGINT AS leads FROM leads "
-            "GROUP BY ALL ORDER BY ALL"
+            "SELECT source, campaign, count(*)::BIGINT AS leads FROM read_parquet("
+            f"{_literal(final)}) GROUP BY ALL ORDER BY ALL"
         ).df()
-        return Canonical(final, rows, self.notes, self.facts, pairs)
+        return Canonical(final, n, self.notes, self.facts, pairs)
 
     def _mapped(self, column: str, mapped, sql_type: str) -> str:
         """SQL giving, for each row, what the last `distinct` value of ``column`` maps
@@ -453,19 +418,14 @@ class _Mapper:
             text = pd.Series([""])
             return self._classes_sql(mapping, None, text)
         c = cols["qualification"]
-        values, text = self.distinct([c])
-        return self._classes_sql(mapping, c, text[c])
+        return self._classes_sql(mapping, c, self.distinct(c))
 
     def _classes_sql(self, mapping, column, text: pd.Series) -> str:
-        if not mapping:
-            if column is None:
-                return "'unknown'"
-            mapping = {q: [q] for q in ("hot", "warm", "cold")} | {"unknown": [""]}
-        lookup: dict[str, str] = {}
-        for cls, raw_values in mapping.items():
-            for raw in raw_values if isinstance(raw_values, list) else [raw_values]:
-                lookup[str(raw if raw is not None else "").strip().casefold()] = cls
-        got = text.fillna("").astype(str).str.strip().str.casefold().map(lookup)
+        from analysis.ingest.mapping import class_lookup
+
+        if not mapping and column is None:
+            return "'unknown'"
+        got = text.fillna("").astype(str).str.strip().str.casefold().map(class_lookup(mapping))
         if got.isna().any():
             raise _NotHere  # the row-by-row path names the unknown values and rows
         if column is None:
@@ -492,63 +452,47 @@ class _Mapper:
                 f"SELECT _row FROM leads WHERE {condition} ORDER BY _row LIMIT 10"
             ).fetchall()
         ]
-        if total <= 10:
-            return total, format_rows(first)
-        return total, f"rows {', '.join(map(str, first))} and {total - 10} more"
+        return total, format_rows(first, total=total)
 
     def _notes(self, cols) -> str:
         """The notes and facts of `mapping.build_leads`, in its order; the WHERE clause
         of the leads kept."""
         from analysis.ingest.attribution import is_direct
+        from analysis.ingest.mapping import (
+            NO_DATES_NOTE,
+            NO_REVENUE_NOTE,
+            no_source_note,
+            undated_note,
+            unknown_revenue_note,
+            won_before_note,
+        )
 
         n, where = self.n, ""
         if "created_at" not in cols:
-            self.note(
-                "warning",
-                "the data have no creation dates: counts, conversion and models use every "
-                "lead; periods, time to sale and lead age cannot be computed",
-            )
+            self.note("warning", NO_DATES_NOTE)
             self.facts["no_created_at"] = n
         else:
             missing, rows = self._rows_text("created_at IS NULL")
             self.facts["no_created_at"] = missing
-            if missing and self.cfg.get("no_created_at", "keep") == "drop":
-                self.note(
-                    "warning",
-                    f"{missing} lead(s) have no creation date ({rows}); they are left out, as "
-                    "the profile says (leads.no_created_at: drop)",
-                )
+            drop = self.cfg.get("no_created_at", "keep") == "drop"
+            if missing:
+                self.note("warning", undated_note(missing, n, rows, drop))
+            if missing and drop:
                 self.facts["no_created_at_dropped"] = missing
                 where = "WHERE created_at IS NOT NULL"
-            elif missing:
-                self.note(
-                    "warning",
-                    f"{missing} of {n} lead(s) have no creation date ({rows}): they count in "
-                    "leads, sales and models, and are left out of periods, time to sale and "
-                    "lead age (set leads.no_created_at: drop in the profile to leave them out "
-                    "everywhere)",
-                )
         if "revenue" in cols:
             unknown = self.con.execute(
                 "SELECT count(*) FROM leads WHERE converted = 1 AND revenue IS NULL"
             ).fetchone()[0]
             if unknown:
-                self.note(
-                    "info",
-                    f"{int(unknown)} sale(s) have no revenue; revenue totals leave them out",
-                )
+                self.note("info", unknown_revenue_note(int(unknown)))
         else:
-            self.note("info", "no revenue column mapped: revenue and ROMI cannot be computed")
+            self.note("info", NO_REVENUE_NOTE)
         if "won_at" in cols:
             early, rows = self._rows_text("won_at < created_at")
             self.facts["won_before_created"] = early
             if early:
-                self.note(
-                    "warning",
-                    f"{early} sale(s) are dated before their lead was created ({rows}); they "
-                    "count as sales, and their time to sale is left out. Check the CRM's close "
-                    "and creation dates.",
-                )
+                self.note("warning", won_before_note(early, rows))
         # attribution counts over every lead, as the row-by-row path counts them before
         # it drops the undated ones
         counts = self.con.execute(
@@ -557,11 +501,7 @@ class _Mapper:
         kept = sum(int(c) for _, _, c in counts)
         none = sum(int(c) for by, _, c in counts if by == "none")
         if none:
-            self.note(
-                "warning",
-                f"{none} of {kept} leads ({none / kept:.1%}) have no source in any input; "
-                "they are kept as source 'unknown'",
-            )
+            self.note("warning", no_source_note(none, kept))
         by: dict[str, int] = {}
         for b, _, c in counts:
             by[b] = by.get(b, 0) + int(c)
@@ -589,55 +529,38 @@ def pseudonymise_changes(value: str, exact: bool = False) -> bool:
     return pseudonymise(value, exact) != value
 
 
-def restrict_file(source: Path, spend: pd.DataFrame, window, notes: Notes, label_fn):
-    """`load._restrict` on leads that are a Parquet file: the period's leads written
-    beside it, the same notes; returns (file, leads per (source, campaign), spend)."""
+def restrict_file(source: Path, window) -> tuple[Path | None, pd.DataFrame, tuple[int, int, int]]:
+    """The period's leads of a canonical Parquet file, written beside it (None when the
+    period holds no lead), their counts per (source, campaign), and (leads, leads in
+    the period, leads without a creation date) for `load._period_notes`."""
     import duckdb
 
-    from analysis.base.errors import DataError
-
     lo, hi = window
-    label = label_fn(window)
-    conds = []
+    conds = ["created_at IS NOT NULL"]
     if lo != pd.Timestamp.min:
         conds.append(f"created_at >= TIMESTAMP '{lo.isoformat(sep=' ')}'")
     if hi != pd.Timestamp.max:
         conds.append(f"created_at < TIMESTAMP '{hi.isoformat(sep=' ')}'")
-    keep = " AND ".join(conds) or "created_at IS NOT NULL"
-    keep = f"({keep}) AND created_at IS NOT NULL"
+    keep = " AND ".join(conds)
     digest = hashlib.sha256(f"{source.name}|{lo}|{hi}".encode()).hexdigest()[:16]
     out = source.with_name(f"{source.stem}-period-{digest}.parquet")
     con = duckdb.connect()
     try:
-        literal = "'" + str(source).replace("'", "''") + "'"
-        con.execute(f"CREATE TEMP VIEW l AS SELECT * FROM read_parquet({literal})")
+        con.execute(f"CREATE TEMP VIEW l AS SELECT * FROM read_parquet({_literal(source)})")
         row = con.execute(
             f"SELECT count(*), count(*) FILTER ({keep}), count(*) FILTER (created_at IS NULL) "
             "FROM l"
         ).fetchone()
         assert row is not None
-        total, kept, undated = row
-        if not kept:
-            raise DataError(f"no lead was created in the period {label}")
-        if undated:
-            notes.add(
-                "info",
-                "leads",
-                f"{undated:,} lead(s) without a creation date are left out: no period can be "
-                "said to hold them",
-            )
-        dropped = total - kept - undated
-        if dropped:
-            notes.add(
-                "info",
-                "leads",
-                f"{dropped:,} of {total:,} leads were created outside the period {label} "
-                "and are left out",
-            )
+        counts = (int(row[0]), int(row[1]), int(row[2]))
+        if not counts[1]:
+            return None, pd.DataFrame(columns=["source", "campaign", "leads"]), counts
         if not out.exists():
             tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
             try:
-                con.execute(f"COPY (SELECT * FROM l WHERE {keep}) TO '{tmp}' (FORMAT parquet)")
+                con.execute(
+                    f"COPY (SELECT * FROM l WHERE {keep}) TO {_literal(tmp)} (FORMAT parquet)"
+                )
                 os.replace(tmp, out)
             except BaseException:
                 tmp.unlink(missing_ok=True)
@@ -648,14 +571,4 @@ def restrict_file(source: Path, spend: pd.DataFrame, window, notes: Notes, label
         ).df()
     finally:
         con.close()
-    if not spend.empty:
-        in_period = (spend["date"] >= lo) & (spend["date"] < hi)
-        if (~in_period).any():
-            notes.add(
-                "info",
-                "spend",
-                f"{int((~in_period).sum()):,} spend rows dated outside the period {label} "
-                "are left out",
-            )
-        spend = spend.loc[in_period].reset_index(drop=True)
-    return out, pairs, spend
+    return out, pairs, counts

@@ -50,6 +50,25 @@ def _info_row(name: str, table: RawTable, rows: int, personal: list[str]) -> dic
     }
 
 
+def _read_inputs(profile: Profile, overrides, notes: Notes, skip: str | None = None):
+    """Read every input but ``skip`` (tables by name, and their rows of the inputs
+    table); each read problem is recorded (`problems.collecting`)."""
+    tables: dict[str, RawTable] = {}
+    info = []
+    for name, spec in profile.inputs.items():
+        if name == skip:
+            continue
+        try:
+            got = _read_input(profile, name, spec, overrides.get(name), notes)
+        except DataError as exc:
+            problem(exc)
+            continue
+        if got is not None:
+            tables[name], row = got
+            info.append(row)
+    return tables, info
+
+
 def _read_input(profile: Profile, name: str, spec: InputSpec, override, notes: Notes):
     """Read one input whole, drop its personal-data columns; None when optional and
     absent."""
@@ -160,8 +179,6 @@ def load_dataset(
         return ds
     notes = Notes()
     facts: dict = {}
-    tables: dict[str, RawTable] = {}
-    info = []
     leads_input = profile.leads["input"]
     leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
     if columnar is not False:
@@ -176,15 +193,7 @@ def load_dataset(
         )
     # every problem of every input at once (analysis.ingest.problems)
     with collecting():
-        for name, spec in profile.inputs.items():
-            try:
-                got = _read_input(profile, name, spec, overrides.get(name), notes)
-            except DataError as exc:
-                problem(exc)
-                continue
-            if got is not None:
-                tables[name], row = got
-                info.append(row)
+        tables, info = _read_inputs(profile, overrides, notes)
         if leads_input not in tables:  # its read problem is already recorded
             raise DataError(f"the leads input {leads_input!r} could not be read")
         leads = build_leads(profile, tables, notes, facts)
@@ -207,8 +216,9 @@ def _finish(
     if window is not None and leads is None:
         from analysis.ingest.canonical import restrict_file
 
-        source, pairs, kept_spend = restrict_file(source, spend, window, notes, _window_label)
-        spend = kept_spend
+        source, pairs, counts = restrict_file(source, window)
+        _period_notes(*counts, window, notes)
+        spend = _spend_in_period(spend, window, notes)
     elif window is not None:
         leads, spend = _restrict(leads, spend, window, notes)
         source = None  # the engine must group what the report shows: the period's leads
@@ -242,31 +252,20 @@ def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset
     if canon is None:
         return None
     notes, facts = Notes(), dict(canon.facts)
-    tables: dict[str, RawTable] = {}
-    info = []
     with collecting():
-        for name, spec in profile.inputs.items():
-            if name == li:
-                info.append(
-                    {
-                        "input": li,
-                        "file": path.name,
-                        "rows": canon.rows + facts.get("no_created_at_dropped", 0),
-                        "encoding": None,
-                        "delimiter": None,
-                        "sha256": sha,
-                        "personal_columns_dropped": ", ".join(personal_columns(profile, li, names)),
-                    }
-                )
-                continue
-            try:
-                got = _read_input(profile, name, spec, overrides.get(name), notes)
-            except DataError as exc:
-                problem(exc)
-                continue
-            if got is not None:
-                tables[name], row = got
-                info.append(row)
+        tables, info = _read_inputs(profile, overrides, notes, skip=li)
+        info.insert(
+            list(profile.inputs).index(li),
+            {
+                "input": li,
+                "file": path.name,
+                "rows": canon.file_rows,
+                "encoding": None,
+                "delimiter": None,
+                "sha256": sha,
+                "personal_columns_dropped": ", ".join(personal_columns(profile, li, names)),
+            },
+        )
         for severity, where, message in canon.notes:
             notes.add(severity, where, message)
         spend = build_spend(profile, tables, notes)
@@ -292,15 +291,8 @@ def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cach
     from analysis.ingest.stream import stream_leads
 
     li = profile.leads["input"]
-    tables: dict[str, RawTable] = {}
-    info = []
-    for name, spec in profile.inputs.items():
-        if name == li:
-            continue
-        got = _read_input(profile, name, spec, overrides.get(name), notes)
-        if got is not None:
-            tables[name], row = got
-            info.append(row)
+    with collecting():
+        tables, info = _read_inputs(profile, overrides, notes, skip=li)
     streamed = stream_leads(
         profile, overrides.get(li), tables, chunk_rows=chunk_rows, cache_dir=cache_dir
     )
@@ -343,10 +335,16 @@ def _window_label(window) -> str:
 def _restrict(leads, spend, window, notes: Notes):
     lo, hi = window
     keep = (leads["created_at"] >= lo) & (leads["created_at"] < hi)
+    _period_notes(len(leads), int(keep.sum()), int(leads["created_at"].isna().sum()), window, notes)
+    return leads.loc[keep].reset_index(drop=True), _spend_in_period(spend, window, notes)
+
+
+def _period_notes(total: int, kept: int, undated: int, window, notes: Notes) -> None:
+    """What the period leaves out of ``total`` leads (``kept`` in it, ``undated`` with no
+    creation date); an error when no lead is in it."""
     label = _window_label(window)
-    if not keep.any():
+    if not kept:
         raise DataError(f"no lead was created in the period {label}")
-    undated = int(leads["created_at"].isna().sum())
     if undated:
         notes.add(
             "info",
@@ -354,23 +352,26 @@ def _restrict(leads, spend, window, notes: Notes):
             f"{undated:,} lead(s) without a creation date are left out: no period can be said "
             "to hold them",
         )
-    dropped = int((~keep).sum()) - undated
+    dropped = total - kept - undated
     if dropped:
         notes.add(
             "info",
             "leads",
-            f"{dropped:,} of {len(leads):,} leads were created outside the period {label} "
+            f"{dropped:,} of {total:,} leads were created outside the period {label} "
             "and are left out",
         )
-    leads = leads.loc[keep].reset_index(drop=True)
-    if not spend.empty:
-        in_period = (spend["date"] >= lo) & (spend["date"] < hi)
-        if (~in_period).any():
-            notes.add(
-                "info",
-                "spend",
-                f"{int((~in_period).sum()):,} spend rows dated outside the period {label} "
-                "are left out",
-            )
-        spend = spend.loc[in_period].reset_index(drop=True)
-    return leads, spend
+
+
+def _spend_in_period(spend: pd.DataFrame, window, notes: Notes) -> pd.DataFrame:
+    if spend.empty:
+        return spend
+    lo, hi = window
+    in_period = (spend["date"] >= lo) & (spend["date"] < hi)
+    if (~in_period).any():
+        notes.add(
+            "info",
+            "spend",
+            f"{int((~in_period).sum()):,} spend rows dated outside the period "
+            f"{_window_label(window)} are left out",
+        )
+    return spend.loc[in_period].reset_index(drop=True)

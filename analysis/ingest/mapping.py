@@ -156,9 +156,7 @@ def present(table: RawTable, cols: dict[str, str], optional, notes: Notes) -> di
     optional = set(optional or ())
     absent = [k for k, v in cols.items() if k in optional and v not in table.frame.columns]
     if absent:
-        notes.add(
-            "info", table.name, f"optional field(s) not in {table.label}: {', '.join(absent)}"
-        )
+        notes.add("info", table.name, absent_note(table.label, absent))
     return {k: v for k, v in cols.items() if k not in absent}
 
 
@@ -197,20 +195,25 @@ def map_values(s: pd.Series, mapping: dict | None) -> pd.Series:
     return blank_to_na(mapped.astype(object).fillna(""))
 
 
-def _qualification(s: pd.Series, mapping: dict, table: RawTable, column: str | None) -> pd.Series:
-    text = s.fillna("").astype(str).str.strip()
+def class_lookup(mapping: dict) -> dict[str, str]:
+    """The profile's ``qualification`` map as {stripped, case-folded text: class}; an
+    empty map reads the class names themselves (and blank as unknown)."""
     if not mapping:
-        if column is None:
-            return pd.Series(
-                pd.Categorical(["unknown"] * len(s), dtype=QUALIFICATION_DTYPE), index=s.index
-            )
         mapping = {q: [q] for q in ("hot", "warm", "cold")} | {"unknown": [""]}
     lookup: dict[str, str] = {}
     for cls, raw_values in mapping.items():
         for raw in raw_values if isinstance(raw_values, list) else [raw_values]:
             lookup[str(raw if raw is not None else "").strip().casefold()] = cls
-    key = text.str.casefold()
-    out = key.map(lookup)
+    return lookup
+
+
+def _qualification(s: pd.Series, mapping: dict, table: RawTable, column: str | None) -> pd.Series:
+    text = s.fillna("").astype(str).str.strip()
+    if not mapping and column is None:
+        return pd.Series(
+            pd.Categorical(["unknown"] * len(s), dtype=QUALIFICATION_DTYPE), index=s.index
+        )
+    out = text.str.casefold().map(class_lookup(mapping))
     bad = out.isna()
     if bad.any():
         values = ", ".join(repr(v) for v in text[bad].unique()[:8])
@@ -436,16 +439,10 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
         leads["revenue"] = rev.where(leads["converted"] == 1, 0.0).astype("float64")
         unknown_rev = (leads["converted"] == 1) & leads["revenue"].isna()
         if unknown_rev.any() and "revenue" not in failed:
-            notes.add(
-                "info",
-                table.name,
-                f"{int(unknown_rev.sum())} sale(s) have no revenue; revenue totals leave them out",
-            )
+            notes.add("info", table.name, unknown_revenue_note(int(unknown_rev.sum())))
     else:
         leads["revenue"] = np.where(leads["converted"] == 1, np.nan, 0.0)
-        notes.add(
-            "info", table.name, "no revenue column mapped: revenue and ROMI cannot be computed"
-        )
+        notes.add("info", table.name, NO_REVENUE_NOTE)
     if "won_at" in leads:
         leads["won_at"] = leads["won_at"].where(leads["converted"] == 1)
         _won_before_created(leads, table, notes, facts)
@@ -546,18 +543,61 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
         col_table[canon] = lt
 
 
+# The notes of a leads mapping, as texts of their counts: the row-by-row mapping here
+# and the one in DuckDB (`analysis.ingest.canonical`) say the same things the same way.
+
+NO_DATES_NOTE = (
+    "the data have no creation dates: counts, conversion and models use every lead; "
+    "periods, time to sale and lead age cannot be computed"
+)
+
+
+def absent_note(label: str, fields) -> str:
+    return f"optional field(s) not in {label}: {', '.join(fields)}"
+
+
+NO_REVENUE_NOTE = "no revenue column mapped: revenue and ROMI cannot be computed"
+
+
+def undated_note(n: int, total: int, where: str, drop: bool) -> str:
+    """``n`` of ``total`` leads without a creation date (``where``: their rows)."""
+    if drop:
+        return (
+            f"{n} lead(s) have no creation date ({where}); they are left out, as the profile "
+            "says (leads.no_created_at: drop)"
+        )
+    return (
+        f"{n} of {total} lead(s) have no creation date ({where}): they count in leads, "
+        "sales and models, and are left out of periods, time to sale and lead age (set "
+        "leads.no_created_at: drop in the profile to leave them out everywhere)"
+    )
+
+
+def unknown_revenue_note(n: int) -> str:
+    return f"{n} sale(s) have no revenue; revenue totals leave them out"
+
+
+def won_before_note(n: int, where: str) -> str:
+    return (
+        f"{n} sale(s) are dated before their lead was created ({where}); they count as "
+        "sales, and their time to sale is left out. Check the CRM's close and creation dates."
+    )
+
+
+def no_source_note(n: int, total: int) -> str:
+    return (
+        f"{n} of {total} leads ({n / total:.1%}) have no source in any input; they are "
+        f"kept as source {UNKNOWN_SOURCE!r}"
+    )
+
+
 def _creation_dates(cfg, leads, raw, table, notes: Notes, facts: dict, failed) -> pd.Series | None:
     """Leads without a creation date: kept (counts and models use them; time-based
     figures leave them out and say so) or, where the profile says
     ``no_created_at: drop``, dropped with a note. Returns the rows to drop, or None."""
     if "created_at" not in leads:
         leads["created_at"] = pd.Series(pd.NaT, index=leads.index, dtype=_NAT)
-        notes.add(
-            "warning",
-            table.name,
-            "the data have no creation dates: counts, conversion and models use every lead; "
-            "periods, time to sale and lead age cannot be computed",
-        )
+        notes.add("warning", table.name, NO_DATES_NOTE)
         facts["no_created_at"] = int(len(leads))
         return None
     if "created_at" in failed:
@@ -566,24 +606,12 @@ def _creation_dates(cfg, leads, raw, table, notes: Notes, facts: dict, failed) -
     facts["no_created_at"] = int(missing.sum())
     if not missing.any():
         return None
-    n, rows = int(missing.sum()), table.rows(missing)
-    where = format_rows(rows)
-    if cfg.get("no_created_at", "keep") == "drop":
-        notes.add(
-            "warning",
-            table.name,
-            f"{n} lead(s) have no creation date ({where}); they are left out, as the profile "
-            "says (leads.no_created_at: drop)",
-        )
+    n, where = int(missing.sum()), format_rows(table.rows(missing))
+    drop = cfg.get("no_created_at", "keep") == "drop"
+    notes.add("warning", table.name, undated_note(n, len(leads), where, drop))
+    if drop:
         facts["no_created_at_dropped"] = n
         return missing
-    notes.add(
-        "warning",
-        table.name,
-        f"{n} of {len(leads)} lead(s) have no creation date ({where}): they count in leads, "
-        "sales and models, and are left out of periods, time to sale and lead age (set "
-        "leads.no_created_at: drop in the profile to leave them out everywhere)",
-    )
     return None
 
 
@@ -594,11 +622,7 @@ def _won_before_created(leads: pd.DataFrame, table: RawTable, notes: Notes, fact
     facts["won_before_created"] = int(early.sum())
     if early.any():
         notes.add(
-            "warning",
-            table.name,
-            f"{int(early.sum())} sale(s) are dated before their lead was created "
-            f"({format_rows(table.rows(early))}); they count as sales, and their time to "
-            "sale is left out. Check the CRM's close and creation dates.",
+            "warning", table.name, won_before_note(int(early.sum()), format_rows(table.rows(early)))
         )
 
 
@@ -690,12 +714,7 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
     leads["campaign"] = map_values(camp, vmap.get("campaign")).fillna(NO_CAMPAIGN).astype("str")
     leads["attributed_by"] = by.astype("str")
     if none.any():
-        notes.add(
-            "warning",
-            cfg["input"],
-            f"{int(none.sum())} of {n} leads ({none.mean():.1%}) have no source in any input; "
-            f"they are kept as source {UNKNOWN_SOURCE!r}",
-        )
+        notes.add("warning", cfg["input"], no_source_note(int(none.sum()), n))
     facts["attribution"] = leads["attributed_by"].value_counts().to_dict()
     facts["direct_only"] = int(is_direct(leads["source"]).sum())
 

@@ -52,7 +52,9 @@ class Streamed:
     cached: bool = False
 
 
-def _key(profile, spec, file_sha: str) -> str:
+def cache_key(profile, spec, file_sha: str) -> str:
+    """The key of the canonical leads made from one leads file: its SHA-256, the
+    profile's bytes, the input's options and the kit's code."""
     digest = hashlib.sha256()
     digest.update(file_sha.encode())
     digest.update(Path(profile.path).read_bytes())
@@ -268,7 +270,7 @@ def stream_leads(
         chunk_rows=chunk_rows,
     )
     folder = cache_folder(cache_dir)
-    key = _key(profile, spec, meta["sha256"])
+    key = cache_key(profile, spec, meta["sha256"])
     final = folder / f"leads-{key[:32]}.parquet"
     sidecar = final.with_suffix(".json")
     if final.exists() and sidecar.exists():
