@@ -38,7 +38,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from analysis.engine.cells import Engine  # noqa: E402
 from analysis.ingest.dataset import Dataset  # noqa: E402
-from analysis.ingest.matching import spend_match  # noqa: E402
+from analysis.ingest.matching import lead_pairs, spend_match  # noqa: E402
 from analysis.ingest.notes import Notes  # noqa: E402
 from analysis.ingest.profiles import load_profile  # noqa: E402
 from analysis.ingest.schema import (  # noqa: E402
@@ -307,7 +307,7 @@ def context(shape: Shape) -> ReportContext:
         _ENGINE = Engine()
     leads, spend = shape.frames()
     notes, facts = Notes(), {}
-    spend_match(leads, spend, notes, facts, None)
+    spend_match(lead_pairs(leads), spend, notes, facts, None)
     inputs = pd.DataFrame(
         [
             {

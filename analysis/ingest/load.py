@@ -22,7 +22,7 @@ from analysis.base.errors import DataError
 from analysis.ingest.cache import dataset_key, from_cache, to_cache
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.mapping import build_leads, read
-from analysis.ingest.matching import build_spend, spend_match
+from analysis.ingest.matching import build_spend, lead_pairs, spend_match
 from analysis.ingest.notes import Notes
 from analysis.ingest.privacy import drop_personal
 from analysis.ingest.problems import collecting, problem
@@ -222,7 +222,8 @@ def _finish(
     elif window is not None:
         leads, spend = _restrict(leads, spend, window, notes)
         source = None  # the engine must group what the report shows: the period's leads
-    spend_match(leads if leads is not None else pairs, spend, notes, facts, profile.currency)
+    pairs = lead_pairs(leads) if leads is not None else pairs
+    spend_match(pairs, spend, notes, facts, profile.currency)
     return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts, source)
 
 

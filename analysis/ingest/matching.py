@@ -166,16 +166,19 @@ def lead_pairs(leads: pd.DataFrame) -> pd.DataFrame:
 
 
 def spend_match(
-    leads: pd.DataFrame, spend: pd.DataFrame, notes: Notes, facts: dict, currency: str | None
+    pairs_counts: pd.DataFrame,
+    spend: pd.DataFrame,
+    notes: Notes,
+    facts: dict,
+    currency: str | None,
 ) -> None:
     """How the leads' campaigns and the spend rows' campaigns meet (facts and notes).
 
-    ``leads``: the canonical leads, or their counts per (source, campaign) with a
-    ``leads`` column (`lead_pairs`; a load in DuckDB gives them without lead rows)."""
+    ``pairs_counts``: leads per (source, campaign) in a ``leads`` column (`lead_pairs`
+    of a frame; a load in DuckDB counts them without lead rows)."""
     if spend.empty:
         facts["spend_match"] = None
         return
-    pairs_counts = leads if "lead_id" not in leads.columns else lead_pairs(leads)
     pairs = set(zip(spend["source"], spend["campaign"], strict=True))
     key = list(zip(pairs_counts["source"], pairs_counts["campaign"], strict=True))
     counts = pairs_counts["leads"].to_numpy(dtype="int64")
