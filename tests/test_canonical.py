@@ -79,9 +79,17 @@ def files(draw):
         ids = list(range(100, 100 + n))  # numbers as ids
     if draw(st.integers(0, 9)) == 0:
         ids[-1] = ids[0]  # a duplicate: the row-by-row path's error
-    odd = draw(st.sampled_from([None] * 6 + [" padded", "8 925 555 12 34", "L-2026-01-05"]))
+    odd = draw(
+        st.sampled_from(
+            [None] * 8
+            + [" padded", "8 925 555 12 34", "L-2026-01-05", "id-89255551234", "1 234 567 890"]
+            + ["+7 925 555-12-34", "a@b", "order-2026-555-1234", "(212) 555-1234", "L\u3000"]
+        )
+    )
     if odd and isinstance(ids[0], str):
-        ids[0] = odd  # stray spaces, a phone as an id (pseudonymised), a date-like id
+        # stray spaces, phones as ids (pseudonymised), ids that only look like one to the
+        # cheap test (a date, an amount, an @ that is no e-mail)
+        ids[0] = odd
     base = dt.datetime(2026, 1, 1)
     created = [
         None

@@ -81,11 +81,13 @@ Dataset.leads = property(_get_leads, _set_leads)
 
 
 def read_canonical(path: Path) -> pd.DataFrame:
-    """The canonical leads from a streamed Parquet file, with the kit's dtypes."""
-    import pyarrow.parquet as pq
-
-    names = [n for n in pq.read_schema(path).names if n != "_row"]
-    frame = pd.read_parquet(path, columns=names)
+    """The canonical leads from a Parquet file of the streamed or the DuckDB load, in the
+    file's order, with the kit's dtypes."""
+    frame = pd.read_parquet(path)
+    if "_row" in frame.columns:  # the DuckDB load writes the leads in any order
+        if not frame["_row"].is_monotonic_increasing:
+            frame = frame.sort_values("_row", kind="stable", ignore_index=True)
+        frame = frame.drop(columns="_row")
     for col in frame.columns:
         if col == "qualification":
             frame[col] = frame[col].astype(str).astype(QUALIFICATION_DTYPE)

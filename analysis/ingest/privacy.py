@@ -107,9 +107,9 @@ _FIND = re.compile(f"{_TOKEN}|{_EMAIL_RE}|{_PHONE_RE}")
 # the regular-expression dialect Arrow runs too: no look-arounds): an @, an escape, a
 # + or a bracket, eleven digits like 89255551234 in one block, or ten digits with a
 # separator between two of them. Anything `personal_spans` finds passes it.
-_MAYBE = r"@|%[0-9A-Fa-f]{2}|\+|\(|\)|(?:^|[^0-9A-Za-z])[78][3489][0-9]{9}(?:$|[^0-9A-Za-z])"
-_MAYBE_DIGITS = r"(?:[0-9][^0-9]*){10}"
-_MAYBE_SEPARATED = f"[0-9]{_SEP}{{1,3}}[0-9]"
+MAYBE = r"@|%[0-9A-Fa-f]{2}|\+|\(|\)|(?:^|[^0-9A-Za-z])[78][3489][0-9]{9}(?:$|[^0-9A-Za-z])"
+MAYBE_DIGITS = r"(?:[0-9][^0-9]*){10}"
+MAYBE_SEPARATED = f"[0-9]{_SEP}{{1,3}}[0-9]"
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DATE_SEP = f"[{_DASHES}./]"
@@ -274,10 +274,10 @@ def scrub(
         return s
     maybe = pd.Series(text.unique(), dtype="str")
     maybe = maybe[
-        maybe.str.contains(_MAYBE, regex=True)
+        maybe.str.contains(MAYBE, regex=True)
         | (
-            maybe.str.contains(_MAYBE_DIGITS, regex=True)
-            & maybe.str.contains(_MAYBE_SEPARATED, regex=True)
+            maybe.str.contains(MAYBE_DIGITS, regex=True)
+            & maybe.str.contains(MAYBE_SEPARATED, regex=True)
         )
     ]
     changed = {v: new for v in maybe if (new := pseudonymise(v, exact)) != v}
