@@ -49,6 +49,7 @@ def test_tiny_file_in_chunks_of_two_equals_whole_read(tmp_path):
     }
     whole = load_dataset("generic", files, stream=False)
     streamed = load_dataset("generic", files, stream=True, chunk_rows=2, cache_dir=tmp_path / "c")
+    assert not streamed.leads_loaded  # the leads stay in their file until a page asks
     _same(whole, streamed)
     assert streamed.source is not None and streamed.source.exists()
     assert whole.source is None
@@ -150,7 +151,12 @@ def test_a_period_window_groups_the_window_not_the_file(tmp_path):
     ds = load_dataset(
         "generic", {"leads": path}, stream=True, cache_dir=tmp_path / "c", start="2026-06-01"
     )
-    assert ds.source is None and ds.leads["created_at"].min() >= pd.Timestamp("2026-06-01")
+    # the engine reads the period's own file (written beside the streamed one), not the
+    # whole export: its cells are the ones of the period's leads
+    assert ds.source is not None and "-period-" in ds.source.name
+    assert ds.leads["created_at"].min() >= pd.Timestamp("2026-06-01")
+    cells = engine_for(ds).cells(ds.leads, ["source"])
+    assert int(cells["leads"].sum()) == len(ds.leads) < 2000
 
 
 def test_merge_notes_sums_counts_and_recomputes_shares():

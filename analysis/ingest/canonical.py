@@ -33,7 +33,14 @@ import pandas as pd
 
 from analysis.base.errors import format_rows
 
-__all__ = ["Canonical", "load_canonical", "eligible_profile"]
+__all__ = [
+    "Canonical",
+    "load_canonical",
+    "eligible_profile",
+    "file_pairs",
+    "parquet_sql",
+    "restrict_file",
+]
 
 #: Distinct values per text column above which the file is not "canonical" (the values
 #: are then ids or free text, and the row-by-row path handles them).
@@ -190,6 +197,11 @@ def _sql_value(v) -> str:
 
 def _literal(path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def parquet_sql(path) -> str:
+    """SQL reading the Parquet file ``path``."""
+    return f"read_parquet({_literal(path)})"
 
 
 def _quote(name: str) -> str:
@@ -445,10 +457,7 @@ class _Mapper:
             tmp.unlink(missing_ok=True)
             kept.unlink(missing_ok=True)
             raise
-        pairs = self.con.execute(
-            "SELECT source, campaign, count(*)::BIGINT AS leads FROM read_parquet("
-            f"{_literal(final)}) GROUP BY ALL ORDER BY ALL"
-        ).df()
+        pairs = file_pairs(self.con, parquet_sql(final))
         return Canonical(final, n, self.notes, self.facts, pairs)
 
     def _mapped(self, column: str, mapped, sql_type: str) -> str:
@@ -606,6 +615,24 @@ def pseudonymise_changes(value: str, exact: bool = False) -> bool:
     return pseudonymise(value, exact) != value
 
 
+def file_pairs(con, table: str, where: str = "TRUE") -> pd.DataFrame:
+    """Leads per (source, campaign) of a canonical leads table (SQL ``table``, e.g.
+    ``read_parquet('...')``), for spend matching: `analysis.ingest.matching.lead_pairs`
+    of a frame, counted in DuckDB. ``con``: a DuckDB connection, or None for a new one."""
+    import duckdb
+
+    own = con is None
+    con = duckdb.connect() if own else con
+    try:
+        return con.execute(
+            f"SELECT source, campaign, count(*)::BIGINT AS leads FROM {table} WHERE {where} "
+            "GROUP BY ALL ORDER BY ALL"
+        ).df()
+    finally:
+        if own:
+            con.close()
+
+
 def restrict_file(source: Path, window) -> tuple[Path | None, pd.DataFrame, tuple[int, int, int]]:
     """The period's leads of a canonical Parquet file, written beside it (None when the
     period holds no lead), their counts per (source, campaign), and (leads, leads in
@@ -642,10 +669,7 @@ def restrict_file(source: Path, window) -> tuple[Path | None, pd.DataFrame, tupl
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-        pairs = con.execute(
-            f"SELECT source, campaign, count(*)::BIGINT AS leads FROM l WHERE {keep} "
-            "GROUP BY ALL ORDER BY ALL"
-        ).df()
+        pairs = file_pairs(con, "l", keep)
     finally:
         con.close()
     return out, pairs, counts

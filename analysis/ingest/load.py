@@ -301,7 +301,10 @@ def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cach
     for row in streamed.notes:
         notes.add(row["severity"], row["input"], row["message"])
     facts.update(streamed.facts)
-    return _finish(profile, streamed.leads, tables, info, notes, facts, window, streamed.path)
+    from analysis.ingest.canonical import file_pairs, parquet_sql
+
+    pairs = file_pairs(None, parquet_sql(streamed.path))
+    return _finish(profile, None, tables, info, notes, facts, window, streamed.path, pairs=pairs)
 
 
 def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:

@@ -12,10 +12,10 @@ The canonical Parquet file is kept in a cache (``~/.cache/leadkit``, or
 kit's code, so the report's six notebooks read it once each instead of streaming
 the export six times; the engine groups it straight from disk (`analysis.engine.engine_for`).
 
-What stays in memory is the canonical leads table (narrow, typed columns), never the
-export's raw text. Profiles that join a second table onto the leads, or attribute
-sources from web-analytics sessions, need every lead at once and are not streamed: the
-error says so.
+What stays in memory is one chunk; the canonical leads are the Parquet file, which
+`Dataset.leads` reads only if a page asks for the rows. Profiles that join a second
+table onto the leads, or attribute sources from web-analytics sessions, need every lead
+at once and are not streamed: the error says so.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import pandas as pd
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
 from analysis.ingest.cache import cache_folder
-from analysis.ingest.dataset import read_canonical
 from analysis.ingest.readers import RawTable, iter_table
 
 __all__ = ["Streamed", "stream_leads", "merge_notes", "merge_facts"]
@@ -42,9 +41,9 @@ __all__ = ["Streamed", "stream_leads", "merge_notes", "merge_facts"]
 
 @dataclass
 class Streamed:
-    """What `stream_leads` returns."""
+    """What `stream_leads` returns: the canonical leads file (read only if a page asks,
+    `Dataset.leads`) and what the mapping learned."""
 
-    leads: pd.DataFrame
     path: Path
     info: dict
     notes: list[dict] = field(default_factory=list)
@@ -283,7 +282,7 @@ def stream_leads(
                 "the canonical copy an earlier streamed read of the same file left in the cache",
             }
         ]
-        return Streamed(read_canonical(final), final, saved["info"], notes, saved["facts"], True)
+        return Streamed(final, saved["info"], notes, saved["facts"], True)
 
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{final.name}.{os.getpid()}.tmp"
@@ -351,4 +350,4 @@ def stream_leads(
             writer.close()
         tmp.unlink(missing_ok=True)
         raise
-    return Streamed(read_canonical(final), final, info, notes, facts, False)
+    return Streamed(final, info, notes, facts, False)
