@@ -324,6 +324,8 @@ def test_cached_load_equals_a_fresh_load_and_follows_the_files(tmp_path):
     first = load_dataset("generic", files, cache=True, cache_dir=cache)
     kept = load_dataset("generic", files, cache=True, cache_dir=cache)
     assert len(list((cache / "datasets").iterdir())) == 1
+    # the kept copy's leads stay in their Parquet file, which the engine groups
+    assert not kept.leads_loaded and kept.source.parent.parent == cache / "datasets"
     for ds in (first, kept):
         pd.testing.assert_frame_equal(ds.leads, fresh.leads)
         pd.testing.assert_frame_equal(ds.spend, fresh.spend)

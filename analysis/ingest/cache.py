@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.ingest.dataset import Dataset, read_canonical
+from analysis.ingest.dataset import Dataset
 from analysis.ingest.profiles import Profile
 from analysis.ingest.readers import file_sha256
 from analysis.ingest.schema import validate_spend
@@ -98,11 +98,12 @@ def from_cache(profile: Profile, folder: Path) -> Dataset | None:
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        source = Path(meta["source"]) if meta.get("source") else None
-        if source is not None and not source.exists():
+        # the canonical leads file: the load's own (DuckDB or streamed), else the copy
+        # kept here; a page reads its rows only if it asks (Dataset.leads), and the
+        # engine groups it from disk
+        source = Path(meta["source"]) if meta.get("source") else folder / "leads.parquet"
+        if not source.exists():
             return None
-        # None: read from the source file when a page asks (Dataset.leads)
-        leads = None if source is not None else read_canonical(folder / "leads.parquet")
         spend = pd.read_parquet(folder / "spend.parquet")
         if not spend.empty:
             spend = validate_spend(spend)
@@ -110,7 +111,7 @@ def from_cache(profile: Profile, folder: Path) -> Dataset | None:
         return None
     inputs = pd.DataFrame(meta["inputs"])
     notes = pd.DataFrame(meta["notes"], columns=["severity", "input", "message"])
-    return Dataset(profile, leads, spend, inputs, notes, meta["facts"], source)
+    return Dataset(profile, None, spend, inputs, notes, meta["facts"], source)
 
 
 def cache_folder(cache_dir: str | Path | None = None) -> Path:
