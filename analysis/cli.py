@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="a notebook parameter, e.g. --param MIN_LEADS=50 (repeatable)",
     )
+    rep.add_argument(
+        "--jobs", "-j", type=int, default=None, help="pages run at once (default: the cores)"
+    )
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     bat = sub.add_parser(
         "run",
@@ -124,6 +128,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ReportBar:
+    """A progress bar on standard error for one report: the load, each page as it
+    finishes, and the workbook (tqdm; thread-safe, the pages report from threads)."""
+
+    def __init__(self, enabled: bool, pages: int | None = None):
+        from analysis.run.report import REPORT_NOTEBOOKS
+
+        self.bar = None
+        self.enabled = enabled
+        self.total = (pages if pages is not None else len(REPORT_NOTEBOOKS)) + 2
+
+    def step(self, step: str, detail: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            # the load, the pages, the workbook
+            self.bar = tqdm(total=self.total, desc="report", unit="step")
+        label = {"load": "loading and checking", "notebook": "page done:"}.get(step, step)
+        if step != "done":
+            self.bar.set_postfix_str(f"{label} {detail}"[:48])
+        if step in ("pages", "notebook", "workbook"):  # "pages": the load has finished
+            self.bar.update(1)
+        if step == "done":
+            self.bar.update(self.bar.total - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -133,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             params = {k.upper(): _literal(v) for k, v in _pairs(args.param, "--param").items()}
             if args.engine:
                 params["ENGINE"] = args.engine
+            if args.jobs is not None and args.jobs < 1:
+                raise SystemExit("leadkit: --jobs takes a number of 1 or more")
+            bar = _ReportBar(enabled=not args.no_progress)
             try:
                 result = run_report(
                     args.profile,
@@ -141,10 +181,15 @@ def main(argv: list[str] | None = None) -> int:
                     run=args.run,
                     out_root=args.out,
                     parameters=params,
+                    progress=bar.step,
+                    page_jobs=args.jobs,
                 )
             except ReportError as exc:
+                bar.close()
                 print(f"leadkit: report failed: {exc}", file=sys.stderr)
                 return 1
+            finally:
+                bar.close()
             print(f"Report written to {result.folder}")
             for page in result.html:
                 print(f"  {page}")

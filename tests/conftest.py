@@ -52,11 +52,13 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session")
 def report_runs(tmp_path_factory):
-    """The full report on the sample and on the Olist example, run once."""
+    """The full report on the sample and on the Olist example, run once (two pages at
+    once: the batch in test_batch runs its two clients' pages one at a time, and
+    `test_same_inputs_give_the_same_numbers_and_figures` compares both)."""
     from analysis.run.report import run_report
 
     out = tmp_path_factory.mktemp("reports")
     return {
-        "sample": run_report("sample", out_root=out, run="test"),
-        "olist": run_report("olist", out_root=out, run="test"),
+        "sample": run_report("sample", out_root=out, run="test", page_jobs=2),
+        "olist": run_report("olist", out_root=out, run="test", page_jobs=2),
     }

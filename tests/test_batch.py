@@ -173,8 +173,9 @@ def test_client_file_paths_are_relative_to_it():
 
 def test_same_inputs_give_the_same_numbers_and_figures(batch, report_runs):
     """Reproducible runs: the batch's sample client and the separate report run of the
-    sample (other process, other folder, other client name) agree byte for byte in every
-    table and every embedded figure."""
+    sample (other process, other folder, other client name, its pages run two at once
+    where the batch's two clients share the cores) agree byte for byte in every table
+    and every embedded figure."""
     mine = batch["out"] / "sample-company" / "b1"
     other = report_runs["sample"].folder
     tables = sorted(p.name for p in (other / "tables").glob("*.csv"))

@@ -40,3 +40,37 @@ def test_bad_report_parameters_stop_the_run_before_anything_is_written(tmp_path)
     with pytest.raises(DataError, match=r"MIN_LEADS must be a whole number >= 0, not -3"):
         run_report("olist", out_root=tmp_path, run="r", parameters={"MIN_LEADS": -3})
     assert not list(tmp_path.iterdir())
+
+
+def test_the_report_bar_moves_with_the_load_and_each_page(tmp_path, capsys):
+    """``leadkit report``'s progress bar: the load, then each page as it finishes (two
+    at once, from their threads), then the workbook; the events come in that order."""
+    from analysis.cli import _ReportBar
+
+    events = []
+    bar = _ReportBar(enabled=True, pages=2)
+
+    def step(name, detail):
+        events.append(name)
+        bar.step(name, detail)
+
+    pages = ("data-audit", "funnel-economics")
+    run_report("sample", out_root=tmp_path, run="r", notebooks=pages, progress=step, page_jobs=2)
+    bar.close()
+    assert events == ["load", "pages", "notebook", "notebook", "workbook", "done"]
+    err = capsys.readouterr().err
+    assert "4/4" in err and "page done: data-audit" in err and "page done: funnel-economics" in err
+
+
+def test_a_single_job_batch_bar_moves_while_the_client_runs():
+    """``leadkit run`` with one job runs the client in this process: each event moves
+    its bar at once instead of when the client has finished."""
+    from analysis.run.batch import ClientSpec, _Bars
+
+    spec = ClientSpec(name="c", profile="sample")
+    bars = _Bars([spec], steps=9, enabled=True)
+    live = bars.live()
+    live.put(("c", "load", "sample"))
+    live.put(("c", "notebook", "data-audit"))
+    assert bars.bars["c"].n == 2
+    bars.close()

@@ -211,8 +211,11 @@ def read_clients(path: str | Path) -> BatchFile:
     return BatchFile(path=path, clients=clients, out=out, jobs=jobs)
 
 
-def _run_client(spec: ClientSpec, out_root: str, run: str, force: bool, queue=None) -> Outcome:
-    """Run one client (in a worker process): skip when unchanged, else the report."""
+def _run_client(
+    spec: ClientSpec, out_root: str, run: str, force: bool, queue=None, page_jobs: int = 1
+) -> Outcome:
+    """Run one client (in a worker process): skip when unchanged, else the report, with
+    ``page_jobs`` pages at once."""
     from analysis.ingest.cache import input_hashes
     from analysis.ingest.profiles import load_profile
     from analysis.run.report import ReportError, fingerprint, record_failure, run_report, slug
@@ -247,6 +250,7 @@ def _run_client(spec: ClientSpec, out_root: str, run: str, force: bool, queue=No
             out_root=out_root,
             parameters=spec.parameters,
             progress=tell,
+            page_jobs=page_jobs,
         )
         return Outcome(spec.name, "ok", str(result.folder), "", time.perf_counter() - started)
     except DataError as exc:
@@ -318,15 +322,15 @@ def run_batch(
     root.mkdir(parents=True, exist_ok=True)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     jobs = max(1, min(jobs or batch.jobs, len(specs)))
+    # the cores shared out: each client's pages run at once on its share
+    page_jobs = max(1, (os.cpu_count() or 1) // jobs)
     total_steps = len(REPORT_NOTEBOOKS) + 3
     bars = _Bars(specs, total_steps, enabled=progress)
     outcomes: dict[str, Outcome] = {}
     try:
         if jobs == 1:
             for spec in specs:
-                queue = bars.queue()
-                outcome = _run_client(spec, str(root), run, force, queue)
-                bars.drain()
+                outcome = _run_client(spec, str(root), run, force, bars.live(), page_jobs)
                 outcomes[spec.name] = outcome
                 bars.finish(outcome)
         else:
@@ -337,10 +341,8 @@ def run_batch(
                 queue = manager.Queue()
                 bars.use(queue)
                 with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                    futures = {
-                        pool.submit(_run_client, spec, str(root), run, force, queue): spec
-                        for spec in specs
-                    }
+                    args = (str(root), run, force, queue, page_jobs)
+                    futures = {pool.submit(_run_client, spec, *args): spec for spec in specs}
                     pending = set(futures)
                     while pending:
                         bars.drain()
@@ -369,6 +371,16 @@ def run_batch(
     return ordered, index
 
 
+class _Live:
+    """`_Bars.live`: ``put`` shows the event (tqdm's own lock keeps the bars whole)."""
+
+    def __init__(self, bars: _Bars):
+        self.bars = bars
+
+    def put(self, event: tuple[str, str, str]) -> None:
+        self.bars.show(*event)
+
+
 class _Bars:
     """One tqdm bar per client and one overall, fed by (client, step, detail) events."""
 
@@ -387,30 +399,31 @@ class _Bars:
                 total=steps, desc=spec.name[:24].ljust(24), position=i, unit="step", leave=True
             )
 
-    def queue(self):
-        if self._queue is None:
-            import queue
-
-            self._queue = queue.SimpleQueue()
-        return self._queue if self.enabled else None
-
     def use(self, queue) -> None:
         self._queue = queue
+
+    def live(self):
+        """A queue for a client run in this process: each event moves its bar at once
+        (the pages report from their threads while the client runs)."""
+        return _Live(self) if self.enabled else None
 
     def drain(self) -> None:
         if self._queue is None:
             return
         while True:
             try:
-                name, step, detail = self._queue.get_nowait()
+                event = self._queue.get_nowait()
             except Exception:  # empty (queue.Empty from either kind of queue)
                 return
-            bar = self.bars.get(name)
-            if bar is None:
-                continue
-            if step in _STEPS:
-                bar.update(1)
-            bar.set_postfix_str(f"{step} {Path(detail).name if step == 'done' else detail}"[:40])
+            self.show(*event)
+
+    def show(self, name: str, step: str, detail: str) -> None:
+        bar = self.bars.get(name)
+        if bar is None:
+            return
+        if step in _STEPS:
+            bar.update(1)
+        bar.set_postfix_str(f"{step} {Path(detail).name if step == 'done' else detail}"[:40])
 
     def finish(self, outcome: Outcome) -> None:
         bar = self.bars.get(outcome.client)

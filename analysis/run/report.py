@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +132,7 @@ def run_report(
     parameters: dict | None = None,
     kernel_name: str = "python3",
     progress: Callable[[str, str], None] | None = None,
+    page_jobs: int | None = None,
 ) -> ReportResult:
     """Execute the report notebooks for one client and render them.
 
@@ -152,8 +154,12 @@ def run_report(
         Extra notebook parameters (UPPER_CASE names), e.g. ``{"MIN_LEADS": 50}``;
         ``CURRENCY``, ``DATE_FROM`` and ``DATE_TO`` also apply to the headline numbers.
     progress : callable, optional
-        Called as ``progress(step, detail)`` with step ``"load"``, ``"notebook"``
-        (detail: its name), ``"workbook"`` and ``"done"``.
+        Called as ``progress(step, detail)`` with step ``"load"``, ``"pages"`` (the
+        load is done and the pages start), ``"notebook"`` (detail: its name, when that
+        page has run), ``"workbook"`` and ``"done"``
+        (from the page threads too: it must be thread-safe).
+    page_jobs : int, optional
+        Pages run at once, each in its own kernel; the machine's cores by default.
 
     Returns
     -------
@@ -196,6 +202,9 @@ def run_report(
             f"no report notebook takes the parameter(s) {unused}; they take "
             f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
         )
+    for name in notebooks:
+        if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
+            raise ReportError(f"no notebook {NOTEBOOKS_DIR / f'{name}.ipynb'}")
     client = slug(client or prof.name)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     # resolved here: the kernels run in the notebooks' folder, not the caller's
@@ -215,35 +224,54 @@ def run_report(
         **extra,
     }
     pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
-    html = []
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
-    kernel_manager = _ipc_kernel_manager(ipc_dir)
+
+    def execute(name: str) -> str | None:
+        """Run one page in its own kernel; the error message if it failed."""
+        sockets = os.path.join(ipc_dir, name)
+        os.makedirs(sockets, exist_ok=True)
+        try:
+            pm.execute_notebook(
+                str(NOTEBOOKS_DIR / f"{name}.ipynb"),
+                str(partial / f"{name}.ipynb"),
+                # each notebook gets the parameters it declares (papermill would
+                # inject the others too, and print a line for each)
+                parameters={k: v for k, v in params.items() if k in declared[name]},
+                kernel_name=kernel_name,
+                progress_bar=False,
+                cwd=str(NOTEBOOKS_DIR),
+                # a socket folder per page: kernels started at once pick their socket
+                # names without seeing each other's
+                kernel_manager_class=_ipc_kernel_manager(sockets),
+            )
+        except pm.PapermillExecutionError as exc:
+            return f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        finally:
+            # the event loop papermill made for this thread (jupyter_core keeps one per
+            # thread) is closed with it, its sockets too
+            from jupyter_core.utils import ensure_event_loop
+
+            loop = ensure_event_loop()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+        tell("notebook", name)
+        return None
+
     try:
-        for name in notebooks:
-            source = NOTEBOOKS_DIR / f"{name}.ipynb"
-            if not source.exists():
-                raise ReportError(f"no notebook {source}")
-            tell("notebook", name)
-            executed = partial / f"{name}.ipynb"
-            try:
-                pm.execute_notebook(
-                    str(source),
-                    str(executed),
-                    # each notebook gets the parameters it declares (papermill would
-                    # inject the others too, and print a line for each)
-                    parameters={k: v for k, v in params.items() if k in declared[name]},
-                    kernel_name=kernel_name,
-                    progress_bar=False,
-                    cwd=str(NOTEBOOKS_DIR),
-                    kernel_manager_class=kernel_manager,
-                )
-            except pm.PapermillExecutionError as exc:
-                message = (
-                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-                )
+        # the pages do not depend on each other (the shared facts are in the context):
+        # several kernels at once, up to the cores this run may use
+        workers = max(1, min(page_jobs or os.cpu_count() or 1, len(notebooks)))
+        tell("pages", f"{len(notebooks)} pages, {workers} at once")
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page") as pool:
+            failures = list(pool.map(execute, notebooks))
+        for name, message in zip(notebooks, failures, strict=True):
+            if message is not None:  # the first failed page in the report's order
                 failed = _keep_failed(partial, root / client / f"{run}.failed", message, name)
-                raise ReportError(message, folder=failed) from None
-            html.append(render_html(executed, partial / f"{name}.html", pages))
+                raise ReportError(message, folder=failed)
+        html = [
+            render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages)
+            for name in notebooks
+        ]
         tell("workbook", "report.xlsx")
         from analysis.render.workbook import write_workbook
 
