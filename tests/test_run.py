@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 
@@ -55,8 +56,10 @@ def test_the_report_bar_moves_with_the_load_and_each_page(tmp_path, capsys):
         bar.step(name, detail)
 
     pages = ("data-audit", "funnel-economics")
+    here = os.getcwd()
     run_report("sample", out_root=tmp_path, run="r", notebooks=pages, progress=step, page_jobs=2)
     bar.close()
+    assert os.getcwd() == here  # the page threads never change the process's folder
     assert events == ["load", "pages", "notebook", "notebook", "workbook", "done"]
     err = capsys.readouterr().err
     assert "4/4" in err and "page done: data-audit" in err and "page done: funnel-economics" in err

@@ -239,7 +239,9 @@ def run_report(
                 parameters={k: v for k, v in params.items() if k in declared[name]},
                 kernel_name=kernel_name,
                 progress_bar=False,
-                cwd=str(NOTEBOOKS_DIR),
+                # the kernel starts in the notebooks' folder (papermill's cwd= would
+                # change this process's folder, which threads share)
+                resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
                 # a socket folder per page: kernels started at once pick their socket
                 # names without seeing each other's
                 kernel_manager_class=_ipc_kernel_manager(sockets),
