@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from analysis import __version__
 from analysis.base.errors import DataError
@@ -135,7 +136,7 @@ class _ReportBar:
     def __init__(self, enabled: bool, pages: int | None = None):
         from analysis.run.report import REPORT_NOTEBOOKS
 
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar once the first step comes
         self.enabled = enabled
         self.total = (pages if pages is not None else len(REPORT_NOTEBOOKS)) + 2
 

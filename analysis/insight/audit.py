@@ -33,6 +33,7 @@ __all__ = [
     "excluded_text",
     "lead_age",
     "outcome_dependent_fields",
+    "fetch_row",
     "headline",
     "counts_text",
     "OUTLIER_K",
@@ -73,20 +74,30 @@ def inputs_table(ds: Dataset) -> pd.DataFrame:
     return out
 
 
-def outcome_dependent_fields(leads: pd.DataFrame) -> list[str]:
+def outcome_dependent_fields(leads, engine: Engine | None = None) -> list[str]:
     """Fields filled only for converted leads (like Olist's segment): comparing conversion
-    by them is meaningless, every lead with a value converted."""
-    out = []
-    conv = leads["converted"] == 1
-    for col in ("segment", "manager", "medium"):
-        if col in leads and leads[col].notna().any() and conv.any():
-            known = leads[col].notna()
-            if (conv[known]).all() and (~conv).any():
-                out.append(col)
-    return out
+    by them is meaningless, every lead with a value converted.
+
+    ``leads``: an Ibis table (the report context's ``ctx.leads``), DataFrame or path,
+    counted on the engine in one pass."""
+    eng = engine or default_engine()
+    t = eng.table(leads)
+    sale = t.converted.cast("int64") == 1
+    cols = [c for c in ("segment", "manager", "medium") if c in t.columns]
+    if not cols:
+        return []
+    metrics = {"_sales": sale.cast("int64").sum(), "_open": (~sale).cast("int64").sum()}
+    for c in cols:
+        metrics[c] = t[c].notnull().cast("int64").sum()
+        metrics[f"_open_{c}"] = (t[c].notnull() & ~sale).cast("int64").sum()
+    got = fetch_row(eng, t.aggregate(**metrics))
+    if not got["_sales"] or not got["_open"]:
+        return []
+    return [c for c in cols if got[c] and not got[f"_open_{c}"]]
 
 
-def _fetch_row(engine: Engine, expr) -> dict:
+def fetch_row(engine: Engine, expr) -> dict:
+    """The one row of an aggregate, missing values as 0."""
     row = engine.to_arrow(expr).to_pylist()
     return {k: (0 if v is None else v) for k, v in (row[0] if row else {}).items()}
 
@@ -128,7 +139,7 @@ def field_coverage(leads, engine: Engine | None = None) -> pd.DataFrame:
             metrics[col] = count(c.notnull())
         if col in ("segment", "manager", "medium"):
             metrics[f"_sales_{col}"] = count(c.notnull() & sale)
-    got = _fetch_row(eng, t.aggregate(**metrics))
+    got = fetch_row(eng, t.aggregate(**metrics))
     n, sales = int(got["_n"]), int(got["_sales"])
     rows = []
     for col in LEADS_COLUMNS:
@@ -174,7 +185,7 @@ def _attributed(leads, engine: Engine | None) -> pd.Series:
     eng = engine or default_engine()
     t = eng.table(leads)
     if "attributed_by" not in t.columns:
-        n = _fetch_row(eng, t.aggregate(n=t.count()))["n"]
+        n = fetch_row(eng, t.aggregate(n=t.count()))["n"]
         return pd.Series({"none": int(n)}, dtype="int64")
     key = t.attributed_by.cast("string").fill_null("none")
     got = eng.to_arrow(t.group_by(by=key).aggregate(n=t.count())).to_pandas()
@@ -532,17 +543,17 @@ def revenue_outliers(leads, period: str = "quarter", engine: Engine | None = Non
     t = eng.table(leads)
     sale = (t.converted.cast("int64") == 1) & t.revenue.notnull()
     sold = t.filter(sale)
-    total = float(_fetch_row(eng, sold.aggregate(x=sold.revenue.cast("float64").sum()))["x"])
+    total = float(fetch_row(eng, sold.aggregate(x=sold.revenue.cast("float64").sum()))["x"])
     pos = sold.filter(sold.revenue.cast("float64") > 0)
     lr = pos.revenue.cast("float64").ln()
-    got = _fetch_row(eng, pos.aggregate(n=pos.count(), med=lr.median()))
+    got = fetch_row(eng, pos.aggregate(n=pos.count(), med=lr.median()))
     n = int(got["n"])
     out = pd.DataFrame(columns=_OUTLIER_COLUMNS)
     out.attrs = {"n": n, "total": total, "median": None, "cut": None}
     if n < OUTLIER_MIN_VALUES:
         return out
     med = float(got["med"])
-    mad = float(_fetch_row(eng, pos.aggregate(m=(lr - med).abs().median()))["m"])
+    mad = float(fetch_row(eng, pos.aggregate(m=(lr - med).abs().median()))["m"])
     cut = outlier_cut(med, mad)
     far = pos.filter(pos.revenue.cast("float64") > cut)
     cols = {

@@ -28,7 +28,7 @@ from analysis.ingest.cache import cache_folder
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.load import load_dataset
 from analysis.ingest.schema import NO_CAMPAIGN
-from analysis.insight.audit import outcome_dependent_fields, outliers_table
+from analysis.insight.audit import fetch_row, outcome_dependent_fields, outliers_table
 from analysis.insight.findings import maturity_caveat
 from analysis.stats.economics import unit_totals
 from analysis.stats.survival import sale_quantiles, time_to_sale
@@ -208,26 +208,48 @@ def build_facts(ctx: ReportContext) -> dict:
     sales, span, ``complete``: leads were collected over the whole period), ``maturity``
     (the one definition of a "young" lead: younger
     than the time within which 90% of sales close, from the Kaplan-Meier curve of all
-    leads; how many there are, and the median and 90th-percentile days to sale).
+    leads; how many there are, and the median and 90th-percentile days to sale),
+    ``outcome_dependent`` (fields filled only for converted leads,
+    `outcome_dependent_fields`).
     """
     ds, eng, t, s = ctx.dataset, ctx.engine, ctx.leads, ctx.settings
-    leads = ds.leads
     end = data_end(t, eng.to_arrow)
     by_period = eng.cells(t, [s.period])
-    dated = int(leads["created_at"].notna().sum())
-    first = leads["created_at"].min() if dated else None
-    has_won = "won_at" in leads.columns and bool(leads["won_at"].notna().any())
+    # what the data hold, counted on the engine in one pass (no lead row in pandas)
+    cols = set(t.columns)
+
+    def count(cond):
+        return cond.cast("int64").sum()
+
+    metrics = {
+        "leads": t.count(),
+        "sales": count(t.converted.cast("int64") == 1),
+        "dated": count(t.created_at.notnull()),
+        "qualified": count(t.qualification.cast("string") != "unknown"),
+        "campaigns": count(t.campaign.cast("string") != NO_CAMPAIGN),
+        "revenue": count(t.revenue.cast("float64") > 0),
+    }
+    if "won_at" in cols:
+        metrics["won"] = count(t.won_at.notnull())
+    if "manager" in cols:
+        metrics["managers"] = count(t.manager.notnull())
+    if "segment" in cols:
+        metrics["segments"] = t.segment.nunique()
+    got = fetch_row(eng, t.aggregate(**metrics))
+    span = eng.to_arrow(t.aggregate(first=t.created_at.min(), last=t.created_at.max()))
+    first, last = (span.column(k)[0].as_py() for k in ("first", "last"))
+    first = pd.Timestamp(first) if first is not None else None
+    last = pd.Timestamp(last) if last is not None else None
+    dated = int(got["dated"])
+    has_won = bool(got.get("won"))
+    dependent = outcome_dependent_fields(t, eng)
     can = {
-        "qualification": bool((leads["qualification"].astype(str) != "unknown").any()),
+        "qualification": bool(got["qualified"]),
         "sale_dates": has_won,
-        "campaigns": bool((leads["campaign"] != NO_CAMPAIGN).any()),
-        "managers": "manager" in leads.columns
-        and bool(leads["manager"].notna().any())
-        and "manager" not in outcome_dependent_fields(leads),
-        "segments": "segment" in leads.columns
-        and leads["segment"].dropna().nunique() > 1
-        and "segment" not in outcome_dependent_fields(leads),
-        "revenue": bool((leads["revenue"] > 0).any()),
+        "campaigns": bool(got["campaigns"]),
+        "managers": bool(got.get("managers")) and "manager" not in dependent,
+        "segments": int(got.get("segments", 0)) > 1 and "segment" not in dependent,
+        "revenue": bool(got["revenue"]),
         "dates": dated > 0,
         "spend": ds.has_spend,
     }
@@ -237,14 +259,13 @@ def build_facts(ctx: ReportContext) -> dict:
     match = ds.facts.get("spend_match") or {}
     spend_total = float(ds.spend["spend"].sum()) if ds.has_spend else None
     without = float(match.get("spend_without_leads", 0.0)) if ds.has_spend else None
-    last = leads["created_at"].max() if dated else None
     periods = period_table(list(by_period[s.period]), s.period, first, last)
     periods = periods.merge(
         by_period[[s.period, "leads", "sales"]], left_on="period", right_on=s.period
     ).drop(columns=s.period)
     facts = {
-        "leads": int(len(leads)),
-        "sales": int(leads["converted"].sum()),
+        "leads": int(got["leads"]),
+        "sales": int(got["sales"]),
         "dated_leads": dated,
         "first_lead": str(pd.Timestamp(first).date()) if first is not None else None,
         "last_lead": str(pd.Timestamp(last).date()) if last is not None else None,
@@ -262,6 +283,8 @@ def build_facts(ctx: ReportContext) -> dict:
         "periods": [{k: _plain(v) for k, v in r.items()} for r in periods.to_dict("records")],
         "maturity": _maturity(ctx, end) if has_won else None,
         "outliers": _outliers(ctx),
+        # fields filled only for converted leads: no page compares conversion by them
+        "outcome_dependent": dependent,
     }
     return facts
 

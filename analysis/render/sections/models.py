@@ -16,7 +16,6 @@ import pandas as pd
 from analysis.engine.cells import NOT_SET
 from analysis.ingest.schema import NO_CAMPAIGN
 from analysis.insight import findings as _findings
-from analysis.insight.audit import outcome_dependent_fields
 from analysis.render import figures
 from analysis.render.sections import Section, period
 from analysis.render.tables import show
@@ -106,9 +105,9 @@ class _Models:
     def segment_state(self) -> str:
         """ "ok", "unmapped", "empty", "one" (a single segment) or "converted_only"."""
         ctx = self.ctx
-        if self.segments is None or "segment" not in ctx.dataset.leads.columns:
+        if self.segments is None:  # the leads have no segment column
             return "unmapped"
-        if "segment" in outcome_dependent_fields(ctx.dataset.leads):
+        if "segment" in ctx.facts["outcome_dependent"]:
             return "converted_only"
         known = self.segments[self.segments["segment"] != NOT_SET]
         if known.empty:

@@ -13,7 +13,6 @@ import math
 
 import pandas as pd
 
-from analysis.insight.audit import outcome_dependent_fields
 from analysis.render import figures
 from analysis.render.sections import Section
 from analysis.render.tables import show
@@ -65,11 +64,10 @@ def manager_words(ctx) -> str:
     """Why managers cannot be compared, in plain words from the data; "" when they can.
 
     By cause: the profile maps no manager field; no lead has a manager; managers are
-    recorded only for converted leads (`outcome_dependent_fields`).
+    recorded only for converted leads (the context's ``outcome_dependent``).
     """
-    leads = ctx.dataset.leads
     n = ctx.facts["leads"]
-    if "manager" not in leads.columns or "manager" not in ctx.leads.columns:
+    if "manager" not in ctx.leads.columns:
         return (
             f"The data name no manager for the leads: the profile maps no manager field, "
             f"so the {n:,} leads cannot be compared by who worked them."
@@ -77,7 +75,7 @@ def manager_words(ctx) -> str:
     cover = mgr.manager_coverage(ctx.leads, engine=ctx.engine)
     if cover["with_manager"] == 0:
         return f"The manager field is empty for all {n:,} leads, so managers cannot be compared."
-    if "manager" in outcome_dependent_fields(leads) or cover["state"] == "converted_only":
+    if "manager" in ctx.facts["outcome_dependent"] or cover["state"] == "converted_only":
         return (
             "Managers are recorded only for converted leads, so their conversion cannot "
             f"be compared: {cover['with_manager']:,} of {n:,} leads have a manager, and "

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.insight import findings
-from analysis.insight.audit import outcome_dependent_fields
 from analysis.insight.findings import window_words
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
 from analysis.insight.recommend import Thresholds, recommend
@@ -223,6 +222,6 @@ def caveats(ctx) -> Section:
     age = period.lead_age(ctx)
     if not age.empty:
         items.append(age.text)
-    for name in outcome_dependent_fields(ds.leads):
+    for name in ctx.facts["outcome_dependent"]:
         items.append(f"{name} is known only for converted leads: not used to compare conversion.")
     return Section(text="\n".join(f"- {x}" for x in items) or "No caveats.")
