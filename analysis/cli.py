@@ -175,22 +175,22 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("leadkit: --jobs takes a number of 1 or more")
             bar = _ReportBar(enabled=not args.no_progress)
             try:
-                result = run_report(
-                    args.profile,
-                    _pairs(args.input, "--input"),
-                    client=args.client,
-                    run=args.run,
-                    out_root=args.out,
-                    parameters=params,
-                    progress=bar.step,
-                    page_jobs=args.jobs,
-                )
+                try:
+                    result = run_report(
+                        args.profile,
+                        _pairs(args.input, "--input"),
+                        client=args.client,
+                        run=args.run,
+                        out_root=args.out,
+                        parameters=params,
+                        progress=bar.step,
+                        page_jobs=args.jobs,
+                    )
+                finally:
+                    bar.close()  # before any message, so it starts on a line of its own
             except ReportError as exc:
-                bar.close()
                 print(f"leadkit: report failed: {exc}", file=sys.stderr)
                 return 1
-            finally:
-                bar.close()
             print(f"Report written to {result.folder}")
             for page in result.html:
                 print(f"  {page}")

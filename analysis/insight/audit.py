@@ -33,7 +33,6 @@ __all__ = [
     "excluded_text",
     "lead_age",
     "outcome_dependent_fields",
-    "fetch_row",
     "headline",
     "counts_text",
     "OUTLIER_K",
@@ -74,6 +73,10 @@ def inputs_table(ds: Dataset) -> pd.DataFrame:
     return out
 
 
+#: The fields `outcome_dependent_fields` looks at.
+_OUTCOME_FIELDS = ("segment", "manager", "medium")
+
+
 def outcome_dependent_fields(leads, engine: Engine | None = None) -> list[str]:
     """Fields filled only for converted leads (like Olist's segment): comparing conversion
     by them is meaningless, every lead with a value converted.
@@ -83,20 +86,25 @@ def outcome_dependent_fields(leads, engine: Engine | None = None) -> list[str]:
     eng = engine or default_engine()
     t = eng.table(leads)
     sale = t.converted.cast("int64") == 1
-    cols = [c for c in ("segment", "manager", "medium") if c in t.columns]
+    cols = [c for c in _OUTCOME_FIELDS if c in t.columns]
     if not cols:
         return []
-    metrics = {"_sales": sale.cast("int64").sum(), "_open": (~sale).cast("int64").sum()}
+    metrics = {"_n": t.count(), "_sales": sale.cast("int64").sum()}
     for c in cols:
         metrics[c] = t[c].notnull().cast("int64").sum()
-        metrics[f"_open_{c}"] = (t[c].notnull() & ~sale).cast("int64").sum()
-    got = fetch_row(eng, t.aggregate(**metrics))
-    if not got["_sales"] or not got["_open"]:
-        return []
-    return [c for c in cols if got[c] and not got[f"_open_{c}"]]
+        metrics[f"_sales_{c}"] = (t[c].notnull() & sale).cast("int64").sum()
+    got = _fetch_row(eng, t.aggregate(**metrics))
+    return [c for c in cols if _only_for_sales(got, c)]
 
 
-def fetch_row(engine: Engine, expr) -> dict:
+def _only_for_sales(got: dict, col: str) -> bool:
+    """From the counts of `outcome_dependent_fields` (and `field_coverage`, which counts
+    the same): every lead with a value of ``col`` converted, and not every lead did."""
+    filled, sales = int(got[col]), int(got["_sales"])
+    return bool(filled and sales and filled == got[f"_sales_{col}"] and sales < got["_n"])
+
+
+def _fetch_row(engine: Engine, expr) -> dict:
     """The one row of an aggregate, missing values as 0."""
     row = engine.to_arrow(expr).to_pylist()
     return {k: (0 if v is None else v) for k, v in (row[0] if row else {}).items()}
@@ -137,9 +145,9 @@ def field_coverage(leads, engine: Engine | None = None) -> pd.DataFrame:
             metrics[col] = count(c.notnull() & sale)
         else:
             metrics[col] = count(c.notnull())
-        if col in ("segment", "manager", "medium"):
+        if col in _OUTCOME_FIELDS:
             metrics[f"_sales_{col}"] = count(c.notnull() & sale)
-    got = fetch_row(eng, t.aggregate(**metrics))
+    got = _fetch_row(eng, t.aggregate(**metrics))
     n, sales = int(got["_n"]), int(got["_sales"])
     rows = []
     for col in LEADS_COLUMNS:
@@ -164,10 +172,8 @@ def field_coverage(leads, engine: Engine | None = None) -> pd.DataFrame:
             "won_at": "over sales",
             "revenue": "over sales",
         }.get(col, "")
-        # as `outcome_dependent_fields`: every lead with a value converted, and not all did
-        if f"_sales_{col}" in got and filled and sales and filled == got[f"_sales_{col}"]:
-            if sales < n:
-                note = "known only for converted leads: do not compare conversion by it"
+        if f"_sales_{col}" in got and _only_for_sales(got, col):
+            note = "known only for converted leads: do not compare conversion by it"
         rows.append(
             {
                 "field": col,
@@ -185,7 +191,7 @@ def _attributed(leads, engine: Engine | None) -> pd.Series:
     eng = engine or default_engine()
     t = eng.table(leads)
     if "attributed_by" not in t.columns:
-        n = fetch_row(eng, t.aggregate(n=t.count()))["n"]
+        n = _fetch_row(eng, t.aggregate(n=t.count()))["n"]
         return pd.Series({"none": int(n)}, dtype="int64")
     key = t.attributed_by.cast("string").fill_null("none")
     got = eng.to_arrow(t.group_by(by=key).aggregate(n=t.count())).to_pandas()
@@ -543,17 +549,17 @@ def revenue_outliers(leads, period: str = "quarter", engine: Engine | None = Non
     t = eng.table(leads)
     sale = (t.converted.cast("int64") == 1) & t.revenue.notnull()
     sold = t.filter(sale)
-    total = float(fetch_row(eng, sold.aggregate(x=sold.revenue.cast("float64").sum()))["x"])
+    total = float(_fetch_row(eng, sold.aggregate(x=sold.revenue.cast("float64").sum()))["x"])
     pos = sold.filter(sold.revenue.cast("float64") > 0)
     lr = pos.revenue.cast("float64").ln()
-    got = fetch_row(eng, pos.aggregate(n=pos.count(), med=lr.median()))
+    got = _fetch_row(eng, pos.aggregate(n=pos.count(), med=lr.median()))
     n = int(got["n"])
     out = pd.DataFrame(columns=_OUTLIER_COLUMNS)
     out.attrs = {"n": n, "total": total, "median": None, "cut": None}
     if n < OUTLIER_MIN_VALUES:
         return out
     med = float(got["med"])
-    mad = float(fetch_row(eng, pos.aggregate(m=(lr - med).abs().median()))["m"])
+    mad = float(_fetch_row(eng, pos.aggregate(m=(lr - med).abs().median()))["m"])
     cut = outlier_cut(med, mad)
     far = pos.filter(pos.revenue.cast("float64") > cut)
     cols = {

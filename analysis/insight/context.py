@@ -28,7 +28,7 @@ from analysis.ingest.cache import cache_folder
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.load import load_dataset
 from analysis.ingest.schema import NO_CAMPAIGN
-from analysis.insight.audit import fetch_row, outcome_dependent_fields, outliers_table
+from analysis.insight.audit import outcome_dependent_fields, outliers_table
 from analysis.insight.findings import maturity_caveat
 from analysis.stats.economics import unit_totals
 from analysis.stats.survival import sale_quantiles, time_to_sale
@@ -235,11 +235,12 @@ def build_facts(ctx: ReportContext) -> dict:
         metrics["managers"] = count(t.manager.notnull())
     if "segment" in cols:
         metrics["segments"] = t.segment.nunique()
-    got = fetch_row(eng, t.aggregate(**metrics))
-    span = eng.to_arrow(t.aggregate(first=t.created_at.min(), last=t.created_at.max()))
-    first, last = (span.column(k)[0].as_py() for k in ("first", "last"))
-    first = pd.Timestamp(first) if first is not None else None
-    last = pd.Timestamp(last) if last is not None else None
+    row = eng.to_arrow(
+        t.aggregate(**metrics, first=t.created_at.min(), last=t.created_at.max())
+    ).to_pylist()[0]
+    # no dated lead: no first or last date (not 0, as for the counts)
+    first, last = (pd.Timestamp(row[k]) if row[k] is not None else None for k in ("first", "last"))
+    got = {k: 0 if v is None else v for k, v in row.items()}
     dated = int(got["dated"])
     has_won = bool(got.get("won"))
     dependent = outcome_dependent_fields(t, eng)
