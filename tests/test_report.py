@@ -88,7 +88,6 @@ def _personal_values() -> set[str]:
 def test_no_personal_data_in_any_output_file(report_runs):
     secrets = _personal_values()
     assert len(secrets) > 100  # the sample does carry personal data to drop
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
     for path in report_runs["sample"].folder.rglob("*"):
         if path.is_file():
             if path.suffix == ".xlsx":  # a zip: read the cells
@@ -100,8 +99,29 @@ def test_no_personal_data_in_any_output_file(report_runs):
                 )
             else:
                 text = path.read_text(encoding="utf-8", errors="replace")
-            hit = pattern.search(text)
-            assert hit is None, f"{path.name} shows personal data: {hit.group(0)!r}"
+            hit = _first_secret(text, secrets)
+            assert hit is None, f"{path.name} shows personal data: {hit!r}"
+
+
+def _first_secret(text: str, secrets: set[str]) -> str | None:
+    """The first of ``secrets`` (each at least 5 characters) found in ``text``, by
+    looking up every 5-character window in an index of their first five (an
+    alternation of 18,000 names and phones took 140 s on the sample's pages)."""
+    by_start: dict[str, list[str]] = {}
+    for s in secrets:
+        by_start.setdefault(s[:5], []).append(s)
+    for i in range(len(text) - 4):
+        for s in by_start.get(text[i : i + 5], ()):
+            if text.startswith(s, i):
+                return s
+    return None
+
+
+def test_the_secret_search_finds_what_it_looks_for():
+    secrets = {"Иванова Мария", "79161234567", "a.b@example.com"}
+    assert _first_secret("x Иванова Марияx", secrets) == "Иванова Мария"
+    assert _first_secret("tel:79161234567.", secrets) == "79161234567"
+    assert _first_secret("Иванова Мари 7916123456 a.b@example.co", secrets) is None
 
 
 def test_sample_report_shows_the_story(report_runs):
