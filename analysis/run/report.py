@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from analysis.ingest.profiles import Profile, load_profile
 from analysis.ingest.readers import file_sha256
 from analysis.insight.context import report_context
 from analysis.render.html import notebook_title, render_html
+from analysis.run.kernels import PageKernel
 
 __all__ = [
     "REPORT_NOTEBOOKS",
@@ -78,20 +80,6 @@ class ReportResult:
     tables: tuple[Path, ...]
 
 
-def _ipc_kernel_manager(folder: str) -> type:
-    """A kernel manager whose kernels talk over IPC sockets in a private folder: no
-    network port opened, and no "running over TCP without encryption" warning on
-    every run."""
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import Unicode
-
-    return type(
-        "LeadkitKernelManager",
-        (AsyncKernelManager,),
-        {"transport": Unicode("ipc"), "ip": Unicode(os.path.join(folder, "kernel"))},
-    )
-
-
 def slug(text: str) -> str:
     keep = "".join(c if c.isalnum() or c in "-_" else "-" for c in text.strip().lower())
     return keep.strip("-") or "client"
@@ -133,6 +121,7 @@ def run_report(
     kernel_name: str = "python3",
     progress: Callable[[str, str], None] | None = None,
     page_jobs: int | None = None,
+    reuse_kernels: bool = True,
 ) -> ReportResult:
     """Execute the report notebooks for one client and render them.
 
@@ -159,7 +148,11 @@ def run_report(
         page has run), ``"workbook"`` and ``"done"``
         (from the page threads too: it must be thread-safe).
     page_jobs : int, optional
-        Pages run at once, each in its own kernel; the machine's cores by default.
+        Pages run at once, each worker in its own kernel; the machine's cores by
+        default.
+    reuse_kernels : bool
+        A worker runs its pages one after the other in one kernel, reset between
+        pages (`analysis.run.kernels`); False starts a kernel for every page.
 
     Returns
     -------
@@ -226,10 +219,8 @@ def run_report(
     pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
 
-    def execute(name: str) -> str | None:
-        """Run one page in its own kernel; the error message if it failed."""
-        sockets = os.path.join(ipc_dir, name)
-        os.makedirs(sockets, exist_ok=True)
+    def execute(name: str, kernel: PageKernel) -> str | None:
+        """Run one page in the worker's kernel; the error message if it failed."""
         try:
             pm.execute_notebook(
                 str(NOTEBOOKS_DIR / f"{name}.ipynb"),
@@ -242,22 +233,29 @@ def run_report(
                 # the kernel starts in the notebooks' folder (papermill's cwd= would
                 # change this process's folder, which threads share)
                 resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
-                # a socket folder per page: kernels started at once pick their socket
-                # names without seeing each other's
-                kernel_manager_class=_ipc_kernel_manager(sockets),
+                km=kernel.manager(),
             )
         except pm.PapermillExecutionError as exc:
             return f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-        finally:
-            # the event loop papermill made for this thread (jupyter_core keeps one per
-            # thread) is closed with it, its sockets too
-            from jupyter_core.utils import ensure_event_loop
-
-            loop = ensure_event_loop()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
         tell("notebook", name)
         return None
+
+    queue = list(enumerate(notebooks))
+    failures: list[str | None] = [None] * len(notebooks)
+    lock = threading.Lock()
+
+    def worker(seat: int) -> None:
+        """Take the next page until none is left, all in one kernel (`PageKernel`)."""
+        kernel = PageKernel(os.path.join(ipc_dir, str(seat)), kernel_name, reuse=reuse_kernels)
+        try:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i, name = queue.pop(0)
+                failures[i] = execute(name, kernel)
+        finally:
+            kernel.close()
 
     try:
         # the pages do not depend on each other (the shared facts are in the context):
@@ -265,7 +263,7 @@ def run_report(
         workers = max(1, min(page_jobs or os.cpu_count() or 1, len(notebooks)))
         tell("pages", f"{len(notebooks)} pages, {workers} at once")
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page") as pool:
-            failures = list(pool.map(execute, notebooks))
+            list(pool.map(worker, range(workers)))
         for name, message in zip(notebooks, failures, strict=True):
             if message is not None:  # the first failed page in the report's order
                 failed = _keep_failed(partial, root / client / f"{run}.failed", message, name)

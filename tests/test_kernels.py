@@ -1,0 +1,108 @@
+"""A report worker's kernel, reused page after page (analysis.run.kernels): a page sees
+nothing an earlier page left, and a kernel that died is replaced."""
+
+import threading
+
+import nbformat
+import papermill as pm
+import pytest
+
+from analysis.run.kernels import PageKernel
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return str(path)
+
+
+def _run(path, out, kernel):
+    return pm.execute_notebook(path, str(out), km=kernel.manager(), progress_bar=False)
+
+
+def _outputs(nb):
+    return [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])]
+
+
+def _in_thread(job):
+    """Run ``job`` in a thread of its own, as `run_report`'s workers do (each has its
+    own event loop, closed with the kernel)."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = job()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def test_a_reused_kernel_starts_each_page_as_new(tmp_path):
+    first = _notebook(
+        tmp_path / "first.ipynb",
+        "import os, warnings\nsecret = 41\nos.environ.get('HOME') is not None",
+        "warnings.warn('shown once per page', UserWarning)",
+    )
+    second = _notebook(
+        tmp_path / "second.ipynb",
+        "print('secret' in dir(), 'warnings' in dir())",
+        "import warnings\nwarnings.warn('shown once per page', UserWarning)",
+    )
+
+    def job():
+        kernel = PageKernel(tmp_path / "sockets", "python3")
+        try:
+            a = _run(first, tmp_path / "a.ipynb", kernel)
+            pid = kernel.km.provisioner.process.pid
+            b = _run(second, tmp_path / "b.ipynb", kernel)
+            same = kernel.km.provisioner.process.pid == pid
+        finally:
+            kernel.close()
+        return a, b, same, kernel.pages
+
+    a, b, same, pages = _in_thread(job)
+    assert same and pages == 2  # one kernel ran both pages
+    shown = _outputs(b)
+    assert shown[0] == "False False\n"  # nothing the first page defined or imported
+    assert any("shown once per page" in s for s in _outputs(a))
+    assert any("shown once per page" in s for s in shown)  # the warning is shown again
+    # the cells are numbered from 1 again, as in a new kernel
+    assert [c.execution_count for c in b.cells] == [c.execution_count for c in a.cells] == [1, 2]
+
+
+def test_a_kernel_that_died_is_replaced_for_the_next_page(tmp_path):
+    dies = _notebook(tmp_path / "dies.ipynb", "import os\nos._exit(3)")
+    fine = _notebook(tmp_path / "fine.ipynb", "print(6 * 7)")
+
+    def job():
+        kernel = PageKernel(tmp_path / "sockets", "python3")
+        try:
+            with pytest.raises(Exception, match="(?i)dead|died"):
+                _run(dies, tmp_path / "d.ipynb", kernel)
+            return _outputs(_run(fine, tmp_path / "f.ipynb", kernel))
+        finally:
+            kernel.close()
+
+    assert _in_thread(job) == ["42\n"]
+
+
+def test_without_reuse_every_page_has_its_own_kernel(tmp_path):
+    page = _notebook(tmp_path / "p.ipynb", "import os\nprint(os.getpid())")
+
+    def job():
+        kernel = PageKernel(tmp_path / "sockets", "python3", reuse=False)
+        try:
+            return [_outputs(_run(page, tmp_path / f"{i}.ipynb", kernel))[0] for i in range(2)]
+        finally:
+            kernel.close()
+
+    first, second = _in_thread(job)
+    assert first != second
