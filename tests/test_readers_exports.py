@@ -514,6 +514,50 @@ def test_property_cells_and_row_numbers_recovered(tmp_path, case):
         assert any(n.startswith("dropped 1 totals row(s) at the end") for n in t.notes)
 
 
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=_exports(), nuls=st.lists(st.floats(0, 1), max_size=6), chunk=st.integers(1, 4))
+def test_property_streamed_read_equals_whole_read_with_nul_bytes(tmp_path, case, nuls, chunk):
+    """NUL bytes anywhere (title, header, cells, line ends): `iter_table` in chunks gives
+    `read_table`'s cells, row numbers and notes (the reference: the whole-file read)."""
+    header, rows, titles, delim, blanks, footer, crlf, expect = case
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delim, lineterminator="\r\n" if crlf else "\n")
+    for t in titles:
+        w.writerow([t])
+    w.writerow(header)
+    for i, r in enumerate(rows):
+        buf.write("\n" * blanks.count(i))
+        w.writerow(r)
+    if footer:
+        w.writerow([footer] + [""] * (len(header) - 1))
+    text = buf.getvalue()
+    for x in sorted(nuls, reverse=True):
+        at = int(x * len(text))
+        text = text[:at] + "\x00" + text[at:]
+    path = tmp_path / "nul.csv"
+    path.write_bytes(text.encode("utf-8"))
+    try:
+        whole = read_table(path, expect=[header[1]] if expect else None)
+    except DataError as exc:
+        with pytest.raises(DataError) as streamed_error:
+            meta, chunks = iter_table(path, expect=[header[1]] if expect else None)
+            list(chunks)
+        assert str(streamed_error.value) == str(exc)
+        return
+    meta, chunks = iter_table(path, expect=[header[1]] if expect else None, chunk_rows=chunk)
+    parts = list(chunks)
+    assert meta["header_row"] == whole.header_row
+    assert list(meta["notes"]) == list(whole.notes)
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(frame, whole.frame)
+    assert np.concatenate([p.row_numbers for p in parts]).tolist() == whole.row_numbers.tolist()
+    assert not frame.map(lambda c: "\x00" in c).any().any()
+    if nuls:
+        assert any(n.startswith(f"removed {len(nuls)} NUL byte(s)") for n in whole.notes)
+
+
 # -- the export fixtures, against their expected.yaml ----------------------------
 
 _FIXTURE_FILES = [

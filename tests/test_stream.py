@@ -61,6 +61,24 @@ def test_tiny_file_in_chunks_of_two_equals_whole_read(tmp_path):
     assert msg.str.contains("5 rows of leads.csv .* streamed in 3 chunk", regex=True).any()
 
 
+def test_nul_bytes_are_removed_and_noted_as_in_the_whole_read(tmp_path):
+    # NULs in a value, at a line end and after the last row, as padding tools leave them
+    text = GOOD_LEADS.replace(
+        "yandex,cpc,brand,SMB,Anna,warm", "yan\x00dex,cpc,brand,SMB,Anna,warm"
+    )
+    text = text.replace("quiz,Mid,Igor,cold,no,,\n", "quiz,Mid,Igor,cold,no,,\r\x00\n") + "\x00\x00"
+    files = {"leads": write_csv(tmp_path / "leads.csv", text)}
+    whole = load_dataset("generic", files, stream=False)
+    streamed = load_dataset("generic", files, stream=True, chunk_rows=2, cache_dir=tmp_path / "c")
+    _same(whole, streamed)
+    assert whole.leads["source"].tolist().count("yandex") == 2
+    assert (
+        whole.notes["message"]
+        .str.contains(r"removed 4 NUL byte\(s\) .*rows 3, 4, 7", regex=True)
+        .any()
+    )
+
+
 @pytest.mark.parametrize("fmt", ["cp1251-csv", "utf8-csv", "parquet"])
 def test_sample_sized_export_streams_to_the_whole_read(tmp_path, fmt):
     path, leads = _export(tmp_path, encoding="utf-8" if fmt == "utf8-csv" else "cp1251")

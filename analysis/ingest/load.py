@@ -256,7 +256,7 @@ def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset
     with collecting():
         tables, info = _read_inputs(profile, overrides, notes, skip=li)
         info.insert(
-            list(profile.inputs).index(li),
+            _place(profile, info, li),
             {
                 "input": li,
                 "file": path.name,
@@ -273,6 +273,13 @@ def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset
     return _finish(
         profile, None, tables, info, notes, facts, window, canon.path, spend, canon.pairs
     )
+
+
+def _place(profile: Profile, info: list[dict], name: str) -> int:
+    """Where input ``name``'s row goes in ``info`` (rows of the inputs read, in the
+    profile's order, optional ones absent) to keep that order."""
+    order = list(profile.inputs)
+    return sum(order.index(row["input"]) < order.index(name) for row in info)
 
 
 def _should_stream(stream: bool | None, path) -> bool:
@@ -292,13 +299,20 @@ def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cach
     from analysis.ingest.stream import stream_leads
 
     li = profile.leads["input"]
+    others = Notes()
     with collecting():
-        tables, info = _read_inputs(profile, overrides, notes, skip=li)
+        tables, info = _read_inputs(profile, overrides, others, skip=li)
     streamed = stream_leads(
         profile, overrides.get(li), tables, chunk_rows=chunk_rows, cache_dir=cache_dir
     )
-    info.insert(0, streamed.info)
-    for row in streamed.notes:
+    info.insert(_place(profile, info, li), streamed.info)
+    # the readers' notes in the profile's order of inputs, then the mapping's: as a
+    # whole-file read gives them
+    read = streamed.notes[: streamed.read_notes]
+    for name in profile.inputs:
+        for row in read if name == li else [r for r in others.rows if r["input"] == name]:
+            notes.add(row["severity"], row["input"], row["message"])
+    for row in streamed.notes[streamed.read_notes :]:
         notes.add(row["severity"], row["input"], row["message"])
     facts.update(streamed.facts)
     from analysis.ingest.canonical import file_pairs, parquet_sql

@@ -505,6 +505,8 @@ class _Survey:
     tail: list[tuple[int, list[str]]]
     matched: list[tuple[int, str]]  # records whose first cell matches drop_rows
     valued: dict[int, list[int]]  # blank-named column -> records with a value in it
+    nul: list[int] = field(default_factory=list)  # records that held NUL characters
+    nul_count: int = 0  # NUL characters removed from them
 
 
 def _survey(
@@ -513,8 +515,12 @@ def _survey(
     named: int,
     blank_names: list[int],
     patterns: list[re.Pattern],
+    nul: _NulLines | None = None,
 ) -> _Survey:
+    """One pass over ``records``; ``nul``, the lines they are parsed from, marks the
+    records that held NUL characters."""
     odd: list[tuple[int, int, bool, bool]] = []
+    nul_rows: list[int] = []
     tail: deque[tuple[int, list[str]]] = deque(maxlen=_TAIL)
     matched: list[tuple[int, str]] = []
     valued: dict[int, list[int]] = {j: [] for j in blank_names}
@@ -532,11 +538,18 @@ def _survey(
                 first = _first_cell(rec)
                 if first and any(p.search(first) for p in patterns):
                     matched.append((i, first))
+            if nul is not None and nul.seen:
+                nul_rows.append(i)
+                nul.seen = False
             yield n
 
     with _big_fields():
         counts = np.fromiter(fields(), dtype=np.int64)
-    return _Survey(counts, odd, list(tail), matched, valued)
+    if nul is not None and nul.seen:  # NULs after the last record: the row after it
+        nul_rows.append(len(counts))
+    return _Survey(
+        counts, odd, list(tail), matched, valued, nul_rows, nul.count if nul is not None else 0
+    )
 
 
 @dataclass
@@ -725,24 +738,97 @@ def _apply(
 # -- CSV -----------------------------------------------------------------------
 
 
+def _nul_note(count: int, rows: Sequence[int]) -> str:
+    return (
+        f"removed {count} NUL byte(s) from the file ({format_rows(sorted(set(rows)))}); the "
+        "tool that wrote it padded it with them"
+    )
+
+
+class _NulLines:
+    """The lines of a text stream with their NUL characters removed, counted, and the
+    record being read marked (``seen``), for the streamed read's survey."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self._next: str | None = None
+        self.count = 0
+        self.seen = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def _take(self) -> tuple[str, bool]:
+        """The next line without NULs (lines of NULs alone skipped), and whether it
+        started with one."""
+        while True:
+            if self._next is not None:
+                line, self._next = self._next, None
+                return line, False
+            line = next(self._lines)
+            if "\x00" not in line:
+                return line, False
+            self.count += line.count("\x00")
+            self.seen = True
+            clean = line.replace("\x00", "")
+            if clean:
+                return clean, line.startswith("\x00")
+
+    def __next__(self) -> str:
+        line, _ = self._take()
+        if line.endswith("\r"):
+            # "\r", NULs, "\n" was split in two lines; without the NULs it is one end
+            try:
+                after, nul_first = self._take()
+            except StopIteration:
+                return line
+            if nul_first and after.startswith("\n"):
+                line, after = line + "\n", after[1:]
+            if after:
+                self._next = after
+        return line
+
+
+class _NulFreeText(io.TextIOBase):
+    """A text stream read without its NUL characters (for the parser of a streamed
+    read, so that it parses what the survey and the whole-file read parse)."""
+
+    def __init__(self, inner: io.TextIOBase):
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        while True:
+            text = self._inner.read(size)
+            clean = text.replace("\x00", "")
+            if clean or not text:  # a block of NULs alone is not the end of the file
+                return clean
+
+    def readline(self, size: int = -1) -> str:  # type: ignore[override]
+        while True:
+            text = self._inner.readline(size)
+            clean = text.replace("\x00", "")
+            if clean or not text:
+                return clean
+
+
 def _strip_nul(text: str, delim: str) -> tuple[str, list[str]]:
     """Remove NUL characters, naming the rows they were in."""
     count = text.count("\x00")
     if not count:
         return text, []
-    spaced = text.replace("\x00", " ")  # same offsets
+    clean = text.replace("\x00", "")
     starts = [0]
-    lines = _Lines(spaced)
+    lines = _Lines(clean)
     with _big_fields():
         for _ in csv.reader(lines, delimiter=delim, strict=False):
             starts.append(lines.pos)
-    positions = [m.start() for m in re.finditer("\x00", text)]
+    # each NUL's place in the text without them: the row it is read with
+    positions = [m.start() - k for k, m in enumerate(re.finditer("\x00", text))]
     rows = (np.searchsorted(np.array(starts), positions, side="right")).tolist()
-    note = (
-        f"removed {count} NUL byte(s) from the file ({format_rows(rows)}); the tool that "
-        "wrote it padded it with them"
-    )
-    return text.replace("\x00", ""), [note]
+    return clean, [_nul_note(count, rows)]
 
 
 def _header_cells(rec: list[str]) -> list[str]:
@@ -843,11 +929,12 @@ def _read_csv(path, name, label, sha, encoding, delimiter, header_row, drop_rows
     del data
     if not text.strip():
         raise DataError("the file has no rows (only blank space); export it again", file=label)
-    layout = _layout(text, label, delimiter, header_row, expect)
     notes: list[str] = []
-    if "\x00" in text:
-        text, notes = _strip_nul(text, layout.delimiter)
-        layout = _layout(text, label, layout.delimiter, header_row, expect)
+    if "\x00" in text:  # the layout is found on the text without NULs, as when streamed
+        found = _layout(text.replace("\x00", ""), label, delimiter, header_row, expect)
+        text, notes = _strip_nul(text, found.delimiter)
+        delimiter = found.delimiter
+    layout = _layout(text, label, delimiter, header_row, expect)
     h, delim = layout.header, layout.delimiter
     header = _header_cells(layout.records[h])
     payload = text[layout.ends[h] :].encode("utf-8")
@@ -1192,25 +1279,42 @@ def iter_table(
         text, bom = text[1:], bom + len("\ufeff".encode(codec))
     if not text.strip():
         raise DataError("the file has no rows (only blank space); export it again", file=label)
-    layout = _layout(text, label, delimiter, header_row, expect)
+    # NUL characters are removed as the whole-file read removes them: the layout is
+    # found on the text without them, and the records are surveyed and read without them
+    head_nul = [m.start() for m in re.finditer("\x00", text)]
+    layout = _layout(text.replace("\x00", ""), label, delimiter, header_row, expect)
     h = layout.header
     header = _header_cells(layout.records[h])
-    start = bom + len(text[: layout.ends[h]].encode(codec))
+    end = layout.ends[h]  # in the text without NULs: the same place in the text with them
+    for pos in head_nul:
+        if pos >= end:
+            break
+        end += 1
+    before = [p - k for k, p in enumerate(head_nul) if p < end]  # NULs of the title and header
+    start = bom + len(text[:end].encode(codec))
+    nul = _NulLines(())
     with open(path, "rb") as fh:
         fh.seek(start)
         lines = io.TextIOWrapper(fh, encoding=codec, newline="")
+        nul = _NulLines(lines)
         try:
             survey = _survey(
-                csv.reader(lines, delimiter=layout.delimiter, strict=False),
+                csv.reader(nul, delimiter=layout.delimiter, strict=False),
                 len(header),
                 max((j + 1 for j, c in enumerate(header) if c), default=0),
                 [j for j, c in enumerate(header) if not c],
                 _patterns(drop_rows, label),
+                nul,
             )
         except UnicodeDecodeError as exc:
             raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
     plan = _plan(survey, header, h + 1, label, check_fields=True)
     plan.notes[:0] = _title_note(layout.records, h)
+    if before or survey.nul_count:
+        ends = np.array(layout.ends[: h + 1])
+        rows = (np.searchsorted(ends, before, side="right") + 1).tolist()
+        rows += [h + 2 + i for i in survey.nul]
+        plan.notes.insert(0, _nul_note(len(before) + survey.nul_count, rows))
     meta |= {
         "encoding": enc,
         "delimiter": layout.delimiter,
@@ -1241,9 +1345,12 @@ def _csv_chunks(path, name, label, sha, enc, codec, start, layout, survey, plan,
     first = True
     with open(path, "rb") as fh:
         fh.seek(start)
+        source: Any = fh
+        if survey.nul_count:  # the parser reads the text the survey read: without NULs
+            source = _NulFreeText(io.TextIOWrapper(fh, encoding=codec, newline=""))
         try:
             reader = pd.read_csv(
-                fh,
+                source,
                 sep=layout.delimiter,
                 header=None,
                 names=list(range(plan.width)),
@@ -1251,7 +1358,7 @@ def _csv_chunks(path, name, label, sha, enc, codec, start, layout, survey, plan,
                 keep_default_na=False,
                 skip_blank_lines=False,
                 engine="c",
-                encoding=codec,
+                encoding=None if survey.nul_count else codec,
                 chunksize=chunk_rows,
             )
             with reader:

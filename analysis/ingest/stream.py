@@ -49,6 +49,7 @@ class Streamed:
     notes: list[dict] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     cached: bool = False
+    read_notes: int = 0  # the first notes are the reader's (title, totals, NULs dropped)
 
 
 def cache_key(profile, spec, file_sha: str) -> str:
@@ -282,7 +283,9 @@ def stream_leads(
                 "the canonical copy an earlier streamed read of the same file left in the cache",
             }
         ]
-        return Streamed(final, saved["info"], notes, saved["facts"], True)
+        return Streamed(
+            final, saved["info"], notes, saved["facts"], True, saved.get("read_notes", 0)
+        )
 
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{final.name}.{os.getpid()}.tmp"
@@ -343,11 +346,15 @@ def stream_leads(
         facts = merge_facts(facts_chunks)
         os.replace(tmp, final)
         write_atomic(
-            sidecar, json.dumps({"info": info, "notes": notes, "facts": facts}, default=str)
+            sidecar,
+            json.dumps(
+                {"info": info, "notes": notes, "facts": facts, "read_notes": len(read_notes)},
+                default=str,
+            ),
         )
     except BaseException:
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
         raise
-    return Streamed(final, info, notes, facts, False)
+    return Streamed(final, info, notes, facts, False, len(read_notes))
