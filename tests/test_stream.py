@@ -3,16 +3,21 @@ a whole-file read, so the result must be the whole-file read's, exactly (the ref
 here is `load_dataset(..., stream=False)` on the same file)."""
 
 import hashlib
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis.base.errors import DataError
 from analysis.base.paths import PROFILES_DIR
 from analysis.engine.cells import engine_for
 from analysis.ingest import load as load_module
 from analysis.ingest.load import load_dataset
-from analysis.ingest.stream import merge_facts, merge_notes
+from analysis.ingest.notes import Notes, merge
+from analysis.ingest.stream import merge_facts
 from tests.conftest import GOOD_LEADS, GOOD_SPEND, write_csv
 
 STREAMED_NOTE = "were streamed in"
@@ -178,26 +183,67 @@ def test_a_period_window_groups_the_window_not_the_file(tmp_path):
     assert int(cells["leads"].sum()) == len(ds.leads) < 2000
 
 
-def test_merge_notes_sums_counts_and_recomputes_shares():
-    chunks = [
-        [
-            {"severity": "info", "input": "x", "message": "12 sale(s) have no revenue"},
-            {"severity": "info", "input": "x", "message": "optional field(s) not in a.csv: b"},
-        ],
-        [
-            {"severity": "info", "input": "x", "message": "5 sale(s) have no revenue"},
-            {"severity": "info", "input": "x", "message": "optional field(s) not in a.csv: b"},
-        ],
-    ]
-    assert [n["message"] for n in merge_notes(chunks)] == [
-        "17 sale(s) have no revenue",
+def test_merge_sums_counted_notes_joins_rows_and_keeps_the_rest_once():
+    from analysis.ingest.mapping import undated_note, unknown_revenue_note
+
+    def chunk(n, total, rows, revenue):
+        notes = Notes()
+        notes.add("info", "x", "optional field(s) not in a.csv: b")
+        notes.add_counted("warning", "x", undated_note, n=n, total=total, rows=rows, drop=False)
+        if revenue:
+            notes.add_counted("info", "x", unknown_revenue_note, n=revenue)
+        return notes.rows
+
+    merged = merge([chunk(2, 3, [2, 4], 0), chunk(9, 9, list(range(5, 14)), 5)], total=40)
+    assert [n["message"] for n in merged] == [
         "optional field(s) not in a.csv: b",
+        undated_note(11, 40, [2, 4, 5, 6, 7, 8, 9, 10, 11, 12], False),
+        "5 sale(s) have no revenue; revenue totals leave them out",
     ]
+    assert "rows 2, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 1 more" in merged[1]["message"]
     assert merge_facts([{"a": 1, "m": "x", "d": {"k": 2}}, {"a": 3, "m": "y", "d": {"k": 1}}]) == {
         "a": 4,
         "m": "x",
         "d": {"k": 3},
     }
+
+
+_LEAD = st.fixed_dictionaries(
+    {
+        "dated": st.booleans(),
+        "source": st.sampled_from(["yandex", "vk", ""]),
+        "campaign": st.sampled_from(["brand", "quiz", "ivan.petrov@example.com", ""]),
+        "won": st.sampled_from(["no", "yes", "yes-early", "yes-no-revenue"]),
+    }
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(leads=st.lists(_LEAD, min_size=1, max_size=25), chunk=st.integers(1, 6))
+def test_property_streamed_notes_and_facts_equal_the_whole_read(tmp_path, leads, chunk):
+    """Leads without dates or sources, sales before creation or without revenue and
+    e-mails in campaigns, anywhere in the file: streamed in chunks, the notes (counts,
+    rows, shares) and facts equal the whole-file read's."""
+    lines = [GOOD_LEADS.splitlines()[0]]
+    for i, lead in enumerate(leads):
+        created = f"2026-02-{1 + i % 28:02d} 10:00" if lead["dated"] else ""
+        won = lead["won"]
+        converted = "no" if won == "no" else "yes"
+        revenue = "1000" if won in ("yes", "yes-early") else ""
+        won_at = {"no": "", "yes": "2026-03-01", "yes-early": "2026-01-01"}.get(won, "2026-03-02")
+        lines.append(
+            f"{i + 1},{created},{lead['source']},cpc,{lead['campaign']},SMB,Anna,hot,"
+            f"{converted},{revenue},{won_at}"
+        )
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    files = {"leads": write_csv(folder / "leads.csv", "\n".join(lines) + "\n")}
+    whole = load_dataset("generic", files, stream=False)
+    streamed = load_dataset(
+        "generic", files, stream=True, chunk_rows=chunk, cache_dir=folder / "cache"
+    )
+    _same(whole, streamed)
 
 
 def test_a_streamed_report_says_so_and_gives_the_whole_read_numbers(tmp_path, monkeypatch):

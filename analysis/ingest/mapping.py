@@ -18,7 +18,7 @@ from analysis.ingest.attribution import (
     is_direct,
     utm_from_urls,
 )
-from analysis.ingest.notes import Notes
+from analysis.ingest.notes import Notes, counted
 from analysis.ingest.parse import parse_dates, parse_flags, parse_numbers
 from analysis.ingest.privacy import pseudonymise, scrub
 from analysis.ingest.problems import problem
@@ -253,8 +253,17 @@ def parsed_or_problem(fn, values: pd.Series, **kw) -> pd.Series | None:
 _NAT = "datetime64[us]"
 
 
-def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, facts: dict):
-    """The canonical leads from the profile's leads input (and its join and lookups).
+def build_leads(
+    profile: Profile,
+    tables: dict[str, RawTable],
+    notes: Notes,
+    facts: dict,
+    *,
+    file_rows: bool = False,
+):
+    """The canonical leads from the profile's leads input (and its join and lookups);
+    with ``file_rows``, a ``_row`` column gives each lead's row in its file (a streamed
+    read keeps it: the leads without a creation date the profile drops are left out).
 
     Every problem of every column is recorded (`analysis.ingest.problems`) rather than
     raised at the first, so a load inside `problems.collecting` reports them together.
@@ -438,8 +447,8 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
         # revenue counts only for sales; a budget on an open or lost deal is a plan
         leads["revenue"] = rev.where(leads["converted"] == 1, 0.0).astype("float64")
         unknown_rev = (leads["converted"] == 1) & leads["revenue"].isna()
-        if unknown_rev.any() and "revenue" not in failed:
-            notes.add("info", table.name, unknown_revenue_note(int(unknown_rev.sum())))
+        if "revenue" not in failed:
+            notes.add_counted("info", table.name, unknown_revenue_note, n=int(unknown_rev.sum()))
     else:
         leads["revenue"] = np.where(leads["converted"] == 1, np.nan, 0.0)
         notes.add("info", table.name, NO_REVENUE_NOTE)
@@ -465,9 +474,15 @@ def build_leads(profile: Profile, tables: dict[str, RawTable], notes: Notes, fac
     )
 
     _attribute(profile, leads, raw, tables, notes, facts)
+    keep = [c for c in LEADS_COLUMNS if c in leads.columns]
+    if file_rows:
+        if len(leads) != len(table.frame):  # a join changed the rows: no file row each
+            raise ValueError("file_rows: the leads are not one per row of their file")
+        leads["_row"] = np.asarray(table.row_numbers, dtype="int64")
+        keep.append("_row")
     if no_date is not None:
         leads = leads[~no_date.to_numpy()]
-    leads = leads.reindex(columns=[c for c in LEADS_COLUMNS if c in leads.columns])
+    leads = leads.reindex(columns=keep)
     _pseudonymise(leads, table.name, notes)
     return leads.reset_index(drop=True)
 
@@ -525,14 +540,16 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
     lead_key = raw[kfield].astype(str).str.strip()
     match = lead_key.map(pos)
     unmatched = match.isna() & (lead_key != "")
-    if unmatched.any():
-        notes.add(
-            "warning",
-            name,
-            f"{int(unmatched.sum())} lead(s) have a {kfield} that {lt.label} does not list "
-            f"(e.g. {pseudonymise(lead_key[unmatched].iloc[0])!r}); their "
-            f"{', '.join(lcols)} stay empty",
-        )
+    notes.add_counted(
+        "warning",
+        name,
+        lookup_unmatched_note,
+        n=int(unmatched.sum()),
+        key=kfield,
+        label=lt.label,
+        example=pseudonymise(lead_key[unmatched].iloc[0]) if unmatched.any() else "",
+        fields=", ".join(lcols),
+    )
     take = match.fillna(-1).astype(int).to_numpy()
     for canon, src in lcols.items():
         vals = field_text(lt, spec, src, lopts.get(canon)).to_numpy(dtype=object)
@@ -556,11 +573,27 @@ def absent_note(label: str, fields) -> str:
     return f"optional field(s) not in {label}: {', '.join(fields)}"
 
 
+@counted
+def lookup_unmatched_note(n: int, key: str, label: str, example: str, fields: str) -> str:
+    return (
+        f"{n} lead(s) have a {key} that {label} does not list (e.g. {example!r}); their "
+        f"{fields} stay empty"
+    )
+
+
 NO_REVENUE_NOTE = "no revenue column mapped: revenue and ROMI cannot be computed"
 
 
-def undated_note(n: int, total: int, where: str, drop: bool) -> str:
-    """``n`` of ``total`` leads without a creation date (``where``: their rows)."""
+def _where(n: int, rows: str | list[int]) -> str:
+    """Rows as a note shows them: ``rows`` given as text, or the first row numbers of
+    ``n``."""
+    return rows if isinstance(rows, str) else format_rows(rows, total=n)
+
+
+@counted
+def undated_note(n: int, total: int, rows: str | list[int], drop: bool) -> str:
+    """``n`` of ``total`` leads without a creation date (``rows``: theirs)."""
+    where = _where(n, rows)
     if drop:
         return (
             f"{n} lead(s) have no creation date ({where}); they are left out, as the profile "
@@ -573,17 +606,21 @@ def undated_note(n: int, total: int, where: str, drop: bool) -> str:
     )
 
 
+@counted
 def unknown_revenue_note(n: int) -> str:
     return f"{n} sale(s) have no revenue; revenue totals leave them out"
 
 
-def won_before_note(n: int, where: str) -> str:
+@counted
+def won_before_note(n: int, rows: str | list[int]) -> str:
+    where = _where(n, rows)
     return (
         f"{n} sale(s) are dated before their lead was created ({where}); they count as "
         "sales, and their time to sale is left out. Check the CRM's close and creation dates."
     )
 
 
+@counted
 def no_source_note(n: int, total: int) -> str:
     return (
         f"{n} of {total} leads ({n / total:.1%}) have no source in any input; they are "
@@ -604,11 +641,19 @@ def _creation_dates(cfg, leads, raw, table, notes: Notes, facts: dict, failed) -
         return None
     missing = leads["created_at"].isna()
     facts["no_created_at"] = int(missing.sum())
-    if not missing.any():
-        return None
-    n, where = int(missing.sum()), format_rows(table.rows(missing))
+    n = int(missing.sum())
     drop = cfg.get("no_created_at", "keep") == "drop"
-    notes.add("warning", table.name, undated_note(n, len(leads), where, drop))
+    notes.add_counted(
+        "warning",
+        table.name,
+        undated_note,
+        n=n,
+        total=len(leads),
+        rows=table.rows(missing),
+        drop=drop,
+    )
+    if not n:
+        return None
     if drop:
         facts["no_created_at_dropped"] = n
         return missing
@@ -620,10 +665,9 @@ def _won_before_created(leads: pd.DataFrame, table: RawTable, notes: Notes, fact
     and left out of the time to sale."""
     early = (leads["won_at"] < leads["created_at"]).fillna(False).to_numpy(dtype=bool)
     facts["won_before_created"] = int(early.sum())
-    if early.any():
-        notes.add(
-            "warning", table.name, won_before_note(int(early.sum()), format_rows(table.rows(early)))
-        )
+    notes.add_counted(
+        "warning", table.name, won_before_note, n=int(early.sum()), rows=table.rows(early)
+    )
 
 
 def _pseudonymise(leads: pd.DataFrame, input_name: str, notes: Notes) -> None:
@@ -713,8 +757,7 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
     leads["medium"] = map_values(med, vmap.get("medium")).astype("str")
     leads["campaign"] = map_values(camp, vmap.get("campaign")).fillna(NO_CAMPAIGN).astype("str")
     leads["attributed_by"] = by.astype("str")
-    if none.any():
-        notes.add("warning", cfg["input"], no_source_note(int(none.sum()), n))
+    notes.add_counted("warning", cfg["input"], no_source_note, n=int(none.sum()), total=n)
     facts["attribution"] = leads["attributed_by"].value_counts().to_dict()
     facts["direct_only"] = int(is_direct(leads["source"]).sum())
 

@@ -77,7 +77,7 @@ import re
 
 import pandas as pd
 
-from analysis.ingest.notes import Notes
+from analysis.ingest.notes import Notes, counted
 from analysis.ingest.profiles import Profile, base_name, mapped_columns
 from analysis.ingest.readers import RawTable
 
@@ -271,6 +271,7 @@ def scrub(
     """
     text = s.dropna().astype("str")
     if text.empty:
+        notes.add_counted("warning", input_name, scrubbed_note, n=0, column=column)
         return s
     maybe = pd.Series(text.unique(), dtype="str")
     maybe = maybe[
@@ -282,16 +283,20 @@ def scrub(
     ]
     changed = {v: new for v in maybe if (new := pseudonymise(v, exact)) != v}
     if not changed:
+        notes.add_counted("warning", input_name, scrubbed_note, n=0, column=column)
         return s
     hit = s.isin(list(changed))
-    notes.add(
-        "warning",
-        input_name,
-        f"{int(hit.sum())} value(s) of {column!r} held an e-mail or a phone number; each "
-        "was replaced by a pseudonym (email-… or phone-…, the same for the same value, "
-        "so campaigns still join their spend) and no personal data reach a report",
-    )
+    notes.add_counted("warning", input_name, scrubbed_note, n=int(hit.sum()), column=column)
     return s.where(~hit, s.map(changed))
+
+
+@counted
+def scrubbed_note(n: int, column: str) -> str:
+    return (
+        f"{n} value(s) of {column!r} held an e-mail or a phone number; each was replaced "
+        "by a pseudonym (email-… or phone-…, the same for the same value, so campaigns "
+        "still join their spend) and no personal data reach a report"
+    )
 
 
 def personal_columns(profile: Profile, name: str, columns) -> list[str]:

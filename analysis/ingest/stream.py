@@ -4,8 +4,10 @@
 asked): the file is read in chunks (Parquet through DuckDB in record batches, CSV by
 pandas' C parser), each chunk goes through exactly the same mapping, checks and
 pseudonymisation as a file read whole, and the canonical leads are appended to one
-Parquet file. Checks that need the whole file (duplicate lead ids across chunks) run in
-DuckDB on that Parquet file. Messages name the file's own rows.
+Parquet file. Checks that need the whole file (duplicate lead ids across chunks, the
+ids of leads the profile drops for want of a creation date included) run in DuckDB on
+that Parquet file. Messages name the file's own rows; the chunks' notes are merged
+into a whole-file read's (`analysis.ingest.notes.merge`).
 
 The canonical Parquet file is kept in a cache (``~/.cache/leadkit``, or
 ``$LEADKIT_CACHE``) under a key made of the file's SHA-256, the profile and the
@@ -23,8 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from analysis.base.files import code_hash, write_atomic
 from analysis.ingest.cache import cache_folder
 from analysis.ingest.readers import RawTable, iter_table
 
-__all__ = ["Streamed", "stream_leads", "merge_notes", "merge_facts"]
+__all__ = ["Streamed", "stream_leads", "merge_facts"]
 
 
 @dataclass
@@ -61,66 +62,6 @@ def cache_key(profile, spec, file_sha: str) -> str:
     digest.update(repr(sorted(vars(spec).items())).encode())
     digest.update(code_hash().encode())
     return digest.hexdigest()
-
-
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?%?")
-
-
-def merge_notes(chunks: list[list[dict]]) -> list[dict]:
-    """Merge the notes of the chunks into the notes a whole-file read would give.
-
-    Notes that say the same thing in every chunk appear once; notes that differ only
-    in their counts are summed count by count (``12 sale(s) have no revenue`` and
-    ``5 sale(s) ...`` give ``17 sale(s) ...``), and a percentage that follows
-    ``<part> of <whole>`` is recomputed from the summed counts.
-    """
-    order: list[tuple] = []
-    merged: dict[tuple, dict] = {}
-    for notes in chunks:
-        for note in notes:
-            template = _NUMBER.sub("#", note["message"])
-            key = (note["severity"], note["input"], template)
-            numbers = _NUMBER.findall(note["message"])
-            if key not in merged:
-                order.append(key)
-                merged[key] = {"note": note, "sums": [0] * len(numbers), "numbers": numbers}
-            entry = merged[key]
-            for i, text in enumerate(numbers):
-                if not text.endswith("%") and "." not in text:
-                    entry["sums"][i] += int(text.replace(",", ""))
-    out = []
-    for key in order:
-        entry = merged[key]
-        parts = _NUMBER.split(entry["note"]["message"])
-        numbers = []
-        for i, text in enumerate(entry["numbers"]):
-            if text.endswith("%") and i >= 2:  # "<a> of <b> leads (<a/b>%)"
-                a, b = entry["sums"][i - 2], entry["sums"][i - 1]
-                numbers.append(f"{a / b:.1%}" if b else text)
-            elif text.endswith("%") or "." in text:
-                numbers.append(text)
-            else:
-                numbers.append(f"{entry['sums'][i]:,}" if "," in text else str(entry["sums"][i]))
-        message = "".join(p + (numbers[i] if i < len(numbers) else "") for i, p in enumerate(parts))
-        out.append({**entry["note"], "message": message})
-    return out
-
-
-_SHARE = re.compile(r"^(\d[\d,]*) of (\d[\d,]*) leads \((\d+(?:\.\d+)?%)\)")
-
-
-def _of_all_leads(notes: list[dict], rows: int) -> list[dict]:
-    """ "<a> of <n> leads (<p>%)": a note only some chunks made summed <n> over those
-    chunks; the whole file's <n> is every row."""
-    out = []
-    for note in notes:
-        m = _SHARE.match(note["message"])
-        if m:
-            part = int(m.group(1).replace(",", ""))
-            text = f"{part} of {rows} leads ({part / rows:.1%})"
-            note = {**note, "message": text + note["message"][m.end() :]}
-        out.append(note)
-    return out
 
 
 def merge_facts(chunks: list[dict]) -> dict:
@@ -172,14 +113,39 @@ def _to_arrow(frame: pd.DataFrame, schema):
     return pa.table(columns, schema=schema)
 
 
-def _duplicates(path: Path, label: str, column: str) -> None:
+def _left_out(profile, table: RawTable, kept_rows: np.ndarray) -> pd.DataFrame:
+    """The canonical ids and file rows of a chunk's rows the mapping left out (leads
+    without a creation date the profile drops), for the duplicate check."""
+    from analysis.ingest.mapping import build_leads
+    from analysis.ingest.notes import Notes
+
+    out = ~np.isin(table.row_numbers, kept_rows)
+    numbers = table.row_numbers[out]
+    part = replace(
+        table,
+        frame=table.frame[out].reset_index(drop=True),
+        row_numbers=numbers,
+        first_row=int(numbers[0]),
+        notes=(),
+    )
+    # the same mapping with the rows kept, so the ids are written as the kept ones are
+    keep = replace(profile, leads={**profile.leads, "no_created_at": "keep"})
+    leads = build_leads(keep, {table.name: part}, Notes(), {}, file_rows=True)
+    return leads[["lead_id", "_row"]]
+
+
+def _duplicates(path: Path, label: str, column: str, left_out=()) -> None:
     import duckdb
 
     con = duckdb.connect()
     try:
+        ids = "SELECT lead_id, _row FROM read_parquet(?)"
+        if left_out:
+            con.register("left_out", pd.concat(list(left_out), ignore_index=True))
+            ids += " UNION ALL SELECT lead_id, _row FROM left_out"
         rows = con.execute(
             "SELECT lead_id, count(*)::BIGINT AS n, min(_row)::BIGINT AS first_row, "
-            "list(_row ORDER BY _row) AS rows FROM read_parquet(?) GROUP BY lead_id "
+            f"list(_row ORDER BY _row) AS rows FROM ({ids}) GROUP BY lead_id "
             "HAVING count(*) > 1 ORDER BY first_row",
             [str(path)],
         ).fetchall()
@@ -228,7 +194,7 @@ def stream_leads(
     import pyarrow.parquet as pq
 
     from analysis.ingest.mapping import build_leads
-    from analysis.ingest.notes import Notes
+    from analysis.ingest.notes import Notes, merge
     from analysis.ingest.privacy import drop_personal
     from analysis.ingest.schema import validate_leads
 
@@ -252,13 +218,6 @@ def stream_leads(
         )
     from analysis.ingest.profiles import mapped_columns
 
-    if profile.leads.get("no_created_at") == "drop":
-        raise DataError(
-            f"the profile {profile.name!r} drops leads without a creation date "
-            "(leads.no_created_at: drop), which a streamed read does not do: load it "
-            "without streaming, or keep them",
-            file=str(profile.path),
-        )
     meta, chunks = iter_table(
         path,
         li,
@@ -292,18 +251,24 @@ def stream_leads(
     notes_chunks: list[list[dict]] = []
     facts_chunks: list[dict] = []
     personal: list[str] = []
-    rows = n_chunks = 0
+    rows = file_rows = n_chunks = 0
     writer = schema = None
+    # the ids of leads the profile drops (no creation date) still count as duplicates
+    left_out: list[pd.DataFrame] = []
     lead_id_column = (profile.leads.get("columns") or {}).get("lead_id", "lead_id")
     try:
         for chunk in chunks:
             table, dropped = drop_personal(profile, li, chunk)
             personal = personal or dropped
             notes, facts = Notes(), dict[str, Any]()
-            leads = validate_leads(build_leads(profile, {li: table, **other_tables}, notes, facts))
-            if len(leads) != len(table.frame):  # every row is a lead (no join when streaming)
+            leads = build_leads(profile, {li: table, **other_tables}, notes, facts, file_rows=True)
+            file_row = leads.pop("_row").to_numpy()
+            leads = validate_leads(leads)
+            leads["_row"] = file_row
+            if len(leads) != len(table.frame) - int(facts.get("no_created_at_dropped", 0)):
                 raise AssertionError("the leads mapping changed the number of rows")
-            leads["_row"] = np.asarray(table.row_numbers, dtype="int64")
+            if len(leads) < len(table.frame):
+                left_out.append(_left_out(profile, table, file_row))
             if writer is None:
                 schema = _arrow_schema(leads)
                 writer = pq.ParquetWriter(tmp, schema)
@@ -311,15 +276,16 @@ def stream_leads(
             notes_chunks.append(notes.rows)
             facts_chunks.append(facts)
             rows += len(leads)
+            file_rows += len(table.frame)
             n_chunks += 1
         if writer is not None:
             writer.close()
             writer = None
-        _duplicates(tmp, meta["label"], lead_id_column)
+        _duplicates(tmp, meta["label"], lead_id_column, left_out)
         info = {
             "input": li,
             "file": meta["label"],
-            "rows": rows,
+            "rows": file_rows,
             "encoding": meta["encoding"],
             "delimiter": {"\t": "tab"}.get(meta["delimiter"], meta["delimiter"]),
             "sha256": meta["sha256"],
@@ -332,12 +298,12 @@ def stream_leads(
         ]
         notes = (
             read_notes
-            + _of_all_leads(merge_notes(notes_chunks), rows)
+            + merge(notes_chunks, file_rows)
             + [
                 {
                     "severity": "info",
                     "input": li,
-                    "message": f"{rows:,} rows of {label} ({meta['bytes'] / 2**20:,.0f} MB) "
+                    "message": f"{file_rows:,} rows of {label} ({meta['bytes'] / 2**20:,.0f} MB) "
                     f"were streamed in {n_chunks} chunk(s) of up to {chunk_rows:,} rows; the file "
                     "was never held whole in memory",
                 }
