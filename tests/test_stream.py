@@ -154,9 +154,85 @@ def test_a_bad_value_in_a_late_chunk_names_the_file_row(tmp_path):
     assert str(stream_error) == str(whole_error)
 
 
-def test_profiles_that_need_every_lead_at_once_say_so():
-    with pytest.raises(DataError, match="needs every lead at once"):
-        load_dataset("sample", stream=True)
+def test_joined_rows_and_sessions_no_chunk_matched_are_counted_over_the_file(tmp_path):
+    """A joined table and sessions by lead id, each with rows no lead has: every chunk
+    misses most of them, yet the streamed notes and facts count the file's orphans."""
+    text = (PROFILES_DIR / "generic.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  spend:\n    path: null\n",
+        "  deals:\n    path: null\n  sessions:\n    path: null\n  spend:\n    path: null\n",
+        1,
+    )
+    text = text.replace(
+        "  # join:                        # a second file with one row per lead (e.g. deals):\n"
+        "  #   input: deals               #   columns from it are added by key; converted can\n"
+        "  #   key: lead_id               #   then be {joined: deals}\n"
+        "  #   columns: {revenue: amount}\n",
+        "  join: {input: deals, key: lead_id, columns: {revenue: amount}}\n",
+        1,
+    )
+    text += (
+        "web_analytics:\n  input: sessions\n  columns: {visitor_id: visitor, "
+        "session_start: session_start, utm_source: utm_source, lead_id: lead_id}\n"
+    )
+    profile = tmp_path / "joined.yaml"
+    profile.write_text(text, encoding="utf-8")
+    leads = GOOD_LEADS.replace(",1000,", ",,").replace(",500,", ",,")
+    leads += "".join(f"{i},2026-01-1{i - 6} 10:00,,,,SMB,Anna,warm,no,,\n" for i in range(6, 10))
+    files = {
+        "leads": write_csv(tmp_path / "leads.csv", leads),
+        "deals": write_csv(
+            tmp_path / "deals.csv", "lead_id,amount\n1,1000\n4,500\n50,70\n51,80\n52,90\n"
+        ),
+        "sessions": write_csv(
+            tmp_path / "sessions.csv",
+            "lead_id,visitor,session_start,utm_source\n5,a,2026-01-09 13:00,google\n"
+            "7,b,2026-01-11 09:00,yandex\n70,c,2026-01-02 10:00,vk\n71,d,2026-01-03 10:00,vk\n",
+        ),
+    }
+    whole = load_dataset(profile, files, stream=False)
+    assert whole.facts["joined_orphans"] == 3 and whole.facts["sessions_leads_unknown"] == 2
+    for chunk in (1, 2, 4):
+        streamed = load_dataset(
+            profile, files, stream=True, chunk_rows=chunk, cache_dir=tmp_path / f"c{chunk}"
+        )
+        _same(whole, streamed)
+    notes = " ".join(whole.notes["message"])
+    assert "3 row(s) of deals.csv match no lead" in notes
+    assert "2 lead id(s) in the web-analytics export are not in the leads table" in notes
+
+
+_EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+
+
+@pytest.mark.parametrize(
+    ("profile", "inputs", "chunk"),
+    [
+        # sessions that carry the lead id (the sample's web analytics)
+        ("sample", {}, 1000),
+        # a second table joined by order id onto the orders (and sales by it)
+        ("olist", {}, 30_000),
+        # Metrica visits linked by the ClientID amoCRM keeps as _ym_uid
+        (
+            "amocrm",
+            {
+                "amocrm": "amocrm/deals.csv",
+                "direct": "direct/report-api.tsv",
+                "vk": "vk/ad_plans_day.json",
+                "metrica": "metrica/visits.tsv",
+            },
+            3,
+        ),
+    ],
+)
+def test_joins_and_sessions_stream_to_the_whole_read(tmp_path, profile, inputs, chunk):
+    """What needs every lead (joined rows and sessions no lead matched) is gathered
+    across the chunks: leads, notes, facts and inputs equal the whole-file read's."""
+    files = {name: _EXPORTS / rel for name, rel in inputs.items()}
+    whole = load_dataset(profile, files, stream=False)
+    streamed = load_dataset(profile, files, stream=True, chunk_rows=chunk, cache_dir=tmp_path)
+    _same(whole, streamed)
+    assert streamed.notes["message"].str.contains(STREAMED_NOTE).any()
 
 
 def test_big_files_stream_by_default(tmp_path, monkeypatch):

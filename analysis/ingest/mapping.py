@@ -6,6 +6,7 @@ sources normalised and attributed (CRM field, UTM tags, web-analytics sessions).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -260,10 +261,13 @@ def build_leads(
     facts: dict,
     *,
     file_rows: bool = False,
+    across: Across | None = None,
 ):
     """The canonical leads from the profile's leads input (and its join and lookups);
     with ``file_rows``, a ``_row`` column gives each lead's row in its file (a streamed
     read keeps it: the leads without a creation date the profile drops are left out).
+    ``across``: the leads are one chunk of a streamed read, and what needs every lead
+    (joined rows and sessions no lead matched) is gathered there (`Across`).
 
     Every problem of every column is recorded (`analysis.ingest.problems`) rather than
     raised at the first, so a load inside `problems.collecting` reports them together.
@@ -337,15 +341,24 @@ def build_leads(
             first = ~key.duplicated(keep="first") & (key != "")
             pos = pd.Series(np.flatnonzero(first.to_numpy()), index=key[first])
             match = ids.map(pos)
-            orphan = ~key.isin(set(ids)) & (key != "")
-            if orphan.any():
-                notes.add(
-                    "warning",
-                    join["input"],
-                    f"{int(orphan.sum())} row(s) of {jt.label} match no lead in {table.label} "
-                    f"(e.g. {join['key']}={pseudonymise(key[orphan].iloc[0])!r}); they are "
-                    "left out",
-                )
+            matched = key.isin(set(ids))
+            if across is not None:  # the orphans are known after the last chunk
+                if across.join_matched is None:
+                    across.join_matched = np.zeros(len(key), dtype=bool)
+                    across.join_key = key
+                across.join_matched |= matched.to_numpy()
+                matched = pd.Series(True, index=key.index)
+            orphan = ~matched & (key != "")
+            notes.add_counted(
+                "warning",
+                join["input"],
+                join_orphans_note,
+                n=int(orphan.sum()),
+                label=jt.label,
+                leads=table.label,
+                key=join["key"],
+                example=pseudonymise(key[orphan].iloc[0]) if orphan.any() else "",
+            )
             facts["joined_rows"] = int(len(key))
             facts["joined_orphans"] = int(orphan.sum())
             joined_flag = match.notna()
@@ -473,7 +486,7 @@ def build_leads(
         raw_col.get("qualification"),
     )
 
-    _attribute(profile, leads, raw, tables, notes, facts)
+    _attribute(profile, leads, raw, tables, notes, facts, across)
     keep = [c for c in LEADS_COLUMNS if c in leads.columns]
     if file_rows:
         if len(leads) != len(table.frame):  # a join changed the rows: no file row each
@@ -571,6 +584,69 @@ NO_DATES_NOTE = (
 
 def absent_note(label: str, fields) -> str:
     return f"optional field(s) not in {label}: {', '.join(fields)}"
+
+
+@counted
+def join_orphans_note(n: int, label: str, leads: str, key: str, example: str) -> str:
+    return (
+        f"{n} row(s) of {label} match no lead in {leads} (e.g. {key}={example!r}); they are "
+        "left out"
+    )
+
+
+@counted
+def session_orphans_note(n: int) -> str:
+    return (
+        f"{n} lead id(s) in the web-analytics export are not in the leads table (a "
+        "different period, or test submissions); they are left out"
+    )
+
+
+@counted
+def visitors_linked_note(linked: int, with_id: int, without: int) -> str:
+    return (
+        f"sessions linked to leads by the visitor id the CRM keeps: {linked} of {with_id} "
+        f"leads with a visitor id have sessions up to their creation ({without} leads have "
+        "no visitor id)"
+    )
+
+
+@dataclass
+class Across:
+    """What a streamed read carries from chunk to chunk (`analysis.ingest.stream`): the
+    parts of the mapping that look at every lead at once. After the last chunk,
+    `finish` gives the notes' arguments and the facts a whole-file read would give."""
+
+    join_matched: np.ndarray | None = None  # rows of the joined input some lead matched
+    join_key: pd.Series | None = None  # their keys
+    sessions: pd.DataFrame | None = None  # the sessions, parsed once
+    session_att: pd.DataFrame | None = None  # each session lead id's source (by lead id)
+    session_matched: np.ndarray | None = None  # ... that some lead has
+    visitors_seen: set = field(default_factory=set)  # visitor ids of the sessions
+    visitors_known: set = field(default_factory=set)  # ... that some lead keeps
+
+    def finish(self) -> tuple[dict[str, dict], dict]:
+        """(final arguments of counted notes by function name, facts to set)."""
+        final: dict[str, dict] = {}
+        facts: dict = {}
+        if self.join_matched is not None and self.join_key is not None:
+            orphan = ~self.join_matched & (self.join_key != "").to_numpy()
+            example = self.join_key[orphan].iloc[0] if orphan.any() else ""
+            final["join_orphans_note"] = {
+                "n": int(orphan.sum()),
+                "example": pseudonymise(example) if example else "",
+            }
+            facts["joined_orphans"] = int(orphan.sum())
+            facts["joined_rows"] = int(len(self.join_key))
+        if self.sessions is not None:
+            facts["sessions_rows"] = int(len(self.sessions))
+        if self.session_matched is not None:
+            n = int((~self.session_matched).sum())
+            final["session_orphans_note"] = {"n": n}
+            facts["sessions_leads_unknown"] = n
+        elif self.sessions is not None and "lead_id" not in self.sessions:
+            facts["sessions_leads_unknown"] = len(self.visitors_seen - self.visitors_known - {""})
+        return final, facts
 
 
 @counted
@@ -680,7 +756,7 @@ def _pseudonymise(leads: pd.DataFrame, input_name: str, notes: Notes) -> None:
             leads[col] = scrub(leads[col], col, input_name, notes, exact=exact).astype("str")
 
 
-def _attribute(profile, leads, raw, tables, notes, facts) -> None:
+def _attribute(profile, leads, raw, tables, notes, facts, across=None) -> None:
     """Fill source/medium/campaign/attributed_by in order: CRM source field, UTM tags
     (columns or landing URL), web-analytics sessions, the profile's fallback field."""
     cfg = profile.leads
@@ -715,7 +791,7 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
 
     web = profile.web_analytics
     if web and web["input"] in tables:
-        att = _sessions(profile, web, leads, raw, tables, notes, facts)
+        att = _sessions(profile, web, leads, raw, tables, notes, facts, across)
         if att is not None:
             a = att.reindex(leads["lead_id"])
             a.index = leads.index
@@ -762,11 +838,69 @@ def _attribute(profile, leads, raw, tables, notes, facts) -> None:
     facts["direct_only"] = int(is_direct(leads["source"]).sum())
 
 
-def _sessions(profile, web: dict, leads, raw, tables, notes: Notes, facts: dict):
+def _sessions(profile, web: dict, leads, raw, tables, notes: Notes, facts: dict, across=None):
     """Each lead's source from the web-analytics sessions: by the lead id the sessions
     carry, or by the visitor id the CRM keeps (`attribute_visitors`). None when the
     sessions cannot be used (the problem is recorded)."""
     st = tables[web["input"]]
+    if across is not None and across.sessions is not None:  # parsed for an earlier chunk
+        sessions = across.sessions
+    else:
+        sessions = _session_rows(profile, web, st)
+        if across is not None:
+            across.sessions = sessions
+    if sessions is None:
+        return None
+    model = web.get("attribution", "last_non_direct")
+    facts["sessions_rows"] = int(len(sessions))
+    if "lead_id" in sessions:
+        if across is not None and across.session_att is not None:
+            att = across.session_att
+        else:
+            att = attribute_sessions(sessions, model).set_index("lead_id")
+        matched = att.index.isin(set(leads["lead_id"]))
+        if across is not None:
+            across.session_att = att
+            if across.session_matched is None:
+                across.session_matched = np.zeros(len(att), dtype=bool)
+            across.session_matched |= matched
+            matched = np.ones(len(att), dtype=bool)
+        orphan = ~matched
+        facts["sessions_leads_unknown"] = int(orphan.sum())
+        notes.add_counted("warning", web["input"], session_orphans_note, n=int(orphan.sum()))
+        return att
+    links = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"],
+            "visitor_id": raw["visitor_id"] if "visitor_id" in raw else "",
+            "created_at": leads["created_at"],
+        }
+    )
+    att = attribute_visitors(sessions.drop(columns=["lead_id"], errors="ignore"), links, model)
+    att = att.set_index("lead_id")
+    with_id = links["visitor_id"].astype(str).str.strip() != ""
+    seen = set(sessions["visitor_id"].astype(str).str.strip())
+    known = set(links.loc[with_id, "visitor_id"].astype(str).str.strip())
+    if across is not None:
+        across.visitors_seen = seen
+        across.visitors_known |= known
+    facts["sessions_visitors_linked"] = int(len(att))
+    facts["leads_with_visitor_id"] = int(with_id.sum())
+    facts["sessions_leads_unknown"] = len(seen - known - {""})
+    notes.add_counted(
+        "info",
+        web["input"],
+        visitors_linked_note,
+        linked=int(len(att)),
+        with_id=int(with_id.sum()),
+        without=len(leads) - int(with_id.sum()),
+    )
+    return att
+
+
+def _session_rows(profile, web: dict, st: RawTable) -> pd.DataFrame | None:
+    """The sessions as text fields and parsed start times; None when they cannot be
+    used (the problem is recorded)."""
     spec = profile.inputs[web["input"]]
     wopts = web.get("_options") or {}
     wcols = chosen_columns(st, dict(web["columns"]), wopts)
@@ -796,40 +930,4 @@ def _sessions(profile, web: dict, leads, raw, tables, notes: Notes, facts: dict)
     if got is None:
         return None
     sessions["session_start"] = got
-    model = web.get("attribution", "last_non_direct")
-    facts["sessions_rows"] = int(len(sessions))
-    if "lead_id" in sessions:
-        att = attribute_sessions(sessions, model).set_index("lead_id")
-        orphan = ~att.index.isin(set(leads["lead_id"]))
-        facts["sessions_leads_unknown"] = int(orphan.sum())
-        if orphan.any():
-            notes.add(
-                "warning",
-                web["input"],
-                f"{int(orphan.sum())} lead id(s) in the web-analytics export are not in the "
-                "leads table (a different period, or test submissions); they are left out",
-            )
-        return att
-    links = pd.DataFrame(
-        {
-            "lead_id": leads["lead_id"],
-            "visitor_id": raw["visitor_id"] if "visitor_id" in raw else "",
-            "created_at": leads["created_at"],
-        }
-    )
-    att = attribute_visitors(sessions.drop(columns=["lead_id"], errors="ignore"), links, model)
-    att = att.set_index("lead_id")
-    with_id = links["visitor_id"].astype(str).str.strip() != ""
-    seen = set(sessions["visitor_id"].astype(str).str.strip())
-    known = set(links.loc[with_id, "visitor_id"].astype(str).str.strip())
-    facts["sessions_visitors_linked"] = int(len(att))
-    facts["leads_with_visitor_id"] = int(with_id.sum())
-    facts["sessions_leads_unknown"] = len(seen - known - {""})
-    notes.add(
-        "info",
-        web["input"],
-        f"sessions linked to leads by the visitor id the CRM keeps: {len(att)} of "
-        f"{int(with_id.sum())} leads with a visitor id have sessions up to their creation "
-        f"({len(leads) - int(with_id.sum())} leads have no visitor id)",
-    )
-    return att
+    return sessions

@@ -81,13 +81,17 @@ def _key(note: dict) -> tuple:
     return (note["severity"], note["input"], note["counted"], about)
 
 
-def merge(chunks: Iterable[list[dict]], total: int) -> list[dict]:
+def merge(
+    chunks: Iterable[list[dict]], total: int, final: dict[str, dict] | None = None
+) -> list[dict]:
     """The notes of a file read in chunks, as a read of the whole file gives them.
 
     Counted notes of the same function are merged argument by argument (see
-    `counted`); ``total`` is the file's number of leads. Other notes appear once. A
-    note first made by a later chunk goes after the note it follows in that chunk, so
-    the order is the whole-file read's wherever a chunk shows it.
+    `counted`); ``total`` is the file's number of leads; ``final`` replaces arguments
+    by function name where only the whole file can tell (joined rows no lead matched).
+    Other notes appear once. A note first made by a later chunk goes after the note it
+    follows in that chunk, so the order is the whole-file read's wherever a chunk
+    shows it.
     """
     order: list[tuple] = []
     merged: dict[tuple, dict] = {}
@@ -115,6 +119,7 @@ def merge(chunks: Iterable[list[dict]], total: int) -> list[dict]:
             args = note["args"]
             if "total" in args:
                 args["total"] = int(total)
+            args.update((final or {}).get(note["counted"], {}))
             if not _shown(note):
                 continue
             note = {**note, "message": _COUNTED[note["counted"]](**args)}

@@ -14,10 +14,11 @@ The canonical Parquet file is kept in a cache (``~/.cache/leadkit``, or
 kit's code, so the report's six notebooks read it once each instead of streaming
 the export six times; the engine groups it straight from disk (`analysis.engine.engine_for`).
 
-What stays in memory is one chunk; the canonical leads are the Parquet file, which
-`Dataset.leads` reads only if a page asks for the rows. Profiles that join a second
-table onto the leads, or attribute sources from web-analytics sessions, need every lead
-at once and are not streamed: the error says so.
+What stays in memory is one chunk and the profile's other inputs (a joined table,
+lookups, sessions, spend: read whole); the canonical leads are the Parquet file, which
+`Dataset.leads` reads only if a page asks for the rows. What needs every lead (joined
+rows and sessions that no lead matched) is gathered across the chunks
+(`analysis.ingest.mapping.Across`).
 """
 
 from __future__ import annotations
@@ -113,10 +114,10 @@ def _to_arrow(frame: pd.DataFrame, schema):
     return pa.table(columns, schema=schema)
 
 
-def _left_out(profile, table: RawTable, kept_rows: np.ndarray) -> pd.DataFrame:
+def _left_out(profile, table: RawTable, other_tables, kept_rows: np.ndarray) -> pd.DataFrame:
     """The canonical ids and file rows of a chunk's rows the mapping left out (leads
     without a creation date the profile drops), for the duplicate check."""
-    from analysis.ingest.mapping import build_leads
+    from analysis.ingest.mapping import Across, build_leads
     from analysis.ingest.notes import Notes
 
     out = ~np.isin(table.row_numbers, kept_rows)
@@ -130,7 +131,8 @@ def _left_out(profile, table: RawTable, kept_rows: np.ndarray) -> pd.DataFrame:
     )
     # the same mapping with the rows kept, so the ids are written as the kept ones are
     keep = replace(profile, leads={**profile.leads, "no_created_at": "keep"})
-    leads = build_leads(keep, {table.name: part}, Notes(), {}, file_rows=True)
+    tables = {**other_tables, table.name: part}
+    leads = build_leads(keep, tables, Notes(), {}, file_rows=True, across=Across())
     return leads[["lead_id", "_row"]]
 
 
@@ -193,7 +195,7 @@ def stream_leads(
     """
     import pyarrow.parquet as pq
 
-    from analysis.ingest.mapping import build_leads
+    from analysis.ingest.mapping import Across, build_leads
     from analysis.ingest.notes import Notes, merge
     from analysis.ingest.privacy import drop_personal
     from analysis.ingest.schema import validate_leads
@@ -203,19 +205,6 @@ def stream_leads(
     path = path or spec.path
     if path is None:
         raise DataError(f"input {li!r} has no file: pass it as --input {li}=PATH")
-    if profile.leads.get("join"):
-        raise DataError(
-            f"the profile {profile.name!r} joins {profile.leads['join']['input']!r} onto the "
-            "leads, which needs every lead at once: load it without streaming",
-            file=str(profile.path),
-        )
-    web = profile.web_analytics
-    if web and web["input"] in other_tables:
-        raise DataError(
-            f"the profile {profile.name!r} attributes sources from web-analytics sessions "
-            f"({web['input']!r}), which needs every lead at once: load it without streaming",
-            file=str(profile.path),
-        )
     from analysis.ingest.profiles import mapped_columns
 
     meta, chunks = iter_table(
@@ -255,20 +244,23 @@ def stream_leads(
     writer = schema = None
     # the ids of leads the profile drops (no creation date) still count as duplicates
     left_out: list[pd.DataFrame] = []
+    across = Across()  # joined rows and sessions no lead of any chunk matched
     lead_id_column = (profile.leads.get("columns") or {}).get("lead_id", "lead_id")
     try:
         for chunk in chunks:
             table, dropped = drop_personal(profile, li, chunk)
             personal = personal or dropped
             notes, facts = Notes(), dict[str, Any]()
-            leads = build_leads(profile, {li: table, **other_tables}, notes, facts, file_rows=True)
+            leads = build_leads(
+                profile, {li: table, **other_tables}, notes, facts, file_rows=True, across=across
+            )
             file_row = leads.pop("_row").to_numpy()
             leads = validate_leads(leads)
             leads["_row"] = file_row
             if len(leads) != len(table.frame) - int(facts.get("no_created_at_dropped", 0)):
                 raise AssertionError("the leads mapping changed the number of rows")
             if len(leads) < len(table.frame):
-                left_out.append(_left_out(profile, table, file_row))
+                left_out.append(_left_out(profile, table, other_tables, file_row))
             if writer is None:
                 schema = _arrow_schema(leads)
                 writer = pq.ParquetWriter(tmp, schema)
@@ -292,13 +284,14 @@ def stream_leads(
             "personal_columns_dropped": ", ".join(personal),
         }
         label = meta["label"]
+        final_args, whole_facts = across.finish()
         read_notes = [
             {"severity": "info", "input": li, "message": f"{label}: {n}"}
             for n in meta.get("notes") or ()
         ]
         notes = (
             read_notes
-            + merge(notes_chunks, file_rows)
+            + merge(notes_chunks, file_rows, final_args)
             + [
                 {
                     "severity": "info",
@@ -309,7 +302,7 @@ def stream_leads(
                 }
             ]
         )
-        facts = merge_facts(facts_chunks)
+        facts = merge_facts(facts_chunks) | whole_facts
         os.replace(tmp, final)
         write_atomic(
             sidecar,
