@@ -259,6 +259,28 @@ def test_a_period_window_groups_the_window_not_the_file(tmp_path):
     assert int(cells["leads"].sum()) == len(ds.leads) < 2000
 
 
+def test_every_problem_of_every_chunk_is_reported_at_once_as_a_whole_read_does(tmp_path):
+    rows = GOOD_LEADS.splitlines()
+    body = [rows[0]]
+    for i in range(1, 13):
+        date = "32.01.2026" if i in (2, 11) else f"2026-01-{i:02d} 10:00"
+        flag = "maybe" if i == 6 else "no"
+        lead_id = 3 if i == 12 else i  # lead 3 again, four chunks later
+        body.append(f"{lead_id},{date},vk,cpc,quiz,SMB,Anna,hot,{flag},,")
+    files = {"leads": write_csv(tmp_path / "leads.csv", "\n".join(body) + "\n")}
+    with pytest.raises(DataError) as whole:
+        load_dataset("generic", files, stream=False)
+    with pytest.raises(DataError) as streamed:
+        load_dataset("generic", files, stream=True, chunk_rows=2, cache_dir=tmp_path / "c")
+    assert str(streamed.value) == str(whole.value)
+    text = str(streamed.value)
+    assert text.startswith("3 problems in the input")
+    assert "rows 3, 12, column 'created_at': 2 value(s) are not dates" in text
+    assert "'32.01.2026'" in text and "row 7, column 'converted'" in text
+    assert "rows 4, 13, column 'lead_id': duplicate lead ids: '3'" in text
+    assert not list((tmp_path / "c").glob("*.parquet"))  # nothing half-written
+
+
 def test_merge_sums_counted_notes_joins_rows_and_keeps_the_rest_once():
     from analysis.ingest.mapping import undated_note, unknown_revenue_note
 
@@ -290,6 +312,8 @@ _LEAD = st.fixed_dictionaries(
         "source": st.sampled_from(["yandex", "vk", ""]),
         "campaign": st.sampled_from(["brand", "quiz", "ivan.petrov@example.com", ""]),
         "won": st.sampled_from(["no", "yes", "yes-early", "yes-no-revenue"]),
+        # a bad value (most leads have none): all problems must be reported together
+        "bad": st.sampled_from([None] * 6 + ["date", "number", "flag", "no-id"]),
     }
 )
 
@@ -297,11 +321,20 @@ _LEAD = st.fixed_dictionaries(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(leads=st.lists(_LEAD, min_size=1, max_size=25), chunk=st.integers(1, 6))
-def test_property_streamed_notes_and_facts_equal_the_whole_read(tmp_path, leads, chunk):
+@given(
+    leads=st.lists(_LEAD, min_size=1, max_size=25),
+    chunk=st.integers(1, 6),
+    drop=st.booleans(),
+    repeat=st.integers(0, 30),
+)
+def test_property_streamed_notes_and_facts_equal_the_whole_read(
+    tmp_path, leads, chunk, drop, repeat
+):
     """Leads without dates or sources, sales before creation or without revenue and
-    e-mails in campaigns, anywhere in the file: streamed in chunks, the notes (counts,
-    rows, shares) and facts equal the whole-file read's."""
+    e-mails in campaigns, anywhere in the file, undated leads kept or dropped
+    (``no_created_at: drop``), a lead id repeated, bad dates, numbers, flags and ids:
+    streamed in chunks, the leads, the notes (counts, rows, shares), the facts and the
+    errors (every problem at once, merged over the chunks) equal the whole-file read's."""
     lines = [GOOD_LEADS.splitlines()[0]]
     for i, lead in enumerate(leads):
         created = f"2026-02-{1 + i % 28:02d} 10:00" if lead["dated"] else ""
@@ -309,16 +342,34 @@ def test_property_streamed_notes_and_facts_equal_the_whole_read(tmp_path, leads,
         converted = "no" if won == "no" else "yes"
         revenue = "1000" if won in ("yes", "yes-early") else ""
         won_at = {"no": "", "yes": "2026-03-01", "yes-early": "2026-01-01"}.get(won, "2026-03-02")
+        bad = lead["bad"]
+        created = "31.02.2026 x" if bad == "date" else created
+        revenue = "12x" if bad == "number" and revenue else revenue
+        converted = "maybe" if bad == "flag" else converted
+        lead_id = "" if bad == "no-id" else str(i + 1)
         lines.append(
-            f"{i + 1},{created},{lead['source']},cpc,{lead['campaign']},SMB,Anna,hot,"
+            f"{lead_id},{created},{lead['source']},cpc,{lead['campaign']},SMB,Anna,hot,"
             f"{converted},{revenue},{won_at}"
         )
+    if repeat and repeat <= len(leads) > 1:  # the last lead takes an earlier one's id
+        lines[-1] = f"{repeat}," + lines[-1].split(",", 1)[1]
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     files = {"leads": write_csv(folder / "leads.csv", "\n".join(lines) + "\n")}
-    whole = load_dataset("generic", files, stream=False)
-    streamed = load_dataset(
-        "generic", files, stream=True, chunk_rows=chunk, cache_dir=folder / "cache"
-    )
+    profile: str | Path = "generic"
+    if drop:
+        text = (PROFILES_DIR / "generic.yaml").read_text(encoding="utf-8")
+        profile = folder / "drop.yaml"
+        profile.write_text(
+            text.replace("  # no_created_at: keep ", "  no_created_at: drop ", 1), encoding="utf-8"
+        )
+    try:
+        whole = load_dataset(profile, files, stream=False)
+    except DataError as exc:
+        with pytest.raises(DataError) as streamed_error:
+            load_dataset(profile, files, stream=True, chunk_rows=chunk, cache_dir=folder / "c")
+        assert str(streamed_error.value) == str(exc)
+        return
+    streamed = load_dataset(profile, files, stream=True, chunk_rows=chunk, cache_dir=folder / "c")
     _same(whole, streamed)
 
 

@@ -25,6 +25,11 @@ class DataError(ValueError):
         1-based row numbers as a spreadsheet shows them (the header is row 1).
     column : str, optional
         The column as named in the input file.
+    kind, args : str and dict, optional
+        The message function and the arguments the message was made from (kept as
+        ``kind`` and ``details``)
+        (`analysis.ingest.problems.kinded`), so the problems of a file read in chunks
+        merge into the problem a whole-file read reports.
     """
 
     def __init__(
@@ -34,7 +39,11 @@ class DataError(ValueError):
         file: str | None = None,
         rows: Iterable[int] | None = None,
         column: str | None = None,
+        kind: str | None = None,
+        args: dict | None = None,
     ) -> None:
+        self.kind = kind
+        self.details = dict(args or {})
         self.file = file
         self.rows = sorted(set(int(r) for r in rows)) if rows is not None else []
         self.column = column

@@ -22,7 +22,7 @@ from analysis.ingest.attribution import (
 from analysis.ingest.notes import Notes, counted
 from analysis.ingest.parse import parse_dates, parse_flags, parse_numbers
 from analysis.ingest.privacy import pseudonymise, scrub
-from analysis.ingest.problems import problem
+from analysis.ingest.problems import kind, kinded, problem
 from analysis.ingest.profiles import InputSpec, Profile
 from analysis.ingest.readers import RawTable, read_table
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATION_DTYPE, UNKNOWN_SOURCE
@@ -167,13 +167,40 @@ def reject(mask, table: RawTable, column: str | None, message: str) -> None:
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
         problem(
-            DataError(
-                message.replace("{n}", str(int(mask.sum()))),
+            kinded(
+                rejected,
                 file=table.label,
                 rows=table.rows(mask),
                 column=column,
+                n=int(mask.sum()),
+                template=message,
             )
         )
+
+
+@kind
+def rejected(n: int, template: str) -> str:
+    return template.replace("{n}", str(n))
+
+
+NO_ID = "{n} row(s) have no lead id; every lead needs one"
+
+
+def lead_ids(profile: Profile, table: RawTable) -> pd.Series | None:
+    """The lead ids of the leads file ``table`` as the leads table writes them, for a
+    duplicate check of rows that do not reach it; None when the ids cannot be read."""
+    cfg = profile.leads
+    spec = profile.inputs[cfg["input"]]
+    opts = cfg.get("_options") or {}
+    try:
+        cols = chosen_columns(table, dict(cfg.get("columns") or {}), opts)
+        src = cols.get("lead_id")
+        if src is None or src not in table.frame.columns:
+            return None
+        ids = field_text(table, spec, src, opts.get("lead_id")).astype(str).str.strip()
+    except DataError:
+        return None
+    return scrub(ids, "lead_id", table.name, Notes(), exact=True).astype("str")
 
 
 def decimal(spec: InputSpec, table: RawTable) -> str:
@@ -304,16 +331,17 @@ def build_leads(
 
     # lead ids: present and unique
     ids = raw["lead_id"].astype(str).str.strip()
-    reject(ids == "", table, cols["lead_id"], "{n} row(s) have no lead id; every lead needs one")
-    dup = ids.duplicated(keep=False) & (ids != "")
-    examples = ", ".join(repr(pseudonymise(v)) for v in ids[dup].unique()[:5])
-    reject(
-        dup,
-        table,
-        cols["lead_id"],
-        f"duplicate lead ids: {examples} ({ids[dup].nunique()} id(s) on {{n}} rows). Was the "
-        "export appended twice? Remove the duplicates.",
-    )
+    reject(ids == "", table, cols["lead_id"], NO_ID)
+    if across is None:  # a streamed read finds the duplicates of every chunk at once
+        dup = ids.duplicated(keep=False) & (ids != "")
+        examples = ", ".join(repr(pseudonymise(v)) for v in ids[dup].unique()[:5])
+        reject(
+            dup,
+            table,
+            cols["lead_id"],
+            f"duplicate lead ids: {examples} ({ids[dup].nunique()} id(s) on {{n}} rows). Was "
+            "the export appended twice? Remove the duplicates.",
+        )
 
     joined_flag = None
     join = cfg.get("join")

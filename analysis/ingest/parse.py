@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis.base.errors import DataError
+from analysis.ingest.problems import kind, kinded
 from analysis.ingest.readers import RawTable
 
 __all__ = ["parse_dates", "parse_numbers", "parse_flags"]
@@ -59,17 +59,46 @@ def parse_dates(
         out.loc[ok[ok].index] = parsed[ok].astype("datetime64[us]")
         todo.loc[ok[ok].index] = False
     if todo.any():
-        examples = ", ".join(repr(v) for v in text[todo].unique()[:3])
-        order = "day-first (31.12.2026)" if dayfirst else "month-first (12/31/2026)"
-        raise DataError(
-            f"{int(todo.sum())} value(s) are not dates the kit can read, e.g. {examples}; "
-            f"expected ISO (2026-12-31) or {order}, optionally with a time. Fix them or set "
-            "`date_format:` for this input in the mapping profile.",
+        raise kinded(
+            not_dates,
             file=table.label if table else None,
             rows=table.rows(todo) if table else None,
             column=column,
+            n=int(todo.sum()),
+            examples=list(text[todo].unique()[:5]),
+            dayfirst=dayfirst,
         )
     return out
+
+
+def _examples(values: list[str]) -> str:
+    return ", ".join(repr(v) for v in values[:3])
+
+
+@kind
+def not_dates(n: int, examples: list[str], dayfirst: bool) -> str:
+    order = "day-first (31.12.2026)" if dayfirst else "month-first (12/31/2026)"
+    return (
+        f"{n} value(s) are not dates the kit can read, e.g. {_examples(examples)}; expected "
+        f"ISO (2026-12-31) or {order}, optionally with a time. Fix them or set "
+        "`date_format:` for this input in the mapping profile."
+    )
+
+
+@kind
+def not_numbers(n: int, examples: list[str], decimal: str) -> str:
+    return (
+        f"{n} value(s) are not numbers, e.g. {_examples(examples)} (decimal mark "
+        f"{decimal!r}). Fix them or set `decimal:` for this input in the mapping profile."
+    )
+
+
+@kind
+def not_flags(n: int, examples: list[str]) -> str:
+    return (
+        f"{n} value(s) are not yes/no flags, e.g. {_examples(examples)}; use 1/0, "
+        "true/false or yes/no, or map the values in the profile"
+    )
 
 
 _NUMBER_JUNK = re.compile(r"[\s\xa0\u202f\u2009'’]|₽|руб\.?|р\.|rub|usd|eur|\$|€", re.IGNORECASE)
@@ -110,13 +139,14 @@ def parse_numbers(
     bad = (out.isna() | np.isinf(out)) & (text != "")
     out = out.where(~bad)
     if bad.any():
-        examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
-        raise DataError(
-            f"{int(bad.sum())} value(s) are not numbers, e.g. {examples} (decimal mark "
-            f"{decimal!r}). Fix them or set `decimal:` for this input in the mapping profile.",
+        raise kinded(
+            not_numbers,
             file=table.label if table else None,
             rows=table.rows(bad) if table else None,
             column=column,
+            n=int(bad.sum()),
+            examples=list(text[bad].unique()[:5]),
+            decimal=decimal,
         )
     return out
 
@@ -134,12 +164,12 @@ def parse_flags(
     yes = text.isin(_TRUE)
     bad = ~(yes | text.isin(_FALSE))
     if bad.any():
-        examples = ", ".join(repr(v) for v in values[bad].unique()[:3])
-        raise DataError(
-            f"{int(bad.sum())} value(s) are not yes/no flags, e.g. {examples}; use 1/0, "
-            "true/false or yes/no, or map the values in the profile",
+        raise kinded(
+            not_flags,
             file=table.label if table else None,
             rows=table.rows(bad) if table else None,
             column=column,
+            n=int(bad.sum()),
+            examples=list(values[bad].unique()[:5]),
         )
     return yes.astype("int8")

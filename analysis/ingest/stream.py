@@ -7,7 +7,10 @@ pseudonymisation as a file read whole, and the canonical leads are appended to o
 Parquet file. Checks that need the whole file (duplicate lead ids across chunks, the
 ids of leads the profile drops for want of a creation date included) run in DuckDB on
 that Parquet file. Messages name the file's own rows; the chunks' notes are merged
-into a whole-file read's (`analysis.ingest.notes.merge`).
+into a whole-file read's (`analysis.ingest.notes.merge`), and so are the problems: every
+chunk is checked, nothing is written once one has a problem, and the problems of all
+chunks (with the duplicate ids) are merged and raised together
+(`analysis.ingest.problems.merge_problems`).
 
 The canonical Parquet file is kept in a cache (``~/.cache/leadkit``, or
 ``$LEADKIT_CACHE``) under a key made of the file's SHA-256, the profile and the
@@ -136,28 +139,34 @@ def _left_out(profile, table: RawTable, other_tables, kept_rows: np.ndarray) -> 
     return leads[["lead_id", "_row"]]
 
 
-def _duplicates(path: Path, label: str, column: str, left_out=()) -> None:
+def _duplicates(path: Path | None, label: str, column: str, left_out=()) -> DataError | None:
+    """The duplicate lead ids of the canonical file ``path`` and of ``left_out`` (ids
+    of rows not in it), as one problem; None when every id is unique."""
     import duckdb
 
+    parts = []
+    if path is not None:
+        parts.append("SELECT lead_id, _row FROM read_parquet(?)")
     con = duckdb.connect()
     try:
-        ids = "SELECT lead_id, _row FROM read_parquet(?)"
         if left_out:
             con.register("left_out", pd.concat(list(left_out), ignore_index=True))
-            ids += " UNION ALL SELECT lead_id, _row FROM left_out"
+            parts.append("SELECT lead_id, _row FROM left_out")
+        if not parts:
+            return None
         rows = con.execute(
             "SELECT lead_id, count(*)::BIGINT AS n, min(_row)::BIGINT AS first_row, "
-            f"list(_row ORDER BY _row) AS rows FROM ({ids}) GROUP BY lead_id "
-            "HAVING count(*) > 1 ORDER BY first_row",
-            [str(path)],
+            f"list(_row ORDER BY _row) AS rows FROM ({' UNION ALL '.join(parts)}) "
+            "WHERE lead_id <> '' GROUP BY lead_id HAVING count(*) > 1 ORDER BY first_row",
+            [str(path)] if path is not None else [],
         ).fetchall()
     finally:
         con.close()
     if not rows:
-        return
+        return None
     examples = ", ".join(repr(r[0]) for r in rows[:5])
     on_rows = sorted(int(x) for r in rows for x in r[3])
-    raise DataError(
+    return DataError(
         f"duplicate lead ids: {examples} ({len(rows)} id(s) on {len(on_rows)} rows). Was the "
         "export appended twice? Remove the duplicates.",
         file=label,
@@ -195,9 +204,10 @@ def stream_leads(
     """
     import pyarrow.parquet as pq
 
-    from analysis.ingest.mapping import Across, build_leads
+    from analysis.ingest.mapping import Across, build_leads, lead_ids
     from analysis.ingest.notes import Notes, merge
     from analysis.ingest.privacy import drop_personal
+    from analysis.ingest.problems import gathering, merge_problems, raise_all
     from analysis.ingest.schema import validate_leads
 
     li = profile.leads["input"]
@@ -246,14 +256,30 @@ def stream_leads(
     left_out: list[pd.DataFrame] = []
     across = Across()  # joined rows and sessions no lead of any chunk matched
     lead_id_column = (profile.leads.get("columns") or {}).get("lead_id", "lead_id")
+    # every chunk's problems, merged at the end into the whole-file read's (with the
+    # duplicate ids of every chunk, found last); no chunk is written after the first
+    problems: list[list[DataError]] = []
     try:
         for chunk in chunks:
             table, dropped = drop_personal(profile, li, chunk)
             personal = personal or dropped
             notes, facts = Notes(), dict[str, Any]()
-            leads = build_leads(
-                profile, {li: table, **other_tables}, notes, facts, file_rows=True, across=across
-            )
+            found: list[DataError] = []
+            with gathering(found):
+                leads = build_leads(
+                    profile,
+                    {li: table, **other_tables},
+                    notes,
+                    facts,
+                    file_rows=True,
+                    across=across,
+                )
+            if found or problems:
+                problems.append(found)
+                ids = lead_ids(profile, table)
+                if ids is not None:
+                    left_out.append(pd.DataFrame({"lead_id": ids, "_row": table.row_numbers}))
+                continue
             file_row = leads.pop("_row").to_numpy()
             leads = validate_leads(leads)
             leads["_row"] = file_row
@@ -273,7 +299,11 @@ def stream_leads(
         if writer is not None:
             writer.close()
             writer = None
-        _duplicates(tmp, meta["label"], lead_id_column, left_out)
+        duplicated = _duplicates(
+            tmp if tmp.exists() else None, meta["label"], lead_id_column, left_out
+        )
+        merged = merge_problems(problems)
+        raise_all(merged + ([duplicated] if duplicated is not None else []))
         info = {
             "input": li,
             "file": meta["label"],
