@@ -212,6 +212,10 @@ _EXPORTS = Path(__file__).parent / "fixtures" / "exports"
         ("sample", {}, 1000),
         # a second table joined by order id onto the orders (and sales by it)
         ("olist", {}, 30_000),
+        # an Excel export (read whole, then in chunks like a streamed CSV)
+        ("amocrm", {"amocrm": "amocrm/deals.xlsx"}, 4),
+        # Bitrix24's «Excel» export: an HTML table named .xls
+        ("bitrix24-leads", {"bitrix": "bitrix24/leads.xls"}, 2),
         # Metrica visits linked by the ClientID amoCRM keeps as _ym_uid
         (
             "amocrm",

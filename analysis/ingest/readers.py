@@ -1226,9 +1226,15 @@ def iter_table(
     drop_rows: Sequence[str] | None = None,
     expect: Iterable[str] | None = None,
     chunk_rows: int = 250_000,
+    sheet: str | int | None = None,
+    records: str | None = None,
 ):
-    """Read a CSV or Parquet export in chunks of up to ``chunk_rows`` rows, each a
-    `RawTable` whose ``row_numbers`` are the file's rows, so messages name them.
+    """Read an export in chunks of up to ``chunk_rows`` rows, each a `RawTable` whose
+    ``row_numbers`` are the file's rows, so messages name them.
+
+    CSV and Parquet are streamed (below); the formats whose readers need the whole file
+    (Excel, an HTML table, JSON: exports of a size that fits in memory) are read by
+    `read_table` and handed on in chunks, so every format goes the same way after.
 
     The file is never held whole in memory: Parquet comes through DuckDB in record
     batches, CSV through pandas' C parser in chunks (DuckDB's CSV reader cannot decode
@@ -1256,14 +1262,27 @@ def iter_table(
     if suffix in PARQUET_SUFFIXES:
         meta |= {"encoding": None, "delimiter": None, "header_row": None, "notes": ()}
         return meta, _parquet_chunks(path, name, label, meta["sha256"], chunk_rows)
-    if suffix not in CSV_SUFFIXES:
-        raise DataError(
-            f"streaming reads CSV, TSV or Parquet, not {suffix or '(none)'!r}; convert the "
-            "export (Excel files are small enough to load without streaming)",
-            file=label,
-        )
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
+    if suffix not in CSV_SUFFIXES:
+        table = read_table(
+            path,
+            name,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
+            header_row=header_row,
+            drop_rows=drop_rows,
+            expect=expect,
+            records=records,
+        )
+        meta |= {
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "header_row": table.header_row,
+            "notes": tuple(table.notes),
+        }
+        return meta, _slices(table, chunk_rows)
     whole = len(head) < SNIFF_BYTES
     enc = encoding or detect_encoding(
         head if whole else head[: head.rfind(b"\n") + 1] or head, label
@@ -1325,6 +1344,21 @@ def iter_table(
         path, name, label, meta["sha256"], enc, codec, start, layout, survey, plan, chunk_rows
     )
     return meta, chunks
+
+
+def _slices(table: RawTable, chunk_rows: int) -> Iterator[RawTable]:
+    """A table read whole, in chunks of ``chunk_rows`` rows (its notes on the first)."""
+    from dataclasses import replace
+
+    for start in range(0, len(table.frame), max(1, chunk_rows)):
+        numbers = table.row_numbers[start : start + chunk_rows]
+        yield replace(
+            table,
+            frame=table.frame.iloc[start : start + chunk_rows].reset_index(drop=True),
+            row_numbers=numbers,
+            first_row=int(numbers[0]),
+            notes=table.notes if start == 0 else (),
+        )
 
 
 def _codec_and_bom(head: bytes, enc: str) -> tuple[str, int]:

@@ -226,6 +226,8 @@ def stream_leads(
         drop_rows=list(spec.drop_rows) or None,
         expect=sorted(mapped_columns(profile, li)),
         chunk_rows=chunk_rows,
+        sheet=spec.sheet,
+        records=spec.records,
     )
     folder = cache_folder(cache_dir)
     key = cache_key(profile, spec, meta["sha256"])
