@@ -276,7 +276,9 @@ def stream_leads(
                     file_rows=True,
                     across=across,
                 )
-            if found or problems:
+            # a lead id twice in this chunk: the duplicate check after the last chunk
+            # names it with the others (the schema check would name canonical rows)
+            if found or problems or leads["lead_id"].duplicated().any():
                 problems.append(found)
                 ids = lead_ids(profile, table)
                 if ids is not None:
