@@ -57,17 +57,13 @@ def _key(exc: DataError) -> tuple:
 def merge_problems(chunks: Iterable[list[DataError]]) -> list[DataError]:
     """The problems of a file read in chunks, as a whole-file read reports them: the
     same kind of problem in the same column merged (counts summed, rows joined, the
-    first examples), the same message once; a problem first found by a later chunk
-    goes after the one it follows in that chunk."""
-    order: list[tuple] = []
+    first examples), the same message once (`raise_all` puts them in order)."""
     merged: dict[tuple, DataError] = {}
     for problems in chunks:
-        after = -1
         for exc in problems:
             key = _key(exc)
             if key not in merged:
                 merged[key] = exc
-                order.insert(after + 1, key)
             elif exc.kind:
                 old = merged[key]
                 args = dict(old.details)
@@ -81,8 +77,7 @@ def merge_problems(chunks: Iterable[list[DataError]]) -> list[DataError]:
                     column=old.column,
                     **args,
                 )
-            after = order.index(key)
-    return [merged[k] for k in order]
+    return list(merged.values())
 
 
 def raise_all(problems: list[DataError]) -> None:

@@ -1311,7 +1311,6 @@ def iter_table(
         end += 1
     before = [p - k for k, p in enumerate(head_nul) if p < end]  # NULs of the title and header
     start = bom + len(text[:end].encode(codec))
-    nul = _NulLines(())
     with open(path, "rb") as fh:
         fh.seek(start)
         lines = io.TextIOWrapper(fh, encoding=codec, newline="")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,26 +117,16 @@ def _to_arrow(frame: pd.DataFrame, schema):
     return pa.table(columns, schema=schema)
 
 
-def _left_out(profile, table: RawTable, other_tables, kept_rows: np.ndarray) -> pd.DataFrame:
+def _left_out(profile, table: RawTable, kept_rows: np.ndarray) -> pd.DataFrame:
     """The canonical ids and file rows of a chunk's rows the mapping left out (leads
     without a creation date the profile drops), for the duplicate check."""
-    from analysis.ingest.mapping import Across, build_leads
-    from analysis.ingest.notes import Notes
+    from analysis.ingest.mapping import lead_ids
 
     out = ~np.isin(table.row_numbers, kept_rows)
-    numbers = table.row_numbers[out]
-    part = replace(
-        table,
-        frame=table.frame[out].reset_index(drop=True),
-        row_numbers=numbers,
-        first_row=int(numbers[0]),
-        notes=(),
-    )
-    # the same mapping with the rows kept, so the ids are written as the kept ones are
-    keep = replace(profile, leads={**profile.leads, "no_created_at": "keep"})
-    tables = {**other_tables, table.name: part}
-    leads = build_leads(keep, tables, Notes(), {}, file_rows=True, across=Across())
-    return leads[["lead_id", "_row"]]
+    ids = lead_ids(profile, table)  # readable: the chunk was mapped without a problem
+    if ids is None:
+        raise AssertionError("the lead ids of a mapped chunk could not be read")
+    return pd.DataFrame({"lead_id": ids[out].to_numpy(), "_row": table.row_numbers[out]})
 
 
 def _duplicates(path: Path | None, label: str, column: str, left_out=()) -> DataError | None:
@@ -290,7 +280,7 @@ def stream_leads(
             if len(leads) != len(table.frame) - int(facts.get("no_created_at_dropped", 0)):
                 raise AssertionError("the leads mapping changed the number of rows")
             if len(leads) < len(table.frame):
-                left_out.append(_left_out(profile, table, other_tables, file_row))
+                left_out.append(_left_out(profile, table, file_row))
             if writer is None:
                 schema = _arrow_schema(leads)
                 writer = pq.ParquetWriter(tmp, schema)
