@@ -8,7 +8,7 @@ folder, as a report's first load does. Two ways:
   DuckDB (`analysis.ingest.canonical`), written once as Parquet, and no lead row enters
   pandas;
 - **row by row**: ``columnar=False``, the mapping every export goes through
-  (`analysis.ingest.mapping`, streamed in chunks above 256 MB), for the ratio.
+  (`analysis.ingest.mapping`, read in chunks of 250,000 rows), for the ratio.
 
 Both give the same tables (``tests/test_canonical.py``). The script prints a table and
 writes ``benchmarks/RESULTS-load.md``:

@@ -4,11 +4,32 @@ once per session, they take the longest)."""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from analysis.base.paths import PROJECT_ROOT
+
+_CACHE: str | None = None
+
+
+def pytest_configure(config):
+    """Every load writes its canonical leads to the cache folder: the suite's go to a
+    folder of its own (inherited by the notebooks' kernels), not the user's
+    ~/.cache/leadkit, and are removed at the end."""
+    global _CACHE
+    if "LEADKIT_CACHE" not in os.environ:
+        _CACHE = tempfile.mkdtemp(prefix="leadkit-test-cache-")
+        os.environ["LEADKIT_CACHE"] = _CACHE
+
+
+def pytest_unconfigure(config):
+    if _CACHE is not None:
+        os.environ.pop("LEADKIT_CACHE", None)
+        shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:

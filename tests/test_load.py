@@ -324,8 +324,10 @@ def test_cached_load_equals_a_fresh_load_and_follows_the_files(tmp_path):
     first = load_dataset("generic", files, cache=True, cache_dir=cache)
     kept = load_dataset("generic", files, cache=True, cache_dir=cache)
     assert len(list((cache / "datasets").iterdir())) == 1
-    # the kept copy's leads stay in their Parquet file, which the engine groups
-    assert not kept.leads_loaded and kept.source.parent.parent == cache / "datasets"
+    # the kept copy's leads stay in the load's canonical Parquet file, which the engine
+    # groups: written once, beside the kept dataset
+    assert not kept.leads_loaded and kept.source == first.source
+    assert kept.source.parent == cache and not list((cache / "datasets").rglob("*.parquet"))[1:]
     for ds in (first, kept):
         pd.testing.assert_frame_equal(ds.leads, fresh.leads)
         pd.testing.assert_frame_equal(ds.spend, fresh.spend)

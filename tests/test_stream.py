@@ -4,6 +4,7 @@ here is `load_dataset(..., stream=False)` on the same file)."""
 
 import hashlib
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,13 +15,12 @@ from hypothesis import strategies as st
 from analysis.base.errors import DataError
 from analysis.base.paths import PROFILES_DIR
 from analysis.engine.cells import engine_for
-from analysis.ingest import load as load_module
 from analysis.ingest.load import load_dataset
 from analysis.ingest.notes import Notes, merge
 from analysis.ingest.stream import merge_facts
 from tests.conftest import GOOD_LEADS, GOOD_SPEND, write_csv
 
-STREAMED_NOTE = "were streamed in"
+STREAMED_NOTE = "chunks of up to"
 
 
 def _export(tmp_path, n_rows=4000, encoding="cp1251"):
@@ -47,6 +47,12 @@ def _same(a, b):
     pd.testing.assert_frame_equal(a.inputs[cols], b.inputs[cols])
 
 
+def _leads_row(ds) -> int:
+    """The position of the leads input's row in ``ds.inputs``."""
+    names = list(ds.inputs["input"])
+    return names.index(ds.profile.leads["input"])
+
+
 def test_tiny_file_in_chunks_of_two_equals_whole_read(tmp_path):
     files = {
         "leads": write_csv(tmp_path / "leads.csv", GOOD_LEADS),
@@ -57,13 +63,15 @@ def test_tiny_file_in_chunks_of_two_equals_whole_read(tmp_path):
     assert not streamed.leads_loaded  # the leads stay in their file until a page asks
     _same(whole, streamed)
     assert streamed.source is not None and streamed.source.exists()
-    assert whole.source is None
-    # the report's engine groups the streamed leads from that file, with the same cells
+    assert whole.source is not None and whole.source != streamed.source
+    # the report's engine groups the streamed leads from that file, with the cells of
+    # the same leads held in memory
     by = ["source", "campaign", "qualification"]
     from_file = engine_for(streamed).cells(streamed.leads, by)
-    pd.testing.assert_frame_equal(from_file, engine_for(whole).cells(whole.leads, by))
+    in_memory = replace(whole, leads=whole.leads.copy(), source=None, fingerprint="in-memory")
+    pd.testing.assert_frame_equal(from_file, engine_for(in_memory).cells(in_memory.leads, by))
     msg = streamed.notes["message"]
-    assert msg.str.contains("5 rows of leads.csv .* streamed in 3 chunk", regex=True).any()
+    assert msg.str.contains("5 rows of leads.csv .* in 3 chunks of up to 2 rows", regex=True).any()
 
 
 def test_nul_bytes_are_removed_and_noted_as_in_the_whole_read(tmp_path):
@@ -110,10 +118,11 @@ def test_cache_is_reused_and_a_changed_file_is_read_again(tmp_path):
     path, _ = _export(tmp_path, n_rows=1500)
     cache = tmp_path / "cache"
     first = load_dataset("generic", {"leads": path}, stream=True, chunk_rows=500, cache_dir=cache)
+    written = first.source.stat().st_mtime_ns
     again = load_dataset("generic", {"leads": path}, stream=True, chunk_rows=500, cache_dir=cache)
     pd.testing.assert_frame_equal(first.leads, again.leads)
-    assert again.notes["message"].str.contains("canonical copy").any()
-    assert again.source == first.source
+    pd.testing.assert_frame_equal(first.notes, again.notes)  # the same load, the same notes
+    assert again.source == first.source and again.source.stat().st_mtime_ns == written
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     text = path.read_text(encoding="cp1251").splitlines()
     path.write_text("\n".join(text[:-1]) + "\n", encoding="cp1251")  # one lead fewer
@@ -236,18 +245,25 @@ def test_joins_and_sessions_stream_to_the_whole_read(tmp_path, profile, inputs, 
     whole = load_dataset(profile, files, stream=False)
     streamed = load_dataset(profile, files, stream=True, chunk_rows=chunk, cache_dir=tmp_path)
     _same(whole, streamed)
-    assert streamed.notes["message"].str.contains(STREAMED_NOTE).any()
+    leads_rows = int(streamed.inputs["rows"].iloc[_leads_row(streamed)])
+    # a file of more rows than a chunk says it was read in chunks
+    assert streamed.notes["message"].str.contains(STREAMED_NOTE).any() == (chunk < leads_rows)
 
 
-def test_big_files_stream_by_default(tmp_path, monkeypatch):
+def test_every_load_writes_the_canonical_leads_once_and_reads_them_back(tmp_path, monkeypatch):
+    """One path for every size: a small file is one chunk, a big one many, and either
+    way the leads are the canonical Parquet file in the cache, read only when asked."""
     path, _ = _export(tmp_path, n_rows=300)
-    monkeypatch.setattr(load_module, "STREAM_BYTES", path.stat().st_size - 1)
     monkeypatch.setenv("LEADKIT_CACHE", str(tmp_path / "cache"))
+    before = sorted(p.name for p in tmp_path.iterdir())
     ds = load_dataset("generic", {"leads": path})
     assert ds.source is not None and ds.source.parent == tmp_path / "cache"
-    monkeypatch.setattr(load_module, "STREAM_BYTES", path.stat().st_size)
-    whole = load_dataset("generic", {"leads": path}, cache=False)
-    assert whole.source is None and whole.leads_loaded  # read whole, not streamed
+    assert not ds.leads_loaded and len(ds.leads) == 300
+    assert not ds.notes["message"].str.contains(STREAMED_NOTE).any()  # one chunk
+    chunked = load_dataset("generic", {"leads": path}, chunk_rows=100)
+    assert chunked.notes["message"].str.contains("300 rows of big.csv .* in 3 chunks").any()
+    # nothing written beside the export: only the cache folder is new
+    assert {p.name for p in tmp_path.iterdir()} - set(before) == {"cache"}
 
 
 def test_a_period_window_groups_the_window_not_the_file(tmp_path):
@@ -396,7 +412,7 @@ def test_a_streamed_report_says_so_and_gives_the_whole_read_numbers(tmp_path, mo
 
     path, _ = _export(tmp_path, n_rows=3000)
     generic = (PROFILES_DIR / "generic.yaml").read_text(encoding="utf-8")
-    streaming = generic.replace("# stream: true", "stream: true", 1)
+    streaming = generic.replace("# stream: 100000 ", "stream: 700 ", 1)
     assert streaming != generic
     (tmp_path / "streaming.yaml").write_text(streaming, encoding="utf-8")
     (tmp_path / "whole.yaml").write_text(generic, encoding="utf-8")
@@ -414,7 +430,11 @@ def test_a_streamed_report_says_so_and_gives_the_whole_read_numbers(tmp_path, mo
         for name in ("streaming", "whole")
     }
     notes = pd.read_csv(runs["streaming"].folder / "tables" / "audit_notes.csv")
-    assert notes["message"].str.contains("3,000 rows of big.csv .* were streamed", regex=True).any()
+    assert (
+        notes["message"]
+        .str.contains("3,000 rows of big.csv .* in 5 chunks of up to 700 rows", regex=True)
+        .any()
+    )
     assert list((tmp_path / "cache").glob("leads-*.parquet"))
     for name in ("models_cells.csv", "models_terms.csv", "audit_qualification_mix.csv"):
         pd.testing.assert_frame_equal(

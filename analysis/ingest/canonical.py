@@ -134,7 +134,9 @@ def load_canonical(profile, path: Path, sha: str, cache_dir=None) -> Canonical |
     if spec.decimal not in (None, ".") or spec.null_values or (spec.date_options.get("formats")):
         return None
     folder = cache_folder(cache_dir) / "canonical"
-    key = cache_key(profile, spec, sha)  # the streamed copy's key, in its own folder
+    # the streamed copy's key, in its own folder (an eligible profile's leads depend on
+    # no other input)
+    key = cache_key(profile, spec, sha, {})
     final = folder / f"leads-{key[:32]}.parquet"
     sidecar = final.with_suffix(".json")
     if final.exists() and sidecar.exists():

@@ -35,7 +35,7 @@ class Dataset:
     facts : dict
         Counts behind the data audit (attribution coverage, spend matching).
     source : Path or None
-        The canonical leads as a Parquet file, when they were streamed.
+        The canonical leads as a Parquet file (every load writes one).
     fingerprint : str
         Who this dataset is: the cache key (SHA-256 of profile, inputs, period and code)
         for a kept load, a fresh token otherwise. An engine keeps one table per

@@ -5,9 +5,15 @@ parses dates and numbers, attributes each lead to a source (CRM field, UTM tags,
 web-analytics sessions), drops personal data, checks everything against the schemas,
 and returns a `Dataset` with the tables and what was learned on the way (notes).
 
-It writes nothing and never modifies an input file. Any problem that makes the data
-unusable raises `DataError` naming the file, rows and column; problems that leave the
-data usable become notes, shown in the data audit.
+There is one path for every size: the leads export is read in chunks (one chunk for
+a file under ``chunk_rows`` rows), each chunk mapped and checked, and the canonical
+leads written once, as Parquet in the cache folder (`analysis.ingest.stream`); leads
+that are canonical already in a Parquet file are mapped and checked in DuckDB
+(`analysis.ingest.canonical`). Every page reads that file through the engine, and a
+`Dataset` holds lead rows only if one asks for them. Input files are never modified,
+and nothing is written when the load fails. Any problem that makes the data unusable
+raises `DataError` naming the file, rows and column (every problem of every input at
+once); problems that leave the data usable become notes, shown in the data audit.
 """
 
 from __future__ import annotations
@@ -21,21 +27,16 @@ import pandas as pd
 from analysis.base.errors import DataError
 from analysis.ingest.cache import dataset_key, from_cache, to_cache
 from analysis.ingest.dataset import Dataset
-from analysis.ingest.mapping import build_leads, read
-from analysis.ingest.matching import build_spend, lead_pairs, spend_match
+from analysis.ingest.mapping import read
+from analysis.ingest.matching import build_spend, spend_match
 from analysis.ingest.notes import Notes
 from analysis.ingest.privacy import drop_personal
 from analysis.ingest.problems import collecting, problem
 from analysis.ingest.profiles import InputSpec, Profile, load_profile, mapped_columns
 from analysis.ingest.readers import RawTable
-from analysis.ingest.schema import validate_leads, validate_spend
+from analysis.ingest.schema import validate_spend
 
 __all__ = ["Dataset", "load_dataset"]
-
-#: Leads files larger than this are streamed in chunks (``load_dataset(stream=None)``).
-STREAM_BYTES = 256 << 20
-
-STREAMABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
 def _info_row(name: str, table: RawTable, rows: int, personal: list[str]) -> dict:
@@ -111,14 +112,16 @@ def load_dataset(
         The currency label for money columns, instead of the profile's ``currency``
         (a client file sets it per client).
     stream : bool, optional
-        Read the leads file in chunks (see `analysis.stream`) instead of whole: True
-        always, False never, None (default) as the profile's input says (``stream:``),
-        else when it is a CSV or Parquet file larger than ``STREAM_BYTES`` (256 MB).
+        Read the leads file in chunks of ``chunk_rows`` rows (True), or as one chunk
+        (False: the same code, with the whole file in memory at once); None (default)
+        as the profile's input says (``stream: true``, ``false`` or rows per chunk),
+        else in chunks.
     chunk_rows : int
-        Rows per chunk when streaming.
+        Rows per chunk.
     cache_dir : path, optional
-        Where streamed canonical leads are kept (default ``~/.cache/leadkit``, or
-        ``$LEADKIT_CACHE``).
+        Where the canonical leads are written (default ``~/.cache/leadkit``, or
+        ``$LEADKIT_CACHE``), under a key of the input files' SHA-256, the profile and
+        the kit's code: a second load of the same files reads them from there.
     cache : bool
         Keep the loaded dataset in that folder, keyed by the SHA-256 of the profile and
         of every input file, the period, the currency and the kit's code, and
@@ -177,54 +180,39 @@ def load_dataset(
         ds.fingerprint = key
         to_cache(ds, folder)
         return ds
-    notes = Notes()
-    facts: dict = {}
     leads_input = profile.leads["input"]
     leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
     if columnar is not False:
         got = _load_columnar(profile, overrides, leads_path, window, cache_dir)
         if got is not None:
             return got
-    if _should_stream(
-        stream if stream is not None else profile.inputs[leads_input].stream, leads_path
-    ):
-        return _load_streamed(
-            profile, overrides, notes, facts, window, chunk_rows=chunk_rows, cache_dir=cache_dir
-        )
-    # every problem of every input at once (analysis.ingest.problems)
-    with collecting():
-        tables, info = _read_inputs(profile, overrides, notes)
-        if leads_input not in tables:  # its read problem is already recorded
-            raise DataError(f"the leads input {leads_input!r} could not be read")
-        leads = build_leads(profile, tables, notes, facts)
-        spend = build_spend(profile, tables, notes)
-    leads = validate_leads(leads)
-    return _finish(profile, leads, tables, info, notes, facts, window, spend=spend)
+    flag = profile.inputs[leads_input].stream if stream is None else stream
+    if flag is False:
+        rows: int | None = None  # one chunk
+    elif flag is True or flag is None:
+        rows = chunk_rows
+    else:
+        rows = int(flag)  # the profile's rows per chunk
+    return _load_chunked(profile, overrides, window, chunk_rows=rows, cache_dir=cache_dir)
 
 
-def _finish(
-    profile, leads, tables, info, notes, facts, window, source=None, spend=None, pairs=None
-) -> Dataset:
-    """Spend checked, the period applied, spend matched to the leads' campaigns.
-    ``leads`` None: the leads are the Parquet file ``source`` (a load in DuckDB), with
-    their counts per (source, campaign) in ``pairs``."""
+def _finish(profile, tables, info, notes, facts, window, source, pairs, spend=None) -> Dataset:
+    """Spend checked, the period applied, spend matched to the leads' campaigns. The
+    leads are the canonical Parquet file ``source``, with their counts per (source,
+    campaign) in ``pairs``; the dataset reads its rows only if a page asks."""
     if spend is None:
         with collecting():
             spend = build_spend(profile, tables, notes)
     if not spend.empty:
         spend = validate_spend(spend)
-    if window is not None and leads is None:
+    if window is not None:
         from analysis.ingest.canonical import restrict_file
 
         source, pairs, counts = restrict_file(source, window)
         _period_notes(*counts, window, notes)
         spend = _spend_in_period(spend, window, notes)
-    elif window is not None:
-        leads, spend = _restrict(leads, spend, window, notes)
-        source = None  # the engine must group what the report shows: the period's leads
-    pairs = lead_pairs(leads) if leads is not None else pairs
     spend_match(pairs, spend, notes, facts, profile.currency)
-    return Dataset(profile, leads, spend, pd.DataFrame(info), notes.frame(), facts, source)
+    return Dataset(profile, None, spend, pd.DataFrame(info), notes.frame(), facts, source)
 
 
 def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset | None:
@@ -270,9 +258,7 @@ def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset
         for severity, where, message in canon.notes:
             notes.add(severity, where, message)
         spend = build_spend(profile, tables, notes)
-    return _finish(
-        profile, None, tables, info, notes, facts, window, canon.path, spend, canon.pairs
-    )
+    return _finish(profile, tables, info, notes, facts, window, canon.path, canon.pairs, spend)
 
 
 def _place(profile: Profile, info: list[dict], name: str) -> int:
@@ -282,43 +268,38 @@ def _place(profile: Profile, info: list[dict], name: str) -> int:
     return sum(order.index(row["input"]) < order.index(name) for row in info)
 
 
-def _should_stream(stream: bool | None, path) -> bool:
-    if stream is not None:
-        return bool(stream)
-    if path is None:
-        return False
-    path = Path(path)
-    return (
-        path.suffix.lower() in STREAMABLE_SUFFIXES
-        and path.exists()
-        and path.stat().st_size > STREAM_BYTES
-    )
-
-
-def _load_streamed(profile, overrides, notes, facts, window, *, chunk_rows, cache_dir):
+def _load_chunked(profile, overrides, window, *, chunk_rows, cache_dir) -> Dataset:
+    """The load of every export: the other inputs read whole, the leads read in chunks
+    (`analysis.ingest.stream.stream_leads`) into the canonical Parquet file."""
+    from analysis.ingest.canonical import file_pairs, parquet_sql
     from analysis.ingest.stream import stream_leads
 
     li = profile.leads["input"]
-    others = Notes()
+    others, notes, facts = Notes(), Notes(), {}
+    # every problem of every input at once (analysis.ingest.problems)
     with collecting():
         tables, info = _read_inputs(profile, overrides, others, skip=li)
-    streamed = stream_leads(
-        profile, overrides.get(li), tables, chunk_rows=chunk_rows, cache_dir=cache_dir
-    )
+        try:
+            streamed = stream_leads(
+                profile, overrides.get(li), tables, chunk_rows=chunk_rows, cache_dir=cache_dir
+            )
+        except DataError as exc:  # the spend's problems are reported with the leads'
+            problem(exc)
+        spend_notes = Notes()
+        spend = build_spend(profile, tables, spend_notes)
     info.insert(_place(profile, info, li), streamed.info)
-    # the readers' notes in the profile's order of inputs, then the mapping's: as a
-    # whole-file read gives them
+    # the readers' notes in the profile's order of inputs, then the mapping's
     read = streamed.notes[: streamed.read_notes]
     for name in profile.inputs:
         for row in read if name == li else [r for r in others.rows if r["input"] == name]:
             notes.add(row["severity"], row["input"], row["message"])
     for row in streamed.notes[streamed.read_notes :]:
         notes.add(row["severity"], row["input"], row["message"])
+    for row in spend_notes.rows:
+        notes.add(row["severity"], row["input"], row["message"])
     facts.update(streamed.facts)
-    from analysis.ingest.canonical import file_pairs, parquet_sql
-
     pairs = file_pairs(None, parquet_sql(streamed.path))
-    return _finish(profile, None, tables, info, notes, facts, window, streamed.path, pairs=pairs)
+    return _finish(profile, tables, info, notes, facts, window, streamed.path, pairs, spend)
 
 
 def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -348,13 +329,6 @@ def _window_label(window) -> str:
     return f"{lo.date() if lo != pd.Timestamp.min else '…'} to " + (
         f"{(hi - pd.Timedelta(days=1)).date()}" if hi != pd.Timestamp.max else "…"
     )
-
-
-def _restrict(leads, spend, window, notes: Notes):
-    lo, hi = window
-    keep = (leads["created_at"] >= lo) & (leads["created_at"] < hi)
-    _period_notes(len(leads), int(keep.sum()), int(leads["created_at"].isna().sum()), window, notes)
-    return leads.loc[keep].reset_index(drop=True), _spend_in_period(spend, window, notes)
 
 
 def _period_notes(total: int, kept: int, undated: int, window, notes: Notes) -> None:

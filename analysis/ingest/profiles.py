@@ -85,8 +85,9 @@ class InputSpec:
     dayfirst: bool = True
     date_format: str | None = None
     sheet: str | int | None = None
-    #: read in chunks (True), whole (False), or by size (None: above 256 MB)
-    stream: bool | None = None
+    #: rows per chunk (an int), one chunk (False), or chunks of the default size
+    #: (True or None)
+    stream: bool | int | None = None
     #: the header's spreadsheet row (None: found past title lines)
     header_row: int | None = None
     #: patterns of rows to drop (matched on a row's first non-empty cell), besides the
@@ -150,10 +151,16 @@ def _mapping(path: Path, where: str, value: Any) -> dict:
     return value
 
 
-def _stream_flag(path: Path, name: str, value) -> bool | None:
+def _stream_flag(path: Path, name: str, value) -> bool | int | None:
     if value is None or isinstance(value, bool):
         return value
-    raise _fail(path, f"inputs.{name}.stream must be true, false or absent, not {value!r}")
+    if isinstance(value, int) and value > 0:  # rows per chunk
+        return value
+    raise _fail(
+        path,
+        f"inputs.{name}.stream must be true, false, a number of rows per chunk or absent, "
+        f"not {value!r}",
+    )
 
 
 def _text_list(path: Path, where: str, value) -> tuple[str, ...]:

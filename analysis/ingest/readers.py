@@ -1225,12 +1225,13 @@ def iter_table(
     header_row: int | None = None,
     drop_rows: Sequence[str] | None = None,
     expect: Iterable[str] | None = None,
-    chunk_rows: int = 250_000,
+    chunk_rows: int | None = 250_000,
     sheet: str | int | None = None,
     records: str | None = None,
 ):
-    """Read an export in chunks of up to ``chunk_rows`` rows, each a `RawTable` whose
-    ``row_numbers`` are the file's rows, so messages name them.
+    """Read an export in chunks of up to ``chunk_rows`` rows (None: the whole file as
+    one chunk), each a `RawTable` whose ``row_numbers`` are the file's rows, so messages
+    name them.
 
     CSV and Parquet are streamed (below); the formats whose readers need the whole file
     (Excel, an HTML table, JSON: exports of a size that fits in memory) are read by
@@ -1261,6 +1262,8 @@ def iter_table(
     meta: dict[str, Any] = {"label": label, "sha256": file_sha256(path), "bytes": size}
     if suffix in PARQUET_SUFFIXES:
         meta |= {"encoding": None, "delimiter": None, "header_row": None, "notes": ()}
+        if chunk_rows is None:
+            chunk_rows = _parquet_rows(path, label)
         return meta, _parquet_chunks(path, name, label, meta["sha256"], chunk_rows)
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
@@ -1282,7 +1285,7 @@ def iter_table(
             "header_row": table.header_row,
             "notes": tuple(table.notes),
         }
-        return meta, _slices(table, chunk_rows)
+        return meta, _slices(table, chunk_rows or len(table.frame))
     whole = len(head) < SNIFF_BYTES
     enc = encoding or detect_encoding(
         head if whole else head[: head.rfind(b"\n") + 1] or head, label
@@ -1339,8 +1342,9 @@ def iter_table(
         "header_row": h + 1,
         "notes": tuple(plan.notes),
     }
+    rows = chunk_rows or max(1, len(survey.counts))
     chunks = _csv_chunks(
-        path, name, label, meta["sha256"], enc, codec, start, layout, survey, plan, chunk_rows
+        path, name, label, meta["sha256"], enc, codec, start, layout, survey, plan, rows
     )
     return meta, chunks
 
@@ -1435,6 +1439,18 @@ def _parquet_text(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             text[str(col)] = s.astype(object).where(s.notna(), "").astype(str)
     return _text_frame(text.reset_index(drop=True))
+
+
+def _parquet_rows(path: Path, label: str) -> int:
+    """The rows of a Parquet file (at least 1), from its footer."""
+    import pyarrow.parquet as pq
+
+    try:
+        return max(1, pq.ParquetFile(path).metadata.num_rows)
+    except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
+        raise DataError(
+            f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label
+        ) from None
 
 
 def _parquet_chunks(path, name, label, sha, chunk_rows):

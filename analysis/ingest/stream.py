@@ -1,9 +1,9 @@
-"""Streaming a leads export that is too big to read whole.
+"""The load of every leads export, in chunks: one path for every size.
 
-`load_dataset` streams the leads file when it is larger than ``STREAM_BYTES`` (or when
-asked): the file is read in chunks (Parquet through DuckDB in record batches, CSV by
-pandas' C parser), each chunk goes through exactly the same mapping, checks and
-pseudonymisation as a file read whole, and the canonical leads are appended to one
+`load_dataset` reads every leads export this way (a file under ``chunk_rows`` rows is
+one chunk): the file is read in chunks (Parquet through DuckDB in record batches, CSV by
+pandas' C parser, other formats read whole and sliced), each chunk goes through the
+mapping, checks and pseudonymisation, and the canonical leads are appended to one
 Parquet file. Checks that need the whole file (duplicate lead ids across chunks, the
 ids of leads the profile drops for want of a creation date included) run in DuckDB on
 that Parquet file. Messages name the file's own rows; the chunks' notes are merged
@@ -57,15 +57,32 @@ class Streamed:
     read_notes: int = 0  # the first notes are the reader's (title, totals, NULs dropped)
 
 
-def cache_key(profile, spec, file_sha: str) -> str:
+def cache_key(
+    profile, spec, file_sha: str, other_tables: dict[str, RawTable], chunk_rows=None
+) -> str:
     """The key of the canonical leads made from one leads file: its SHA-256, the
-    profile's bytes, the input's options and the kit's code."""
+    profile's bytes, the input's options, the SHA-256 of every other input (a joined
+    table, sessions and lookups change the leads), the chunk size (which the notes
+    name) and the kit's code."""
     digest = hashlib.sha256()
+    digest.update(repr(chunk_rows).encode())
     digest.update(file_sha.encode())
     digest.update(Path(profile.path).read_bytes())
     digest.update(repr(sorted(vars(spec).items())).encode())
+    digest.update(repr(sorted((k, t.sha256) for k, t in other_tables.items())).encode())
     digest.update(code_hash().encode())
     return digest.hexdigest()
+
+
+def _size(n_bytes: int) -> str:
+    """A file size a reader takes in: 512 bytes, 3.4 KB, 12 MB, 1.2 GB."""
+    if n_bytes < 1024:
+        return f"{n_bytes:,} bytes"
+    for unit, scale in (("KB", 2**10), ("MB", 2**20), ("GB", 2**30)):
+        value = n_bytes / scale
+        if value < 1024 or unit == "GB":
+            return f"{value:,.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def merge_facts(chunks: list[dict]) -> dict:
@@ -170,7 +187,7 @@ def stream_leads(
     path: str | Path | None,
     other_tables: dict[str, RawTable],
     *,
-    chunk_rows: int = 250_000,
+    chunk_rows: int | None = 250_000,
     cache_dir: str | Path | None = None,
 ) -> Streamed:
     """Stream the profile's leads input into canonical leads (see the module's text).
@@ -182,8 +199,8 @@ def stream_leads(
         The leads file; the profile's default path when None.
     other_tables : dict
         The profile's other inputs, read whole (spend is small).
-    chunk_rows : int
-        Rows per chunk.
+    chunk_rows : int or None
+        Rows per chunk (None: the whole file is one chunk).
     cache_dir : path, optional
         See `cache_folder`.
 
@@ -220,21 +237,14 @@ def stream_leads(
         records=spec.records,
     )
     folder = cache_folder(cache_dir)
-    key = cache_key(profile, spec, meta["sha256"])
+    key = cache_key(profile, spec, meta["sha256"], other_tables, chunk_rows)
     final = folder / f"leads-{key[:32]}.parquet"
     sidecar = final.with_suffix(".json")
     if final.exists() and sidecar.exists():
+        # made from the same bytes by the same code: the same leads, notes and facts
         saved = json.loads(sidecar.read_text(encoding="utf-8"))
-        notes = saved["notes"] + [
-            {
-                "severity": "info",
-                "input": li,
-                "message": f"{saved['info']['rows']:,} rows of {meta['label']} were read from "
-                "the canonical copy an earlier streamed read of the same file left in the cache",
-            }
-        ]
         return Streamed(
-            final, saved["info"], notes, saved["facts"], True, saved.get("read_notes", 0)
+            final, saved["info"], saved["notes"], saved["facts"], True, saved["read_notes"]
         )
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -313,25 +323,23 @@ def stream_leads(
             {"severity": "info", "input": li, "message": f"{label}: {n}"}
             for n in meta.get("notes") or ()
         ]
-        notes = (
-            read_notes
-            + merge(notes_chunks, file_rows, final_args)
-            + [
+        all_notes = read_notes + merge(notes_chunks, file_rows, final_args)
+        if n_chunks > 1:
+            all_notes.append(
                 {
                     "severity": "info",
                     "input": li,
-                    "message": f"{file_rows:,} rows of {label} ({meta['bytes'] / 2**20:,.0f} MB) "
-                    f"were streamed in {n_chunks} chunk(s) of up to {chunk_rows:,} rows; the file "
-                    "was never held whole in memory",
+                    "message": f"{file_rows:,} rows of {label} ({_size(meta['bytes'])}) were "
+                    f"read in {n_chunks:,} chunks of up to {chunk_rows:,} rows; the file was "
+                    "never held whole in memory",
                 }
-            ]
-        )
+            )
         facts = merge_facts(facts_chunks) | whole_facts
         os.replace(tmp, final)
         write_atomic(
             sidecar,
             json.dumps(
-                {"info": info, "notes": notes, "facts": facts, "read_notes": len(read_notes)},
+                {"info": info, "notes": all_notes, "facts": facts, "read_notes": len(read_notes)},
                 default=str,
             ),
         )
@@ -340,4 +348,4 @@ def stream_leads(
             writer.close()
         tmp.unlink(missing_ok=True)
         raise
-    return Streamed(final, info, notes, facts, False, len(read_notes))
+    return Streamed(final, info, all_notes, facts, False, len(read_notes))
