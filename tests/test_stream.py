@@ -441,3 +441,22 @@ def test_a_streamed_report_says_so_and_gives_the_whole_read_numbers(tmp_path, mo
             pd.read_csv(runs["streaming"].folder / "tables" / name),
             pd.read_csv(runs["whole"].folder / "tables" / name),
         )
+
+
+def test_a_changed_sessions_file_is_not_answered_from_the_cached_leads(tmp_path):
+    """The canonical leads depend on the other inputs too (sessions attribute sources):
+    with the leads file unchanged and Metrica's visits cut by half, a load into the same
+    cache gives what a load into an empty one gives, not the first load's leads."""
+    from analysis.base.paths import PROJECT_ROOT
+
+    visits = PROJECT_ROOT / "data" / "sample" / "metrica_visits.tsv"
+    lines = visits.read_text(encoding="utf-8").splitlines()
+    cut = tmp_path / "visits.tsv"
+    cut.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = load_dataset("sample", cache_dir=cache)
+    changed = load_dataset("sample", {"metrica": cut}, cache_dir=cache)
+    fresh = load_dataset("sample", {"metrica": cut}, cache_dir=tmp_path / "empty")
+    assert changed.source != first.source
+    pd.testing.assert_frame_equal(changed.leads, fresh.leads)
+    assert not changed.leads["source"].equals(first.leads["source"])
