@@ -230,7 +230,8 @@ def test_what_the_duckdb_path_does_not_do_goes_row_by_row(tmp_path):
     )
     a, b = _both(tmp_path, table, False, {}, None)
     _same(a, b)
-    assert a.source is None and a.leads_loaded
+    # the chunked load's file, not the DuckDB load's (in the cache's canonical/ folder)
+    assert a.source.parent == tmp_path / "cache" and a.source == b.source
     assert "ivan" not in " ".join(a.leads["campaign"])
     assert a.notes["message"].str.contains("e-mail or a phone").any()
 

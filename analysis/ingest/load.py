@@ -289,14 +289,13 @@ def _load_chunked(profile, overrides, window, *, chunk_rows, cache_dir) -> Datas
         spend = build_spend(profile, tables, spend_notes)
     info.insert(_place(profile, info, li), streamed.info)
     # the readers' notes in the profile's order of inputs, then the mapping's
+    # (rows copied whole: a counted note with a count of 0 stays hidden)
     read = streamed.notes[: streamed.read_notes]
     for name in profile.inputs:
         for row in read if name == li else [r for r in others.rows if r["input"] == name]:
-            notes.add(row["severity"], row["input"], row["message"])
-    for row in streamed.notes[streamed.read_notes :]:
-        notes.add(row["severity"], row["input"], row["message"])
-    for row in spend_notes.rows:
-        notes.add(row["severity"], row["input"], row["message"])
+            notes.rows.append(row)
+    notes.rows.extend(streamed.notes[streamed.read_notes :])
+    notes.rows.extend(spend_notes.rows)
     facts.update(streamed.facts)
     pairs = file_pairs(None, parquet_sql(streamed.path))
     return _finish(profile, tables, info, notes, facts, window, streamed.path, pairs, spend)
