@@ -196,21 +196,21 @@ def load_dataset(
     return _load_chunked(profile, overrides, window, chunk_rows=rows, cache_dir=cache_dir)
 
 
-def _finish(profile, tables, info, notes, facts, window, source, pairs, spend=None) -> Dataset:
+def _finish(profile, info, notes, facts, window, source, spend, pairs=None) -> Dataset:
     """Spend checked, the period applied, spend matched to the leads' campaigns. The
-    leads are the canonical Parquet file ``source``, with their counts per (source,
-    campaign) in ``pairs``; the dataset reads its rows only if a page asks."""
-    if spend is None:
-        with collecting():
-            spend = build_spend(profile, tables, notes)
+    leads are the canonical Parquet file ``source``; ``pairs``, their counts per
+    (source, campaign), are counted from it when not given. The dataset reads lead
+    rows only if a page asks."""
+    from analysis.ingest.canonical import file_pairs, parquet_sql, restrict_file
+
     if not spend.empty:
         spend = validate_spend(spend)
     if window is not None:
-        from analysis.ingest.canonical import restrict_file
-
-        source, pairs, counts = restrict_file(source, window)
+        source, pairs, counts = restrict_file(source, window)  # the period's own pairs
         _period_notes(*counts, window, notes)
         spend = _spend_in_period(spend, window, notes)
+    elif pairs is None:
+        pairs = file_pairs(None, parquet_sql(source))
     spend_match(pairs, spend, notes, facts, profile.currency)
     return Dataset(profile, None, spend, pd.DataFrame(info), notes.frame(), facts, source)
 
@@ -258,7 +258,7 @@ def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset
         for severity, where, message in canon.notes:
             notes.add(severity, where, message)
         spend = build_spend(profile, tables, notes)
-    return _finish(profile, tables, info, notes, facts, window, canon.path, canon.pairs, spend)
+    return _finish(profile, info, notes, facts, window, canon.path, spend, canon.pairs)
 
 
 def _place(profile: Profile, info: list[dict], name: str) -> int:
@@ -271,7 +271,6 @@ def _place(profile: Profile, info: list[dict], name: str) -> int:
 def _load_chunked(profile, overrides, window, *, chunk_rows, cache_dir) -> Dataset:
     """The load of every export: the other inputs read whole, the leads read in chunks
     (`analysis.ingest.stream.stream_leads`) into the canonical Parquet file."""
-    from analysis.ingest.canonical import file_pairs, parquet_sql
     from analysis.ingest.stream import stream_leads
 
     li = profile.leads["input"]
@@ -297,8 +296,7 @@ def _load_chunked(profile, overrides, window, *, chunk_rows, cache_dir) -> Datas
     notes.rows.extend(streamed.notes[streamed.read_notes :])
     notes.rows.extend(spend_notes.rows)
     facts.update(streamed.facts)
-    pairs = file_pairs(None, parquet_sql(streamed.path))
-    return _finish(profile, tables, info, notes, facts, window, streamed.path, pairs, spend)
+    return _finish(profile, info, notes, facts, window, streamed.path, spend)
 
 
 def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
