@@ -23,11 +23,12 @@ install: $(STAMP) ## Create .venv and install the kit with its dev tools
 report: $(STAMP) ## Run the audit on the built-in sample and print where the report is
 	$(BIN)/leadkit report --profile sample
 
-# Debian packages the browser test (chromium) and the Spark test (Java) need. Installed
-# with apt-get when missing and this is root; otherwise those tests skip and say why.
-SYSTEM_PACKAGES := chromium:chromium java:openjdk-17-jre-headless
+# Debian packages the browser test (chromium), the Spark test (Java) and the warehouse
+# test (a PostgreSQL server the tests start themselves) need. Installed with apt-get
+# when missing and this is root; otherwise those tests skip and say why.
+SYSTEM_PACKAGES := chromium:chromium java:openjdk-17-jre-headless pg_ctlcluster:postgresql
 
-system-deps: ## Install Chromium and Java from Debian's packages if missing (root only)
+system-deps: ## Install Chromium, Java and PostgreSQL from Debian's packages if missing (root only)
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -35,12 +36,12 @@ system-deps: ## Install Chromium and Java from Debian's packages if missing (roo
 	  echo "installing$$missing (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "note:$$missing missing and not installable here (needs root and apt-get):" \
-	  "the browser or Spark tests will skip"; fi
+	  "the browser, Spark or PostgreSQL tests will skip"; fi
 
 batch: $(STAMP) ## Run every client of data/clients.example.yaml (sample, Olist, a broken one)
 	$(BIN)/leadkit run data/clients.example.yaml
 
-test: $(STAMP) system-deps ## Run the test suite (unit tests, notebook runs, browser, JupyterLab, Spark)
+test: $(STAMP) system-deps ## Run the test suite (unit tests, notebook runs, browser, JupyterLab, Spark, PostgreSQL)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## Check style (ruff), the direction of imports (lint-imports) and types (mypy)

@@ -16,11 +16,12 @@ OUTPUT_DIR = ""
 CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
+ENGINE = ""
 
 # %%
 figures.set_style()
 ctx = report_context(
-    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY
+    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, engine=ENGINE
 )  # read and checked once per report: the other notebooks reuse the kept copy and facts
 sections = [show_section(audit.headline(ctx))]
 

@@ -38,6 +38,7 @@ __all__ = [
     "default_engine",
     "engine_for",
     "cells",
+    "count_true",
 ]
 
 
@@ -114,8 +115,16 @@ class Engine:
             self.con = connect(con)
         else:
             self.con = con
+        # a connection the engine made is the engine's to close (`close`)
+        self._own = con is None or isinstance(con, str)
         # the leads table of each dataset this engine was asked for, by fingerprint
         self._datasets: dict[str, ir.Table] = {}
+
+    def close(self) -> None:
+        """Close the connection if this engine made it (from a spec); one passed in is
+        its owner's to close."""
+        if self._own:
+            self.con.disconnect()
 
     @property
     def name(self) -> str:
@@ -132,8 +141,11 @@ class Engine:
 
     def leads(self, dataset) -> ir.Table:
         """The leads of a loaded `Dataset` as a table on this engine, made once per
-        dataset (by its fingerprint): the streamed canonical Parquet file when there is
-        one (read from disk), else the frame, converted or uploaded once."""
+        dataset (by its fingerprint): the expression over its warehouse table (loaded
+        with this engine), else the canonical Parquet file (read from disk), else the
+        frame, converted or uploaded once."""
+        if getattr(dataset, "table", None) is not None:
+            return dataset.table  # a warehouse table's leads, mapped where they live
         table = self._datasets.get(dataset.fingerprint)
         if table is None:
             source = getattr(dataset, "source", None)
@@ -221,13 +233,13 @@ class Engine:
         known_rev = t.revenue.notnull() & (sale == 1)
         expr = t.group_by(**keys).aggregate(
             leads=t.count().cast("int64"),
-            hot=(q == "hot").cast("int64").sum().cast("int64"),
-            warm=(q == "warm").cast("int64").sum().cast("int64"),
-            cold=(q == "cold").cast("int64").sum().cast("int64"),
-            unknown=(q == "unknown").cast("int64").sum().cast("int64"),
+            hot=count_true(q == "hot").cast("int64"),
+            warm=count_true(q == "warm").cast("int64"),
+            cold=count_true(q == "cold").cast("int64"),
+            unknown=count_true(q == "unknown").cast("int64"),
             sales=sale.sum().cast("int64"),
             revenue=known_rev.ifelse(t.revenue.cast("float64"), 0.0).sum().cast("float64"),
-            sales_with_revenue=known_rev.cast("int64").sum().cast("int64"),
+            sales_with_revenue=count_true(known_rev).cast("int64"),
             **self._aged(t, within_days),
         )
         out = self.to_arrow(expr).to_pandas()
@@ -265,9 +277,16 @@ class Engine:
         return {
             # only leads old enough to have had the full D days count: a ratio
             # sales_within / leads_aged is then conversion at equal age
-            "sales_within": (quick & aged).cast("int64").sum(),
-            "leads_aged": aged.cast("int64").sum(),
+            "sales_within": count_true(quick & aged),
+            "leads_aged": count_true(aged),
         }
+
+
+def count_true(cond: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows ``cond`` holds for (a missing value counts as not): the boolean
+    summed as 1 or 0, which every backend compiles (PostgreSQL casts no boolean to
+    bigint, so ``cond.cast("int64").sum()`` fails there)."""
+    return cond.ifelse(1, 0).sum()
 
 
 def check_by(by: list[str]) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from analysis.ingest.profiles import Profile
 from analysis.ingest.schema import QUALIFICATION_DTYPE
 
-__all__ = ["Dataset", "read_canonical"]
+__all__ = ["Dataset", "read_canonical", "canonical_frame"]
 
 
 @dataclass
@@ -38,9 +39,14 @@ class Dataset:
         The canonical leads as a Parquet file (every load writes one).
     fingerprint : str
         Who this dataset is: the cache key (SHA-256 of profile, inputs, period and code)
-        for a kept load, a fresh token otherwise. An engine keeps one table per
+        for a kept load or a warehouse table's summary (`analysis.ingest.warehouse`),
+        a fresh token otherwise. An engine keeps one table per
         fingerprint (`analysis.engine.cells.Engine.leads`): treat the frames as
         read-only, or load again.
+    table : Ibis table or None
+        The canonical leads as an expression over a warehouse table (a profile whose
+        leads input is a ``table:``): the engine groups it where it lives, and
+        ``leads`` fetches its rows only if asked.
     """
 
     profile: Profile
@@ -51,6 +57,7 @@ class Dataset:
     facts: dict = field(default_factory=dict)
     source: Path | None = None
     fingerprint: str = field(default_factory=lambda: uuid.uuid4().hex)
+    table: Any = field(default=None, repr=False)
 
     @property
     def has_spend(self) -> bool:
@@ -65,9 +72,12 @@ class Dataset:
 def _get_leads(self: Dataset) -> pd.DataFrame:
     frame = self.__dict__.get("_leads")
     if frame is None:
-        if self.source is None:
-            raise ValueError("a dataset needs its leads or a source file of them")
-        frame = read_canonical(self.source)
+        if self.source is not None:
+            frame = read_canonical(self.source)
+        elif self.table is not None:  # every lead fetched from the warehouse: tests, tools
+            frame = canonical_frame(self.table.to_pyarrow().to_pandas())
+        else:
+            raise ValueError("a dataset needs its leads, a source file or a table of them")
         self.__dict__["_leads"] = frame
     return frame
 
@@ -83,7 +93,12 @@ Dataset.leads = property(_get_leads, _set_leads)
 def read_canonical(path: Path) -> pd.DataFrame:
     """The canonical leads from a Parquet file of the streamed or the DuckDB load, in the
     file's order, with the kit's dtypes."""
-    frame = pd.read_parquet(path)
+    return canonical_frame(pd.read_parquet(path))
+
+
+def canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Canonical leads read from Parquet or a table, in their order (by ``_row`` when
+    they keep their file row), with the kit's dtypes."""
     if "_row" in frame.columns:  # the DuckDB load writes the leads in any order
         if not frame["_row"].is_monotonic_increasing:
             frame = frame.sort_values("_row", kind="stable", ignore_index=True)

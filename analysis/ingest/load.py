@@ -95,6 +95,7 @@ def load_dataset(
     cache_dir: str | Path | None = None,
     cache: bool = False,
     columnar: bool | None = None,
+    engine=None,
 ) -> Dataset:
     """Load a company's exports through a mapping profile into canonical tables.
 
@@ -132,6 +133,11 @@ def load_dataset(
         DuckDB, and no lead row is read into memory (`analysis.ingest.canonical`):
         None (default) whenever the profile and the file allow it, False never (the
         row-by-row path, which gives the same tables).
+    engine : Engine, optional
+        Where a leads input given as a ``table:`` lives (`analysis.engine.cells.Engine`,
+        or any object with its ``con`` and ``to_arrow``): the leads are mapped and
+        checked there (`analysis.ingest.warehouse`) and stay there. Not needed for
+        files.
 
     Returns
     -------
@@ -159,6 +165,10 @@ def load_dataset(
             f"unknown input name(s) {unknown}; the profile {profile.name!r} declares "
             f"{', '.join(profile.inputs)}"
         )
+    leads_input = profile.leads["input"]
+    if profile.inputs[leads_input].table and leads_input not in overrides:
+        # a warehouse table: nothing to keep (the fingerprint is the table's summary)
+        return _load_table(profile, overrides, window, engine)
     if cache:
         from analysis.ingest.cache import cache_folder
 
@@ -180,7 +190,6 @@ def load_dataset(
         ds.fingerprint = key
         to_cache(ds, folder)
         return ds
-    leads_input = profile.leads["input"]
     leads_path = overrides.get(leads_input) or profile.inputs[leads_input].path
     if columnar is not False:
         got = _load_columnar(profile, overrides, leads_path, window, cache_dir)
@@ -259,6 +268,81 @@ def _load_columnar(profile, overrides, leads_path, window, cache_dir) -> Dataset
             notes.add(severity, where, message)
         spend = build_spend(profile, tables, notes)
     return _finish(profile, info, notes, facts, window, canon.path, spend, canon.pairs)
+
+
+def _load_table(profile, overrides, window, engine) -> Dataset:
+    """The load of a leads input that is a table on ``engine``: the other inputs read
+    from their files, the leads mapped and checked on the engine
+    (`analysis.ingest.warehouse`), never fetched."""
+    from analysis.ingest.cache import input_hashes
+    from analysis.ingest.privacy import personal_columns
+    from analysis.ingest.warehouse import map_table, restrict_table, table_fingerprint
+
+    li = profile.leads["input"]
+    name = profile.inputs[li].table
+    if engine is None:
+        raise DataError(
+            f"the leads input {li!r} is the table {name!r}: give the engine it is on "
+            "(leadkit report --engine postgres://user@host/db, or spark, or a DuckDB file)"
+        )
+    others, notes, facts = Notes(), Notes(), {}
+    mapped = None
+    with collecting():
+        tables, info = _read_inputs(profile, overrides, others, skip=li)
+        try:
+            mapped = map_table(profile, engine.con, name, engine.to_arrow)
+        except DataError as exc:  # reported with the spend's problems
+            problem(exc)
+        spend_notes = Notes()
+        spend = build_spend(profile, tables, spend_notes)
+    assert mapped is not None  # else collecting raised
+    info.insert(
+        _place(profile, info, li),
+        {
+            "input": li,
+            "file": f"table {name}",
+            "rows": mapped.rows,
+            "encoding": None,
+            "delimiter": None,
+            "sha256": None,
+            "personal_columns_dropped": ", ".join(personal_columns(profile, li, mapped.columns)),
+        },
+    )
+    for input_name in profile.inputs:
+        notes.rows.extend(r for r in others.rows if r["input"] == input_name)
+    notes.rows.extend(mapped.notes.rows)
+    notes.rows.extend(spend_notes.rows)
+    facts.update(mapped.facts)
+    leads, pairs = mapped.table, mapped.pairs
+    if not spend.empty:
+        spend = validate_spend(spend)
+    if window is not None:
+        leads, pairs, (total, kept, undated) = restrict_table(engine.to_arrow, leads, window)
+        _period_notes(total, kept, undated, window, notes)
+        spend = _spend_in_period(spend, window, notes)
+    spend_match(pairs, spend, notes, facts, profile.currency)
+    fingerprint = table_fingerprint(
+        profile,
+        engine.con.name,
+        name,
+        mapped.summary,
+        {
+            "period": [str(w) for w in window or ()],
+            "currency": profile.currency,
+            "files": input_hashes(profile, overrides),
+        },
+    )
+    return Dataset(
+        profile,
+        None,
+        spend,
+        pd.DataFrame(info),
+        notes.frame(),
+        facts,
+        None,
+        fingerprint=fingerprint,
+        table=leads,
+    )
 
 
 def _place(profile: Profile, info: list[dict], name: str) -> int:

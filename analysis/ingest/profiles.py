@@ -54,6 +54,7 @@ ATTRIBUTION_MODELS = ("last_non_direct", "first_click", "last_click")
 
 _INPUT_KEYS = {
     "path",
+    "table",
     "required",
     "encoding",
     "delimiter",
@@ -97,6 +98,9 @@ class InputSpec:
     null_values: tuple[str, ...] = ()
     #: JSON: the path of the records (``items[].rows[]``)
     records: str | None = None
+    #: a table on the report's engine instead of a file (``database.table``): the
+    #: leads input only (`analysis.ingest.warehouse`)
+    table: str | None = None
 
     @property
     def date_options(self) -> dict:
@@ -319,6 +323,17 @@ def load_profile(name_or_path: str | Path) -> Profile:
         spec = _mapping(path, f"inputs.{in_name}", spec)
         _check_keys(path, f"inputs.{in_name}", spec, _INPUT_KEYS)
         p = spec.get("path")
+        table = spec.get("table")
+        if table is not None and (not isinstance(table, str) or not table.strip()):
+            raise _fail(path, f"inputs.{in_name}.table must be a table name such as crm.leads")
+        if table is not None and p:
+            raise _fail(path, f"inputs.{in_name} gives both a path and a table: give one")
+        file_only = sorted(k for k in spec if k not in ("table", "path", "required"))
+        if table is not None and file_only:
+            raise _fail(
+                path,
+                f"inputs.{in_name} is a table: {', '.join(file_only)} only apply to files",
+            )
         inputs[in_name] = InputSpec(
             name=in_name,
             path=(path.parent / p).resolve() if p else None,
@@ -334,6 +349,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
             drop_rows=_patterns(path, in_name, spec.get("drop_rows")),
             null_values=_text_list(path, f"inputs.{in_name}.null_values", spec.get("null_values")),
             records=None if spec.get("records") is None else str(spec["records"]),
+            table=table.strip() if table else None,
         )
     if not inputs:
         raise _fail(path, "no `inputs:` declared")
@@ -357,6 +373,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
         },
     )
     _check_input(path, "leads", leads, inputs)
+    tables = [n for n, i in inputs.items() if i.table and n != leads["input"]]
+    if tables:
+        raise _fail(
+            path,
+            f"inputs {', '.join(tables)}: only the leads input can be a table "
+            "(spend, sessions and joined inputs are files)",
+        )
     allowed = set(LEADS_COLUMNS) - {"attributed_by"} | set(LEAD_HELPER_FIELDS)
     _section_columns(path, "leads", leads, allowed)
     cols = leads["columns"]

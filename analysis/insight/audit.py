@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.engine.cells import Engine, default_engine
+from analysis.engine.cells import Engine, count_true, default_engine
 from analysis.engine.periods import NO_DATE, period_key
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS, UNKNOWN_SOURCE
@@ -89,10 +89,10 @@ def outcome_dependent_fields(leads, engine: Engine | None = None) -> list[str]:
     cols = [c for c in _OUTCOME_FIELDS if c in t.columns]
     if not cols:
         return []
-    metrics = {"_n": t.count(), "_sales": sale.cast("int64").sum()}
+    metrics = {"_n": t.count(), "_sales": count_true(sale)}
     for c in cols:
-        metrics[c] = t[c].notnull().cast("int64").sum()
-        metrics[f"_sales_{c}"] = (t[c].notnull() & sale).cast("int64").sum()
+        metrics[c] = count_true(t[c].notnull())
+        metrics[f"_sales_{c}"] = count_true(t[c].notnull() & sale)
     got = _fetch_row(eng, t.aggregate(**metrics))
     return [c for c in cols if _only_for_sales(got, c)]
 
@@ -128,7 +128,7 @@ def field_coverage(leads, engine: Engine | None = None) -> pd.DataFrame:
     sale = t.converted.cast("int64") == 1
 
     def count(cond):
-        return cond.cast("int64").sum()
+        return count_true(cond)
 
     metrics = {"_n": t.count(), "_sales": count(sale)}
     for col in LEADS_COLUMNS:

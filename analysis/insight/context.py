@@ -22,11 +22,12 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import write_atomic
-from analysis.engine.cells import Engine, engine_for
+from analysis.engine.cells import Engine, count_true, engine_for
 from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_table
 from analysis.ingest.cache import cache_folder
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.load import load_dataset
+from analysis.ingest.profiles import Profile, load_profile
 from analysis.ingest.schema import NO_CAMPAIGN
 from analysis.insight.audit import outcome_dependent_fields, outliers_table
 from analysis.insight.findings import maturity_caveat
@@ -166,10 +167,17 @@ def report_context(
     >>> ctx = report_context("sample")  # doctest: +SKIP
     >>> ctx.facts["totals"]["cpl"]  # doctest: +SKIP
     """
-    ds = load_dataset(
-        profile, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
-    )
-    eng = engine_for(ds, engine or None)
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    if prof.inputs[prof.leads["input"]].table and prof.leads["input"] not in (inputs or {}):
+        # leads in a warehouse table: mapped and checked on the engine they live on
+        eng = Engine(engine) if engine else None
+        ds = load_dataset(prof, inputs, start=start, end=end, currency=currency, engine=eng)
+        assert eng is not None  # else load_dataset asked for one
+    else:
+        ds = load_dataset(
+            prof, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
+        )
+        eng = engine_for(ds, engine or None)
     settings = Settings(period, min_leads, min_sales, equal_age_days)
     ctx = ReportContext(ds, eng, eng.leads(ds), settings)
     kept = _facts_path(ds, settings, engine, cache_dir)
@@ -217,9 +225,7 @@ def build_facts(ctx: ReportContext) -> dict:
     by_period = eng.cells(t, [s.period])
     # what the data hold, counted on the engine in one pass (no lead row in pandas)
     cols = set(t.columns)
-
-    def count(cond):
-        return cond.cast("int64").sum()
+    count = count_true
 
     metrics = {
         "leads": t.count(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.engine.cells import Engine, Leads
+from analysis.engine.cells import Engine, Leads, count_true
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_rate, fmt_share
 from analysis.stats.glm import POOLED, ConversionFit, about
 from analysis.stats.intervals import rate_ratio, wilson_interval
@@ -288,7 +288,7 @@ def maturity_caveat(
     limit = int(threshold) if np.isfinite(threshold) else 0
     out = pv.collect(
         by,
-        {"leads": pv.table.count(), "young_leads": (pv.age_day < limit).cast("int64").sum()},
+        {"leads": pv.table.count(), "young_leads": count_true(pv.age_day < limit)},
     )
     n = out["leads"].to_numpy()
     out["young_share"] = np.where(n > 0, out["young_leads"] / np.maximum(n, 1), np.nan)

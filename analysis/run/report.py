@@ -306,6 +306,7 @@ def run_report(
         raise
     finally:
         shutil.rmtree(ipc_dir, ignore_errors=True)
+        context.engine.close()  # a server's connection is not left to the collector
     os.replace(partial, final)
     tell("done", str(final))
     return ReportResult(

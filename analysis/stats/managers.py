@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 from scipy import stats as _st
 
-from analysis.engine.cells import Engine, Leads, default_engine
+from analysis.engine.cells import Engine, Leads, count_true, default_engine
 from analysis.engine.periods import data_end
 from analysis.stats.intervals import count_flag, wilson_interval
 
@@ -486,9 +486,9 @@ def processing_checks(
         t.group_by(manager=t.manager.cast("string").fill_null("(not set)"))
         .aggregate(
             leads=t.count(),
-            never_contacted=(never & (t.converted == 0)).cast("int64").sum(),
-            open=is_open.cast("int64").sum(),
-            stuck=(is_open & old).cast("int64").sum(),
+            never_contacted=count_true(never & (t.converted == 0)),
+            open=count_true(is_open),
+            stuck=count_true(is_open & old),
         )
         .order_by("manager")
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.engine.cells import Engine, Leads
+from analysis.engine.cells import Engine, Leads, count_true
 from analysis.stats.intervals import count_flag, wilson_interval
 from analysis.stats.survival import (
     By,
@@ -139,7 +139,7 @@ def conversion_at_age(
         by,
         {
             "leads": prep.table.count(),
-            "sales": (prep.table.converted.cast("int64") == 1).fill_null(False).cast("int64").sum(),
+            "sales": count_true((prep.table.converted.cast("int64") == 1).fill_null(False)),
         },
     )
     pv = prep.valid()
@@ -149,8 +149,8 @@ def conversion_at_age(
         by,
         {
             "timed_leads": pv.table.count(),
-            "aged_leads": aged.cast("int64").sum(),
-            "sales_within": (aged & sale & (pv.sale_day <= days)).cast("int64").sum(),
+            "aged_leads": count_true(aged),
+            "sales_within": count_true(aged & sale & (pv.sale_day <= days)),
         },
     )
     if by:

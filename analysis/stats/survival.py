@@ -48,6 +48,7 @@ from analysis.engine.cells import (
     Engine,
     Leads,
     check_by,
+    count_true,
     default_engine,
     dimension,
 )
@@ -224,7 +225,7 @@ def prepare(leads: Leads, by: list[str], as_of: object, engine: Engine | None) -
     created = t.created_at.notnull()
 
     def count(cond: ir.BooleanValue) -> ir.IntegerScalar:
-        return cond.fill_null(False).cast("int64").sum()
+        return count_true(cond.fill_null(False))
 
     checks = t.aggregate(
         leads=t.count(),
@@ -277,8 +278,8 @@ def day_counts(prep: Prepared, by: list[str]) -> pd.DataFrame:
     expr = (
         t.group_by(**pv.keys(by), day=pv.day)
         .aggregate(
-            sales=sale.cast("int64").sum(),
-            censored=(~sale).cast("int64").sum(),
+            sales=count_true(sale),
+            censored=count_true(~sale),
         )
         .order_by([*by, "day"])
     )
