@@ -361,17 +361,13 @@ class _Mapper:
         conv = cfg["converted"]
         ccol = cols[conv["column"]]
         text = self.distinct(ccol)
-        if "values" in conv:
-            wanted = {str(v).strip().casefold() for v in conv["values"]}
-            flag = text.astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
-        else:
-            from analysis.base.errors import DataError
-            from analysis.ingest.parse import parse_flags
+        from analysis.base.errors import DataError
+        from analysis.ingest.mapping import sale_flags
 
-            try:
-                flag = parse_flags(text)
-            except DataError:
-                raise _NotHere from None
+        try:
+            flag = sale_flags(text, conv)
+        except DataError:
+            raise _NotHere from None
         select["converted"] = self._mapped(ccol, flag.to_numpy(), "TINYINT")
         conv_sql = f"coalesce({select['converted']}, 0)"
 

@@ -258,6 +258,16 @@ def _qualification(s: pd.Series, mapping: dict, table: RawTable, column: str | N
     return pd.Series(pd.Categorical(out, dtype=QUALIFICATION_DTYPE), index=s.index)
 
 
+def sale_flags(text: pd.Series, conv: dict) -> pd.Series:
+    """0/1 per value of the sale column: one of ``conv["values"]`` (stripped, any
+    case) when the profile lists them, else the value read as yes/no (`parse_flags`,
+    which raises a `DataError` naming the values it cannot read)."""
+    if "values" in conv:
+        wanted = {str(v).strip().casefold() for v in conv["values"]}
+        return text.astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
+    return parse_flags(text)
+
+
 def normalise_source(s: pd.Series) -> pd.Series:
     return blank_to_na(s.fillna("").astype(str).str.strip().str.lower())
 

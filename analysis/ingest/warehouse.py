@@ -337,18 +337,14 @@ class _Mapper:
         conv = cfg["converted"]
         ccol = cols[conv["column"]]
         if ccol in self.values:
-            text = self.text_of(ccol)
-            if "values" in conv:
-                wanted = {str(v).strip().casefold() for v in conv["values"]}
-                flag = text.astype(str).str.strip().str.casefold().isin(wanted).astype("int8")
-            else:
-                from analysis.ingest.parse import parse_flags
+            from analysis.ingest.mapping import sale_flags
 
-                try:
-                    flag = parse_flags(text)
-                except DataError as exc:
-                    self.fail(ccol, exc.problem)
-                    flag = pd.Series(0, index=text.index, dtype="int8")
+            text = self.text_of(ccol)
+            try:
+                flag = sale_flags(text, conv)
+            except DataError as exc:
+                self.fail(ccol, exc.problem)
+                flag = pd.Series(0, index=text.index, dtype="int8")
             select["converted"] = self.mapped(ccol, flag.to_numpy(), "int8")
         else:
             select["converted"] = ibis.literal(0, type="int8")
