@@ -122,8 +122,9 @@ class Engine:
 
     def close(self) -> None:
         """Close the connection if this engine made it (from a spec); one passed in is
-        its owner's to close."""
-        if self._own:
+        its owner's to close. A Spark session stays: there is one per process, shared
+        by every connection made to the same master (`backends.connect`)."""
+        if self._own and self.name != "pyspark":
             self.con.disconnect()
 
     @property
