@@ -245,6 +245,48 @@ def test_a_table_profile_is_checked(tmp_path):
         load_dataset(path, engine=_duckdb_with(tmp_path / "l.parquet"))
 
 
+def test_report_on_a_duckdb_file_table_with_no_sales_and_undated_leads(tmp_path):
+    """An odd but legal table (one source, no sale, a third of the leads undated) in a
+    DuckDB database file: every page renders, its notebooks reading the file at once
+    (opened read-only: DuckDB lets one process write a file), and the audit counts
+    the table's leads."""
+    import duckdb
+
+    from analysis.run.report import run_report
+
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(n)],
+            "created_at": pd.date_range("2026-01-01", periods=n, freq="6h"),
+            "source": ["yandex"] * n,
+            "qualification": ["cold"] * n,
+            "converted": [0] * n,
+        }
+    )
+    frame.loc[::3, "created_at"] = pd.NaT
+    frame.to_parquet(tmp_path / "leads.parquet", index=False)
+    with duckdb.connect(str(tmp_path / "crm.duckdb")) as con:
+        con.execute(f"CREATE TABLE leads AS SELECT * FROM read_parquet('{tmp_path}/leads.parquet')")
+    prof = {
+        "name": "odd",
+        "inputs": {"crm": {"table": "leads"}},
+        "leads": {
+            "input": "crm",
+            "columns": {c: c for c in frame.columns},
+            "converted": {"column": "converted"},
+        },
+    }
+    (tmp_path / "odd.yaml").write_text(yaml.safe_dump(prof), encoding="utf-8")
+    result = run_report(
+        tmp_path / "odd.yaml", out_root=tmp_path / "out", run="odd", page_jobs=2,
+        parameters={"ENGINE": f"duckdb:///{tmp_path}/crm.duckdb"},
+    )  # fmt: skip
+    assert len(result.html) == 6
+    audit = pd.read_csv(result.folder / "tables" / "audit_inputs.csv")
+    assert audit.loc[0, "rows"] == n and audit.loc[0, "file"] == "table leads"
+
+
 # -- a real PostgreSQL server -----------------------------------------------------------
 
 

@@ -111,8 +111,12 @@ logger.gateway.level = error
 """
 
 
-def connect(spec: str | None = None) -> ibis.BaseBackend:
+def connect(spec: str | None = None, *, read_only: bool = False) -> ibis.BaseBackend:
     """An Ibis connection from a spec string (see the module docstring).
+
+    ``read_only`` opens a DuckDB database file read-only (temporary tables still
+    work), so several processes can read it at once: a report's notebooks do. DuckDB
+    lets only one process open a file for writing.
 
     Raises
     ------
@@ -125,9 +129,11 @@ def connect(spec: str | None = None) -> ibis.BaseBackend:
     spec = spec.strip()
     if spec.startswith("duckdb://"):
         path = spec.removeprefix("duckdb://")
-        return ibis.duckdb.connect() if path in ("", ":memory:") else ibis.duckdb.connect(path)
+        if path in ("", ":memory:"):
+            return ibis.duckdb.connect()
+        return ibis.duckdb.connect(path, read_only=read_only)
     if "://" not in spec and Path(spec).suffix.lower() in (".duckdb", ".ddb"):
-        return ibis.duckdb.connect(spec)
+        return ibis.duckdb.connect(spec, read_only=read_only)
     if spec.startswith("spark://"):  # a standalone cluster's master URL
         return _connect_spark(spec, spec)
     if spec == "spark" or spec.startswith("spark:"):

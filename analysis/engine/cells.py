@@ -98,6 +98,9 @@ class Engine:
         A connected Ibis backend, or a spec for `analysis.backends.connect`
         (``"duckdb:///crm.duckdb"``, ``"spark"``, ``"postgres://..."``); an in-memory
         DuckDB by default.
+    read_only : bool
+        Open a DuckDB database file of ``con`` read-only, so several processes (a
+        report's notebooks) read it at once.
 
     Examples
     --------
@@ -108,11 +111,11 @@ class Engine:
     >>> cells = spark.cells("crm.leads", ["source"])  # doctest: +SKIP
     """
 
-    def __init__(self, con: ibis.BaseBackend | str | None = None) -> None:
+    def __init__(self, con: ibis.BaseBackend | str | None = None, *, read_only: bool = False):
         if con is None:
             self.con: ibis.BaseBackend = ibis.duckdb.connect()
         elif isinstance(con, str):
-            self.con = connect(con)
+            self.con = connect(con, read_only=read_only)
         else:
             self.con = con
         # a connection the engine made is the engine's to close (`close`)
@@ -306,11 +309,11 @@ def dimension(t: ir.Table, name: str) -> ir.Value:
     return t[name].cast("string").fill_null(NOT_SET)
 
 
-def engine_for(dataset, spec: str | None = None) -> Engine:
+def engine_for(dataset, spec: str | None = None, *, read_only: bool = False) -> Engine:
     """The engine a report notebook uses: ``spec`` (``ENGINE``; DuckDB in process when
     empty). Pass ``eng.leads(dataset)`` to the functions: the streamed canonical Parquet
     file, or the frame converted once."""
-    eng = Engine(spec or None)
+    eng = Engine(spec or None, read_only=read_only)
     eng.leads(dataset)
     return eng
 

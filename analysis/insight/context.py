@@ -170,14 +170,15 @@ def report_context(
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     if prof.inputs[prof.leads["input"]].table and prof.leads["input"] not in (inputs or {}):
         # leads in a warehouse table: mapped and checked on the engine they live on
-        eng = Engine(engine) if engine else None
+        # a DuckDB file read-only: the report's notebooks read it at once
+        eng = Engine(engine, read_only=True) if engine else None
         ds = load_dataset(prof, inputs, start=start, end=end, currency=currency, engine=eng)
         assert eng is not None  # else load_dataset asked for one
     else:
         ds = load_dataset(
             prof, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
         )
-        eng = engine_for(ds, engine or None)
+        eng = engine_for(ds, engine or None, read_only=True)
     settings = Settings(period, min_leads, min_sales, equal_age_days)
     ctx = ReportContext(ds, eng, eng.leads(ds), settings)
     kept = _facts_path(ds, settings, engine, cache_dir)
