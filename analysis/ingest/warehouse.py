@@ -471,7 +471,7 @@ class _Mapper:
                 self.notes.add("info", self.li, unknown_revenue_note(unknown))
         else:
             self.notes.add("info", self.li, NO_REVENUE_NOTE)
-        if "won_at" in cols and "won_at" in select and "created_at" in cols:
+        if "won_at" in select and "created_at" in cols:  # a won_at of a text type failed above
             early, ids = self._count(leads, leads.won_at < leads.created_at)
             self.facts["won_before_created"] = early
             if early:
