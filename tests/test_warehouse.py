@@ -285,6 +285,9 @@ def test_report_on_a_duckdb_file_table_with_no_sales_and_undated_leads(tmp_path)
     assert len(result.html) == 6
     audit = pd.read_csv(result.folder / "tables" / "audit_inputs.csv")
     assert audit.loc[0, "rows"] == n and audit.loc[0, "file"] == "table leads"
+    # read as its reader: no sale means no share of sales, said in words
+    page = (result.folder / "data-audit.html").read_text(encoding="utf-8")
+    assert "nan%" not in page and "n/a: no sales" in page
 
 
 # -- a real PostgreSQL server -----------------------------------------------------------

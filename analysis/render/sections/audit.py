@@ -8,6 +8,8 @@ are the context's facts, the numbers every other page shows.
 
 from __future__ import annotations
 
+import math
+
 from analysis.insight import audit
 from analysis.insight.numbers import fmt_money, fmt_share
 from analysis.render import figures, time_figures
@@ -109,7 +111,12 @@ def notes(ctx) -> Section:
 def field_coverage(ctx) -> Section:
     """How filled each canonical field is (table ``audit_field_coverage``)."""
     table = audit.field_coverage(ctx.leads, ctx.engine)
-    view = table.assign(filled_share=table["filled_share"].map("{:.1%}".format))
+    # a share over no sales is no share: said so, not "nan%"
+    view = table.assign(
+        filled_share=table["filled_share"].map(
+            lambda x: "n/a: no sales" if math.isnan(x) else f"{x:.1%}"
+        )
+    )
     text = (
         f"Each field's filled share over the {fmt_money(ctx.facts['leads'])} leads "
         f"(sale date and revenue over the {fmt_money(ctx.facts['sales'])} sales)."
