@@ -108,7 +108,7 @@ def test_olist_time_measures_leave_out_a_bad_date_but_counts_stay(olist):
     assert at_age.loc["2018Q1", ["leads", "sales"]].tolist() == [3343, 468]
     assert at_age.loc["2018Q1", "left_out"] == 1 and at_age["left_out"].sum() == 1
     assert at_age.loc["2018Q1", "aged_leads"] == 3342  # the bad lead is not timed
-    assert "1 lead (1 of 2018Q1) is counted in leads and sales but left out" in s.text
+    assert "1 dated lead (1 of 2018Q1) is counted in leads and sales but left out" in s.text
     assert "won_at before created_at" in s.text
 
 

@@ -35,7 +35,16 @@ def test_action_table_shows_conversion_spend_and_money_at_stake(sample):
     scale = t[t["action"] == "scale"].iloc[0]
     assert scale["revenue_per_spend"] == pytest.approx(scale["romi"] + 1, rel=1e-6)
     assert "shares are of the classified leads" in s.text
-    assert "cut 1 (" in s.text and "spend " in s.text
+    # the sample's ya_display_test has spend and no lead: a cut too, its whole spend
+    # at stake (it was missing from the table, a third of the spend in some exports)
+    assert "cut 2 (" in s.text and "spend " in s.text
+    ghost = t[t["campaign"] == "ya_display_test"].iloc[0]
+    spend = sample.dataset.spend
+    assert ghost["action"] == "cut" and ghost["leads"] == 0
+    assert ghost["spend"] == pytest.approx(
+        spend.loc[spend["campaign"] == "ya_display_test", "spend"].sum()
+    )
+    assert "not one lead" in ghost["rule"]
 
 
 def test_summary_routing_states_rule_and_workload(sample):

@@ -106,6 +106,12 @@ def main_cause(table: pd.DataFrame) -> str:
         return f"{g[0]} ({inner})"
 
     estimated = tuple(attrs.get("estimated") or (False, False))
+    if a == 0 and b == 0:
+        # nothing in either period: there is no change, and no parts to weigh
+        return (
+            f"No {words} in either period ({fmt_measure(a, measure)} in {a_label}, "
+            f"{fmt_measure(b, measure)} in {b_label}): there is no change to split."
+        )
     scale = max(abs(a), abs(b), 1.0)
     still = abs(change) <= 1e-9 * scale
     if any(estimated):

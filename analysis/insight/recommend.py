@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.insight.numbers import fmt_money
 from analysis.stats.economics import unit_economics
 from analysis.stats.glm import waiting_words
 from analysis.stats.intervals import leads_needed
@@ -95,9 +96,11 @@ def recommend(
     t = unit_economics(
         leads, spend, by=list(by), min_leads=th.min_leads, min_sales=th.min_sales, engine=engine
     )
-    t = t[t["leads"] > 0].reset_index(drop=True)
+    # a campaign with spend and no lead is money at stake too: kept, and cut
+    spent = t["spend"].fillna(0) > 0 if "spend" in t.columns else False
+    t = t[(t["leads"] > 0) | spent].reset_index(drop=True)
     t["classified"] = (t["hot"] + t["warm"] + t["cold"]).astype("int64")
-    t["classified_share"] = t["classified"] / t["leads"]
+    t["classified_share"] = np.where(t["leads"] > 0, t["classified"] / t["leads"].clip(1), np.nan)
     for cls in ("hot", "warm", "cold"):
         t[f"{cls}_share"] = np.where(t["classified"] > 0, t[cls] / t["classified"].clip(1), np.nan)
     for col in ("spend", "paid_revenue"):
@@ -110,6 +113,16 @@ def recommend(
     overall = total_k / total_n if total_n else np.nan
     rows = []
     for r in t.itertuples():
+        if r.leads == 0:
+            rows.append(
+                {
+                    "action": "cut",
+                    "rule": f"spend {fmt_money(r.spend)} and not one lead: stop it, or check "
+                    "that its leads are tagged with this campaign",
+                    "leads_needed": np.nan,
+                }
+            )
+            continue
         costed = has_spend and np.isfinite(r.romi) and r.paid_leads > 0
         rest_n, rest_k = total_n - r.leads, total_k - r.sales
         need = (

@@ -285,8 +285,16 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
         )
     ax.set_xlabel(f"cost per lead{money_suffix(currency)}")
     ax.set_ylabel(f"cost per sale{money_suffix(currency)} (95% interval)")
+    # the lesson as a title only where two rows or more have enough leads and sales to
+    # be read; otherwise the title names the variables, not a verdict
+    readable = int((t["data"] == "enough").sum()) if "data" in t.columns else len(tc)
+    head = (
+        "Cheap leads are not cheap sales"
+        if readable >= 2
+        else "Cost per lead against cost per sale (too few sales to compare)"
+    )
     ax.set_title(
-        f"Cheap leads are not cheap sales ({count_text(t['paid_leads'].sum())} paid leads, "
+        f"{head} ({count_text(t['paid_leads'].sum())} paid leads, "
         f"{count_text(t['paid_sales'].sum())} sales)"
     )
     thousands_axis(ax)

@@ -73,7 +73,7 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
     ]
     out["rank: CPL / cost per sale"] = [
-        f"{r.rank_cpl} / {r.rank_cac}" if pd.notna(r.rank_cpl) else "n/a"
+        f"{r.rank_cpl} / {_rank(r.rank_cac)}" if pd.notna(r.rank_cpl) else "n/a"
         for r in table.itertuples()
     ]
     out["data"] = table["data"]
@@ -91,6 +91,11 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             ]
         )
     return out
+
+
+def _rank(v) -> str:
+    """A rank, or "n/a" where there is none (no sale: no cost per sale to rank)."""
+    return "n/a" if v is None or pd.isna(v) else str(v)
 
 
 _NAMES = {
@@ -124,6 +129,7 @@ _PERCENT = (
     "shrunk_low",
     "shrunk_high",
     "prior_rate",
+    "adjusted_rate",
     "predicted",
     "predicted_low",
     "predicted_high",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engine.cells import TIME_DIMENSIONS, Engine, Leads, check_by, default_engine
-from analysis.engine.periods import period_key
+from analysis.engine.periods import NO_DATE, period_key
 from analysis.stats.intervals import wilson_interval
 
 __all__ = ["SPEND_DIMENSIONS", "lead_cells", "spend_by", "unit_economics", "unit_totals"]
@@ -317,6 +317,14 @@ def _measures(
         )
         for s, p, nl, k, unk in zip(sp_, pl, n, sales, rev_unknown, strict=True)
     ]
+    # leads without a creation date are in no period: the spend is in the dated
+    # periods, so their row has no cost of its own (not "no spend recorded")
+    for col in by:
+        if col in TIME_DIMENSIONS and col in out.columns:
+            undated = out[col].astype("string") == NO_DATE
+            out.loc[undated, "note"] = (
+                "no creation date: in no period, so its spend is in the dated periods' rows"
+            )
     out.attrs.update(table.attrs)
     out.attrs["level"] = level
     return out.reset_index(drop=True)

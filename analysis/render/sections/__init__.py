@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.figure
 import pandas as pd
 
-__all__ = ["Section", "show_section", "save_table", "save_tables"]
+__all__ = ["Section", "figure_alt", "no_sale_dates", "show_section", "save_table", "save_tables"]
 
 
 @dataclass
@@ -32,6 +32,9 @@ class Section:
     figure : matplotlib Figure or None
     empty : bool
         True when the data cannot support the section; ``text`` says why.
+    alt : str
+        The figure's text for readers who cannot see it (the page's ``alt``); ""
+        takes it from the figure's titles and axis labels (`figure_alt`).
     """
 
     title: str = ""
@@ -40,6 +43,34 @@ class Section:
     views: list = field(default_factory=list)
     figure: matplotlib.figure.Figure | None = None
     empty: bool = False
+    alt: str = ""
+
+
+def no_sale_dates(ctx) -> str:
+    """Why the report has no sale dates, as the start of a sentence: the data have no
+    sale, or their sales carry no date."""
+    if ctx.facts["sales"] == 0:
+        return "No lead is a sale yet"
+    return "The data have no sale dates"
+
+
+def figure_alt(figure: matplotlib.figure.Figure) -> str:
+    """A figure's text alternative from what it says: its title(s), then each panel's
+    title and axes ("Cost per lead against cost per sale. x: cost per lead; y: cost
+    per sale.")."""
+    parts: list[str] = []
+    sup = figure.get_suptitle()
+    if sup:
+        parts.append(sup.rstrip(".") + ".")
+    for ax in figure.axes:
+        title = ax.get_title() or ax.get_title(loc="left")
+        x, y = ax.get_xlabel(), ax.get_ylabel()
+        axes = "; ".join(f"{k}: {v}" for k, v in (("x", x), ("y", y)) if v)
+        if title:
+            parts.append(title.rstrip(".") + ".")
+        if axes:
+            parts.append(f"Axes {axes}.")
+    return " ".join(parts) or "A figure of the section above."
 
 
 def show_section(section: Section) -> Section:
@@ -54,7 +85,14 @@ def show_section(section: Section) -> Section:
     for view in section.views:
         display(view)
     if section.figure is not None:
-        display(section.figure)
+        from IPython.core.pylabtools import print_figure
+        from IPython.display import Image
+
+        # the figure as the inline backend draws it, with its text alternative in
+        # the output's metadata (the leadkit HTML template writes it as the img alt)
+        png = print_figure(section.figure, "png", bbox_inches="tight")
+        alt = section.alt or figure_alt(section.figure)
+        display(Image(data=png, format="png", metadata={"alt": alt}))
         plt.close(section.figure)
     return section
 

@@ -13,7 +13,7 @@ import math
 from analysis.insight import audit
 from analysis.insight.numbers import fmt_money, fmt_share
 from analysis.render import figures, time_figures
-from analysis.render.sections import Section
+from analysis.render.sections import Section, no_sale_dates
 from analysis.render.tables import notes_view, show
 
 __all__ = [
@@ -234,7 +234,7 @@ def lead_age(ctx) -> Section:
     m = ctx.facts.get("maturity")
     if not m:
         return Section(
-            text="The data have no sale dates: how long sales take cannot be told.",
+            text=f"{no_sale_dates(ctx)}: how long sales take cannot be told.",
             tables={"audit_lead_age": table},
             views=[show(table)],
             empty=True,

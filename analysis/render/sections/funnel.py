@@ -12,7 +12,6 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.engine.periods import NO_DATE, TIME_DIMENSIONS
-from analysis.insight.findings import cpl_vs_cac_finding
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
 from analysis.render.sections import Section, period, summary
@@ -69,7 +68,8 @@ def undated_sentence(ctx) -> str:
         return ""
     return (
         f"{fmt_money(n)} lead{'s' if n != 1 else ''} without a creation date "
-        f"{'are' if n != 1 else 'is'} counted in the row {NO_DATE!r} and in no period."
+        f"{'are' if n != 1 else 'is'} counted in the row {NO_DATE!r} and in no period; "
+        "a period's costs are its spend over its dated leads only."
     )
 
 
@@ -122,7 +122,6 @@ def maturity(ctx) -> Section:
 def headline(ctx) -> Section:
     """The first and last period's cost per lead and cost per sale, with the change's
     interval, and the picture of both by period."""
-    period = ctx.settings.period
     if not ctx.can["spend"]:
         return Section(text=_NO_SPEND, empty=True)
     if not ctx.can["dates"]:
@@ -131,14 +130,11 @@ def headline(ctx) -> Section:
             "lead and cost per sale cannot be followed over time.",
             empty=True,
         )
-    table = dated(economics(ctx, [period]), period)
-    # the totals as the executive summary states them (one sentence, one set of facts),
-    # then the change between the periods
-    text = summary.headline(ctx).text + "\n\n" + cpl_vs_cac_finding(table, period, ctx.currency)
-    partial = _incomplete_sentence(ctx)
-    if partial:
-        text += " " + partial
-    return Section(text=text, figure=figures.plot_cpl_vs_cac(table, period, ctx.currency))
+    # the totals and the change between periods as the executive summary states them
+    # (one sentence, one set of facts and the same periods)
+    cheap = summary.cheap_leads(ctx)
+    text = summary.headline(ctx).text + "\n\n" + cheap.text
+    return Section(text=text, figure=cheap.figure)
 
 
 def by_period(ctx) -> Section:
@@ -171,7 +167,7 @@ def _paid_words(ctx, table: pd.DataFrame) -> str:
 def by_source(ctx) -> Section:
     """Unit economics per source (table ``economics_by_source``)."""
     table = economics(ctx, ["source"])
-    text = f"{len(table)} sources, " + _paid_words(ctx, table)
+    text = f"{len(table)} source{'s' if len(table) != 1 else ''}, " + _paid_words(ctx, table)
     return Section(
         text=text,
         tables={"economics_by_source": table},

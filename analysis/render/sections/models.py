@@ -159,7 +159,13 @@ class _Models:
     def shrunk(self) -> pd.DataFrame | None:
         if not self.ctx.facts["can"]["campaigns"]:
             return None
-        return shrink_rates(self.counts, "campaign", "source", min_leads=self.min_leads)
+        return shrink_rates(
+            self.counts,
+            "campaign",
+            "source",
+            min_leads=self.min_leads,
+            min_sales=self.ctx.settings.min_sales,
+        )
 
     @cached_property
     def quality(self):
@@ -414,7 +420,7 @@ def campaigns(ctx) -> Section:
         f"{named} campaigns over {ctx.facts['leads']:,} leads (a source's leads "
         f"without a campaign are its {NO_CAMPAIGN!r} row). "
         + (
-            f"{flagged} of the {len(shrunk)} rows rest on few leads or no sales: read "
+            f"{flagged} of the {len(shrunk)} rows rest on few leads or few sales: read "
             "their shrunk rate, not their own."
             if flagged
             else "Every row has enough leads and sales for its own rate to be read."

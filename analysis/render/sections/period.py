@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.engine.periods import NO_DATE
 from analysis.insight import findings
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
 from analysis.render import figures, time_figures
-from analysis.render.sections import Section
+from analysis.render.sections import Section, no_sale_dates
 from analysis.render.tables import show
 from analysis.stats import decompose, period_change, survival
 from analysis.stats.maturity import conversion_at_age
@@ -195,7 +196,7 @@ def lead_age(ctx) -> Section:
     m = ctx.facts.get("maturity")
     if not m:
         return Section(
-            text="The data have no sale dates: how long sales take, and so how final the "
+            text=f"{no_sale_dates(ctx)}: how long sales take, and so how final the "
             "conversion of recent leads is, cannot be told.",
             empty=True,
         )
@@ -235,6 +236,12 @@ def _decompose(ctx, compared: tuple[str, str], **kw) -> pd.DataFrame:
     )
 
 
+def _nothing_in_either(table: pd.DataFrame) -> bool:
+    """Whether a split's two period totals are both 0 (no sale, or no revenue)."""
+    totals = table[table["kind"] == "total"].set_index("part")["value"]
+    return bool(totals["period_a"] == 0 and totals["period_b"] == 0)
+
+
 def _unknown_pair(ctx, compared, error: ValueError) -> Section:
     return Section(text=f"Cannot compare {compared[0]} with {compared[1]}: {error}.", empty=True)
 
@@ -254,6 +261,10 @@ def change(ctx, period_a: str = "", period_b: str = "") -> Section:
         return _unknown_pair(ctx, compared, e)
     text = "**" + findings.main_cause(table) + "**"
     note = period_notes(ctx, compared)
+    if _nothing_in_either(table):
+        # no sale in either period: no parts to show, and intervals on them would
+        # claim a spread the data do not have
+        return Section(text=text + ("\n\n" + note if note else ""), tables={"change_sales": table})
     text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit="sales")
     figures.set_style()
     fig = time_figures.plot_waterfall(
@@ -266,7 +277,7 @@ def equal_age(ctx, period_a: str = "", period_b: str = "") -> Section:
     """The same change at equal lead age: each cell's conversion within
     ``equal_age_days`` days among the leads that old; table ``change_sales_equal_age``."""
     if not ctx.can["sale_dates"]:
-        return Section(text="The data have no sale dates: no comparison at equal age.", empty=True)
+        return Section(text=f"{no_sale_dates(ctx)}: no comparison at equal age.", empty=True)
     compared = pair(ctx, period_a, period_b)
     if compared is None:
         return _empty_pair(ctx)
@@ -277,6 +288,8 @@ def equal_age(ctx, period_a: str = "", period_b: str = "") -> Section:
         return _unknown_pair(ctx, compared, e)
     text = findings.main_cause(table)
     note = period_notes(ctx, compared)
+    if _nothing_in_either(table):
+        return Section(text=text, tables={"change_sales_equal_age": table})
     text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit="sales")
     return Section(text=text, tables={"change_sales_equal_age": table}, views=[parts_view(table)])
 
@@ -288,9 +301,12 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
     if compared is None:
         return _empty_pair(ctx)
     if not ctx.can["revenue"]:
-        return Section(
-            text="The data record no revenue: no change in revenue to split.", empty=True
+        why = (
+            "No lead is a sale yet, so there is no revenue"
+            if ctx.facts["sales"] == 0
+            else "The data record no revenue"
         )
+        return Section(text=f"{why}: no change in revenue to split.", empty=True)
     try:
         table = _decompose(ctx, compared, measure="revenue")
     except ValueError as e:
@@ -426,7 +442,7 @@ def maturity(ctx) -> Section:
     conversion by period naive and at equal age; tables ``maturity_curves`` and
     ``maturity_conversion_at_age``."""
     if not ctx.can["sale_dates"]:
-        return Section(text="The data have no sale dates: time to sale is unknown.", empty=True)
+        return Section(text=f"{no_sale_dates(ctx)}: time to sale is unknown.", empty=True)
     period, days = ctx.settings.period, ctx.settings.equal_age_days
     curves = survival.cohort_curves(ctx.leads, period="month", engine=ctx.engine)
     at_age = conversion_at_age(ctx.leads, period, days=days, engine=ctx.engine)
@@ -442,16 +458,26 @@ def maturity(ctx) -> Section:
     )
     out = at_age[at_age["left_out"] > 0]
     if len(out):
-        n = int(out["left_out"].sum())
-        where = ", ".join(
-            f"{fmt_money(r.left_out)} of {getattr(r, period)}" for r in out.itertuples()
-        )
-        what = f"{fmt_money(n)} lead{'s' if n != 1 else ''} ({where})"
-        why = "; ".join(at_age.attrs.get("notes", []))
-        text += (
-            f" {what} {'are' if n != 1 else 'is'} counted in leads and sales but left out of "
-            f"the time measures (aged leads, sales within {days} days, the curves): {why}."
-        )
+        undated = out[out[period] == NO_DATE]
+        dated = out[out[period] != NO_DATE]
+        if len(undated):
+            u = int(undated["left_out"].sum())
+            text += (
+                f" {fmt_money(u)} lead{'s' if u != 1 else ''} without a creation date "
+                f"{'are' if u != 1 else 'is'} counted in leads and sales but left out of the "
+                f"time measures (aged leads, sales within {days} days, the curves)."
+            )
+        if len(dated):
+            n = int(dated["left_out"].sum())
+            where = ", ".join(
+                f"{fmt_money(r.left_out)} of {getattr(r, period)}" for r in dated.itertuples()
+            )
+            what = f"{fmt_money(n)} dated lead{'s' if n != 1 else ''} ({where})"
+            why = "; ".join(x for x in at_age.attrs.get("notes", []) if "no created_at" not in x)
+            text += (
+                f" {what} {'are' if n != 1 else 'is'} counted in leads and sales but left out "
+                f"of the time measures" + (f": {why}." if why else ".")
+            )
     young = at_age[at_age["young_leads"] > 0]
     if len(young):
         text += (

@@ -60,6 +60,19 @@ _ROUTING_COLUMNS = [
 ]
 
 
+#: The manager tables' ``shrunk`` columns are ratios to expected sales, not rates: shown
+#: as numbers under their own names, never as percentages.
+_RATIO_NAMES = {
+    "shrunk": "shrunk_ratio",
+    "shrunk_low": "shrunk_ratio_low",
+    "shrunk_high": "shrunk_ratio_high",
+}
+
+
+def _ratio_view(frame: pd.DataFrame):
+    return show(frame.rename(columns=_RATIO_NAMES))
+
+
 def manager_words(ctx) -> str:
     """Why managers cannot be compared, in plain words from the data; "" when they can.
 
@@ -116,6 +129,18 @@ def manager_conversion(ctx) -> Section:
         return Section(
             text="No manager has leads to compare.", tables={"managers": table}, empty=True
         )
+    sales, leads = int(table["sales"].sum()), int(table["leads"].sum())
+    if sales == 0 or sales == leads:
+        # no sale (or only sales): nobody converts differently from anybody, and a
+        # fitted spread of managers would be the prior speaking, not the data
+        return Section(
+            text=f"{len(table)} managers, {leads:,} leads and "
+            + ("not one sale" if sales == 0 else "every one a sale")
+            + ": managers cannot differ in conversion, so they are not compared "
+            "(the table gives each one's leads).",
+            tables={"managers": table},
+            views=[_ratio_view(table[_MANAGER_COLUMNS])],
+        )
     figures.set_style()
     fig = figures.plot_managers(table)
     better = int((table["shrunk_low"] > 1).sum())
@@ -148,7 +173,7 @@ def manager_conversion(ctx) -> Section:
     return Section(
         text=text,
         tables={"managers": table},
-        views=[show(table[_MANAGER_COLUMNS])],
+        views=[_ratio_view(table[_MANAGER_COLUMNS])],
         figure=fig,
     )
 
@@ -186,7 +211,7 @@ def routing(ctx) -> Section:
     return Section(
         text=f"{text}\n\nRule: {mgr.ROUTING_RULE} Open: leads neither sold nor lost.",
         tables={"managers_routing": table},
-        views=[show(table[_ROUTING_COLUMNS])],
+        views=[_ratio_view(table[_ROUTING_COLUMNS])],
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.engine.periods import NO_DATE
 from analysis.insight import findings
 from analysis.insight.findings import window_words
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
@@ -90,8 +91,8 @@ def whose_part(ctx) -> Section:
         "parts add up to the change; the period totals are counts."
     )
     fig = sales.figure
-    if fig is None:  # period.change draws its waterfall whenever it has a table
-        raise RuntimeError("the period-change section has a table but no figure")
+    if fig is None:  # no sale in either period: nothing to draw
+        return Section(text=text, tables={"summary_change": table})
     fig.axes[0].set_title(
         f"Sales, {compared[0]} to {compared[1]}: marketing (blue) and sales (red) parts"
     )
@@ -113,6 +114,18 @@ def cheap_leads(ctx) -> Section:
         min_sales=s.min_sales,
         engine=ctx.engine,
     )
+    # the same periods as the split of the change: those with enough leads to compare
+    enough = by_period[
+        (by_period["leads"] >= s.min_leads) & (by_period[s.period].astype(str) != NO_DATE)
+    ].reset_index(drop=True)
+    if len(enough.dropna(subset=["cpl"])) < 2:
+        return Section(
+            text=f"Fewer than two {s.period}s with {s.min_leads} leads or more and spend: "
+            "cost per lead and cost per sale are not compared between periods (the headline "
+            "gives them over all leads).",
+            empty=True,
+        )
+    by_period = enough
     text = findings.cpl_vs_cac_finding(by_period, s.period, ctx.currency)
     with_spend = by_period.dropna(subset=["cpl"])
     partial = period.incomplete(ctx)
@@ -149,7 +162,9 @@ def actions(
     view["conversion (95% CI)"] = [
         fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
     ]
-    view["classified"] = [f"{100 * x:.0f}%" for x in table["classified_share"]]
+    view["classified"] = [
+        f"{100 * x:.0f}%" if pd.notna(x) else "n/a" for x in table["classified_share"]
+    ]
     view["spend"] = [_money(v, ctx.currency) if v > 0 else "n/a" for v in table["spend"].fillna(0)]
     view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()]
     view["ROMI (95% CI)"] = [
@@ -166,7 +181,11 @@ def actions(
         + ")"
         for name, r in counts.iterrows()
     )
-    text = f"What to do with each of the {len(table)} {what}s: {listed}."
+    text = (
+        f"What to do with each of the {len(table)} {what}s: {listed}."
+        if len(table) != 1
+        else f"What to do with the one {what}: {listed}."
+    )
     if table["classified"].sum() > 0:
         text += (
             " Hot, warm and cold shares are of the classified leads (the 'classified' "
@@ -217,7 +236,20 @@ def caveats(ctx) -> Section:
     """What these numbers rest on: the profile's notes, the loader's warnings, the age
     of the leads (`period.lead_age`) and fields known only for converted leads."""
     ds = ctx.dataset
-    items = list(ds.profile.notes)
+    items = []
+    n, k = ctx.facts["leads"], ctx.facts["sales"]
+    if k == 0:
+        items.append(
+            f"None of the {n:,} leads is a sale yet: conversion, cost per sale and ROMI "
+            "cannot be estimated, nothing is compared on sales, and each campaign's action "
+            "rests on its lead classes and spend alone."
+        )
+    elif k < ctx.settings.min_sales:
+        items.append(
+            f"Only {k:,} of the {n:,} leads are sales (fewer than {ctx.settings.min_sales}): "
+            "no conversion can be told apart from chance yet."
+        )
+    items += list(ds.profile.notes)
     items += list(ds.notes.loc[ds.notes["severity"] == "warning", "message"])
     age = period.lead_age(ctx)
     if not age.empty:
