@@ -45,7 +45,7 @@ def test_no_sale_ranks_no_manager_and_fits_no_spread(no_sales):
 
 def test_no_sale_is_a_caveat_and_not_a_missing_date_field(no_sales):
     caveats = summary.caveats(no_sales).text
-    assert "None of the 300 leads is a sale yet" in caveats
+    assert "Not one of the 300 leads is a sale yet" in caveats
     age = period.lead_age(no_sales).text
     assert age.startswith("No lead is a sale yet"), age
     assert "no sale dates" not in age

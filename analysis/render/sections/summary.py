@@ -240,7 +240,8 @@ def caveats(ctx) -> Section:
     n, k = ctx.facts["leads"], ctx.facts["sales"]
     if k == 0:
         items.append(
-            f"None of the {n:,} leads is a sale yet: conversion, cost per sale and ROMI "
+            f"Not one of the {n:,} lead{'s' if n != 1 else ''} is a sale yet: conversion, "
+            "cost per sale and ROMI "
             "cannot be estimated, nothing is compared on sales, and each campaign's action "
             "rests on its lead classes and spend alone."
         )
