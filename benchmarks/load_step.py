@@ -34,20 +34,12 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-DATA = HERE / "data"
+from measure import HERE, ROOT, ensure_synthetic, machine, peak_mb
+
 PROFILE = HERE / "synthetic-leads.yaml"
 TARGET_S = 10.0
 TARGET_MB = 1024.0
 TARGET_N = 10_000_000
-
-
-def _peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def child(parquet: str, columnar: bool) -> dict:
@@ -56,7 +48,7 @@ def child(parquet: str, columnar: bool) -> dict:
     from analysis.ingest.load import load_dataset
 
     imports_s = time.perf_counter() - t0
-    after_imports = _peak_mb()
+    after_imports = peak_mb()
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
         ds = load_dataset(
@@ -65,7 +57,7 @@ def child(parquet: str, columnar: bool) -> dict:
         load_s = time.perf_counter() - t
         rows = int(ds.inputs.loc[0, "rows"])
         in_memory = ds.leads_loaded
-        peak = _peak_mb()
+        peak = peak_mb()
         # what a page then gets without holding the leads: counts per cell, in DuckDB
         t = time.perf_counter()
         from analysis.engine.cells import Engine
@@ -83,7 +75,7 @@ def child(parquet: str, columnar: bool) -> dict:
         "leads_in_memory": in_memory,
         "cells_s": cells_s,
         "sales": sales,
-        "peak_with_cells_mb": _peak_mb(),
+        "peak_with_cells_mb": peak_mb(),
     }
 
 
@@ -95,27 +87,6 @@ def _run(parquet: Path, columnar: bool) -> dict:
     if out.returncode:
         raise SystemExit(f"child failed: {' '.join(cmd)}\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _ensure(n: int) -> Path:
-    from analysis.sample.large import write_synthetic_parquet
-
-    path = DATA / f"leads_{n}.parquet"
-    if not path.exists():
-        t = time.perf_counter()
-        write_synthetic_parquet(path, n, seed=1)
-        print(f"wrote {n:,} leads to {path} in {time.perf_counter() - t:.1f} s", flush=True)
-    return path
-
-
-def _machine() -> str:
-    cpu = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM"
 
 
 def main(argv=None) -> int:
@@ -143,7 +114,7 @@ def main(argv=None) -> int:
     ]
     measured: dict[tuple[int, str], dict] = {}
     for n in args.sizes:
-        path = _ensure(n)
+        path, _ = ensure_synthetic(n)
         mb = path.stat().st_size / 2**20
         ways = [("DuckDB", True)] + ([("row by row", False)] if n in args.rows_sizes else [])
         for way, columnar in ways:
@@ -183,7 +154,7 @@ def main(argv=None) -> int:
             "",
             f"Produced by `benchmarks/load_step.py` on "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {time.perf_counter() - started:.0f} s. "
-            f"Machine: {_machine()}; load average at the end "
+            f"Machine: {machine()}; load average at the end "
             f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}. {libs}.",
             "",
             *lines,

@@ -23,16 +23,13 @@ Each kit measurement runs twice, with BLAS as installed and with OPENBLAS_NUM_TH
 Before each measurement the script waits (up to --quiet-wait s) for other processes to
 leave the cores idle, and reports the load they still put on the machine meanwhile.
 
-Then the end-to-end `leadkit report` runs on the 1M-lead file (mapping profile
-benchmarks/synthetic-leads.yaml), and where its time goes is read from papermill's
-per-cell timings in the executed notebooks, with `load_dataset` alone and nbconvert's
-HTML rendering of each notebook timed separately.
+The whole report (`leadkit report`) is measured by benchmarks/report_step.py.
 
 It prints the tables, the speed-ups, the largest coefficient difference and the targets
 met or missed, and writes benchmarks/RESULTS.md with the machine it ran on.
 
-    .venv/bin/python benchmarks/model_step.py          # everything: ~13 min on 2 cores
-    .venv/bin/python benchmarks/model_step.py --sizes 100000 1000000 --report-leads 0
+    .venv/bin/python benchmarks/model_step.py          # everything: ~7 min on 2 cores
+    .venv/bin/python benchmarks/model_step.py --sizes 100000 1000000
 """
 
 from __future__ import annotations
@@ -40,16 +37,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from importlib.metadata import version
 from pathlib import Path
+
+from measure import (
+    QUIET_WAIT,
+    ensure_synthetic,
+    libs,
+    machine,
+    mem_available_mb,
+    peak_mb,
+    run_child,
+)
 
 from analysis.insight import findings
 from analysis.stats import compare, decompose, glm, ordinal, period_change
@@ -72,22 +72,9 @@ TARGET_PEAK_MB = 1024.0
 TARGET_FIT_SPEEDUP = {1_000_000: 40, 10_000_000: 200}
 TARGET_COEF_DIFF = 1e-6
 LIBS = ("duckdb", "ibis-framework", "statsmodels", "pandas", "numpy", "pyarrow")
-REPORT_LIBS = ("papermill", "nbclient", "nbconvert", "ipykernel", "matplotlib", "seaborn")
 
 
 # --- measurements in fresh processes ----------------------------------------------------
-
-
-def _peak_mb() -> float:
-    """This process's peak resident memory. /proc's VmHWM starts afresh at exec, unlike
-    getrusage's ru_maxrss, which a child inherits from the parent it was forked from."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_kit(parquet: str, repeats: str = "3") -> dict:
@@ -101,7 +88,7 @@ def run_kit(parquet: str, repeats: str = "3") -> dict:
     from analysis.stats.shrink import shrink_rates
 
     t_import = time.perf_counter() - t0
-    import_mb = _peak_mb()
+    import_mb = peak_mb()
 
     def step() -> tuple[dict, dict]:
         parts: dict[str, float] = {}
@@ -191,7 +178,7 @@ def run_kit(parquet: str, repeats: str = "3") -> dict:
         "step_s": step_s,
         "repeat_s": again,
         "params": len(coefs),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
         "coefs": coefs,
         "blas": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
         **info,
@@ -231,240 +218,13 @@ def run_rows(parquet: str) -> dict:
         "design_s": t_design,
         "newton_s": t_newton,
         "step_s": t_load + t_fit,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
         "raw_mb": raw_mb,
         "coefs": coefs,
     }
 
 
-def _render_html(render_html, notebook: Path, html: Path, pages) -> None:
-    if pages is None:
-        render_html(notebook, html)
-    else:
-        render_html(notebook, html, pages)
-
-
-def _profile_load(load_dataset, parquet: str, top: int = 8) -> tuple[list, float]:
-    """The kit's functions that take the most time in one `load_dataset` (cumulative
-    seconds under cProfile, which slows everything a little)."""
-    import cProfile
-    import pstats
-
-    prof = cProfile.Profile()
-    prof.enable()
-    load_dataset(str(PROFILE), {"leads": parquet})
-    prof.disable()
-    stats = pstats.Stats(prof).stats
-    kit = str(ROOT / "analysis")
-    rows = []
-    total = 0.0
-    for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items():
-        if file.startswith(kit):
-            name = f"{Path(file).stem}.{func}"
-            if func == "load_dataset":
-                total = max(total, ct)
-                continue
-            rows.append((name, ct))
-    rows.sort(key=lambda r: -r[1])
-    return rows[:top], total
-
-
-def run_report_pieces(parquet: str, folder: str) -> dict:
-    """`load_dataset` alone (what `run_report` does once up front and each notebook does
-    again), then nbconvert's HTML rendering of each executed notebook of a report run."""
-    t0 = time.perf_counter()
-    from analysis.ingest.load import load_dataset
-
-    t_import = time.perf_counter() - t0
-    import_mb = _peak_mb()
-    t = time.perf_counter()
-    ds = load_dataset(str(PROFILE), {"leads": parquet})
-    load_s = time.perf_counter() - t
-    load_mb = _peak_mb()
-    frame_mb = ds.leads.memory_usage(deep=True).sum() / 2**20
-    del ds
-    profile, profile_total = _profile_load(load_dataset, parquet)
-    t = time.perf_counter()
-    from analysis.render.html import render_html
-
-    html_import_s = time.perf_counter() - t
-    from analysis.run.report import REPORT_NOTEBOOKS
-
-    try:  # the page links of a run, as run_report passes them (newer kits)
-        from analysis.base.paths import NOTEBOOKS_DIR
-        from analysis.render.html import notebook_title
-
-        pages = [(n, notebook_title(NOTEBOOKS_DIR / f"{n}.ipynb")) for n in REPORT_NOTEBOOKS]
-    except ImportError:
-        pages = None
-    html = {}
-    scratch = Path(tempfile.mkdtemp(prefix="leadkit-bench-html-"))
-    executed = [Path(folder) / f"{n}.ipynb" for n in REPORT_NOTEBOOKS]
-    executed = [nb for nb in executed if nb.exists()]
-    try:
-        # nbconvert's first use (imports, templates) costs once per process: the first
-        # notebook is rendered twice and the difference counted as warm-up
-        t = time.perf_counter()
-        if executed:
-            _render_html(render_html, executed[0], scratch / "warm-up.html", pages)
-        first = time.perf_counter() - t
-        for nb in executed:
-            t = time.perf_counter()
-            _render_html(render_html, nb, scratch / f"{nb.stem}.html", pages)
-            html[nb.stem] = time.perf_counter() - t
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    warm_up = max(first - html.get(executed[0].stem, 0.0), 0.0) if executed else 0.0
-    return {
-        "import_s": t_import,
-        "import_mb": import_mb,
-        "load_s": load_s,
-        "load_peak_mb": load_mb,
-        "leads_frame_mb": frame_mb,
-        "html_import_s": html_import_s,
-        "html_warm_up_s": warm_up,
-        "html_s": html,
-        "profile": profile,
-        "profile_total_s": profile_total,
-    }
-
-
 # --- the parent: processes, memory watch, tables ----------------------------------------
-
-
-def _status(pid: int) -> dict[str, int]:
-    out = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "PPid"):
-                out[key] = int(rest.split()[0])
-    except (OSError, ValueError, IndexError):
-        pass
-    return out
-
-
-class TreeWatch(threading.Thread):
-    """Samples the resident memory of a process and its descendants (every 0.5 s): each
-    process's peak (its VmHWM at the last sample), the peak of their sum, and kills the
-    tree when that sum passes ``cap_mb``."""
-
-    def __init__(
-        self,
-        proc: subprocess.Popen,
-        cap_mb: float | None = None,
-        every: float = 0.5,
-        timeout_s: float | None = None,
-    ) -> None:
-        super().__init__(daemon=True)
-        self.proc, self.cap_mb, self.every, self.timeout_s = proc, cap_mb, every, timeout_s
-        self.why = ""
-        self.peaks: dict[int, float] = {}
-        self.names: dict[int, str] = {}
-        self.total_peak = 0.0
-        self.killed_at: float | None = None
-        self.t0 = time.perf_counter()
-        self.stop = threading.Event()
-
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    ppid = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
-        out, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
-
-    def run(self) -> None:
-        while not self.stop.is_set() and self.proc.poll() is None:
-            total = 0.0
-            for pid in self._tree():
-                st = _status(pid)
-                if not st:
-                    continue
-                total += st.get("VmRSS", 0) / 1024
-                self.peaks[pid] = st.get("VmHWM", 0) / 1024
-                if pid not in self.names:
-                    try:
-                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                        self.names[pid] = cmd.decode(errors="replace")
-                    except OSError:
-                        self.names[pid] = "?"
-            self.total_peak = max(self.total_peak, total)
-            elapsed = time.perf_counter() - self.t0
-            over = bool(self.cap_mb and total > self.cap_mb)
-            late = bool(self.timeout_s and elapsed > self.timeout_s)
-            if (over or late) and self.killed_at is None:
-                self.killed_at = elapsed
-                self.why = (
-                    f"the {self.cap_mb / 1024:.1f} GB memory cap"
-                    if over
-                    else f"the {self.timeout_s:.0f} s time limit"
-                )
-                for pid in reversed(self._tree()):
-                    try:
-                        os.kill(pid, 9)
-                    except OSError:
-                        pass
-            self.stop.wait(self.every)
-
-
-def _cpu_seconds() -> float:
-    """CPU time all processes of the machine have used (busy time of /proc/stat)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _our_cpu() -> float:
-    """CPU time of this process and of its waited-for descendants."""
-    out = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        ru = resource.getrusage(who)
-        out += ru.ru_utime + ru.ru_stime
-    return out
-
-
-class OtherLoad:
-    """How many cores other processes kept busy while ours ran: the machine's busy CPU
-    time minus ours (this process and its waited-for descendants), over the wall time."""
-
-    def __enter__(self) -> OtherLoad:
-        self.t, self.busy, self.ours = time.perf_counter(), _cpu_seconds(), _our_cpu()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        wall = max(time.perf_counter() - self.t, 1e-9)
-        busy = _cpu_seconds() - self.busy
-        ours = _our_cpu() - self.ours
-        self.cores = max(busy - ours, 0.0) / wall
-
-
-QUIET_CORES = 0.3
-
-
-def _wait_quiet(max_wait: float) -> float:
-    """Wait (at most ``max_wait`` s) until other processes use under 0.3 cores over a
-    3-second window, so that measurements do not share the two cores; returns the
-    seconds waited."""
-    t0 = time.perf_counter()
-    while True:
-        with OtherLoad() as load:
-            time.sleep(3)
-        waited = time.perf_counter() - t0
-        if load.cores < QUIET_CORES or waited >= max_wait:
-            return waited
-
-
-#: Seconds to wait for a quiet machine before each measurement (--quiet-wait).
-QUIET_WAIT = {"s": 0.0}
 
 
 def _child(
@@ -474,50 +234,7 @@ def _child(
     env: dict | None = None,
     timeout_s: float | None = None,
 ) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, *args]
-    if mode != "report-pieces":
-        _wait_quiet(QUIET_WAIT["s"])
-    with (
-        tempfile.TemporaryFile("w+") as out,
-        tempfile.TemporaryFile("w+") as err,
-        OtherLoad() as load,
-    ):
-        t = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=err, text=True, cwd=ROOT, env={**os.environ, **(env or {})}
-        )
-        watch = TreeWatch(proc, cap_mb, every=0.25, timeout_s=timeout_s)
-        if cap_mb or timeout_s:  # (the kit's processes are not watched: nothing to cap)
-            watch.start()
-        rc = proc.wait()
-        wall = time.perf_counter() - t
-        if cap_mb or timeout_s:
-            watch.stop.set()
-            watch.join()
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if watch.killed_at is not None:
-        return {
-            "killed": True,
-            "after_s": watch.killed_at,
-            "why": watch.why,
-            "peak_mb": watch.peaks.get(proc.pid, float("nan")),
-            "other_cores": load.cores,
-        }
-    if rc != 0:
-        raise RuntimeError(f"{mode} child failed ({rc}):\n{stderr[-3000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["process_wall_s"] = wall
-    result["other_cores"] = load.cores
-    return result
-
-
-def _mem_available_mb() -> float:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) / 1024
-    return float("inf")
+    return run_child(__file__, mode, *args, cap_mb=cap_mb, env=env, timeout_s=timeout_s)
 
 
 def _data_summary(path: Path) -> dict:
@@ -546,138 +263,6 @@ def _data_summary(path: Path) -> dict:
         "cold",
     ]
     return dict(zip(keys, row, strict=True))
-
-
-def _ensure(n: int) -> tuple[Path, float | None]:
-    from analysis.sample.large import write_synthetic_parquet
-
-    path = DATA / f"leads_{n}.parquet"
-    if path.exists():
-        return path, None
-    t = time.perf_counter()
-    write_synthetic_parquet(path, n, seed=1)
-    took = time.perf_counter() - t
-    print(f"wrote {n:,} leads to {path} in {took:.1f} s", flush=True)
-    return path, took
-
-
-def _notebook_times(folder: Path) -> list[dict]:
-    """Per notebook, from papermill's metadata: its whole execution (kernel start
-    included), the imports cell, the cell that loads the data, the other cells, and the
-    slowest of those."""
-    from analysis.run.report import REPORT_NOTEBOOKS
-
-    rows = []
-    for name in REPORT_NOTEBOOKS:
-        path = folder / f"{name}.ipynb"
-        if not path.exists():
-            continue
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        total = float(nb["metadata"].get("papermill", {}).get("duration") or 0.0)
-        imports = load = other = 0.0
-        slowest = (0.0, "")
-        first = True
-        for cell in nb["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            d = float(cell["metadata"].get("papermill", {}).get("duration") or 0.0)
-            src = "".join(cell["source"])
-            if first:
-                imports, first = d, False
-            elif "load_dataset(" in src:
-                load += d
-            else:
-                other += d
-                if d > slowest[0]:
-                    head = next((ln for ln in src.splitlines() if ln.strip()), "")
-                    slowest = (d, head.strip()[:60])
-        rows.append(
-            {
-                "notebook": name,
-                "papermill_s": total,
-                "kernel_s": max(total - imports - load - other, 0.0),
-                "imports_s": imports,
-                "load_s": load,
-                "other_s": other,
-                "slowest": slowest,
-            }
-        )
-    return rows
-
-
-def measure_report(parquet: Path, keep: bool) -> dict:
-    """`leadkit report` end to end on one file, then where its time went."""
-    out = Path(tempfile.mkdtemp(prefix="leadkit-bench-report-"))
-    leadkit = Path(sys.executable).parent / "leadkit"
-    cmd = [
-        str(leadkit),
-        "report",
-        "--profile",
-        str(PROFILE),
-        "--input",
-        f"leads={parquet}",
-        "--out",
-        str(out),
-        "--run",
-        "bench",
-    ]
-    print("running:", " ".join(cmd), flush=True)
-    _wait_quiet(QUIET_WAIT["s"])
-    with tempfile.TemporaryFile("w+") as log, OtherLoad() as load:
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-        watch = TreeWatch(proc)
-        watch.start()
-        rc = proc.wait()
-        wall = time.perf_counter() - t
-        watch.stop.set()
-        watch.join()
-        log.seek(0)
-        text = log.read()
-    result: dict = {
-        "wall_s": wall,
-        "rc": rc,
-        "command": " ".join(cmd[:1] + cmd[1:]),
-        "other_cores": load.cores,
-    }
-    kernels = [p for pid, p in watch.peaks.items() if "ipykernel" in watch.names.get(pid, "")]
-    result["driver_peak_mb"] = watch.peaks.get(proc.pid, float("nan"))
-    result["kernel_peak_mb"] = max(kernels) if kernels else float("nan")
-    result["tree_peak_mb"] = watch.total_peak
-    folder = out / "synthetic-leads" / "bench"
-    if rc != 0 or not folder.exists():
-        result["error"] = text[-3000:]
-        # a failed run keeps its executed notebooks in <run>.failed (or .<run>.partial)
-        kept = [*(out / "synthetic-leads").glob("bench.failed"), *out.rglob(".*.partial")]
-        folder = kept[0] if kept else folder
-    result["notebooks"] = _notebook_times(folder) if folder.exists() else []
-    # load_dataset alone, and nbconvert on whatever notebooks ran
-    result["pieces"] = _child("report-pieces", str(parquet), str(folder))
-    if keep:
-        result["kept"] = str(out)
-    else:
-        shutil.rmtree(out, ignore_errors=True)
-    return result
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}"
-    )
-
-
-def _libs(names) -> str:
-    return ", ".join(f"{p} {version(p)}" for p in names)
 
 
 def _x(v: float) -> str:
@@ -956,95 +541,12 @@ def _targets(rows: list[dict]) -> list[tuple[str, str, str]]:
     return out
 
 
-def _report_section(rep: dict, n: int) -> str:
-    if not rep:
-        return ""
-    lines = [f"## End-to-end `leadkit report` on {n:,} leads", ""]
-    lines.append(
-        f"`{rep['command'].replace(str(ROOT) + '/', '')}`: the data loaded and checked once, "
-        "then six notebooks executed by papermill, each rendered to HTML by nbconvert, and "
-        "the tables written."
-    )
-    lines.append("")
-    if rep["rc"] != 0:
-        lines += [f"**It failed** (exit code {rep['rc']}) after {rep['wall_s']:.0f} s:", ""]
-        lines += ["```", rep.get("error", "").strip()[-1500:], "```", ""]
-    pieces = rep.get("pieces", {})
-    nbs = rep["notebooks"]
-    pm_total = sum(r["papermill_s"] for r in nbs)
-    html_total = sum(pieces.get("html_s", {}).values()) + pieces.get("html_warm_up_s", 0.0)
-    load_once = pieces.get("load_s", 0.0)
-    nb_load = sum(r["load_s"] for r in nbs)
-    nb_kernel = sum(r["kernel_s"] for r in nbs)
-    nb_imports = sum(r["imports_s"] for r in nbs)
-    nb_other = sum(r["other_s"] for r in nbs)
-    rest = rep["wall_s"] - load_once - pm_total - html_total
-    lines.append(
-        f"**{rep['wall_s']:.0f} s wall**; peak memory {rep['driver_peak_mb']:,.0f} MB in the "
-        f"`leadkit` process, {rep['kernel_peak_mb']:,.0f} MB in the largest notebook kernel "
-        f"({rep['tree_peak_mb']:,.0f} MB at most for all its processes together). Other "
-        f"processes kept {rep['other_cores']:.2f} of the 2 cores busy on average meanwhile."
-    )
-    lines.append("")
-    w = rep["wall_s"]
-    if nbs:
-        lines += ["Where the time goes:", "", "| piece | s | share |", "|---|---|---|"]
-        items = [
-            ("data load + checks once up front (`load_dataset` alone, timed apart)", load_once),
-            (f"notebook execution (papermill), {len(nbs)} notebooks", pm_total),
-            ("&nbsp;&nbsp;of it: the cell that loads the data (`load_dataset`)", nb_load),
-            ("&nbsp;&nbsp;of it: kernel start and papermill overhead", nb_kernel),
-            ("&nbsp;&nbsp;of it: each notebook's imports cell", nb_imports),
-            ("&nbsp;&nbsp;of it: the analysis and figure cells", nb_other),
-            (
-                "HTML rendering (nbconvert `render_html`, timed apart on the executed "
-                f"notebooks; {pieces.get('html_warm_up_s', 0.0):.1f} s of it nbconvert's "
-                "first-use warm-up)",
-                html_total,
-            ),
-            ("the rest (CLI start and imports, workbook, run folder)", rest),
-        ]
-        for label, v in items:
-            lines.append(f"| {label} | {v:.1f} | {100 * v / w:.0f}% |")
-        lines.append("")
-        lines.append(
-            "| notebook | papermill s | kernel start s | imports cell s | load_dataset cell s "
-            "| other cells s | slowest other cell | HTML s |"
-        )
-        lines.append("|" + "---|" * 8)
-        for r in nbs:
-            sl = r["slowest"]
-            h = pieces.get("html_s", {}).get(r["notebook"])
-            lines.append(
-                f"| {r['notebook']} | {r['papermill_s']:.1f} | {r['kernel_s']:.1f} | "
-                f"{r['imports_s']:.1f} | {r['load_s']:.1f} | {r['other_s']:.1f} | "
-                f"{sl[0]:.1f} s `{sl[1]}` | " + (f"{h:.1f} |" if h is not None else "not run |")
-            )
-        lines.append("")
-    if pieces:
-        loads = 1 + sum(1 for r in nbs if r["load_s"] > 0)
-        lines.append(
-            f"`load_dataset` alone: {pieces['load_s']:.1f} s and a peak of "
-            f"{pieces['load_peak_mb']:,.0f} MB (imports {pieces['import_mb']:.0f} MB; the "
-            f"canonical leads frame is {pieces['leads_frame_mb']:,.0f} MB). The report loads "
-            f"the leads {loads} times (once up front, then in each notebook). Where one load's "
-            "time goes (cProfile, cumulative, the kit's own functions):"
-        )
-        lines += ["", "| function | s | share of the load |", "|---|---|---|"]
-        total = pieces.get("profile_total_s") or 1.0
-        for name, secs in pieces.get("profile", []):
-            lines.append(f"| `{name}` | {secs:.2f} | {100 * secs / total:.0f}% |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _render(args, rows, report, started, load_before, load_after, total_s) -> str:
+def _render(args, rows, started, load_before, load_after, total_s) -> str:
     table = _main_table(rows)
     targets = _targets(rows)
     scaling = _scaling(rows)
     tlines = ["| target | measured | |", "|---|---|---|"]
     tlines += [f"| {t} | {v} | {ok} |" for t, v, ok in targets]
-    report_n = args.report_leads
     cmd = (
         "`make bench`, i.e. `.venv/bin/python benchmarks/model_step.py` with the defaults"
         if args.default_run
@@ -1055,9 +557,9 @@ def _render(args, rows, report, started, load_before, load_after, total_s) -> st
 Produced by `benchmarks/model_step.py` ({cmd}; the whole run took
 {total_s / 60:.1f} min) on {started}.
 
-Machine: {_machine()}. Load average {load_before} at the start, {load_after} at the
+Machine: {machine()}. Load average {load_before} at the start, {load_after} at the
 end (another process may have been running tests at the same time).
-Packages: {_libs(LIBS)}; for the report {_libs(REPORT_LIBS)}.
+Packages: {libs(LIBS)}.
 
 ## The model step
 
@@ -1119,8 +621,7 @@ Packages: {_libs(LIBS)}; for the report {_libs(REPORT_LIBS)}.
 size in `benchmarks/data/` (reused when present).
 
 {_data_table(rows)}
-
-{_report_section(report, report_n)}"""
+"""
     return text.rstrip() + "\n"
 
 
@@ -1148,13 +649,6 @@ def main(argv: list[str] | None = None) -> int:
         "is then a lower bound",
     )
     parser.add_argument(
-        "--report-leads",
-        type=int,
-        default=1_000_000,
-        help="run `leadkit report` end to end on this many leads (0: skip)",
-    )
-    parser.add_argument("--keep-report", action="store_true", help="keep the report's folder")
-    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=60.0,
@@ -1166,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         mode, *rest = args.child
-        fn = {"kit": run_kit, "rows": run_rows, "report-pieces": run_report_pieces}[mode]
+        fn = {"kit": run_kit, "rows": run_rows}[mode]
         print(json.dumps(fn(*rest)))
         return 0
     args.default_run = (argv if argv is not None else sys.argv[1:]) == []
@@ -1177,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     rows = []
     for n in args.sizes:
-        path, generated = _ensure(n)
+        path, generated = ensure_synthetic(n)
         row = {
             "leads": n,
             "file_mb": path.stat().st_size / 2**20,
@@ -1192,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if n <= args.no_row_level_above:
-            cap = min(args.row_level_cap_gb * 1024, _mem_available_mb() - 1536)
+            cap = min(args.row_level_cap_gb * 1024, mem_available_mb() - 1536)
             rl = _child("rows", str(path), cap_mb=cap, timeout_s=args.row_level_timeout or None)
             row["rows"] = rl
             if rl.get("killed"):
@@ -1207,18 +701,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
         rows.append(row)
 
-    report = {}
-    if args.report_leads:
-        path, _ = _ensure(args.report_leads)
-        report = measure_report(path, args.keep_report)
-        print(
-            f"leadkit report on {args.report_leads:,} leads: {report['wall_s']:.0f} s "
-            f"(exit code {report['rc']})",
-            flush=True,
-        )
     load_after = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     total = time.perf_counter() - t_start
-    text = _render(args, rows, report, started, load_before, load_after, total)
+    text = _render(args, rows, started, load_before, load_after, total)
     print(text)
     args.results.write_text(text, encoding="utf-8")
     print(f"wrote {args.results}")
