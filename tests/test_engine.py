@@ -1,11 +1,14 @@
 """The Ibis engine: cells must equal a plain pandas count of the same leads, whatever
 the input (frame or Parquet), with integer counts."""
 
+import datetime
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.base.paths import PROJECT_ROOT
 from analysis.engine.cells import NOT_SET, Engine, cells
@@ -177,3 +180,75 @@ def test_a_changed_frame_is_grouped_as_it_is_now(tmp_path):
     ds.fingerprint = "streamed"
     fresh = Engine()
     assert fresh.cells(fresh.leads(ds), ["source"])["leads"].sum() == 100
+
+
+def test_a_kept_datasets_queries_are_asked_of_the_leads_once(tmp_path, monkeypatch):
+    """The pages of a report run in separate kernels and ask many of the same questions:
+    over a kept dataset's leads file, each query's answer is kept beside the file, and
+    an engine in another process (here: another Engine) reads it instead of the leads.
+    A leads file written again (new size or time) is asked again."""
+    import os
+
+    import analysis.engine.cells as engine_cells
+    from analysis.ingest.load import load_dataset
+
+    ds = load_dataset("sample", cache=True, cache_dir=tmp_path)
+    assert len(ds.fingerprint) == 64 and ds.source is not None
+    by = ["quarter", "source", "qualification"]
+    first = Engine()
+    asked = first.cells(first.leads(ds), by, within_days=30)
+    assert list(ds.source.parent.glob("queries/*.arrow"))
+    real = engine_cells.to_arrow
+
+    def refuse(con, expr):
+        raise AssertionError("the leads were asked again")
+
+    monkeypatch.setattr(engine_cells, "to_arrow", refuse)
+    second = Engine()
+    pd.testing.assert_frame_equal(second.cells(second.leads(ds), by, within_days=30), asked)
+    # the kept answer is the leads' own: the same count from the frame (never kept)
+    monkeypatch.setattr(engine_cells, "to_arrow", real)
+    pd.testing.assert_frame_equal(cells(ds.leads, by, within_days=30), asked)
+    calls = []
+
+    def counted(con, expr):
+        calls.append(1)
+        return real(con, expr)
+
+    monkeypatch.setattr(engine_cells, "to_arrow", counted)
+    stat = ds.source.stat()
+    os.utime(ds.source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    third = Engine()
+    pd.testing.assert_frame_equal(third.cells(third.leads(ds), by, within_days=30), asked)
+    assert calls
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.datetimes(
+                min_value=datetime.datetime(1999, 12, 20), max_value=datetime.datetime(2031, 1, 10)
+            ),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["week", "month", "quarter"]),
+)
+def test_period_cells_are_labelled_as_period_key_labels_each_lead(stamps, unit):
+    """`Engine.group` groups a period by its first moment and labels the few cells; the
+    labels and counts equal grouping by `period_key`'s text made for every lead (year
+    ends, ISO weeks across years, undated leads)."""
+    from analysis.engine.cells import dimension
+
+    frame = pd.DataFrame({"created_at": pd.to_datetime(pd.Series(stamps, dtype="object"))})
+    frame["created_at"] = frame["created_at"].astype("datetime64[us]")
+    eng = Engine()
+    t = eng.table(frame)
+    got = eng.group(t, [unit], n=t.count()).sort_values(unit, ignore_index=True)
+    expr = t.group_by(**{unit: dimension(t, unit)}).aggregate(n=t.count())
+    want = eng.to_arrow(expr).to_pandas().sort_values(unit, ignore_index=True)
+    assert got[unit].tolist() == want[unit].tolist()
+    assert got["n"].tolist() == want["n"].tolist()

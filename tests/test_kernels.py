@@ -110,3 +110,45 @@ def test_without_reuse_every_page_has_its_own_kernel(tmp_path):
 
     first, second = _in_thread(job)
     assert first != second
+
+
+def test_a_warmed_kernel_has_the_imports_and_a_new_page_namespace(tmp_path):
+    """`PageKernel.warm` (what run_report does while the data load): the code ran in the
+    kernel the first page gets, in the folder given, and the page still starts afresh."""
+    page = _notebook(
+        tmp_path / "p.ipynb",
+        "import os, sys\nprint('warmed' in dir(), 'xml.dom.minidom' in sys.modules, os.getcwd())",
+    )
+    folder = tmp_path / "here"
+    folder.mkdir()
+
+    def job():
+        kernel = PageKernel(tmp_path / "sockets", "python3")
+        try:
+            ok = kernel.warm("import xml.dom.minidom\nwarmed = 1", folder)
+            pid = kernel.km.provisioner.process.pid
+            out = _outputs(_run(page, tmp_path / "out.ipynb", kernel))
+            return ok, out, kernel.km.provisioner.process.pid == pid
+        finally:
+            kernel.close()
+
+    ok, out, same = _in_thread(job)
+    assert ok and same
+    assert out == [f"False True {folder}\n"]
+
+
+def test_a_warm_up_that_fails_leaves_the_page_its_own_kernel(tmp_path):
+    page = _notebook(tmp_path / "p.ipynb", "print(6 * 7)")
+
+    def job():
+        kernel = PageKernel(tmp_path / "sockets", "python3")
+        try:
+            ok = kernel.warm("import no_such_module_anywhere", tmp_path)
+            kept = kernel.km
+            return ok, kept, _outputs(_run(page, tmp_path / "out.ipynb", kernel))
+        finally:
+            kernel.close()
+
+    ok, kept, out = _in_thread(job)
+    assert not ok and kept is None
+    assert out == ["42\n"]

@@ -15,6 +15,8 @@ not grow with the number of leads.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import uuid
 from pathlib import Path
 from typing import TypeAlias
@@ -26,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.engine.backends import connect, describe, table_by_name, to_arrow, upload
-from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_key
+from analysis.engine.periods import NO_DATE, TIME_DIMENSIONS, data_end, period_key
 
 __all__ = [
     "Leads",
@@ -122,6 +124,10 @@ class Engine:
         self._own = con is None or isinstance(con, str)
         # the leads table of each dataset this engine was asked for, by fingerprint
         self._datasets: dict[str, ir.Table] = {}
+        # query results over a kept dataset's leads file (`_remember`): by SQL in this
+        # process, and in files beside the leads, which every page of a report shares
+        self._kept_tables: dict[str, Path] = {}
+        self._results: dict[str, pa.Table] = {}
 
     def close(self) -> None:
         """Close the connection if this engine made it (from a spec); one passed in is
@@ -140,8 +146,38 @@ class Engine:
         return describe(self.con)
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
-        """Run an Ibis expression on this engine's connection; the result as Arrow."""
-        return to_arrow(self.con, expr)
+        """Run an Ibis expression on this engine's connection; the result as Arrow.
+
+        A query over the leads file of a kept dataset (`leads`) alone is answered once:
+        the result is remembered by the query's SQL, in this process and in a file in
+        the folder ``queries`` beside the leads file, keyed by the SQL and the file's
+        size and time. The pages of a report ask many of the same questions (the cells
+        per period, per source); each is asked of the leads once. The file is the
+        load's own and is never changed in place (a new load writes a new one), so
+        the answer stays the answer."""
+        if not self._kept_tables or self.name != "duckdb":
+            return to_arrow(self.con, expr)
+        sql = str(self.con.compile(expr.as_table()))
+        kept = [name for name in self._kept_tables if name in sql]
+        # a table ibis named itself (a frame, a file read elsewhere) changes per process
+        if len(kept) != 1 or "ibis_" in sql:
+            return to_arrow(self.con, expr)
+        got = self._results.get(sql)
+        if got is not None:
+            return got
+        leads = self._kept_tables[kept[0]]
+        try:
+            stat = leads.stat()
+        except OSError:
+            return to_arrow(self.con, expr)
+        key = hashlib.sha256(f"{sql}\n{stat.st_size}\n{stat.st_mtime_ns}".encode()).hexdigest()
+        path = leads.parent / "queries" / f"{key[:32]}.arrow"
+        got = _read_result(path)
+        if got is None:
+            got = to_arrow(self.con, expr)
+            _write_result(path, got)
+        self._results[sql] = got
+        return got
 
     def leads(self, dataset) -> ir.Table:
         """The leads of a loaded `Dataset` as a table on this engine, made once per
@@ -153,7 +189,21 @@ class Engine:
         table = self._datasets.get(dataset.fingerprint)
         if table is None:
             source = getattr(dataset, "source", None)
-            table = self.table(source if source is not None else dataset.leads)
+            kept = (
+                source is not None
+                and self.name == "duckdb"
+                and len(dataset.fingerprint) == 64  # a kept load (`load_dataset`)
+                and Path(source).suffix.lower() in _PARQUET
+                and Path(source).exists()
+            )
+            if kept and source is not None:
+                # named by the load's key, so the same query has the same SQL in every
+                # page's process, and its answer is kept (`to_arrow`)
+                name = f"leadkit_leads_{dataset.fingerprint[:32]}"
+                table = self.con.read_parquet(str(source), table_name=name)
+                self._kept_tables[name] = Path(source)
+            else:
+                table = self.table(source if source is not None else dataset.leads)
             self._datasets[dataset.fingerprint] = table
         return table
 
@@ -229,13 +279,14 @@ class Engine:
             raise ValueError(
                 f"the leads table has no column {missing} (the profile did not map it)"
             )
-        keys = {b: dimension(t, b) for b in by}
         q = t.qualification.cast("string")
         # (a bool `converted` too: 1 is a sale on every backend, Spark's ANSI mode
         # would not compare a boolean with 1)
         sale = t.converted.cast("int64")
         known_rev = t.revenue.notnull() & (sale == 1)
-        expr = t.group_by(**keys).aggregate(
+        out = self.group(
+            t,
+            by,
             leads=t.count().cast("int64"),
             hot=count_true(q == "hot").cast("int64"),
             warm=count_true(q == "warm").cast("int64"),
@@ -246,18 +297,39 @@ class Engine:
             sales_with_revenue=count_true(known_rev).cast("int64"),
             **self._aged(t, within_days),
         )
-        out = self.to_arrow(expr).to_pandas()
         for col in [*COUNT_COLUMNS, "sales_within", "leads_aged"]:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
             if col != "revenue" and col in out:
                 out[col] = out[col].fillna(0).astype("int64")
         out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
-        for b in by:
-            out[b] = out[b].astype("str")
         # sorted here, not in SQL: collations and null order differ between backends,
         # and the cells are small
         out = out.sort_values(by, kind="stable", ignore_index=True)
         return out[[*by, *(c for c in out.columns if c not in by)]]
+
+    def group(self, t: ir.Table, by: list[str], **metrics: ir.Value) -> pd.DataFrame:
+        """``metrics`` per cell of the dimensions ``by`` (`DIMENSIONS`), fetched from the
+        engine as a frame whose ``by`` columns are text, as `dimension` gives them (a
+        missing value is `NOT_SET`, a period is `period_key`'s label).
+
+        On DuckDB, with naive timestamps, a period is grouped by the period's first
+        moment and named after the grouping, on the few cells: building the label's
+        text for every lead cost three to four times the rest of such a query (10M
+        leads: 0.73 s against 0.18 s)."""
+        fast = self.name == "duckdb" and _naive_timestamps(t)
+        keys = {
+            b: t.created_at.truncate(_TRUNCATE[b])
+            if fast and b in TIME_DIMENSIONS
+            else dimension(t, b)
+            for b in by
+        }
+        expr = t.group_by(**keys).aggregate(**metrics) if by else t.aggregate(**metrics)
+        out = self.to_arrow(expr).to_pandas()
+        for b in by:
+            if fast and b in TIME_DIMENSIONS:
+                out[b] = period_labels(out[b], b)
+            out[b] = out[b].astype("str")
+        return out
 
     def _aged(self, t: ir.Table, within_days: int | None) -> dict:
         if within_days is None:
@@ -286,6 +358,32 @@ class Engine:
         }
 
 
+def _read_result(path: Path) -> pa.Table | None:
+    """A kept query result, or None when there is none (or it cannot be read)."""
+    import pyarrow.ipc
+
+    try:
+        with pa.OSFile(str(path), "rb") as source:  # read into memory: results are small
+            return pyarrow.ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowInvalid):
+        return None
+
+
+def _write_result(path: Path, table: pa.Table) -> None:
+    """Keep a query result (under a temporary name, then renamed: a page reading it
+    never sees half a file); a folder that cannot be written keeps nothing."""
+    import pyarrow.ipc
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pa.OSFile(str(tmp), "wb") as sink, pyarrow.ipc.new_file(sink, table.schema) as w:
+            w.write_table(table)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
 def count_true(cond: ir.BooleanValue) -> ir.IntegerScalar:
     """How many rows ``cond`` holds for (a missing value counts as not): the boolean
     summed as 1 or 0, which every backend compiles (PostgreSQL casts no boolean to
@@ -301,6 +399,33 @@ def check_by(by: list[str]) -> None:
         raise ValueError(f"cannot group by {unknown}; choose from {', '.join(DIMENSIONS)}")
     if len(set(by)) != len(by):
         raise ValueError(f"`by` names a dimension twice: {by}")
+
+
+#: The `period_key` periods as units of Ibis's ``truncate``.
+_TRUNCATE = {"week": "W", "month": "M", "quarter": "Q"}
+
+
+def _naive_timestamps(t: ir.Table) -> bool:
+    """Whether ``created_at`` is a timestamp without a time zone."""
+    if "created_at" not in t.columns:
+        return False
+    kind = t.created_at.type()
+    return bool(kind.is_timestamp() and kind.timezone is None)
+
+
+def period_labels(starts: pd.Series, unit: str) -> pd.Series:
+    """`period_key`'s labels for periods given by their first moment (missing: `NO_DATE`)."""
+    starts = pd.to_datetime(starts)
+    if unit == "week":
+        text = starts.dt.strftime("%Y-%m-%d")
+    elif unit == "month":
+        text = starts.dt.strftime("%Y-%m")
+    elif unit == "quarter":
+        text = starts.dt.year.astype("Int64").astype("str") + "Q"
+        text = text + starts.dt.quarter.astype("Int64").astype("str")
+    else:
+        raise ValueError(f"unknown period {unit!r}: choose from {', '.join(TIME_DIMENSIONS)}")
+    return text.where(starts.notna(), NO_DATE).astype("object")
 
 
 def dimension(t: ir.Table, name: str) -> ir.Value:

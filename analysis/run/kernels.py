@@ -75,6 +75,38 @@ class PageKernel:
         self.km: Any = None  # a LeadkitKernelManager while a kernel is kept
         self.pages = 0
 
+    def warm(self, code: str, cwd: str | Path) -> bool:
+        """Start the kernel now, in folder ``cwd``, and run ``code`` in it (the pages'
+        imports), so the first page finds them done: `run_report` warms its workers'
+        kernels while the data load. False (and no kernel kept) if the kernel would
+        not start or the code failed: the first page then starts a kernel of its own
+        and shows the error where it happens."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            return run_sync(self._warm)(code, str(cwd))
+        except Exception:  # noqa: BLE001 - the page starts its own kernel and says why
+            run_sync(self._shutdown)()
+            return False
+
+    async def _warm(self, code: str, cwd: str) -> bool:
+        self.km = self._cls(kernel_name=self.kernel_name)
+        self.km.leadkit_clients = []
+        await self.km.start_kernel(cwd=cwd)
+        kc = self.km.client()
+        try:
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            reply = await kc.execute_interactive(
+                code, store_history=False, timeout=300, output_hook=lambda msg: None
+            )
+            ok = reply["content"]["status"] == "ok"
+        finally:
+            await self._close_clients()
+        if not ok:
+            await self._shutdown()
+        return ok
+
     def manager(self):
         """The kernel manager for the next page (papermill's ``km=``): the kernel the
         last page ran in, reset, or a new one that the page starts."""

@@ -171,23 +171,11 @@ def run_report(
     prof = load_profile(profile)
     resolved = {k: str(Path(v).resolve()) for k, v in (inputs or {}).items()}
     extra = dict(parameters or {})
-    tell("load", prof.name)
-    # fail on bad input before writing anything; the facts every page shares are
-    # computed here once and kept, and the notebooks read them (the same parameters)
-    context = report_context(
-        prof,
-        resolved,
-        start=extra.get("DATE_FROM") or None,
-        end=extra.get("DATE_TO") or None,
-        currency=extra.get("CURRENCY") or None,
-        engine=extra.get("ENGINE") or None,
-        **{k.lower(): extra[k] for k in CONTEXT_PARAMETERS if k in extra},
-    )
-    dataset = context.dataset
+    for name in notebooks:
+        if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
+            raise ReportError(f"no notebook {NOTEBOOKS_DIR / f'{name}.ipynb'}")
     declared = {
-        name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
-        for name in notebooks
-        if (NOTEBOOKS_DIR / f"{name}.ipynb").exists()
+        name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))) for name in notebooks
     }
     unused = sorted(set(extra) - set().union(*declared.values()))
     if unused:
@@ -195,9 +183,6 @@ def run_report(
             f"no report notebook takes the parameter(s) {unused}; they take "
             f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
         )
-    for name in notebooks:
-        if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
-            raise ReportError(f"no notebook {NOTEBOOKS_DIR / f'{name}.ipynb'}")
     client = slug(client or prof.name)
     run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     # resolved here: the kernels run in the notebooks' folder, not the caller's
@@ -206,21 +191,13 @@ def run_report(
     if final.exists():
         raise ReportError(f"the run folder {final} exists already; choose another run name")
     partial = root / client / f".{run}.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
-    params = {
-        "PROFILE": str(prof.path),
-        "INPUTS": resolved,
-        "CLIENT": client,
-        "OUTPUT_DIR": str(partial),
-        **extra,
-    }
     pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
+    params: dict = {}
 
     def execute(name: str, kernel: PageKernel) -> str | None:
-        """Run one page in the worker's kernel; the error message if it failed."""
+        """Run one page in the worker's kernel and render it; the error message if it
+        failed."""
         try:
             pm.execute_notebook(
                 str(NOTEBOOKS_DIR / f"{name}.ipynb"),
@@ -230,6 +207,9 @@ def run_report(
                 parameters={k: v for k, v in params.items() if k in declared[name]},
                 kernel_name=kernel_name,
                 progress_bar=False,
+                # written once at the end (or at the failed cell), not after every cell:
+                # a page with figures is rewritten whole each time otherwise
+                request_save_on_cell_execute=False,
                 # the kernel starts in the notebooks' folder (papermill's cwd= would
                 # change this process's folder, which threads share)
                 resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
@@ -237,18 +217,27 @@ def run_report(
             )
         except pm.PapermillExecutionError as exc:
             return f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        # rendered here, while the other workers' kernels run their pages
+        render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages)
         tell("notebook", name)
         return None
 
     queue = list(enumerate(notebooks))
     failures: list[str | None] = [None] * len(notebooks)
     lock = threading.Lock()
+    loaded = threading.Event()  # set when the data are loaded, or failed to
+    go = threading.Event()  # set with it if the pages may run
+    imports = _page_imports(notebooks) if reuse_kernels else ""
 
     def worker(seat: int) -> None:
-        """Take the next page until none is left, all in one kernel (`PageKernel`)."""
+        """Start a kernel and import what the pages import while the data load, then
+        take the next page until none is left, all in that kernel (`PageKernel`)."""
         kernel = PageKernel(os.path.join(ipc_dir, str(seat)), kernel_name, reuse=reuse_kernels)
         try:
-            while True:
+            if imports:
+                kernel.warm(imports, NOTEBOOKS_DIR)
+            loaded.wait()
+            while go.is_set():
                 with lock:
                     if not queue:
                         return
@@ -257,21 +246,60 @@ def run_report(
         finally:
             kernel.close()
 
+    # the pages do not depend on each other (the shared facts are in the context):
+    # several kernels at once, up to the cores this run may use
+    workers = max(1, min(page_jobs or os.cpu_count() or 1, len(notebooks)))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page")
+    running = [pool.submit(worker, seat) for seat in range(workers)]
+    context = None
     try:
-        # the pages do not depend on each other (the shared facts are in the context):
-        # several kernels at once, up to the cores this run may use
-        workers = max(1, min(page_jobs or os.cpu_count() or 1, len(notebooks)))
-        tell("pages", f"{len(notebooks)} pages, {workers} at once")
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page") as pool:
-            list(pool.map(worker, range(workers)))
+        tell("load", prof.name)
+        # fail on bad input before writing anything; the facts every page shares are
+        # computed here once and kept, and the notebooks read them (the same parameters)
+        context = report_context(
+            prof,
+            resolved,
+            start=extra.get("DATE_FROM") or None,
+            end=extra.get("DATE_TO") or None,
+            currency=extra.get("CURRENCY") or None,
+            engine=extra.get("ENGINE") or None,
+            **{k.lower(): extra[k] for k in CONTEXT_PARAMETERS if k in extra},
+        )
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+        params.update(
+            {
+                "PROFILE": str(prof.path),
+                "INPUTS": resolved,
+                "CLIENT": client,
+                "OUTPUT_DIR": str(partial),
+                **extra,
+            }
+        )
+        go.set()
+    except BaseException:
+        loaded.set()
+        pool.shutdown(wait=True)  # the warmed kernels are shut down
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+        if context is not None:
+            context.engine.close()
+        raise
+    assert context is not None  # (set, or the load raised)
+    dataset = context.dataset
+    tell("pages", f"{len(notebooks)} pages, {workers} at once")
+    loaded.set()
+    try:
+        try:
+            for future in running:
+                future.result()
+        finally:
+            pool.shutdown(wait=True)
         for name, message in zip(notebooks, failures, strict=True):
             if message is not None:  # the first failed page in the report's order
                 failed = _keep_failed(partial, root / client / f"{run}.failed", message, name)
                 raise ReportError(message, folder=failed)
-        html = [
-            render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages)
-            for name in notebooks
-        ]
+        html = [partial / f"{name}.html" for name in notebooks]
         tell("workbook", "report.xlsx")
         from analysis.render.workbook import write_workbook
 
@@ -314,6 +342,31 @@ def run_report(
         html=tuple(final / h.name for h in html),
         tables=tuple(sorted((final / "tables").glob("*.csv"))),
     )
+
+
+def _page_imports(notebooks: tuple[str, ...]) -> str:
+    """The import statements of each page's first code cell, once each, in order: what
+    `PageKernel.warm` runs in a kernel before its first page."""
+    import ast
+
+    import nbformat
+
+    out: list[str] = []
+    for name in notebooks:
+        nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+        first = next((c for c in nb.cells if c.cell_type == "code"), None)
+        if first is None:
+            continue
+        try:
+            tree = ast.parse(first.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                text = ast.get_source_segment(first.source, node)
+                if text and text not in out:
+                    out.append(text)
+    return "\n".join(out)
 
 
 def record_failure(

@@ -12,7 +12,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
-from analysis.engine.cells import Engine, Leads, default_engine, dimension
+from analysis.engine.cells import Engine, Leads, default_engine
 from analysis.engine.periods import period_table
 from analysis.stats.decompose import Mix, decompose, norm_mix
 
@@ -82,14 +82,9 @@ def _revenue_squares(t: ir.Table, by: list[str], eng: Engine) -> pd.DataFrame:
     """Per cell, the sum of the squared revenues of its sales with a known revenue (the
     spread of revenue per sale behind `decompose`'s intervals), grouped by the engine
     with the engine's cell keys."""
-    keys = {b: dimension(t, b) for b in by}
     known = t.revenue.notnull() & (t.converted.cast("int64") == 1)
     value = known.ifelse(t.revenue.cast("float64"), 0.0)
-    expr = t.group_by(**keys).aggregate(revenue_sq=(value * value).sum().cast("float64"))
-    out = eng.to_arrow(expr).to_pandas()
-    for b in by:
-        out[b] = out[b].astype("str")
-    return out
+    return eng.group(t, by, revenue_sq=(value * value).sum().cast("float64"))
 
 
 def decompose_periods(

@@ -148,17 +148,12 @@ class Prepared:
 
     def collect(self, by: list[str], metrics: Mapping[str, ir.Value]) -> pd.DataFrame:
         """``metrics`` per group of ``by`` from the engine, integer counts as int64."""
-        t = self.table
-        if by:
-            expr = t.group_by(**self.keys(by)).aggregate(**metrics).order_by(by)
-        else:
-            expr = t.aggregate(**metrics)
-        out = self.engine.to_arrow(expr).to_pandas()
+        out = self.engine.group(self.table, by, **metrics)
         for col in metrics:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
             out[col] = out[col].fillna(0).astype("int64")
-        for b in by:
-            out[b] = out[b].astype("str")
+        if by:  # in the order of the keys' text on every backend
+            out = out.sort_values(by, kind="stable", ignore_index=True)
         return out
 
 
