@@ -28,15 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
 from analysis.base.paths import NOTEBOOKS_DIR, reports_dir
-from analysis.ingest.profiles import Profile, load_profile
-from analysis.ingest.readers import file_sha256
-from analysis.insight.context import report_context
 from analysis.render.html import notebook_title, render_html
 from analysis.run.kernels import PageKernel
+
+if TYPE_CHECKING:
+    from analysis.ingest.profiles import Profile
 
 __all__ = [
     "REPORT_NOTEBOOKS",
@@ -96,6 +97,8 @@ def fingerprint(
     notebooks, the profile file, the input files' hashes (`load.input_hashes`, or those a
     load recorded), the client and the extra notebook parameters. Equal fingerprints
     mean a re-run would give the same report."""
+    from analysis.ingest.readers import file_sha256
+
     payload = {
         "kit": _version(),
         "code": code_hash(*NOTEBOOKS_DIR.glob("*.ipynb")),
@@ -165,35 +168,19 @@ def run_report(
     ReportError
         A notebook failed; ``exc.folder`` keeps the partly executed notebooks.
     """
-    import papermill as pm
-
     tell = progress or (lambda step, detail: None)
-    prof = load_profile(profile)
     resolved = {k: str(Path(v).resolve()) for k, v in (inputs or {}).items()}
     extra = dict(parameters or {})
     for name in notebooks:
         if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
             raise ReportError(f"no notebook {NOTEBOOKS_DIR / f'{name}.ipynb'}")
-    declared = {
-        name: set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))) for name in notebooks
-    }
-    unused = sorted(set(extra) - set().union(*declared.values()))
-    if unused:
-        raise DataError(
-            f"no report notebook takes the parameter(s) {unused}; they take "
-            f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
-        )
-    client = slug(client or prof.name)
-    run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     # resolved here: the kernels run in the notebooks' folder, not the caller's
     root = Path(out_root).resolve() if out_root else reports_dir()
-    final = root / client / run
-    if final.exists():
-        raise ReportError(f"the run folder {final} exists already; choose another run name")
-    partial = root / client / f".{run}.partial"
     pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
     params: dict = {}
+    declared: dict[str, set[str]] = {}
+    partial = Path()  # the run's hidden folder, once the data are loaded
 
     def execute(name: str, kernel: PageKernel) -> str | None:
         """Run one page in the worker's kernel and render it; the error message if it
@@ -247,12 +234,35 @@ def run_report(
             kernel.close()
 
     # the pages do not depend on each other (the shared facts are in the context):
-    # several kernels at once, up to the cores this run may use
+    # several kernels at once, up to the cores this run may use; they start first,
+    # so kernel start and imports overlap this process's imports and the load
     workers = max(1, min(page_jobs or os.cpu_count() or 1, len(notebooks)))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page")
     running = [pool.submit(worker, seat) for seat in range(workers)]
     context = None
     try:
+        import papermill as pm
+
+        from analysis.ingest.profiles import load_profile
+        from analysis.insight.context import report_context
+
+        prof = load_profile(profile)
+        declared.update(
+            (name, set(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))))
+            for name in notebooks
+        )
+        unused = sorted(set(extra) - set().union(*declared.values()))
+        if unused:
+            raise DataError(
+                f"no report notebook takes the parameter(s) {unused}; they take "
+                f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
+            )
+        client = slug(client or prof.name)
+        run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        final = root / client / run
+        if final.exists():
+            raise ReportError(f"the run folder {final} exists already; choose another run name")
+        partial = root / client / f".{run}.partial"
         tell("load", prof.name)
         # fail on bad input before writing anything; the facts every page shares are
         # computed here once and kept, and the notebooks read them (the same parameters)

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
 from scipy import stats as _st
 
 from analysis.stats.intervals import (
@@ -348,6 +347,10 @@ def fit_conversion(
         if refs[d] not in set(fit_cells[d]):
             raise ValueError(f"reference level {refs[d]!r} of {d} is not among the fitted levels")
 
+    # (imported here: a report's driver process loads the data and never fits)
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
     result: Any = None  # statsmodels' GLMResults once fitted
     X = _design(fit_cells, dims, refs)
     y = np.column_stack([fit_cells["sales"], fit_cells["leads"] - fit_cells["sales"]])
@@ -355,7 +358,7 @@ def fit_conversion(
         warnings.simplefilter("always")
         # rtol: with millions of leads the deviance is too large for an absolute
         # change of 1e-12 to be reached in floating point (IRLS would run to maxiter)
-        result = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-12, rtol=1e-12, maxiter=100)
+        result = GLM(y, X, family=families.Binomial()).fit(tol=1e-12, rtol=1e-12, maxiter=100)
     real = [w for w in caught if not (result.df_resid == 0 and _saturated_noise(w, fit_cells))]
     notes += _warning_notes(real, result, dims, refs)
     if not result.converged:
