@@ -250,7 +250,7 @@ def test_no_sales_or_only_sales_give_an_empty_fit_that_says_why(sales, state):
     assert fit.state == state and fit.terms.empty and fit.result is None
     assert fit.cells["leads"].sum() == 600
     text = "\n".join(findings.findings(fit))
-    assert ("None of the 600 leads" if state == "no_sales" else "Every one of the 600") in text
+    assert ("Not one of the 600 leads" if state == "no_sales" else "Every one of the 600") in text
     assert compare.crude_vs_adjusted(cells, "source", "segment").empty
     assert np.isnan(compare.interaction_test(cells, "source", "segment")["p_value"])
     # campaigns of a source with no sales keep their own interval, not 0.0%-0.0%

@@ -436,10 +436,15 @@ def _fit_findings(fit: ConversionFit, can: list[str], cannot: list[str]) -> None
         n, k = int(fit.cells["leads"].sum()), int(fit.cells["sales"].sum())
         cannot.append(
             {
-                "no_sales": f"None of the {n:,} leads is a sale yet, so no conversion can be "
-                "compared: every group converts at 0% for want of sales.",
-                "all_sales": f"Every one of the {n:,} leads is a sale, so no group can "
-                "convert better than another: there is nothing to compare.",
+                "no_sales": (
+                    f"Not one of the {n:,} lead{'s' if n != 1 else ''} is a sale yet, so no "
+                    "conversion can be compared: every group converts at 0% for want of sales."
+                ),
+                "all_sales": (
+                    f"{f'Every one of the {n:,} leads' if n != 1 else 'The one lead'} is a "
+                    "sale, so no group can convert better than another: there is nothing "
+                    "to compare."
+                ),
             }.get(
                 fit.state,
                 f"Too little data to compare conversion ({k:,} sales of {n:,} leads): no "

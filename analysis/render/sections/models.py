@@ -185,8 +185,8 @@ class _Models:
             )
         if state == "empty":
             return (
-                f"None of the {n:,} leads has a segment recorded, so leads are compared "
-                "by source only, without adjusting for segment."
+                f"Not one of the {n:,} lead{'s' if n != 1 else ''} has a segment recorded, "
+                "so leads are compared by source only, without adjusting for segment."
             )
         segments = self.segments
         if segments is None:  # "unmapped", answered above
