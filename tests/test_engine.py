@@ -252,3 +252,41 @@ def test_period_cells_are_labelled_as_period_key_labels_each_lead(stamps, unit):
     want = eng.to_arrow(expr).to_pandas().sort_values(unit, ignore_index=True)
     assert got[unit].tolist() == want[unit].tolist()
     assert got["n"].tolist() == want["n"].tolist()
+
+
+def test_a_warehouse_tables_query_is_asked_once_per_engine_and_never_kept(monkeypatch):
+    """Over a table dataset (leads mapped where they live), a page's repeated question is
+    asked of the table once; a second engine (the next page, the next run) asks again,
+    since a warehouse table may change between runs."""
+    import types
+
+    import ibis
+
+    import analysis.engine.cells as engine_cells
+
+    con = ibis.duckdb.connect()
+    con.create_table("crm_leads", engine_cells._arrow(synthetic_leads(2_000, seed=5)))
+    real, calls = engine_cells.to_arrow, []
+
+    def counted(c, expr):
+        calls.append(1)
+        return real(c, expr)
+
+    monkeypatch.setattr(engine_cells, "to_arrow", counted)
+    first = Engine(con)
+    table = first.leads(types.SimpleNamespace(table=con.table("crm_leads")))
+    a = first.cells(table, ["source", "qualification"])
+    b = first.cells(table, ["source", "qualification"])
+    pd.testing.assert_frame_equal(a, b)
+    assert len(calls) == 1
+    # a frame is never remembered: it may change between two questions
+    frame = synthetic_leads(500, seed=6)
+    first.cells(frame, ["source"])
+    first.cells(frame, ["source"])
+    assert len(calls) == 3
+    second = Engine(con)
+    second.leads(types.SimpleNamespace(table=con.table("crm_leads")))
+    pd.testing.assert_frame_equal(
+        second.cells(con.table("crm_leads"), ["source", "qualification"]), a
+    )
+    assert len(calls) == 4

@@ -127,6 +127,7 @@ class Engine:
         # query results over a kept dataset's leads file (`_remember`): by SQL in this
         # process, and in files beside the leads, which every page of a report shares
         self._kept_tables: dict[str, Path] = {}
+        self._stable: set[str] = set()  # the tables of the datasets' leads
         self._results: dict[str, pa.Table] = {}
 
     def close(self) -> None:
@@ -148,24 +149,34 @@ class Engine:
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an Ibis expression on this engine's connection; the result as Arrow.
 
-        A query over the leads file of a kept dataset (`leads`) alone is answered once:
-        the result is remembered by the query's SQL, in this process and in a file in
-        the folder ``queries`` beside the leads file, keyed by the SQL and the file's
-        size and time. The pages of a report ask many of the same questions (the cells
-        per period, per source); each is asked of the leads once. The file is the
+        A query over nothing but a dataset's leads (`leads`: a warehouse table, or the
+        leads file of a kept load) is asked once per engine: its answer is remembered
+        by the query's SQL, since a page asks many of the same questions (the cells per
+        period, per source). Over a kept load's file, on DuckDB, the answer is also kept
+        in a file in the folder ``queries`` beside the leads, keyed by the SQL and the
+        file's size and time, which every page of a report reads: the file is the
         load's own and is never changed in place (a new load writes a new one), so
-        the answer stays the answer."""
-        if not self._kept_tables or self.name != "duckdb":
+        the answer stays the answer. A warehouse table may change between two runs,
+        so its answers are never kept past this engine."""
+        if not self._stable:
+            return to_arrow(self.con, expr)
+        names = _table_names(expr)
+        if not names or not names <= self._stable:
             return to_arrow(self.con, expr)
         sql = str(self.con.compile(expr.as_table()))
-        kept = [name for name in self._kept_tables if name in sql]
-        # a table ibis named itself (a frame, a file read elsewhere) changes per process
-        if len(kept) != 1 or "ibis_" in sql:
-            return to_arrow(self.con, expr)
         got = self._results.get(sql)
         if got is not None:
             return got
-        leads = self._kept_tables[kept[0]]
+        (name,) = names if len(names) == 1 else (None,)
+        leads = self._kept_tables.get(name) if name is not None else None
+        if leads is None:
+            got = to_arrow(self.con, expr)
+        else:
+            got = self._kept_answer(expr, sql, leads)
+        self._results[sql] = got
+        return got
+
+    def _kept_answer(self, expr: ir.Expr, sql: str, leads: Path) -> pa.Table:
         try:
             stat = leads.stat()
         except OSError:
@@ -176,7 +187,6 @@ class Engine:
         if got is None:
             got = to_arrow(self.con, expr)
             _write_result(path, got)
-        self._results[sql] = got
         return got
 
     def leads(self, dataset) -> ir.Table:
@@ -185,7 +195,9 @@ class Engine:
         with this engine), else the canonical Parquet file (read from disk), else the
         frame, converted or uploaded once."""
         if getattr(dataset, "table", None) is not None:
-            return dataset.table  # a warehouse table's leads, mapped where they live
+            # a warehouse table's leads, mapped where they live
+            self._stable |= _table_names(dataset.table) or set()
+            return dataset.table
         table = self._datasets.get(dataset.fingerprint)
         if table is None:
             source = getattr(dataset, "source", None)
@@ -202,6 +214,7 @@ class Engine:
                 name = f"leadkit_leads_{dataset.fingerprint[:32]}"
                 table = self.con.read_parquet(str(source), table_name=name)
                 self._kept_tables[name] = Path(source)
+                self._stable.add(name)
             else:
                 table = self.table(source if source is not None else dataset.leads)
             self._datasets[dataset.fingerprint] = table
@@ -356,6 +369,17 @@ class Engine:
             "sales_within": count_true(quick & aged),
             "leads_aged": count_true(aged),
         }
+
+
+def _table_names(expr: ir.Expr) -> set[str] | None:
+    """The names of the tables ``expr`` reads; None if it reads a frame or another
+    table that is not a named table of the connection."""
+    import ibis.expr.operations as ops
+
+    found = expr.op().find(ops.PhysicalTable)
+    if any(not isinstance(t, ops.DatabaseTable) for t in found):
+        return None
+    return {t.name for t in found}
 
 
 def _read_result(path: Path) -> pa.Table | None:
