@@ -5,6 +5,7 @@ files; the machine and package lines of a RESULTS file."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -276,3 +277,25 @@ def run_child(
     if watching:
         result["tree"] = tree
     return result
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, results: Path) -> None:
+    """The options every benchmark script takes: --quiet-wait, --results, and the
+    hidden --child that its fresh processes are started with (`run_child`)."""
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each measurement, wait up to this many seconds for other processes "
+        "to leave the cores idle (0: do not wait)",
+    )
+    parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, default=results)
+
+
+def run_as_child(child: list[str], modes: dict) -> int:
+    """In a process `run_child` started: run the mode named first with the rest as
+    arguments, and print its result as one line of JSON for the parent."""
+    mode, *rest = child
+    print(json.dumps(modes[mode](*rest)))
+    return 0

@@ -35,7 +35,6 @@ met or missed, and writes benchmarks/RESULTS.md with the machine it ran on.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -43,11 +42,13 @@ from pathlib import Path
 
 from measure import (
     QUIET_WAIT,
+    add_common_arguments,
     ensure_synthetic,
     libs,
     machine,
     mem_available_mb,
     peak_mb,
+    run_as_child,
     run_child,
 )
 
@@ -648,21 +649,10 @@ def main(argv: list[str] | None = None) -> int:
         help="stop the row-level fit after this many seconds (0: no limit); the speed-up "
         "is then a lower bound",
     )
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=60.0,
-        help="before each measurement, wait up to this many seconds for other processes "
-        "to leave the cores idle (0: do not wait)",
-    )
-    parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
-    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    add_common_arguments(parser, HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.child:
-        mode, *rest = args.child
-        fn = {"kit": run_kit, "rows": run_rows}[mode]
-        print(json.dumps(fn(*rest)))
-        return 0
+        return run_as_child(args.child, {"kit": run_kit, "rows": run_rows})
     args.default_run = (argv if argv is not None else sys.argv[1:]) == []
     QUIET_WAIT["s"] = args.quiet_wait
 

@@ -42,10 +42,12 @@ from measure import (
     HERE,
     QUIET_WAIT,
     OtherLoad,
+    add_common_arguments,
     ensure_synthetic,
     libs,
     machine,
     peak_mb,
+    run_as_child,
     run_child,
     wait_quiet,
 )
@@ -447,20 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-sample", action="store_true", help="skip the sample's report")
     parser.add_argument("--jobs", type=int, default=0, help="pages at once (0: the cores)")
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=60.0,
-        help="before each measurement, wait up to this many seconds for other processes "
-        "to leave the cores idle (0: do not wait)",
-    )
-    parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
-    parser.add_argument("--results", type=Path, default=HERE / "RESULTS-report.md")
+    add_common_arguments(parser, HERE / "RESULTS-report.md")
     args = parser.parse_args(argv)
     if args.child:
-        mode, *rest = args.child
-        print(json.dumps(CHILDREN[mode](*rest)))
-        return 0
+        return run_as_child(args.child, CHILDREN)
     QUIET_WAIT["s"] = args.quiet_wait
     jobs = args.jobs or os.cpu_count() or 1
     from analysis.run.report import REPORT_NOTEBOOKS
