@@ -290,3 +290,22 @@ def test_a_warehouse_tables_query_is_asked_once_per_engine_and_never_kept(monkey
         second.cells(con.table("crm_leads"), ["source", "qualification"]), a
     )
     assert len(calls) == 4
+
+
+def test_duckdb_memory_for_a_database_file_is_a_setting(tmp_path, monkeypatch):
+    """LEADKIT_DUCKDB_MEMORY limits DuckDB's memory for a database file's connection,
+    with a spill folder; without it DuckDB keeps its own default (80% of the RAM)."""
+    from analysis.engine.backends import connect
+
+    def setting(con, name):
+        return con.raw_sql(f"SELECT current_setting('{name}')").fetchone()[0]
+
+    monkeypatch.delenv("LEADKIT_DUCKDB_MEMORY", raising=False)
+    default = connect(f"duckdb://{tmp_path / 'a.duckdb'}")
+    assert setting(default, "memory_limit") != "488.2 MiB"
+    default.disconnect()
+    monkeypatch.setenv("LEADKIT_DUCKDB_MEMORY", "512MB")
+    limited = connect(str(tmp_path / "b.duckdb"))
+    assert setting(limited, "memory_limit") == "488.2 MiB"  # 512 MB in MiB
+    assert "leadkit-duckdb-" in setting(limited, "temp_directory")
+    limited.disconnect()

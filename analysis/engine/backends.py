@@ -344,18 +344,19 @@ def table_by_name(con: ibis.BaseBackend, name: str) -> ir.Table:
     return con.table(short, database=_database(where))
 
 
-#: DuckDB's memory for a database file's connection (``LEADKIT_DUCKDB_MEMORY`` sets
-#: another, e.g. ``4GB``): without a limit DuckDB keeps the file's blocks in memory up
-#: to 80% of the machine's, in each of a report's processes (100M leads in a file:
-#: 6.4 GB in each); past the limit it reads them again and spills to disk.
-DUCKDB_FILE_MEMORY = "1GB"
-
-
 def _duckdb_file(path: str, read_only: bool) -> ibis.BaseBackend:
+    """A DuckDB database file's connection; ``LEADKIT_DUCKDB_MEMORY`` (e.g. ``2GB``)
+    limits DuckDB's memory in each process, with a spill folder of its own in the
+    system's temporary folder. There is no limit by default: DuckDB then keeps a
+    file's blocks in memory up to 80% of the machine's (100M leads in a file: 6.4 GB
+    in each of a report's processes), and a limit of 1 GB stops the load's check of
+    unique lead ids on 100M leads (DuckDB cannot spill that count)."""
     import os
     import tempfile
 
-    limit = os.environ.get("LEADKIT_DUCKDB_MEMORY") or DUCKDB_FILE_MEMORY
+    limit = os.environ.get("LEADKIT_DUCKDB_MEMORY")
+    if not limit:
+        return ibis.duckdb.connect(path, read_only=read_only)
     spill = os.path.join(tempfile.gettempdir(), f"leadkit-duckdb-{os.getpid()}")
     return ibis.duckdb.connect(path, read_only=read_only, memory_limit=limit, temp_directory=spill)
 
