@@ -596,3 +596,26 @@ def test_export_fixtures_read_as_expected(name):
         assert t.duplicates == expected["duplicate_headers"]
     if "columns" in expected:
         assert len(t.frame.columns) == expected["columns"]
+
+
+@pytest.mark.parametrize(
+    ("text", "header_row", "columns", "cells"),
+    [
+        # a comma in a title line above a ';' table whose cell is a comma
+        ("Отчёт ,0\nh0;h1\nr;,\n", 2, ["h0", "h1"], [["r", ","]]),
+        # two title lines holding tabs above a ',' table (more lines of two fields by tab)
+        ("Отчёт \t0\nОтчёт \t\nh0,h1\nr,\t\n", 3, ["h0", "h1"], [["r", ""]]),
+        # header names ending with a comma: ',' and ';' both give three columns, but ','
+        # leaves a header name blank
+        ("h0,;h1;h0,\nr;,;,0\n", 1, ["h0,", "h1", "h0, [2]"], [["r", ",", ",0"]]),
+    ],
+)
+def test_a_delimiter_in_title_lines_or_names_does_not_win(
+    tmp_path, text, header_row, columns, cells
+):
+    """Cases the generated exports found (test_property_cells_and_row_numbers_recovered):
+    the table is the block below its header, with every row as wide as the header."""
+    t = read_table(_write(tmp_path / "t.csv", text))
+    assert t.header_row == header_row
+    assert list(t.frame.columns) == columns
+    assert t.frame.to_numpy().tolist() == cells

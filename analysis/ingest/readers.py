@@ -463,15 +463,26 @@ def _layout(
     """The delimiter and header row: for each delimiter, find the header, and keep the
     one whose header and rows below it agree on the most fields."""
     until = int(header_row) if header_row else 0
-    best: tuple[tuple[int, int, int], _Layout] | None = None
+    best: tuple[tuple[int, bool, int, int, int, int], _Layout] | None = None
     for rank, delim in enumerate([delimiter] if delimiter else DELIMITERS):
         records, ends = _head_records(text, delim, until)
         h, k = _find_header(
             records, header_row=header_row, expect=expect, trimmed=False, label=label
         )
         width = len(records[h])
-        same = sum(1 for r in records[h + 1 :] if not _blank(r) and len(r) == width)
-        score = (k, same * (width - 1), -rank)
+        below = [r for r in records[h + 1 :] if not _blank(r)]
+        same = sum(1 for r in below if len(r) == width)
+        # title lines may hold another delimiter (a comma in a ';' table's title): read
+        # with it, a title looks like a header, and the real header like a row of one
+        # field. A table is the block below its header, so the delimiter under which
+        # every row below the header has its width (the last one aside: a totals line)
+        # comes first, then the most agreeing fields, then the fewest rows that
+        # disagree, then the fewest blank names in the header. (A header of one field
+        # agrees with anything: it never wins so.)
+        clean = width > 1 and all(len(r) == width for r in below[:-1])
+        agree = same - len(below) if width > 1 else -len(records)
+        named = -sum(1 for c in records[h] if not c.strip())  # blank header names
+        score = (k, clean, same * (width - 1), agree, named, -rank)
         if best is None or score > best[0]:
             best = (score, _Layout(delim, h, records, ends))
     assert best is not None  # noqa: S101 - DELIMITERS is not empty
