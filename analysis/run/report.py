@@ -237,11 +237,18 @@ def run_report(
     # several kernels at once, up to the cores this run may use; they start first,
     # so kernel start and imports overlap this process's imports and the load
     workers = max(1, min(page_jobs or os.cpu_count() or 1, len(notebooks)))
+    # what the page threads import, imported here first: two threads importing the
+    # same packages at once can meet a half-made module ("cannot import name
+    # 'AsyncKernelManager' from partially initialized module", seen in a test run)
+    import jupyter_client.manager  # noqa: F401
+    import jupyter_core.utils  # noqa: F401
+    import papermill as pm
+
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page")
     running = [pool.submit(worker, seat) for seat in range(workers)]
     context = None
     try:
-        import papermill as pm
+        import nbconvert  # noqa: F401 - before a page thread renders (render_html)
 
         from analysis.ingest.profiles import load_profile
         from analysis.insight.context import report_context
