@@ -124,9 +124,9 @@ class Engine:
         self._own = con is None or isinstance(con, str)
         # the leads table of each dataset this engine was asked for, by fingerprint
         self._datasets: dict[str, ir.Table] = {}
-        # query results over a kept dataset's leads file (`_remember`): by SQL in this
-        # process, and in files beside the leads, which every page of a report shares
-        self._kept_tables: dict[str, Path] = {}
+        # answers to queries over the datasets' leads (`to_arrow`): by SQL, and for a
+        # kept load's file also in files beside it, which every page of a report shares
+        self._kept_tables: dict[str, Path] = {}  # table name -> the kept leads file
         self._stable: set[str] = set()  # the tables of the datasets' leads
         self._results: dict[str, pa.Table] = {}
 
@@ -167,8 +167,7 @@ class Engine:
         got = self._results.get(sql)
         if got is not None:
             return got
-        (name,) = names if len(names) == 1 else (None,)
-        leads = self._kept_tables.get(name) if name is not None else None
+        leads = self._kept_tables.get(next(iter(names))) if len(names) == 1 else None
         if leads is None:
             got = to_arrow(self.con, expr)
         else:
@@ -201,19 +200,19 @@ class Engine:
         table = self._datasets.get(dataset.fingerprint)
         if table is None:
             source = getattr(dataset, "source", None)
-            kept = (
-                source is not None
+            path = Path(source) if source is not None else None
+            if (
+                path is not None
                 and self.name == "duckdb"
                 and len(dataset.fingerprint) == 64  # a kept load (`load_dataset`)
-                and Path(source).suffix.lower() in _PARQUET
-                and Path(source).exists()
-            )
-            if kept and source is not None:
+                and path.suffix.lower() in _PARQUET
+                and path.exists()
+            ):
                 # named by the load's key, so the same query has the same SQL in every
                 # page's process, and its answer is kept (`to_arrow`)
                 name = f"leadkit_leads_{dataset.fingerprint[:32]}"
-                table = self.con.read_parquet(str(source), table_name=name)
-                self._kept_tables[name] = Path(source)
+                table = self.con.read_parquet(str(path), table_name=name)
+                self._kept_tables[name] = path
                 self._stable.add(name)
             else:
                 table = self.table(source if source is not None else dataset.leads)

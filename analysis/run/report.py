@@ -23,12 +23,12 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
@@ -176,7 +176,11 @@ def run_report(
             raise ReportError(f"no notebook {NOTEBOOKS_DIR / f'{name}.ipynb'}")
     # resolved here: the kernels run in the notebooks' folder, not the caller's
     root = Path(out_root).resolve() if out_root else reports_dir()
-    pages = [(name, notebook_title(NOTEBOOKS_DIR / f"{name}.ipynb")) for name in notebooks]
+    import nbformat
+
+    # each page read once here: its title for the links, its imports for the kernels
+    read = {n: nbformat.read(NOTEBOOKS_DIR / f"{n}.ipynb", as_version=4) for n in notebooks}
+    pages = [(name, notebook_title(read[name])) for name in notebooks]
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
     params: dict = {}
     declared: dict[str, set[str]] = {}
@@ -214,7 +218,7 @@ def run_report(
     lock = threading.Lock()
     loaded = threading.Event()  # set when the data are loaded, or failed to
     go = threading.Event()  # set with it if the pages may run
-    imports = _page_imports(notebooks) if reuse_kernels else ""
+    imports = _page_imports(read.values()) if reuse_kernels else ""
 
     def worker(seat: int) -> None:
         """Start a kernel and import what the pages import while the data load, then
@@ -361,16 +365,14 @@ def run_report(
     )
 
 
-def _page_imports(notebooks: tuple[str, ...]) -> str:
-    """The import statements of each page's first code cell, once each, in order: what
-    `PageKernel.warm` runs in a kernel before its first page."""
+def _page_imports(notebooks: Iterable[Any]) -> str:
+    """The import statements of each page's first code cell (notebooks as nbformat
+    reads them), once each, in order: what `PageKernel.warm` runs in a kernel before
+    its first page."""
     import ast
 
-    import nbformat
-
     out: list[str] = []
-    for name in notebooks:
-        nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    for nb in notebooks:
         first = next((c for c in nb.cells if c.cell_type == "code"), None)
         if first is None:
             continue
