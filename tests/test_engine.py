@@ -292,9 +292,10 @@ def test_a_warehouse_tables_query_is_asked_once_per_engine_and_never_kept(monkey
     assert len(calls) == 4
 
 
-def test_duckdb_memory_for_a_database_file_is_a_setting(tmp_path, monkeypatch):
-    """LEADKIT_DUCKDB_MEMORY limits DuckDB's memory for a database file's connection,
-    with a spill folder; without it DuckDB keeps its own default (80% of the RAM)."""
+def test_duckdb_memory_for_a_database_file_is_limited(tmp_path, monkeypatch):
+    """A database file's connection has DuckDB's memory limited to 1 GB by default, with
+    a spill folder; LEADKIT_DUCKDB_MEMORY sets another limit, and ``none`` DuckDB's own
+    default (80% of the RAM)."""
     from analysis.engine.backends import connect
 
     def setting(con, name):
@@ -302,10 +303,14 @@ def test_duckdb_memory_for_a_database_file_is_a_setting(tmp_path, monkeypatch):
 
     monkeypatch.delenv("LEADKIT_DUCKDB_MEMORY", raising=False)
     default = connect(f"duckdb://{tmp_path / 'a.duckdb'}")
-    assert setting(default, "memory_limit") != "488.2 MiB"
+    assert setting(default, "memory_limit") == "953.6 MiB"  # 1 GB in MiB
+    assert "leadkit-duckdb-" in setting(default, "temp_directory")
     default.disconnect()
     monkeypatch.setenv("LEADKIT_DUCKDB_MEMORY", "512MB")
     limited = connect(str(tmp_path / "b.duckdb"))
     assert setting(limited, "memory_limit") == "488.2 MiB"  # 512 MB in MiB
-    assert "leadkit-duckdb-" in setting(limited, "temp_directory")
     limited.disconnect()
+    monkeypatch.setenv("LEADKIT_DUCKDB_MEMORY", "none")
+    free = connect(str(tmp_path / "c.duckdb"))
+    assert setting(free, "memory_limit") not in {"953.6 MiB", "488.2 MiB"}
+    free.disconnect()

@@ -179,6 +179,19 @@ def test_every_problem_of_a_table_at_once(tmp_path):
     assert "'maybe' (1 lead(s))" in problems["qualification"].problem
 
 
+def test_blank_and_duplicated_ids_are_both_named(tmp_path):
+    """A blank id and a duplicated one: two problems, the blank ids not counted as a
+    duplicate of each other (the duplicate search groups the named ids only)."""
+    bad = GOOD.assign(lead_id=["", "", "3", "3"])
+    profile, eng = _canonical_case(tmp_path, bad)
+    with pytest.raises(DataErrors) as got:
+        load_dataset(profile, engine=eng)
+    texts = [p.problem for p in got.value.problems if p.column == "lead_id"]
+    assert len(texts) == 2
+    assert any("2 lead(s) have no lead id" in t for t in texts)
+    assert any(t.startswith("1 lead id(s) appear more than once (lead id 3)") for t in texts)
+
+
 def test_a_text_date_column_and_a_missing_table_are_named(tmp_path):
     profile, eng = _canonical_case(tmp_path, GOOD.assign(created_at=["2026-01-02"] * 4))
     with pytest.raises(DataError, match="'created_at' .*is string, not a date or timestamp"):

@@ -331,6 +331,12 @@ def upload(con: ibis.BaseBackend, frame: pd.DataFrame, name: str, *, temp: bool 
     )
 
 
+#: DuckDB's memory in each process for a database file, unless LEADKIT_DUCKDB_MEMORY
+#: says otherwise: a report's process then stays under 2 GB (DuckDB's limit plus the
+#: Python process's own ~0.5 GB); what does not fit spills to disk.
+DUCKDB_FILE_MEMORY = "1GB"
+
+
 def _database(where: list[str]) -> str | tuple[str, ...] | None:
     return None if not where else where[0] if len(where) == 1 else tuple(where)
 
@@ -345,17 +351,16 @@ def table_by_name(con: ibis.BaseBackend, name: str) -> ir.Table:
 
 
 def _duckdb_file(path: str, read_only: bool) -> ibis.BaseBackend:
-    """A DuckDB database file's connection; ``LEADKIT_DUCKDB_MEMORY`` (e.g. ``2GB``)
-    limits DuckDB's memory in each process, with a spill folder of its own in the
-    system's temporary folder. There is no limit by default: DuckDB then keeps a
-    file's blocks in memory up to 80% of the machine's (100M leads in a file: 6.4 GB
-    in each of a report's processes), and a limit of 1 GB stops the load's check of
-    unique lead ids on 100M leads (DuckDB cannot spill that count)."""
+    """A DuckDB database file's connection, its memory limited in each process to
+    `DUCKDB_FILE_MEMORY` (or ``LEADKIT_DUCKDB_MEMORY``, e.g. ``4GB``; ``none``: DuckDB's
+    own default, 80% of the machine's), with a spill folder of its own in the system's
+    temporary folder. Without a limit DuckDB keeps a file's blocks in memory: 100M
+    leads in a file took 6.4 GB in each of a report's processes."""
     import os
     import tempfile
 
-    limit = os.environ.get("LEADKIT_DUCKDB_MEMORY")
-    if not limit:
+    limit = os.environ.get("LEADKIT_DUCKDB_MEMORY") or DUCKDB_FILE_MEMORY
+    if limit.strip().lower() == "none":
         return ibis.duckdb.connect(path, read_only=read_only)
     spill = os.path.join(tempfile.gettempdir(), f"leadkit-duckdb-{os.getpid()}")
     return ibis.duckdb.connect(path, read_only=read_only, memory_limit=limit, temp_directory=spill)

@@ -292,13 +292,16 @@ class _Mapper:
             )
         idx = self._ids(t[lid].cast("string"), lid)
         blank = idx.isnull() | (idx == "")
-        got = _scalar(self.fetch, t.aggregate(blank=_n_true(blank), distinct=idx.nunique()))
-        blanks = int(got["blank"] or 0)
+        blanks = int(_scalar(self.fetch, t.aggregate(blank=_n_true(blank)))["blank"] or 0)
         if blanks:
             self.fail(lid, f"{blanks:,} lead(s) have no lead id; every lead needs one")
-        elif int(got["distinct"]) != n:
-            dup = t.group_by(i=idx).aggregate(k=t.count()).filter(lambda d: d.k > 1)
-            total = int(_scalar(self.fetch, dup.aggregate(n=dup.count()))["n"])
+        # ids seen more than once, counted by grouping: a grouped count spills to disk
+        # under a memory limit where a count of distinct ids does not (DuckDB on 100M
+        # ids in 1 GB: 17 s by grouping, out of memory by count(DISTINCT))
+        named = t.filter(~blank)
+        dup = named.group_by(i=idx).aggregate(k=named.count()).filter(lambda d: d.k > 1)
+        total = int(_scalar(self.fetch, dup.aggregate(n=dup.count()))["n"])
+        if total:
             shown = self.fetch(dup.order_by("i").limit(_SHOWN)).column("i").to_pylist()
             self.fail(
                 lid,
