@@ -152,3 +152,21 @@ def test_a_warm_up_that_fails_leaves_the_page_its_own_kernel(tmp_path):
     ok, kept, out = _in_thread(job)
     assert not ok and kept is None
     assert out == ["42\n"]
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_kernels_get_the_environment_given(tmp_path, warm):
+    """`PageKernel(env=...)`: a warmed kernel and one papermill starts for a page both
+    have the variables (how `run_report` names its run folder to the pages)."""
+    page = _notebook(tmp_path / "p.ipynb", "import os\nprint(os.environ.get('LEADKIT_TEST_VAR'))")
+
+    def job():
+        kernel = PageKernel(tmp_path / "sockets", "python3", env={"LEADKIT_TEST_VAR": "here"})
+        try:
+            if warm:
+                assert kernel.warm("pass", tmp_path)
+            return _outputs(_run(page, tmp_path / "out.ipynb", kernel))
+        finally:
+            kernel.close()
+
+    assert _in_thread(job) == ["here\n"]

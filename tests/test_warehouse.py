@@ -258,16 +258,11 @@ def test_a_table_profile_is_checked(tmp_path):
         load_dataset(path, engine=_duckdb_with(tmp_path / "l.parquet"))
 
 
-def test_report_on_a_duckdb_file_table_with_no_sales_and_undated_leads(tmp_path):
-    """An odd but legal table (one source, no sale, a third of the leads undated) in a
-    DuckDB database file: every page renders, its notebooks reading the file at once
-    (opened read-only: DuckDB lets one process write a file), and the audit counts
-    the table's leads."""
+def _odd_duckdb_table(tmp_path: Path, n: int = 300) -> tuple[Path, str]:
+    """One source, no sale, a third of the leads undated, as table ``leads`` of a DuckDB
+    file: its profile and the engine spec."""
     import duckdb
 
-    from analysis.run.report import run_report
-
-    n = 300
     frame = pd.DataFrame(
         {
             "lead_id": [f"L{i}" for i in range(n)],
@@ -291,9 +286,21 @@ def test_report_on_a_duckdb_file_table_with_no_sales_and_undated_leads(tmp_path)
         },
     }
     (tmp_path / "odd.yaml").write_text(yaml.safe_dump(prof), encoding="utf-8")
+    return tmp_path / "odd.yaml", f"duckdb:///{tmp_path}/crm.duckdb"
+
+
+def test_report_on_a_duckdb_file_table_with_no_sales_and_undated_leads(tmp_path):
+    """An odd but legal table (one source, no sale, a third of the leads undated) in a
+    DuckDB database file: every page renders, its notebooks reading the file at once
+    (opened read-only: DuckDB lets one process write a file), and the audit counts
+    the table's leads."""
+    from analysis.run.report import run_report
+
+    n = 300
+    profile, spec = _odd_duckdb_table(tmp_path, n)
     result = run_report(
-        tmp_path / "odd.yaml", out_root=tmp_path / "out", run="odd", page_jobs=2,
-        parameters={"ENGINE": f"duckdb:///{tmp_path}/crm.duckdb"},
+        profile, out_root=tmp_path / "out", run="odd", page_jobs=2,
+        parameters={"ENGINE": spec},
     )  # fmt: skip
     assert len(result.html) == 6
     audit = pd.read_csv(result.folder / "tables" / "audit_inputs.csv")
@@ -301,6 +308,45 @@ def test_report_on_a_duckdb_file_table_with_no_sales_and_undated_leads(tmp_path)
     # read as its reader: no sale means no share of sales, said in words
     page = (result.folder / "data-audit.html").read_text(encoding="utf-8")
     assert "nan%" not in page and "n/a: no sales" in page
+
+
+def test_a_run_maps_a_table_once_and_its_pages_share_answers(tmp_path, monkeypatch):
+    """Within one run (`report_context`'s ``run_folder``, which `run_report` gives its
+    kernels), the first call maps and checks the table and keeps its load; a second
+    call with the same arguments takes it (the mapping would fail here) with the same
+    facts and cells, and reads the first engine's answers instead of asking the table;
+    a call with other arguments maps the table again."""
+    import analysis.engine.cells as cells_module
+    import analysis.ingest.warehouse as warehouse
+    from analysis.insight.context import report_context
+
+    profile, spec = _odd_duckdb_table(tmp_path)
+    run = tmp_path / "run"
+    first = report_context(profile, engine=spec, run_folder=run)
+    want = first.engine.cells(first.leads, ["source", "qualification"])
+    assert list((run / "queries").glob("*.arrow"))
+
+    def no_mapping(*args, **kwargs):
+        raise AssertionError("the table was mapped again")
+
+    monkeypatch.setattr(warehouse, "map_table", no_mapping)
+    asked = []
+    real = cells_module.to_arrow
+    monkeypatch.setattr(cells_module, "to_arrow", lambda con, e: asked.append(e) or real(con, e))
+    second = report_context(profile, engine=spec, run_folder=run)
+    assert second.facts == first.facts
+    pd.testing.assert_frame_equal(second.dataset.notes, first.dataset.notes)
+    assert second.dataset.fingerprint == first.dataset.fingerprint
+    got = second.engine.cells(second.leads, ["source", "qualification"])
+    pd.testing.assert_frame_equal(got, want)
+    assert not asked  # the first engine's answer, read from the run folder
+    assert second.engine.to_arrow(second.leads.count().name("n")).column(0)[0].as_py() == 300
+    with pytest.raises(AssertionError, match="mapped again"):
+        report_context(profile, engine=spec, run_folder=run, start="2026-01-10")
+    with pytest.raises(AssertionError, match="mapped again"):
+        report_context(profile, engine=spec)  # no run folder: nothing handed over
+    first.engine.close()
+    second.engine.close()
 
 
 # -- a real PostgreSQL server -----------------------------------------------------------

@@ -68,3 +68,9 @@ def reports_dir() -> Path:
     """Where reports go by default: the checkout's ``reports/``, or else ``reports/``
     under the current folder (read when a run starts, not at import)."""
     return _CHECKOUT / "reports" if IN_CHECKOUT else Path.cwd() / "reports"
+
+
+#: The environment variable naming a report run's private folder in its kernels:
+#: `analysis.insight.context.report_context` keeps a warehouse table's load there for
+#: the run's other pages (`analysis.run.report.run_report` sets it).
+RUN_FOLDER_ENV = "LEADKIT_RUN_FOLDER"

@@ -356,14 +356,29 @@ def _duckdb_file(path: str, read_only: bool) -> ibis.BaseBackend:
     own default, 80% of the machine's), with a spill folder of its own in the system's
     temporary folder. Without a limit DuckDB keeps a file's blocks in memory: 100M
     leads in a file took 6.4 GB in each of a report's processes."""
-    import os
-    import tempfile
-
     limit = os.environ.get("LEADKIT_DUCKDB_MEMORY") or DUCKDB_FILE_MEMORY
     if limit.strip().lower() == "none":
         return ibis.duckdb.connect(path, read_only=read_only)
-    spill = os.path.join(tempfile.gettempdir(), f"leadkit-duckdb-{os.getpid()}")
-    return ibis.duckdb.connect(path, read_only=read_only, memory_limit=limit, temp_directory=spill)
+    return ibis.duckdb.connect(
+        path, read_only=read_only, memory_limit=limit, temp_directory=_spill_folder()
+    )
+
+
+def _spill_folder() -> str:
+    """A folder for what DuckDB spills, one per process: in a report's run folder in
+    its kernels (removed with the run: a kernel is stopped, not left to exit), else a
+    temporary folder removed when the process exits."""
+    import shutil
+    import tempfile
+
+    from analysis.base.paths import RUN_FOLDER_ENV
+
+    run = os.environ.get(RUN_FOLDER_ENV)
+    if run:
+        return os.path.join(run, f"spill-{os.getpid()}")
+    folder = tempfile.mkdtemp(prefix="leadkit-duckdb-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def to_arrow(con: ibis.BaseBackend, expr: ir.Expr) -> pa.Table:

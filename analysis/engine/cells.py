@@ -128,6 +128,8 @@ class Engine:
         # kept load's file also in files beside it, which every page of a report shares
         self._kept_tables: dict[str, Path] = {}  # table name -> the kept leads file
         self._stable: set[str] = set()  # the tables of the datasets' leads
+        # tables whose answers one report's run keeps (`keep_answers`): folder, salt
+        self._run_tables: dict[str, tuple[Path, str]] = {}
         self._results: dict[str, pa.Table] = {}
 
     def close(self) -> None:
@@ -157,7 +159,7 @@ class Engine:
         file's size and time, which every page of a report reads: the file is the
         load's own and is never changed in place (a new load writes a new one), so
         the answer stays the answer. A warehouse table may change between two runs,
-        so its answers are never kept past this engine."""
+        so its answers are kept only for one run's pages (`keep_answers`)."""
         if not self._stable:
             return to_arrow(self.con, expr)
         names = _table_names(expr)
@@ -167,21 +169,40 @@ class Engine:
         got = self._results.get(sql)
         if got is not None:
             return got
-        leads = self._kept_tables.get(next(iter(names))) if len(names) == 1 else None
-        if leads is None:
+        where = self._kept_where(next(iter(names))) if len(names) == 1 else None
+        if where is None:
             got = to_arrow(self.con, expr)
         else:
-            got = self._kept_answer(expr, sql, leads)
+            got = self._kept_answer(expr, sql, *where)
         self._results[sql] = got
         return got
 
-    def _kept_answer(self, expr: ir.Expr, sql: str, leads: Path) -> pa.Table:
+    def keep_answers(self, table: ir.Table, folder: str | Path, salt: str) -> None:
+        """Keep the answers to queries over ``table`` (a dataset's leads on a warehouse
+        table) in files in ``folder`` too, keyed by their SQL and ``salt``: the folder
+        of one report's run (`analysis.insight.context.report_context`), whose pages
+        then share them, as the pages of a kept load share theirs. The table is taken
+        to stay as it is for the run's length; the folder goes with the run."""
+        for name in _table_names(table) or ():
+            self._run_tables[name] = (Path(folder), salt)
+
+    def _kept_where(self, name: str) -> tuple[Path, str] | None:
+        """Where the answers to queries over table ``name`` are kept, and their key's
+        salt; None if they are not kept past this engine."""
+        if name in self._run_tables:
+            return self._run_tables[name]
+        leads = self._kept_tables.get(name)
+        if leads is None:
+            return None
         try:
             stat = leads.stat()
         except OSError:
-            return to_arrow(self.con, expr)
-        key = hashlib.sha256(f"{sql}\n{stat.st_size}\n{stat.st_mtime_ns}".encode()).hexdigest()
-        path = leads.parent / "queries" / f"{key[:32]}.arrow"
+            return None
+        return leads.parent / "queries", f"{stat.st_size}\n{stat.st_mtime_ns}"
+
+    def _kept_answer(self, expr: ir.Expr, sql: str, folder: Path, salt: str) -> pa.Table:
+        key = hashlib.sha256(f"{sql}\n{salt}".encode()).hexdigest()
+        path = folder / f"{key[:32]}.arrow"
         got = _read_result(path)
         if got is None:
             got = to_arrow(self.con, expr)
@@ -368,6 +389,19 @@ class Engine:
             "sales_within": count_true(quick & aged),
             "leads_aged": count_true(aged),
         }
+
+
+def bind(expr: ir.Table, con) -> ir.Table:
+    """An unbound expression (``expr.unbind()``, e.g. one another process made and
+    pickled) over the tables of the same names on ``con``."""
+    import ibis.expr.operations as ops
+
+    tables = {}
+    for node in expr.op().find(ops.UnboundTable):
+        ns = node.namespace
+        where = (ns.catalog, ns.database) if ns.catalog else ns.database
+        tables[node] = con.table(node.name, database=where).op()
+    return expr.op().replace(tables).to_expr()
 
 
 def _table_names(expr: ir.Expr) -> set[str] | None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import ibis.expr.types as ir
@@ -22,6 +23,7 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import write_atomic
+from analysis.base.paths import RUN_FOLDER_ENV
 from analysis.engine.cells import Engine, count_true, engine_for
 from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_table
 from analysis.ingest.cache import cache_folder
@@ -158,9 +160,17 @@ def report_context(
     min_sales: int = 10,
     equal_age_days: int = 30,
     cache_dir: str | Path | None = None,
+    run_folder: str | Path | None = None,
 ) -> ReportContext:
     """Load the dataset (read and checked once per report, `load_dataset(cache=True)`),
     connect the engine, and compute or read the shared facts.
+
+    Leads in a warehouse table are not kept between reports (the table may change),
+    but within one run: ``run_folder`` (by default ``$LEADKIT_RUN_FOLDER``, which
+    `analysis.run.report.run_report` sets for its kernels) holds the first call's
+    mapped and checked load, which the other calls with the same arguments take
+    instead of mapping and checking the table again, and the answers to the queries
+    over it, which the pages share.
 
     Examples
     --------
@@ -172,8 +182,16 @@ def report_context(
         # leads in a warehouse table: mapped and checked on the engine they live on
         # a DuckDB file read-only: the report's notebooks read it at once
         eng = Engine(engine, read_only=True) if engine else None
-        ds = load_dataset(prof, inputs, start=start, end=end, currency=currency, engine=eng)
+        run = run_folder or os.environ.get(RUN_FOLDER_ENV) or None
+        key = _load_key(prof, inputs, start, end, currency, engine)
+        ds = _handed_over(Path(run), key, eng) if run and eng else None
+        if ds is None:
+            ds = load_dataset(prof, inputs, start=start, end=end, currency=currency, engine=eng)
+            if run:
+                _hand_over(Path(run), key, ds)
         assert eng is not None  # else load_dataset asked for one
+        if run:
+            eng.keep_answers(ds.table, Path(run) / "queries", ds.fingerprint)
     else:
         ds = load_dataset(
             prof, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
@@ -193,6 +211,54 @@ def report_context(
             except OSError:  # facts that cannot be kept are computed again; no reason to fail
                 pass
     return ctx
+
+
+_HANDOFF = "table-load.pickle"
+
+
+def _load_key(prof: Profile, inputs, start, end, currency, engine) -> str:
+    what = {
+        "profile": str(prof.path or prof.name),
+        "inputs": {k: str(v) for k, v in (inputs or {}).items()},
+        "window": [str(start or ""), str(end or "")],
+        "currency": currency or "",
+        "engine": engine or "",
+    }
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+def _hand_over(run: Path, key: str, ds: Dataset) -> None:
+    """Keep a table's load for the run's other processes: the dataset without its
+    connection, its leads as an expression unbound from it."""
+    import pickle
+
+    kept = replace(ds, leads=None, table=None)
+    blob = pickle.dumps({"key": key, "dataset": kept, "table": ds.table.unbind()})
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+        write_atomic(run / _HANDOFF, blob)
+    except OSError:  # the other pages map and check the table themselves
+        pass
+
+
+def _handed_over(run: Path, key: str, eng: Engine | None) -> Dataset | None:
+    """The run's table load made with the same arguments, bound to ``eng``; None if
+    there is none (or it was made with other arguments)."""
+    import pickle
+
+    from analysis.engine.cells import bind
+
+    if eng is None:
+        return None
+    try:
+        kept = pickle.loads((run / _HANDOFF).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+    if kept.get("key") != key:
+        return None
+    ds = kept["dataset"]
+    ds.table = bind(kept["table"], eng.con)
+    return ds
 
 
 def _facts_path(ds: Dataset, settings: Settings, engine, cache_dir) -> Path | None:

@@ -31,16 +31,24 @@ del _w
 """
 
 
-def _kernel_manager_class(folder: str) -> type:
+def _kernel_manager_class(folder: str, env: dict[str, str] | None = None) -> type:
     """An async kernel manager on IPC sockets in ``folder`` that remembers the clients
-    made for it (papermill makes one per page and leaves it open)."""
+    made for it (papermill makes one per page and leaves it open), and starts its
+    kernels with ``env`` added to this process's environment."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import Unicode
+
+    extra = dict(env or {})
 
     def client(self, **kwargs):
         kc = AsyncKernelManager.client(self, **kwargs)
         self.leadkit_clients.append(kc)
         return kc
+
+    async def pre_start(self, **kw):
+        # the warm-up's start and papermill's both pass here
+        kw["env"] = {**kw.get("env", os.environ), **extra}
+        return await AsyncKernelManager._async_pre_start_kernel(self, **kw)
 
     return type(
         "LeadkitKernelManager",
@@ -49,6 +57,7 @@ def _kernel_manager_class(folder: str) -> type:
             "transport": Unicode("ipc"),
             "ip": Unicode(os.path.join(folder, "kernel")),
             "client": client,
+            "_async_pre_start_kernel": pre_start,
         },
     )
 
@@ -65,11 +74,19 @@ class PageKernel:
     reuse : bool
         Run every page in one kernel (reset in between); False starts a new kernel
         for every page.
+    env : dict, optional
+        Environment variables the kernels get besides this process's.
     """
 
-    def __init__(self, folder: str | Path, kernel_name: str, reuse: bool = True):
+    def __init__(
+        self,
+        folder: str | Path,
+        kernel_name: str,
+        reuse: bool = True,
+        env: dict[str, str] | None = None,
+    ):
         os.makedirs(folder, exist_ok=True)
-        self._cls = _kernel_manager_class(str(folder))
+        self._cls = _kernel_manager_class(str(folder), env)
         self.kernel_name = kernel_name
         self.reuse = reuse
         self.km: Any = None  # a LeadkitKernelManager while a kernel is kept

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
-from analysis.base.paths import NOTEBOOKS_DIR, reports_dir
+from analysis.base.paths import NOTEBOOKS_DIR, RUN_FOLDER_ENV, reports_dir
 from analysis.render.html import notebook_title, render_html
 from analysis.run.kernels import PageKernel
 
@@ -182,6 +182,9 @@ def run_report(
     read = {n: nbformat.read(NOTEBOOKS_DIR / f"{n}.ipynb", as_version=4) for n in notebooks}
     pages = [(name, notebook_title(read[name])) for name in notebooks]
     ipc_dir = tempfile.mkdtemp(prefix="leadkit-kernel-")
+    # this run's shared state (a warehouse table's load, the answers over it), private
+    # like the kernels' sockets and removed with them
+    run_folder = os.path.join(ipc_dir, "run")
     params: dict = {}
     declared: dict[str, set[str]] = {}
     partial = Path()  # the run's hidden folder, once the data are loaded
@@ -223,7 +226,12 @@ def run_report(
     def worker(seat: int) -> None:
         """Start a kernel and import what the pages import while the data load, then
         take the next page until none is left, all in that kernel (`PageKernel`)."""
-        kernel = PageKernel(os.path.join(ipc_dir, str(seat)), kernel_name, reuse=reuse_kernels)
+        kernel = PageKernel(
+            os.path.join(ipc_dir, str(seat)),
+            kernel_name,
+            reuse=reuse_kernels,
+            env={RUN_FOLDER_ENV: run_folder},
+        )
         try:
             if imports:
                 kernel.warm(imports, NOTEBOOKS_DIR)
@@ -284,6 +292,7 @@ def run_report(
             end=extra.get("DATE_TO") or None,
             currency=extra.get("CURRENCY") or None,
             engine=extra.get("ENGINE") or None,
+            run_folder=run_folder,
             **{k.lower(): extra[k] for k in CONTEXT_PARAMETERS if k in extra},
         )
         if partial.exists():
