@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install system-deps report batch test lint format lab hooks sample clean bench bench-load bench-report
+.PHONY: help install system-deps report batch test lint format lab hooks sample clean bench bench-load bench-report translations
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,13 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks (paired with notebooks/*.py by
 
 hooks: $(STAMP) ## Install the pre-commit hooks (ruff, nbstripout, jupytext sync)
 	$(BIN)/pre-commit install
+
+translations: $(STAMP) ## Extract the kit's sentences (analysis/) and update the catalogues under analysis/base/locale
+	$(BIN)/pybabel extract -F analysis/base/locale/babel.cfg -k _ -k n_:1,2 --no-location --sort-output \
+		--project leadkit --copyright-holder "leadkit authors" \
+		-o analysis/base/locale/leadkit.pot analysis
+	$(BIN)/pybabel update -i analysis/base/locale/leadkit.pot -d analysis/base/locale -D leadkit \
+		--no-fuzzy-matching --ignore-obsolete
 
 sample: $(STAMP) ## Regenerate the sample company's exports in data/sample
 	$(BIN)/leadkit sample

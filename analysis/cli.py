@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--jobs", "-j", type=int, default=None, help="pages run at once (default: the cores)"
     )
+    rep.add_argument(
+        "--lang",
+        choices=["en", "ru"],
+        help="the report's language (default: the profile's language:, else en)",
+    )
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     bat = sub.add_parser(
@@ -171,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             params = {k.upper(): _literal(v) for k, v in _pairs(args.param, "--param").items()}
             if args.engine:
                 params["ENGINE"] = args.engine
+            if args.lang:
+                params["LANGUAGE"] = args.lang
             if args.jobs is not None and args.jobs < 1:
                 raise SystemExit("leadkit: --jobs takes a number of 1 or more")
             bar = _ReportBar(enabled=not args.no_progress)

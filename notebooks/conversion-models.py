@@ -18,6 +18,7 @@ CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
 ENGINE = ""
+LANGUAGE = ""
 MIN_LEADS = 30
 
 # %%
@@ -28,6 +29,7 @@ ctx = report_context(
     end=DATE_TO,
     currency=CURRENCY,
     engine=ENGINE,
+    language=LANGUAGE,
     min_leads=MIN_LEADS,
 )  # read and checked once per report; the facts every page shares are computed once
 sections = [show_section(models.maturity(ctx))]

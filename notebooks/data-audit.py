@@ -17,11 +17,18 @@ CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
 ENGINE = ""
+LANGUAGE = ""
 
 # %%
 figures.set_style()
 ctx = report_context(
-    PROFILE, INPUTS, start=DATE_FROM, end=DATE_TO, currency=CURRENCY, engine=ENGINE
+    PROFILE,
+    INPUTS,
+    start=DATE_FROM,
+    end=DATE_TO,
+    currency=CURRENCY,
+    engine=ENGINE,
+    language=LANGUAGE,
 )  # read and checked once per report: the other notebooks reuse the kept copy and facts
 sections = [show_section(audit.headline(ctx))]
 

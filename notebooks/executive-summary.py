@@ -14,6 +14,7 @@ CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
 ENGINE = ""
+LANGUAGE = ""
 PERIOD = "quarter"
 MIN_LEADS = 30
 MIN_SALES = 10
@@ -22,7 +23,7 @@ HOT_SHARE = 0.30
 WARM_SHARE = 0.40
 COLD_SHARE = 0.60
 
-# %%
+# %% tags=["contents-below"]
 ctx = report_context(
     PROFILE,
     INPUTS,
@@ -30,11 +31,18 @@ ctx = report_context(
     end=DATE_TO,
     currency=CURRENCY,
     engine=ENGINE,
+    language=LANGUAGE,
     period=PERIOD,
     min_leads=MIN_LEADS,
     min_sales=MIN_SALES,
     equal_age_days=EQUAL_AGE_DAYS,
 )  # the data read and checked once per report, and the facts every page shares
+# what happened, whose part it is, what to do this week: first, above the contents
+conclusion = show_section(
+    summary.conclusion(ctx, hot_share=HOT_SHARE, warm_share=WARM_SHARE, cold_share=COLD_SHARE)
+)
+
+# %%
 headline = show_section(summary.headline(ctx))
 
 # %% [markdown]
@@ -74,4 +82,4 @@ routing = show_section(summary.routing(ctx))
 caveats = show_section(summary.caveats(ctx))
 
 # %%
-written = save_tables([headline, change, cheap, actions, routing, caveats], OUTPUT_DIR)
+written = save_tables([conclusion, headline, change, cheap, actions, routing, caveats], OUTPUT_DIR)

@@ -18,6 +18,7 @@ CURRENCY = ""
 DATE_FROM = ""
 DATE_TO = ""
 ENGINE = ""
+LANGUAGE = ""
 MIN_LEADS = 30
 STUCK_DAYS = 14
 
@@ -29,6 +30,7 @@ ctx = report_context(
     end=DATE_TO,
     currency=CURRENCY,
     engine=ENGINE,
+    language=LANGUAGE,
     min_leads=MIN_LEADS,
 )  # read and checked once per report; the facts every page shares are computed once
 sections = []

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from analysis.base.errors import DataError
+from analysis.base.i18n import DEFAULT_LANGUAGE, check_language
 from analysis.base.paths import PROFILES_DIR
 from analysis.ingest.schema import LEADS_COLUMNS, QUALIFICATIONS, SPEND_COLUMNS
 
@@ -126,6 +127,8 @@ class Profile:
     spend: list[dict[str, Any]] | None
     web_analytics: dict[str, Any] | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the language the report is written in ("en", "ru"; `analysis.base.i18n`)
+    language: str = DEFAULT_LANGUAGE
 
 
 def list_profiles() -> list[str]:
@@ -316,6 +319,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
             "spend",
             "web_analytics",
             "notes",
+            "language",
         },
     )
     inputs = {}
@@ -491,6 +495,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
     pdata = raw.get("personal_data") or []
     if not isinstance(pdata, list):
         raise _fail(path, "personal_data must be a list of column names")
+    try:
+        language = check_language(raw.get("language"))
+    except ValueError as exc:
+        raise _fail(path, f"language: {exc}") from None
     return Profile(
         name=str(raw.get("name") or path.stem),
         path=path,
@@ -502,6 +510,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         spend=sections,
         web_analytics=web,
         notes=tuple(str(n) for n in raw.get("notes") or ()),
+        language=language,
     )
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import write_atomic
+from analysis.base.i18n import set_language
 from analysis.base.paths import RUN_FOLDER_ENV
 from analysis.engine.cells import Engine, count_true, engine_for
 from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_table
@@ -103,6 +104,8 @@ class ReportContext:
     settings : Settings
     facts : dict
         The shared facts (see `build_facts`), JSON-able.
+    language : str
+        "en" or "ru".
     """
 
     dataset: Dataset
@@ -110,6 +113,8 @@ class ReportContext:
     leads: ir.Table
     settings: Settings
     facts: dict = field(default_factory=dict)
+    #: the language the pages are written in (`analysis.base.i18n`)
+    language: str = "en"
 
     @property
     def spend(self) -> pd.DataFrame:
@@ -161,6 +166,7 @@ def report_context(
     equal_age_days: int = 30,
     cache_dir: str | Path | None = None,
     run_folder: str | Path | None = None,
+    language: str | None = None,
 ) -> ReportContext:
     """Load the dataset (read and checked once per report, `load_dataset(cache=True)`),
     connect the engine, and compute or read the shared facts.
@@ -172,12 +178,19 @@ def report_context(
     instead of mapping and checking the table again, and the answers to the queries
     over it, which the pages share.
 
+    ``language`` ("en", "ru"; the profile's ``language:`` by default) is what the
+    pages write in: it is set for this process (`analysis.base.i18n.set_language`).
+
     Examples
     --------
     >>> ctx = report_context("sample")  # doctest: +SKIP
     >>> ctx.facts["totals"]["cpl"]  # doctest: +SKIP
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    try:
+        lang = set_language(language or prof.language)
+    except ValueError as exc:
+        raise DataError(f"bad report parameters: LANGUAGE: {exc}") from None
     if prof.inputs[prof.leads["input"]].table and prof.leads["input"] not in (inputs or {}):
         # leads in a warehouse table: mapped and checked on the engine they live on
         # a DuckDB file read-only: the report's notebooks read it at once
@@ -198,8 +211,8 @@ def report_context(
         )
         eng = engine_for(ds, engine or None, read_only=True)
     settings = Settings(period, min_leads, min_sales, equal_age_days)
-    ctx = ReportContext(ds, eng, eng.leads(ds), settings)
-    kept = _facts_path(ds, settings, engine, cache_dir)
+    ctx = ReportContext(ds, eng, eng.leads(ds), settings, language=lang)
+    kept = _facts_path(ds, settings, engine, cache_dir, lang)
     if kept is not None and kept.exists():
         ctx.facts = json.loads(kept.read_text(encoding="utf-8"))
     else:
@@ -261,11 +274,16 @@ def _handed_over(run: Path, key: str, eng: Engine | None) -> Dataset | None:
     return ds
 
 
-def _facts_path(ds: Dataset, settings: Settings, engine, cache_dir) -> Path | None:
+def _facts_path(ds: Dataset, settings: Settings, engine, cache_dir, lang: str) -> Path | None:
     if len(ds.fingerprint) != 64:  # not a kept load: nothing to key the facts by
         return None
     key = json.dumps(
-        {"settings": asdict(settings), "engine": engine or "", "v": _FACTS_VERSION},
+        {
+            "settings": asdict(settings),
+            "engine": engine or "",
+            "language": lang,  # a fact's words are in the report's language
+            "v": _FACTS_VERSION,
+        },
         sort_keys=True,
     )
     name = f"context-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"

@@ -76,7 +76,7 @@ def main_cause(table: pd.DataFrame) -> str:
     def num(v: float) -> str:
         return fmt_measure(v, measure, sign=True)
 
-    spans = _spans(table)
+    spans = group_spans(table)
 
     groups = []  # (words, value, detail, key)
     mix = parts[parts["part"].str.startswith("mix:")]
@@ -202,7 +202,7 @@ def main_cause(table: pd.DataFrame) -> str:
     return text + "."
 
 
-def _spans(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+def group_spans(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """The intervals of a decomposition's groups (volume, mix, conversion, revenue per
     sale, the owners) and of its change, where `decompose` gave them."""
     out: dict[str, tuple[float, float]] = {}
@@ -526,13 +526,7 @@ def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = 
     )
     if a["paid_sales"] == 0 or b["paid_sales"] == 0:
         return text + "Cost per sale cannot be compared: a period has no sales from paid leads."
-    cac_change = b["cac"] / a["cac"] - 1
-    # CAC_b / CAC_a = (CPL_b / CPL_a) / (conv_b / conv_a); only the conversions are uncertain
-    rr, rr_lo, rr_hi = rate_ratio(
-        int(b["paid_sales"]), int(b["paid_leads"]), int(a["paid_sales"]), int(a["paid_leads"])
-    )
-    ratio = b["cpl"] / a["cpl"]
-    lo, hi = ratio / rr_hi - 1, ratio / rr_lo - 1
+    cac_change, lo, hi = cost_per_sale_change(a, b)
     text += (
         f"So **cost per sale {_change_word(cac_change)} {abs(cac_change):.0%}**, from "
         f"{fmt_money(a['cac'])}{cur} ({fmt_money(a['paid_sales'])} sales from paid leads) to "
@@ -548,6 +542,19 @@ def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = 
     elif cpl_change < 0 and cb < ca:
         text += " Leads got cheaper, and fewer of them buy."
     return text
+
+
+def cost_per_sale_change(a, b) -> tuple[float, float, float]:
+    """The relative change of cost per sale from period row ``a`` to ``b`` (rows of
+    `unit_economics` with ``cpl``, ``cac``, ``paid_sales``, ``paid_leads``), with its 95%
+    interval: CAC_b / CAC_a = (CPL_b / CPL_a) / (conv_b / conv_a), and only the
+    conversions are uncertain (Katz log interval of their ratio). Both periods need a
+    sale from paid leads."""
+    rr, rr_lo, rr_hi = rate_ratio(
+        int(b["paid_sales"]), int(b["paid_leads"]), int(a["paid_sales"]), int(a["paid_leads"])
+    )
+    ratio = b["cpl"] / a["cpl"]
+    return float(b["cac"] / a["cac"] - 1), float(ratio / rr_hi - 1), float(ratio / rr_lo - 1)
 
 
 def _change_word(change: float) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import language
+
 __all__ = ["fmt_money", "fmt_rate", "fmt_range"]
 
 
@@ -45,6 +47,8 @@ def fmt_measure(v: float, measure: str, sign: bool = False) -> str:
     whole = abs(v - round(v)) < 1e-9 * max(abs(v), 1.0)
     digits = 0 if measure == "revenue" or whole else 1  # parts must visibly add up
     text = f"{abs(v):,.{digits}f}".replace(",", "\u202f")
+    if language() != "en":  # a decimal comma (the thousands stay narrow spaces)
+        text = text.replace(".", ",")
     if round(abs(v), digits) == 0:
         return ("\u00b1" if sign else "") + text
     if v < 0:
@@ -55,3 +59,33 @@ def fmt_measure(v: float, measure: str, sign: bool = False) -> str:
 def fmt_share(x: float) -> str:
     """A share in whole percent, with one decimal below 1%."""
     return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
+
+
+def money(v: float, currency: str | None = None) -> str:
+    """A sum of money in the current language: ``12 400 RUB`` in English (the pages'
+    usual form), ``12 400 ₽`` in Russian (Babel's digits and currency sign)."""
+    from analysis.base.i18n import locale_name
+
+    if language() == "en":
+        return fmt_money(v) + (f"\u00a0{currency}" if currency else "")
+    from babel.numbers import format_decimal, get_currency_symbol
+
+    if v is None or pd.isna(v):
+        return "н/д"
+    text = format_decimal(round(float(v)), format="#,##0", locale=locale_name())
+    if not currency:
+        return text
+    return f"{text}\u00a0{get_currency_symbol(currency, locale=locale_name())}"
+
+
+def signed_percent(x: float) -> str:
+    """A relative change as a signed whole percent with a true minus: ``−67%``, ``+12%``
+    (``−67 %`` in Russian)."""
+    from babel.numbers import format_percent
+
+    from analysis.base.i18n import locale_name
+
+    text = format_percent(abs(x), locale=locale_name())
+    if round(abs(x) * 100) == 0:
+        return text
+    return ("+" if x > 0 else MINUS) + text

@@ -29,9 +29,14 @@ def notebook_title(notebook: Any) -> str:
     return Path(str(getattr(notebook, "name", "report"))).stem
 
 
+#: The tag of the cell the links and contents go under (else the page's title).
+CONTENTS_BELOW = "contents-below"
+
+
 def _contents(nb, pages: list[tuple[str, str]] | None, current: str) -> None:
-    """Give every ``##``/``###`` heading an anchor and put, under the page's title, a
-    line of links to the run's other pages and a table of contents of this one."""
+    """Give every ``##``/``###`` heading an anchor and put, under the page's title (or
+    the cell tagged `CONTENTS_BELOW`), a line of links to the run's other pages and a
+    table of contents of this one."""
     entries: list[tuple[int, str, str]] = []
     for cell in nb.cells:
         if cell.cell_type != "markdown" or "report-hide" in cell.metadata.get("tags", []):
@@ -68,15 +73,27 @@ def _contents(nb, pages: list[tuple[str, str]] | None, current: str) -> None:
 
     cell = nbformat.v4.new_markdown_cell("\n\n".join(parts))
     cell.metadata["tags"] = ["leadkit-contents"]
+    # under the page's title, or under the cell tagged contents-below (the executive
+    # summary's conclusion, which a reader sees first)
+    below = next(
+        (i for i, c in enumerate(nb.cells) if CONTENTS_BELOW in c.metadata.get("tags", [])),
+        None,
+    )
     first = next(
         (i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source[:2] == "# "),
         -1,
     )
-    nb.cells.insert(first + 1, cell)
+    nb.cells.insert((first if below is None else below) + 1, cell)
 
 
-def render_html(notebook: Path, html: Path, pages: list[tuple[str, str]] | None = None) -> Path:
-    """Render an executed notebook to HTML without code cells, all figures embedded.
+def render_html(
+    notebook: Path,
+    html: Path,
+    pages: list[tuple[str, str]] | None = None,
+    language: str = "en",
+) -> Path:
+    """Render an executed notebook to HTML without code cells, all figures embedded,
+    as a page in ``language`` (its ``<html lang>``).
 
     ``pages`` — ``(name, title)`` of every page of the run, in order — adds a line of
     links between them; every page also gets a table of contents of its sections. The
@@ -87,6 +104,7 @@ def render_html(notebook: Path, html: Path, pages: list[tuple[str, str]] | None 
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name="leadkit", extra_template_basedirs=[str(TEMPLATES_DIR)])
+    exporter.language_code = language
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

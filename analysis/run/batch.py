@@ -26,6 +26,7 @@ The client file (``data/clients.example.yaml`` is a working one)::
         period: {by: month, from: 2026-01-01, to: 2026-06-30}
         currency: EUR
         engine: spark          # optional: group the leads on Spark (docs/warehouse.md)
+        language: ru           # optional: the report's language (default: the profile's)
         thresholds: {min_leads: 50, min_sales: 10, hot_share: 0.3}
         parameters: {EQUAL_AGE_DAYS: 45}
 """
@@ -43,6 +44,7 @@ from pathlib import Path
 import yaml
 
 from analysis.base.errors import DataError
+from analysis.base.i18n import check_language
 from analysis.base.paths import reports_dir
 from analysis.run.index import Outcome, collect_runs, write_index
 
@@ -72,6 +74,7 @@ _CLIENT_KEYS = {
     "thresholds",
     "parameters",
     "engine",
+    "language",
 }
 
 
@@ -158,6 +161,11 @@ def _client(path: Path, index: int, raw, defaults: dict) -> ClientSpec:
         params["CURRENCY"] = str(merged["currency"])
     if merged.get("engine"):  # where the leads are grouped: spark, duckdb:///f.duckdb, ...
         params["ENGINE"] = str(merged["engine"])
+    if merged.get("language"):  # else the profile's
+        try:
+            params["LANGUAGE"] = check_language(str(merged["language"]))
+        except ValueError as exc:
+            raise _fail(path, where, f"language: {exc}") from None
     for key, value in merged["thresholds"].items():
         if key not in THRESHOLDS:
             raise _fail(path, where, f"unknown threshold {key!r}; known: {', '.join(THRESHOLDS)}")

@@ -188,6 +188,7 @@ def run_report(
     params: dict = {}
     declared: dict[str, set[str]] = {}
     partial = Path()  # the run's hidden folder, once the data are loaded
+    language = "en"  # the pages' language, once the profile is read
 
     def execute(name: str, kernel: PageKernel) -> str | None:
         """Run one page in the worker's kernel and render it; the error message if it
@@ -212,7 +213,7 @@ def run_report(
         except pm.PapermillExecutionError as exc:
             return f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
         # rendered here, while the other workers' kernels run their pages
-        render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages)
+        render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages, language)
         tell("notebook", name)
         return None
 
@@ -293,8 +294,10 @@ def run_report(
             currency=extra.get("CURRENCY") or None,
             engine=extra.get("ENGINE") or None,
             run_folder=run_folder,
+            language=extra.get("LANGUAGE") or None,
             **{k.lower(): extra[k] for k in CONTEXT_PARAMETERS if k in extra},
         )
+        language = context.language
         if partial.exists():
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
@@ -354,6 +357,7 @@ def run_report(
                 notebooks,
             ),
             "headline": context.headline(),
+            "language": language,
         }
         write_workbook(partial / "tables", partial / "report.xlsx", meta)
         write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))

@@ -6,11 +6,20 @@ the cold leads, and what these numbers rest on.
 from __future__ import annotations
 
 import pandas as pd
+from babel.lists import format_list
 
+from analysis.base.i18n import _, fmt_int, locale_name, n_
 from analysis.engine.periods import NO_DATE
 from analysis.insight import findings
 from analysis.insight.findings import window_words
-from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
+from analysis.insight.numbers import (
+    fmt_measure,
+    fmt_money,
+    fmt_range,
+    fmt_rate,
+    money,
+    signed_percent,
+)
 from analysis.insight.recommend import Thresholds, recommend
 from analysis.render import figures
 from analysis.render.sections import Section, period
@@ -18,11 +27,256 @@ from analysis.render.tables import show
 from analysis.stats import managers
 from analysis.stats.economics import unit_economics
 
-__all__ = ["headline", "whose_part", "cheap_leads", "actions", "routing", "caveats"]
+__all__ = [
+    "conclusion",
+    "headline",
+    "whose_part",
+    "cheap_leads",
+    "actions",
+    "routing",
+    "caveats",
+]
 
 
 def _money(v, currency: str) -> str:
     return fmt_money(v) + (f"\u00a0{currency}" if currency else "")
+
+
+#: Campaigns named per action in the conclusion (the largest sums first).
+NAMED_PER_ACTION = 2
+
+
+def conclusion(
+    ctx, *, hot_share: float = 0.30, warm_share: float = 0.40, cold_share: float = 0.60
+) -> Section:
+    """At most three sentences with money, for the top of the page: what happened (cost
+    per lead against cost per sale, first period against last), whose part the change
+    in sales mostly is (marketing's or the sales team's, with its interval, or that the
+    data cannot tell), and what to do this week (the campaigns to scale and to cut, and
+    the sums involved). The same numbers as the sections below: the periods of
+    `cheap_leads`, the split of `whose_part`, the actions of `actions`."""
+    sentences = [_what_happened(ctx), _whose_part_sentence(ctx)]
+    table = _actions_table(ctx, hot_share, warm_share, cold_share)
+    sentences.append(_this_week(ctx, table))
+    text = " ".join(x for x in sentences if x)
+    head = _("In short")
+    return Section(text=f"> **{head}:** {text}")
+
+
+def _by_period(ctx) -> pd.DataFrame:
+    """Unit economics per period of the periods with enough leads (`cheap_leads`)."""
+    s = ctx.settings
+    by_period = unit_economics(
+        ctx.leads,
+        ctx.spend,
+        by=[s.period],
+        min_leads=s.min_leads,
+        min_sales=s.min_sales,
+        engine=ctx.engine,
+    )
+    return by_period[
+        (by_period["leads"] >= s.min_leads) & (by_period[s.period].astype(str) != NO_DATE)
+    ].reset_index(drop=True)
+
+
+def _what_happened(ctx) -> str:
+    f, cur = ctx.facts, ctx.currency
+    if not ctx.can["spend"]:
+        return _(
+            "There are no spend data, so cost per lead and cost per sale are unknown "
+            "(leads: {leads}, sales: {sales}).",
+            leads=fmt_int(f["leads"]),
+            sales=fmt_int(f["sales"]),
+        )
+    t = _by_period(ctx).dropna(subset=["cpl"])
+    if len(t) < 2:
+        totals = f["totals"]
+        return n_(
+            "Over all {n} paid lead, a lead cost {cpl} and a sale {cac}.",
+            "Over all {n} paid leads, a lead cost {cpl} and a sale {cac}.",
+            totals["paid_leads"],
+            cpl=money(totals["cpl"], cur),
+            cac=money(totals["cac"], cur) if totals.get("cac") is not None else _("unknown"),
+        )
+    a, b = t.iloc[0], t.iloc[-1]
+    p = ctx.settings.period
+    cpl = b["cpl"] / a["cpl"] - 1
+    if a["paid_sales"] == 0 or b["paid_sales"] == 0:
+        return _(
+            "From {a} to {b} cost per lead went from {cpl_a} to {cpl_b} ({cpl_change}); "
+            "cost per sale cannot be compared, a period has no sale from paid leads.",
+            a=a[p],
+            b=b[p],
+            cpl_a=money(a["cpl"], cur),
+            cpl_b=money(b["cpl"], cur),
+            cpl_change=signed_percent(cpl),
+        )
+    cac, lo, hi = findings.cost_per_sale_change(a, b)
+    values = dict(
+        a=a[p],
+        b=b[p],
+        cpl_a=money(a["cpl"], cur),
+        cpl_b=money(b["cpl"], cur),
+        cpl_change=signed_percent(cpl),
+        cac_a=money(a["cac"], cur),
+        cac_b=money(b["cac"], cur),
+        cac_change=signed_percent(cac),
+        low=signed_percent(lo),
+        high=signed_percent(hi),
+        leads=n_(
+            "over {n} paid lead", "over {n} paid leads", int(a["paid_leads"] + b["paid_leads"])
+        ),
+    )
+    if lo <= 0 <= hi:
+        return _(
+            "From {a} to {b} cost per lead went from {cpl_a} to {cpl_b} ({cpl_change}) and "
+            "cost per sale from {cac_a} to {cac_b} ({cac_change}, 95% interval {low} to "
+            "{high}: within chance), {leads}.",
+            **values,
+        )
+    if cpl < 0 < lo:
+        return _(
+            "Leads got cheaper while sales got dearer: from {a} to {b} cost per lead went "
+            "from {cpl_a} to {cpl_b} ({cpl_change}), cost per sale from {cac_a} to {cac_b} "
+            "({cac_change}, 95% interval {low} to {high}), {leads}.",
+            **values,
+        )
+    return _(
+        "From {a} to {b} cost per lead went from {cpl_a} to {cpl_b} ({cpl_change}) and "
+        "cost per sale from {cac_a} to {cac_b} ({cac_change}, 95% interval {low} to "
+        "{high}), {leads}.",
+        **values,
+    )
+
+
+def _whose_part_sentence(ctx) -> str:
+    sales = period.change(ctx)
+    if sales.figure is not None:  # the split's figure is `whose_part`'s to show
+        import matplotlib.pyplot as plt
+
+        plt.close(sales.figure)
+    if sales.empty:
+        return ""
+    table = sales.tables["change_sales"]
+    totals = table[table["kind"] == "total"].set_index("part")["value"]
+    change = float(totals["change"])
+    a, b = table.attrs["labels"]
+    spans = findings.group_spans(table)
+    if abs(change) < 0.5:
+        return _("Sales did not change from {a} to {b}.", a=a, b=b)
+    parts = table[table["kind"] == "part"].groupby("owner", sort=False)["value"].sum()
+    owner = (
+        "marketing"
+        if parts.get("marketing", 0.0) * change >= parts.get("sales", 0.0) * change
+        else "sales"
+    )
+    values = dict(
+        a=a,
+        b=b,
+        change=fmt_measure(change, "sales", sign=True),
+        part=fmt_measure(float(parts.get(owner, 0.0)), "sales", sign=True),
+    )
+    if "change" in spans and spans["change"][0] <= 0 <= spans["change"][1]:
+        low, high = spans["change"]
+        return _(
+            "The change in sales from {a} to {b} ({change}, 95% interval {low} to {high}) "
+            "is within chance: whose part it is cannot be told yet.",
+            low=fmt_measure(low, "sales", sign=True),
+            high=fmt_measure(high, "sales", sign=True),
+            **values,
+        )
+    span = spans.get(owner)
+    if span is None:
+        text = (
+            _("Of the change in sales from {a} to {b} ({change}), {part} is marketing's part "
+              "(lead volume and mix).", **values)
+            if owner == "marketing"
+            else _("Of the change in sales from {a} to {b} ({change}), {part} is the sales "
+                   "team's part (conversion).", **values)
+        )  # fmt: skip
+        return text
+    values.update(
+        low=fmt_measure(span[0], "sales", sign=True), high=fmt_measure(span[1], "sales", sign=True)
+    )
+    if span[0] <= 0 <= span[1]:
+        return _(
+            "Sales changed by {change} from {a} to {b}, and the data cannot yet tell whose "
+            "part it is: the larger part, {part}, has a 95% interval from {low} to {high}.",
+            **values,
+        )
+    if owner == "marketing":
+        return _(
+            "Sales changed by {change} from {a} to {b}, mostly through marketing's lead "
+            "volume and mix: {part} (95% interval {low} to {high}).",
+            **values,
+        )
+    return _(
+        "Sales changed by {change} from {a} to {b}, mostly through the sales team's "
+        "conversion: {part} (95% interval {low} to {high}).",
+        **values,
+    )
+
+
+def _named(names: pd.Series) -> str:
+    """The first `NAMED_PER_ACTION` campaigns (or sources) as a list in the language,
+    and how many more."""
+    shown = [str(x) for x in names.head(NAMED_PER_ACTION)]
+    more = len(names) - len(shown)
+    if more and names.name == "campaign":
+        shown.append(n_("{n} other campaign", "{n} other campaigns", more))
+    elif more:
+        shown.append(n_("{n} other source", "{n} other sources", more))
+    return format_list(shown, locale=locale_name())
+
+
+def _actions_table(ctx, hot_share: float, warm_share: float, cold_share: float) -> pd.DataFrame:
+    s = ctx.settings
+    thresholds = Thresholds(
+        min_leads=s.min_leads,
+        min_sales=s.min_sales,
+        hot_share=hot_share,
+        warm_share=warm_share,
+        cold_share=cold_share,
+    )
+    by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
+    return recommend(ctx.leads, ctx.spend, by=by, thresholds=thresholds, engine=ctx.engine)
+
+
+def _this_week(ctx, table: pd.DataFrame) -> str:
+    cur = ctx.currency
+    name = "campaign" if "campaign" in table.columns else "source"
+    scale = table[table["action"] == "scale"].sort_values("at_stake", ascending=False)
+    cut = table[table["action"] == "cut"].sort_values("at_stake", ascending=False)
+    if not ctx.can["spend"]:
+        return _(
+            "Without spend data no campaign can be marked to scale or to cut: add the "
+            "advertising spend to see which pay back."
+        )
+    if scale.empty and cut.empty:
+        return _(
+            "This week no campaign has the leads and the payback to be scaled or cut with "
+            "confidence (rules in the table of actions below)."
+        )
+    said = []
+    if len(scale):
+        said.append(
+            _(
+                "scale {names} ({spend} of spend brought back {revenue})",
+                names=_named(scale[name]),
+                spend=money(scale["spend"].sum(), cur),
+                revenue=money(scale["revenue"].sum(), cur),
+            )
+        )
+    if len(cut):
+        said.append(
+            _(
+                "cut {names} (stops {spend} of spend that brought back {revenue})",
+                names=_named(cut[name]),
+                spend=money(cut["at_stake"].sum(), cur),
+                revenue=money(cut["revenue"].sum(), cur),
+            )
+        )
+    return _("This week: {actions}.", actions="; ".join(said))
 
 
 def headline(ctx) -> Section:
@@ -106,18 +360,8 @@ def cheap_leads(ctx) -> Section:
             text="No spend data: cost per lead and cost per sale are unknown.", empty=True
         )
     s = ctx.settings
-    by_period = unit_economics(
-        ctx.leads,
-        ctx.spend,
-        by=[s.period],
-        min_leads=s.min_leads,
-        min_sales=s.min_sales,
-        engine=ctx.engine,
-    )
     # the same periods as the split of the change: those with enough leads to compare
-    enough = by_period[
-        (by_period["leads"] >= s.min_leads) & (by_period[s.period].astype(str) != NO_DATE)
-    ].reset_index(drop=True)
+    enough = _by_period(ctx)
     if len(enough.dropna(subset=["cpl"])) < 2:
         return Section(
             text=f"Fewer than two {s.period}s with {s.min_leads} leads or more and spend: "

@@ -1,0 +1,179 @@
+"""The reader's language: sentences from gettext catalogues, numbers and dates in the
+language's locale.
+
+Every sentence a reader sees is written in English in the code, as a whole sentence
+with named placeholders, and looked up in the language's catalogue
+(``analysis/base/locale/<lang>/LC_MESSAGES/leadkit.po``, read with Babel, compiled in
+memory once per process; ``make translations`` extracts the sentences and updates the
+catalogues):
+
+>>> with use_language("ru"):
+...     n_("{n} lead", "{n} leads", 21)
+'21 лид'
+
+English needs no catalogue: the code's sentences are the English text. A sentence a
+catalogue lacks (or has not translated yet) stays English; `untranslated` lists them
+for the tests.
+
+The language is per process (each page's kernel sets its own, from the report's
+setting, in `analysis.insight.context.report_context`) and can be changed for a block
+with `use_language`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as _dt
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+__all__ = [
+    "LANGUAGES",
+    "DEFAULT_LANGUAGE",
+    "language",
+    "set_language",
+    "use_language",
+    "check_language",
+    "_",
+    "n_",
+    "locale_name",
+    "fmt_int",
+    "fmt_decimal",
+    "fmt_date",
+    "untranslated",
+]
+
+#: The languages the kit writes in, with the locale of their numbers and dates.
+LANGUAGES = {"en": "en", "ru": "ru_RU"}
+DEFAULT_LANGUAGE = "en"
+DOMAIN = "leadkit"
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+#: The process's language (a kernel's cells run in tasks of their own, so a context
+#: variable set in one cell would not reach the next), and a block's (`use_language`).
+_process = [DEFAULT_LANGUAGE]
+_block: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "leadkit_language", default=None
+)
+
+
+def check_language(lang: str | None) -> str:
+    """``lang`` as the kit names it ("ru", "en"; "ru_RU" and "RU" are "ru"), or a
+    ValueError naming the languages there are. None or "" is the default."""
+    if not lang:
+        return DEFAULT_LANGUAGE
+    short = str(lang).strip().replace("-", "_").split("_")[0].lower()
+    if short not in LANGUAGES:
+        raise ValueError(f"no language {lang!r}: the kit writes in {', '.join(sorted(LANGUAGES))}")
+    return short
+
+
+def language() -> str:
+    """The language sentences and numbers are written in now."""
+    return _block.get() or _process[0]
+
+
+def set_language(lang: str | None) -> str:
+    """Write in ``lang`` from now on, in this process."""
+    _process[0] = check_language(lang)
+    return _process[0]
+
+
+@contextmanager
+def use_language(lang: str | None) -> Iterator[str]:
+    """Write in ``lang`` inside the block (in this thread or task)."""
+    token = _block.set(check_language(lang))
+    try:
+        yield language()
+    finally:
+        _block.reset(token)
+
+
+def locale_name(lang: str | None = None) -> str:
+    """The Babel locale of ``lang`` (default: the current language)."""
+    return LANGUAGES[check_language(lang or language())]
+
+
+@cache
+def _catalogue(lang: str):
+    """The catalogue of ``lang`` as Babel read it (None for English)."""
+    if lang == DEFAULT_LANGUAGE:
+        return None
+    from babel.messages.pofile import read_po
+
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as f:
+        return read_po(f, locale=LANGUAGES[lang], domain=DOMAIN)
+
+
+@cache
+def _translations(lang: str) -> gettext.NullTranslations:
+    catalogue = _catalogue(lang)
+    if catalogue is None:
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    buf = io.BytesIO()
+    write_mo(buf, catalogue, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(buf, domain=DOMAIN)
+
+
+def _(message: str, /, **values) -> str:
+    """``message`` in the current language, its ``{placeholders}`` filled from
+    ``values`` (a message without values is returned as it is, braces and all)."""
+    text = _translations(language()).gettext(message)
+    return text.format(**values) if values else text
+
+
+def n_(singular: str, plural: str, n: int, /, **values) -> str:
+    """The form of a sentence for the count ``n`` (Russian has three: 1 лид, 2 лида,
+    5 лидов), its ``{n}`` written as the language writes whole numbers and its other
+    placeholders filled from ``values``."""
+    text = _translations(language()).ngettext(singular, plural, int(n))
+    return text.format(n=fmt_int(n), **values)
+
+
+def fmt_int(n: int) -> str:
+    """A whole number as the language writes it: ``1,234`` in English, ``1 234`` in
+    Russian (Babel's locale data)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(int(n), format="#,##0", locale=locale_name())
+
+
+def fmt_decimal(x: float, digits: int = 1) -> str:
+    """A number with ``digits`` decimals in the language's way (``1 234,5`` in Russian)."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(x, format=pattern, locale=locale_name())
+
+
+def fmt_date(day: _dt.date | str, form: str = "long") -> str:
+    """A date in words: ``April 1, 2026`` or ``1 апреля 2026 г.``."""
+    from babel.dates import format_date
+
+    if isinstance(day, str):
+        day = _dt.date.fromisoformat(day[:10])
+    return format_date(day, format=form, locale=locale_name())
+
+
+def untranslated(lang: str) -> list[str]:
+    """The catalogue's sentences of ``lang`` with no translation (or a fuzzy one)."""
+    catalogue = _catalogue(check_language(lang))
+    if catalogue is None:
+        return []
+    out = []
+    for m in catalogue:
+        if not m.id:
+            continue
+        strings = m.string if isinstance(m.string, tuple | list) else (m.string,)
+        if m.fuzzy or not all(strings):
+            out.append(m.id if isinstance(m.id, str) else m.id[0])
+    return out

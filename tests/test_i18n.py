@@ -1,0 +1,214 @@
+"""The reader's language (analysis.base.i18n): plural forms and number formats pinned to
+Russian grammar and CLDR's locale data (Babel), a catalogue that has every sentence of
+the code translated with the same placeholders, the language as a setting, and the
+executive summary's conclusion box in Russian and English."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+from analysis.base.errors import DataError
+from analysis.base.i18n import (
+    LOCALE_DIR,
+    _,
+    check_language,
+    fmt_date,
+    fmt_decimal,
+    fmt_int,
+    language,
+    n_,
+    untranslated,
+    use_language,
+)
+from analysis.insight.numbers import money, signed_percent
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("n", "ru", "en"),
+    [
+        # Russian grammar: one (1, 21, 101), few (2-4, 22-24), many (0, 5-20, 11-14, 25-30)
+        (1, "ещё 1 кампанию", "1 other campaign"),
+        (2, "ещё 2 кампании", "2 other campaigns"),
+        (5, "ещё 5 кампаний", "5 other campaigns"),
+        (11, "ещё 11 кампаний", "11 other campaigns"),
+        (12, "ещё 12 кампаний", "12 other campaigns"),
+        (21, "ещё 21 кампанию", "21 other campaigns"),
+        (22, "ещё 22 кампании", "22 other campaigns"),
+        (25, "ещё 25 кампаний", "25 other campaigns"),
+        (101, "ещё 101 кампанию", "101 other campaigns"),
+        (1001, f"ещё 1{NBSP}001 кампанию", "1,001 other campaigns"),
+    ],
+)
+def test_plural_forms(n, ru, en):
+    with use_language("ru"):
+        assert n_("{n} other campaign", "{n} other campaigns", n) == ru
+    with use_language("en"):
+        assert n_("{n} other campaign", "{n} other campaigns", n) == en
+
+
+def test_numbers_money_and_dates_in_the_locale():
+    """CLDR's Russian: a no-break space between thousands, a decimal comma, the rouble
+    sign after the sum, a space before %, dates with the month in the genitive."""
+    with use_language("ru"):
+        assert fmt_int(1234567) == f"1{NBSP}234{NBSP}567"
+        assert fmt_decimal(1234.5) == f"1{NBSP}234,5"
+        assert money(12400.4, "RUB") == f"12{NBSP}400{NBSP}₽"
+        assert signed_percent(-0.666) == f"−67{NBSP}%"
+        assert fmt_date("2026-04-01") == "1 апреля 2026\u202fг."
+    with use_language("en"):
+        assert fmt_int(1234567) == "1,234,567"
+        assert fmt_decimal(1234.5) == "1,234.5"
+        assert signed_percent(0.12) == "+12%"
+        assert fmt_date("2026-04-01") == "April 1, 2026"
+    assert language() == "en"  # the block's language ends with it
+
+
+def test_languages_are_named_or_refused():
+    assert check_language("ru_RU") == check_language("RU") == "ru"
+    assert check_language(None) == check_language("") == "en"
+    with pytest.raises(ValueError, match="no language 'de': the kit writes in en, ru"):
+        check_language("de")
+
+
+def _code_messages() -> set:
+    """Every sentence the code passes to `_` or `n_`, as Babel's extractor finds them
+    (what `make translations` puts in the catalogue)."""
+    from babel.messages.extract import extract_from_dir
+
+    from analysis.base.paths import PACKAGE_DIR
+
+    found = extract_from_dir(
+        str(PACKAGE_DIR),
+        method_map=[("**.py", "python")],
+        keywords={"_": None, "n_": (1, 2)},
+    )
+    return {msg for _file, _line, msg, _comments, _context in found}
+
+
+def _catalogue():
+    from babel.messages.pofile import read_po
+
+    with (LOCALE_DIR / "ru" / "LC_MESSAGES" / "leadkit.po").open("rb") as f:
+        return read_po(f, locale="ru")
+
+
+def test_the_catalogue_has_every_sentence_translated():
+    """`make translations` was run after the last change of a sentence, and each
+    sentence has its Russian: no entry missing, empty or fuzzy."""
+    ids = {m.id for m in _catalogue() if m.id}
+    code = _code_messages()
+    assert code, "the extractor found no sentence"
+    assert not code - ids, "run `make translations`: not in the catalogue"
+    assert untranslated("ru") == []
+
+
+def test_translations_keep_their_placeholders():
+    """A translation names the same {placeholders} as its English (a missing or renamed
+    one would raise, or drop a number, when the page is written)."""
+    names = re.compile(r"{(\w*)}")
+    for m in _catalogue():
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        want = set(names.findall(ids[-1])) | set(names.findall(ids[0]))
+        for s in strings:
+            assert set(names.findall(s)) == want, (m.id, s)
+            assert not re.search(r"[A-Za-z]{3,}", names.sub("", s)), (m.id, s)
+
+
+def test_a_sentence_the_catalogue_lacks_stays_english():
+    with use_language("ru"):
+        assert _("No such sentence {x}", x=1) == "No such sentence 1"
+        assert _("In short") == "Коротко"
+
+
+def test_the_language_is_a_setting_of_the_profile_and_the_client_file(tmp_path):
+    from analysis.ingest.profiles import load_profile
+    from analysis.run.batch import read_clients
+
+    base = yaml.safe_load((LOCALE_DIR.parents[2] / "data/profiles/sample.yaml").read_text())
+    for value, want in (("ru", "ru"), (None, "en")):
+        prof = dict(base, language=value) if value else base
+        (tmp_path / "p.yaml").write_text(yaml.safe_dump(prof), encoding="utf-8")
+        assert load_profile(tmp_path / "p.yaml").language == want
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(dict(base, language="xx")), encoding="utf-8")
+    with pytest.raises(DataError, match="language: no language 'xx'"):
+        load_profile(tmp_path / "p.yaml")
+    clients = {"clients": [{"name": "a", "profile": "sample", "language": "ru"}]}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(clients), encoding="utf-8")
+    (spec,) = read_clients(tmp_path / "c.yaml").clients
+    assert spec.parameters["LANGUAGE"] == "ru"
+
+
+def _latin_words(text: str, allowed: set[str]) -> list[str]:
+    words = re.findall(r"[\w/.-]*[A-Za-z][\w/.-]*", text)
+    return [w for w in words if w not in allowed and not re.fullmatch(r"\d{4}Q\d", w)]
+
+
+def test_the_conclusion_in_russian_and_english(sample_context):
+    """At most three sentences with money: what happened, whose part, what to do. In
+    Russian no Latin word but the data's own names (campaigns, period codes); in
+    English no Cyrillic. The sums are the other sections' (one place for a number)."""
+    from analysis.render.sections import summary
+
+    ctx = sample_context
+    names = {str(x) for x in ctx.spend["campaign"].dropna().unique()} | {"RUB"}
+    names |= {str(x) for x in ctx.facts["spend"]["campaigns_without_leads"]}
+    with use_language("ru"):
+        ru = summary.conclusion(ctx).text
+    with use_language("en"):
+        en = summary.conclusion(ctx).text
+        cheap = summary.cheap_leads(ctx).text
+    assert ru.startswith("> **Коротко:** ") and en.startswith("> **In short:** ")
+    for text in (ru, en):
+        body = text.split(":** ", 1)[1]
+        assert len(re.findall(r"[.!?](?:\s|$)", body)) <= 3, body
+    assert _latin_words(ru, names) == []
+    assert not re.search("[а-яА-ЯёЁ]", en)
+    # cost per lead of the first and last period: the same sums as the section's
+    for sum_ in re.findall(r"(\d[\d\u202f]*)\u00a0RUB to (\d[\d\u202f]*)\u00a0RUB", en)[0]:
+        assert sum_ in cheap
+    assert "Leads got cheaper while sales got dearer" in en
+    assert "Лиды подешевели, а продажи подорожали" in ru
+    # the actions: scale and cut, with the spend they are about
+    actions = summary.actions(ctx).tables["summary_actions"]
+    cut = actions[actions["action"] == "cut"]
+    with use_language("ru"):
+        assert money(cut["at_stake"].sum(), "RUB") in ru
+    assert all(str(c) in en for c in cut["campaign"].head(2))
+
+
+@pytest.fixture(scope="module")
+def sample_context():
+    from analysis.insight.context import report_context
+
+    ctx = report_context("sample")
+    yield ctx
+    ctx.engine.close()
+
+
+def test_a_report_in_russian_has_its_language_and_the_box_first(tmp_path):
+    """`run_report` with LANGUAGE=ru: the page says it is Russian (``<html lang>``), and
+    the conclusion comes before the page links and the contents."""
+    from analysis.run.report import run_report
+
+    result = run_report(
+        "sample",
+        out_root=tmp_path,
+        run="ru",
+        notebooks=("executive-summary",),
+        parameters={"LANGUAGE": "ru"},
+    )
+    page = result.html[0].read_text(encoding="utf-8")
+    assert '<html lang="ru">' in page
+    assert "No description has been provided" not in page  # every figure has its text
+    assert page.index("Коротко") < page.index("Report pages:") < page.index('href="#section-1"')
+    meta = pd.read_json(result.folder / "run.json", typ="series")
+    assert meta["language"] == "ru"
