@@ -305,6 +305,11 @@ def test_duckdb_memory_for_a_database_file_is_limited(tmp_path, monkeypatch):
     default = connect(f"duckdb://{tmp_path / 'a.duckdb'}")
     assert setting(default, "memory_limit") == "953.6 MiB"  # 1 GB in MiB
     assert "leadkit-duckdb-" in setting(default, "temp_directory")
+    # a second connection to the file in the same process has the same settings (DuckDB
+    # refuses one with another spill folder)
+    again = connect(f"duckdb://{tmp_path / 'a.duckdb'}")
+    assert setting(again, "temp_directory") == setting(default, "temp_directory")
+    again.disconnect()
     default.disconnect()
     monkeypatch.setenv("LEADKIT_DUCKDB_MEMORY", "512MB")
     limited = connect(str(tmp_path / "b.duckdb"))

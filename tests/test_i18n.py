@@ -77,16 +77,22 @@ def test_languages_are_named_or_refused():
 
 
 def _code_messages() -> set:
-    """Every sentence the code passes to `_` or `n_`, as Babel's extractor finds them
-    (what `make translations` puts in the catalogue)."""
+    """Every sentence the code passes to `_` or `n_`, and every piece of the notebooks'
+    Markdown, as Babel's extractors find them (what `make translations` puts in the
+    catalogue)."""
     from babel.messages.extract import extract_from_dir
 
-    from analysis.base.paths import PACKAGE_DIR
+    from analysis.base.paths import NOTEBOOKS_DIR, PACKAGE_DIR
 
-    found = extract_from_dir(
-        str(PACKAGE_DIR),
-        method_map=[("**.py", "python")],
-        keywords={"_": None, "n_": (1, 2)},
+    found = list(
+        extract_from_dir(
+            str(PACKAGE_DIR),
+            method_map=[("**.py", "python")],
+            keywords={"_": None, "n_": (1, 2)},
+        )
+    )
+    found += extract_from_dir(
+        str(NOTEBOOKS_DIR), method_map=[("*.ipynb", "analysis.base.i18n:extract_notebook")]
     )
     return {msg for _file, _line, msg, _comments, _context in found}
 
@@ -120,7 +126,9 @@ def test_translations_keep_their_placeholders():
         want = set(names.findall(ids[-1])) | set(names.findall(ids[0]))
         for s in strings:
             assert set(names.findall(s)) == want, (m.id, s)
-            assert not re.search(r"[A-Za-z]{3,}", names.sub("", s)), (m.id, s)
+            # Russian words only, but for codes (`leads`, `MIN_LEADS`) and acronyms (CRM)
+            words = re.sub(r"`[^`]*`|\b[A-Z][A-Z0-9_]+\b", "", names.sub("", s))
+            assert not re.search(r"[A-Za-z]{3,}", words), (m.id, s)
 
 
 def test_a_sentence_the_catalogue_lacks_stays_english():
@@ -209,6 +217,9 @@ def test_a_report_in_russian_has_its_language_and_the_box_first(tmp_path):
     page = result.html[0].read_text(encoding="utf-8")
     assert '<html lang="ru">' in page
     assert "No description has been provided" not in page  # every figure has its text
-    assert page.index("Коротко") < page.index("Report pages:") < page.index('href="#section-1"')
+    assert page.index("Коротко") < page.index("Страницы отчёта:") < page.index('href="#section-1"')
+    # the notebook's own headings and the page links in Russian too
+    assert "<title>Сводка для руководителя" in page and "За чей счёт изменение?" in page
+    assert "Whose part is the change?" not in page and "Data audit" not in page
     meta = pd.read_json(result.folder / "run.json", typ="series")
     assert meta["language"] == "ru"

@@ -26,6 +26,7 @@ import contextvars
 import datetime as _dt
 import gettext
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -45,6 +46,8 @@ __all__ = [
     "fmt_decimal",
     "fmt_date",
     "untranslated",
+    "markdown",
+    "extract_notebook",
 ]
 
 #: The languages the kit writes in, with the locale of their numbers and dates.
@@ -177,3 +180,66 @@ def untranslated(lang: str) -> list[str]:
         if m.fuzzy or not all(strings):
             out.append(m.id if isinstance(m.id, str) else m.id[0])
     return out
+
+
+def _block_key(block: str) -> tuple[str, str]:
+    """A Markdown block's catalogue key and the prefix its translation keeps: a heading's
+    text after its hashes; a list's items one per line; a paragraph's lines joined by
+    spaces (the source wraps them where it likes)."""
+    lines = [line.strip() for line in block.strip().splitlines()]
+    head = re.match(r"(#{1,6} )(.*)", lines[0]) if lines else None
+    if head and len(lines) == 1:
+        return head.group(2).strip(), head.group(1)
+    if lines and re.match(r"([-*]|\d+\.) ", lines[0]):
+        # a list: one item per line, its wrapped lines joined
+        items: list[str] = []
+        for line in lines:
+            if re.match(r"([-*]|\d+\.) ", line) or not items:
+                items.append(line)
+            else:
+                items[-1] += " " + line
+        return "\n".join(items), ""
+    return " ".join(" ".join(lines).split()), ""
+
+
+def _pieces(block: str) -> list[str]:
+    """A block's pieces: a heading line on its own, and the lines under it."""
+    lines = block.split("\n")
+    if len(lines) > 1 and re.match(r"#{1,6} ", lines[0].strip()):
+        return [lines[0], "\n".join(lines[1:])]
+    return [block]
+
+
+def markdown(text: str) -> str:
+    """A notebook's Markdown cell in the current language, piece by piece (blocks are
+    separated by blank lines, and a heading is a piece of its own); a piece the
+    catalogue lacks stays as written. `extract_notebook` puts the pieces in the
+    catalogue."""
+    if language() == DEFAULT_LANGUAGE:
+        return text
+    found = _translations(language())
+
+    def one(piece: str) -> str:
+        key, prefix = _block_key(piece)
+        got = found.gettext(key) if key else key
+        return piece if not key or got == key else prefix + got
+
+    return "\n\n".join("\n".join(one(p) for p in _pieces(b)) for b in text.split("\n\n"))
+
+
+def extract_notebook(fileobj, keywords, comment_tags, options):
+    """Babel's extractor for notebooks (``make translations``): every piece of every
+    Markdown cell, keyed as `markdown` looks it up."""
+    import json as _json
+
+    nb = _json.loads(fileobj.read().decode("utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else source
+        for block in text.split("\n\n"):
+            for piece in _pieces(block):
+                key, _prefix = _block_key(piece)
+                if key:
+                    yield 1, None, key, []

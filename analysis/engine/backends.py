@@ -365,15 +365,20 @@ def _duckdb_file(path: str, read_only: bool) -> ibis.BaseBackend:
 
 
 def _spill_folder() -> str:
-    """A folder for what DuckDB spills, one per process: in a report's run folder in
-    its kernels (removed with the run: a kernel is stopped, not left to exit), else a
+    """A folder for what DuckDB spills, one per process (DuckDB refuses a second
+    connection to a file with another setting): in a report's run folder in its
+    kernels (removed with the run: a kernel is stopped, not left to exit), else a
     temporary folder removed when the process exits."""
+    from analysis.base.paths import RUN_FOLDER_ENV
+
+    return _spill_folder_in(os.environ.get(RUN_FOLDER_ENV) or "")
+
+
+@functools.cache
+def _spill_folder_in(run: str) -> str:
     import shutil
     import tempfile
 
-    from analysis.base.paths import RUN_FOLDER_ENV
-
-    run = os.environ.get(RUN_FOLDER_ENV)
     if run:
         return os.path.join(run, f"spill-{os.getpid()}")
     folder = tempfile.mkdtemp(prefix="leadkit-duckdb-")

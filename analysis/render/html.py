@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.base.files import write_atomic
+from analysis.base.i18n import _, markdown, use_language
 from analysis.base.paths import TEMPLATES_DIR
 
 __all__ = ["render_html"]
@@ -58,10 +59,11 @@ def _contents(nb, pages: list[tuple[str, str]] | None, current: str) -> None:
             else f'<a href="{name}.html">{html_lib.escape(title)}</a>'
             for name, title in pages
         ]
-        parts.append("Report pages: " + " · ".join(links))
+        parts.append(_("Report pages: {links}", links=" · ".join(links)))
     if entries:
+        contents = _("Contents")
         parts.append(
-            "**Contents**\n\n"
+            f"**{contents}**\n\n"
             + "\n".join(
                 f'{"    " if level == 3 else ""}- <a href="#{anchor}">{html_lib.escape(text)}</a>'
                 for level, text, anchor in entries
@@ -113,8 +115,14 @@ def render_html(
         TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}, enabled=True), enabled=True
     )
     nb = nbformat.read(notebook, as_version=4)
-    nb.metadata["title"] = notebook_title(nb)
-    _contents(nb, pages, Path(notebook).stem)
-    body, _ = exporter.from_notebook_node(nb)
+    with use_language(language):
+        # the notebook's own words (headings, introductions) in the page's language
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = markdown(cell.source)
+        nb.metadata["title"] = notebook_title(nb)
+        titles = [(name, markdown(f"# {title}")[2:]) for name, title in pages or ()]
+        _contents(nb, titles or None, Path(notebook).stem)
+    body, _resources = exporter.from_notebook_node(nb)
     write_atomic(html, body)
     return html
