@@ -81,5 +81,11 @@ routing = show_section(summary.routing(ctx))
 # %%
 caveats = show_section(summary.caveats(ctx))
 
+# %% [markdown]
+# ## Terms
+
+# %%
+show_section(summary.glossary(ctx))
+
 # %%
 written = save_tables([conclusion, headline, change, cheap, actions, routing, caveats], OUTPUT_DIR)

@@ -221,5 +221,7 @@ def test_a_report_in_russian_has_its_language_and_the_box_first(tmp_path):
     # the notebook's own headings and the page links in Russian too
     assert "<title>Сводка для руководителя" in page and "За чей счёт изменение?" in page
     assert "Whose part is the change?" not in page and "Data audit" not in page
+    # the glossary of the terms a director uses
+    assert "Термины" in page and "CPL, стоимость лида" in page and "ROMI" in page
     meta = pd.read_json(result.folder / "run.json", typ="series")
     assert meta["language"] == "ru"

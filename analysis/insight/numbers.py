@@ -89,3 +89,17 @@ def signed_percent(x: float) -> str:
     if round(abs(x) * 100) == 0:
         return text
     return ("+" if x > 0 else MINUS) + text
+
+
+def currency_sign(currency: str | None) -> str:
+    """How the pages name a currency: its code in English (``RUB``), its sign in Russian
+    (``₽``); "" for none."""
+    from analysis.base.i18n import locale_name
+
+    if not currency:
+        return ""
+    if language() == "en":
+        return currency
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(currency, locale=locale_name())

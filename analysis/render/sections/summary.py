@@ -13,6 +13,7 @@ from analysis.engine.periods import NO_DATE
 from analysis.insight import findings
 from analysis.insight.findings import window_words
 from analysis.insight.numbers import (
+    currency_sign,
     fmt_measure,
     fmt_money,
     fmt_range,
@@ -29,6 +30,7 @@ from analysis.stats.economics import unit_economics
 
 __all__ = [
     "conclusion",
+    "glossary",
     "headline",
     "whose_part",
     "cheap_leads",
@@ -502,3 +504,52 @@ def caveats(ctx) -> Section:
     for name in ctx.facts["outcome_dependent"]:
         items.append(f"{name} is known only for converted leads: not used to compare conversion.")
     return Section(text="\n".join(f"- {x}" for x in items) or "No caveats.")
+
+
+def glossary(ctx) -> Section:
+    """The terms the pages use, as a director would ask for them, in the report's
+    language."""
+    cur = currency_sign(ctx.currency) or _("money")
+    terms = [
+        (_("Lead"), _("A request from a possible customer: a form, a call, a chat.")),
+        (
+            _("Qualification"),
+            _(
+                "The class a manager gives a lead: hot (need, money and intent), warm (need "
+                'but not now), cold (no need, not answering, "call later").'
+            ),
+        ),
+        (_("Conversion"), _("The share of leads that became a sale.")),
+        (
+            _("CPL, cost per lead"),
+            _("Spend divided by the leads of campaigns with spend ({currency}).", currency=cur),
+        ),
+        (
+            _("Cost per sale"),
+            _("Spend divided by the sales from those leads ({currency}).", currency=cur),
+        ),
+        (
+            _("ROMI"),
+            _(
+                "Return on marketing investment: (revenue − spend) / spend; 100% means the "
+                "spend came back twice, below 0% it did not come back."
+            ),
+        ),
+        (
+            _("95% interval"),
+            _(
+                "The range the true value lies in with 95% confidence, given how many leads "
+                "and sales stand behind a number; where it includes no change, the data "
+                "cannot tell yet."
+            ),
+        ),
+        (
+            _("Marketing's part, the sales team's part"),
+            _(
+                "A change in sales split into what marketing controls (how many leads, of "
+                "which sources and classes) and what the sales team controls (how many of "
+                "them buy, and for how much)."
+            ),
+        ),
+    ]
+    return Section(text="\n".join(f"- **{t}**: {m}" for t, m in terms))
