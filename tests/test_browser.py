@@ -15,6 +15,7 @@ it these tests skip and say why; with ``LEADKIT_STRICT_SYSTEM_TESTS=1`` (CI) the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -293,6 +294,29 @@ def test_report_page_in_chromium(browser, report_runs, client, page_name):
         f"the notebook has {expected} figure outputs"
     )
     assert shot.stat().st_size > 10_000, f"{where}: screenshot {shot} looks empty"
+
+
+#: The Russian pages issue 14 asks screenshots of.
+RUSSIAN_PAGES = ("executive-summary", "period-change", "sales-processing")
+
+
+def test_russian_pages_in_chromium(browser, tmp_path_factory):
+    """The sample's report in Russian (LANGUAGE=ru): the pages open clean in Chromium,
+    say they are Russian, and their screenshots go to
+    ``test-artifacts/browser/sample-ru-<page>.png`` for a Russian-speaking reader."""
+    from analysis.run.report import run_report
+
+    out = tmp_path_factory.mktemp("reports-ru")
+    result = run_report(
+        "sample", out_root=out, run="ru", notebooks=RUSSIAN_PAGES, parameters={"LANGUAGE": "ru"}
+    )
+    for path in result.html:
+        shot = ARTIFACTS / f"sample-ru-{path.stem}.png"
+        found = check_page(browser, path, screenshot=shot)
+        assert not found["problems"], f"{path.name}:\n  " + "\n  ".join(found["problems"])
+        assert found["title"] == found["heading"]
+        assert re.search("[а-яё]", found["heading"]), found["heading"]  # a Russian title
+        assert shot.stat().st_size > 10_000
 
 
 _BROKEN_PAGE = """<!DOCTYPE html>
