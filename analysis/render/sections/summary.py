@@ -232,6 +232,8 @@ def _named(names: pd.Series) -> str:
 
 
 def _actions_table(ctx, hot_share: float, warm_share: float, cold_share: float) -> pd.DataFrame:
+    """The action per campaign (per source without campaigns): the one table the
+    conclusion and the actions section read."""
     s = ctx.settings
     thresholds = Thresholds(
         min_leads=s.min_leads,
@@ -394,16 +396,8 @@ def actions(
 ) -> Section:
     """One action per campaign (per source when the data have no campaigns), with the
     rule that fired and its evidence; table ``summary_actions``."""
-    s = ctx.settings
-    thresholds = Thresholds(
-        min_leads=s.min_leads,
-        min_sales=s.min_sales,
-        hot_share=hot_share,
-        warm_share=warm_share,
-        cold_share=cold_share,
-    )
     by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
-    table = recommend(ctx.leads, ctx.spend, by=by, thresholds=thresholds, engine=ctx.engine)
+    table = _actions_table(ctx, hot_share, warm_share, cold_share)
     view = table[[*by, "action", "rule", "leads", "sales"]].copy()
     view["conversion (95% CI)"] = [
         fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
