@@ -200,20 +200,40 @@ def _whose_part_sentence(ctx) -> str:
     values.update(
         low=fmt_measure(span[0], "sales", sign=True), high=fmt_measure(span[1], "sales", sign=True)
     )
+    values["by"] = fmt_measure(abs(change), "sales")
+    fell = change < 0
     if span[0] <= 0 <= span[1]:
+        if fell:
+            return _(
+                "Sales fell by {by} from {a} to {b}, and the data cannot yet tell whose part "
+                "it is: the larger part, {part}, has a 95% interval from {low} to {high}.",
+                **values,
+            )
         return _(
-            "Sales changed by {change} from {a} to {b}, and the data cannot yet tell whose "
-            "part it is: the larger part, {part}, has a 95% interval from {low} to {high}.",
+            "Sales rose by {by} from {a} to {b}, and the data cannot yet tell whose part "
+            "it is: the larger part, {part}, has a 95% interval from {low} to {high}.",
+            **values,
+        )
+    if owner == "marketing" and fell:
+        return _(
+            "Sales fell by {by} from {a} to {b}, mostly through marketing's lead volume "
+            "and mix: {part} (95% interval {low} to {high}).",
             **values,
         )
     if owner == "marketing":
         return _(
-            "Sales changed by {change} from {a} to {b}, mostly through marketing's lead "
-            "volume and mix: {part} (95% interval {low} to {high}).",
+            "Sales rose by {by} from {a} to {b}, mostly through marketing's lead volume "
+            "and mix: {part} (95% interval {low} to {high}).",
+            **values,
+        )
+    if fell:
+        return _(
+            "Sales fell by {by} from {a} to {b}, mostly through the sales team's "
+            "conversion: {part} (95% interval {low} to {high}).",
             **values,
         )
     return _(
-        "Sales changed by {change} from {a} to {b}, mostly through the sales team's "
+        "Sales rose by {by} from {a} to {b}, mostly through the sales team's "
         "conversion: {part} (95% interval {low} to {high}).",
         **values,
     )
