@@ -121,6 +121,7 @@ def test_wheel_holds_notebooks_profiles_templates_and_data(wheel):
     expected = {f"analysis/_notebooks/{nb}.ipynb" for nb in REPORT_NOTEBOOKS} | {
         "analysis/render/templates/leadkit/index.html.j2",
         "analysis/render/templates/leadkit/conf.json",
+        "analysis/base/locale/ru/LC_MESSAGES/leadkit.po",  # the Russian catalogue
         "analysis/_data/clients.example.yaml",
         "analysis/_data/profiles/sample.yaml",
         "analysis/_data/profiles/olist.yaml",
