@@ -225,3 +225,20 @@ def test_a_report_in_russian_has_its_language_and_the_box_first(tmp_path):
     assert "Термины" in page and "CPL, стоимость лида" in page and "ROMI" in page
     meta = pd.read_json(result.folder / "run.json", typ="series")
     assert meta["language"] == "ru"
+
+
+def test_the_headline_in_russian_has_the_same_numbers(sample_context):
+    """The paragraph under the box in Russian: Russian words, the plural forms of its
+    counts (4 335 лидов, 280 продаж), and the English paragraph's numbers."""
+    from analysis.render.sections import summary
+
+    ctx = sample_context
+    with use_language("ru"):
+        ru = summary.headline(ctx).text
+    with use_language("en"):
+        en = summary.headline(ctx).text
+    names = {str(x) for x in ctx.facts["spend"]["campaigns_without_leads"]}
+    assert _latin_words(ru, names) == [], ru
+    assert f"**4{NBSP}335 лидов**".replace(NBSP, "\u202f") in ru and "**280 продаж**" in ru
+    digits = lambda s: re.findall(r"\d[\d\u202f]*", s.replace(",", "."))  # noqa: E731
+    assert digits(ru) == digits(en)

@@ -137,9 +137,11 @@ def _(message: str, /, **values) -> str:
 def n_(singular: str, plural: str, n: int, /, **values) -> str:
     """The form of a sentence for the count ``n`` (Russian has three: 1 лид, 2 лида,
     5 лидов), its ``{n}`` written as the language writes whole numbers and its other
-    placeholders filled from ``values``."""
+    placeholders filled from ``values`` (``n=`` there: the count as the caller writes
+    it)."""
     text = _translations(language()).ngettext(singular, plural, int(n))
-    return text.format(n=fmt_int(n), **values)
+    values.setdefault("n", fmt_int(n))  # or the count as the caller writes it
+    return text.format(**values)
 
 
 def fmt_int(n: int) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import _, n_
 from analysis.engine.cells import Engine, Leads, count_true
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_rate, fmt_share
 from analysis.stats.glm import POOLED, ConversionFit, about
@@ -567,8 +568,15 @@ def window_words(facts: dict, created: str = "") -> str:
     a verb put before the dates (``"created "``)."""
     n, dated = facts["leads"], facts.get("dated_leads", facts["leads"])
     if not dated:
-        return "with no creation dates (periods and time to sale cannot be computed)"
-    words = f"{created}from {facts['first_lead']} to {facts['last_lead']}"
+        return _("with no creation dates (periods and time to sale cannot be computed)")
+    words = created + _(
+        "from {first} to {last}", first=facts["first_lead"], last=facts["last_lead"]
+    )
     if dated < n:
-        words += f" ({fmt_money(n - dated)} of them without a creation date)"
+        words += " " + n_(
+            "({n} of them without a creation date)",
+            "({n} of them without a creation date)",
+            n - dated,
+            n=fmt_money(n - dated),
+        )
     return words

@@ -18,7 +18,9 @@ def fmt_money(v: float, digits: int = 0) -> str:
         return "n/a"
     if np.isinf(v):
         return "∞"
-    return f"{v:,.{digits}f}".replace(",", "\u202f")
+    text = f"{v:,.{digits}f}".replace(",", "\u202f")
+    # other languages: a decimal comma (the thousands stay narrow no-break spaces)
+    return text if language() == "en" else text.replace(".", ",")
 
 
 def fmt_rate(p: float, low: float | None = None, high: float | None = None, digits: int = 1) -> str:
@@ -30,7 +32,10 @@ def fmt_rate(p: float, low: float | None = None, high: float | None = None, digi
         # a dash between negative numbers reads as a minus: write "to" there
         sep = " to " if low < 0 or high < 0 else "–"
         text += f" ({100 * low:.{digits}f}{sep}{100 * high:.{digits}f})"
-    return text.replace("-", "−")
+    text = text.replace("-", "−")
+    if language() != "en":  # a decimal comma, "от … до" between negative bounds
+        text = text.replace(".", ",").replace(" to ", " до ")
+    return text
 
 
 def fmt_range(v, lo, hi) -> str:

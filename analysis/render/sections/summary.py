@@ -41,7 +41,7 @@ __all__ = [
 
 
 def _money(v, currency: str) -> str:
-    return fmt_money(v) + (f"\u00a0{currency}" if currency else "")
+    return fmt_money(v) + (f"\u00a0{currency_sign(currency)}" if currency else "")
 
 
 #: Campaigns named per action in the conclusion (the largest sums first).
@@ -307,33 +307,63 @@ def headline(ctx) -> Section:
     """Leads, sales, spend, cost per lead and cost per sale over the whole data, from
     ``ctx.facts`` (the numbers every page, the index and run.json show)."""
     f, t, cur = ctx.facts, ctx.facts["totals"], ctx.currency
-    text = (
-        f"**{fmt_money(f['leads'])} leads** {window_words(f)}, "
-        f"**{fmt_money(f['sales'])} sales** "
-        f"(conversion {fmt_rate(t['conversion'], t['conversion_low'], t['conversion_high'])}); "
-        f"data as of {f['data_end'] or 'unknown'}."
-    )
+    conversion = fmt_rate(t["conversion"], t["conversion_low"], t["conversion_high"])
+    said = [
+        _(
+            "{leads} {window}, {sales} (conversion {conversion}); data as of {end}.",
+            leads=n_("**{n} lead**", "**{n} leads**", f["leads"], n=fmt_money(f["leads"])),
+            window=window_words(f),
+            sales=n_("**{n} sale**", "**{n} sales**", f["sales"], n=fmt_money(f["sales"])),
+            conversion=conversion,
+            end=f["data_end"] or _("unknown date"),
+        )
+    ]
     if ctx.can["spend"] and t.get("spend") is not None:
-        text += (
-            f" Spend **{_money(t['spend'], cur)}**: cost per lead {_money(t['cpl'], cur)} "
-            f"over {fmt_money(t['paid_leads'])} paid leads"
+        paid = n_(
+            "over {n} paid lead",
+            "over {n} paid leads",
+            t["paid_leads"],
+            n=fmt_money(t["paid_leads"]),
         )
         if t.get("cac") is not None:
-            unit = f"\u00a0{cur}" if cur else ""
-            text += (
-                f", cost per sale {fmt_range(t['cac'], t['cac_low'], t['cac_high'])}{unit} "
-                f"over {fmt_money(t['paid_sales'])} sales from paid leads (95% interval)"
+            unit = f"\u00a0{currency_sign(cur)}" if cur else ""
+            said.append(
+                _(
+                    "Spend **{spend}**: cost per lead {cpl} {over_paid}, cost per sale {cac} "
+                    "{over_sales} (95% interval).",
+                    spend=_money(t["spend"], cur),
+                    cpl=_money(t["cpl"], cur),
+                    over_paid=paid,
+                    cac=fmt_range(t["cac"], t["cac_low"], t["cac_high"]) + unit,
+                    over_sales=n_(
+                        "over {n} sale from paid leads",
+                        "over {n} sales from paid leads",
+                        t["paid_sales"],
+                        n=fmt_money(t["paid_sales"]),
+                    ),
+                )
             )
-        text += "."
+        else:
+            said.append(
+                _(
+                    "Spend **{spend}**: cost per lead {cpl} {over_paid}.",
+                    spend=_money(t["spend"], cur),
+                    cpl=_money(t["cpl"], cur),
+                    over_paid=paid,
+                )
+            )
         without = f["spend"].get("on_campaigns_without_leads") or 0.0
         if without > 0:
-            text += (
-                f" {_money(without, cur)} of it went to campaigns that brought no lead "
-                f"({', '.join(f['spend']['campaigns_without_leads'])})."
+            said.append(
+                _(
+                    "{spend} of it went to campaigns that brought no lead ({campaigns}).",
+                    spend=_money(without, cur),
+                    campaigns=", ".join(f["spend"]["campaigns_without_leads"]),
+                )
             )
     else:
-        text += " No spend data: cost per lead and cost per sale are unknown."
-    return Section(text=text)
+        said.append(_("No spend data: cost per lead and cost per sale are unknown."))
+    return Section(text=" ".join(said))
 
 
 def whose_part(ctx) -> Section:
