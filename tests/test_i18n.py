@@ -225,6 +225,7 @@ def test_a_report_in_russian_has_its_language_and_the_box_first(tmp_path):
     assert "Термины" in page and "CPL, стоимость лида" in page and "ROMI" in page
     meta = pd.read_json(result.folder / "run.json", typ="series")
     assert meta["language"] == "ru"
+    assert language() == "en"  # the Russian report did not leave its language behind
 
 
 def test_the_headline_in_russian_has_the_same_numbers(sample_context):

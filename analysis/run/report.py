@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
+from analysis.base.i18n import language, set_language
 from analysis.base.paths import NOTEBOOKS_DIR, RUN_FOLDER_ENV, reports_dir
 from analysis.render.html import notebook_title, render_html
 from analysis.run.kernels import PageKernel
@@ -112,6 +113,23 @@ def fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _keeps_language(func):
+    """The caller's language after the call: a report sets its own in this process
+    (`report_context`), which must not leak into what the caller does next."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        before = language()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            set_language(before)
+
+    return wrapper
+
+
+@_keeps_language
 def run_report(
     profile: str | Path = "sample",
     inputs: Mapping[str, str | Path] | None = None,
