@@ -58,7 +58,8 @@ def test_numbers_money_and_dates_in_the_locale():
     with use_language("ru"):
         assert fmt_int(1234567) == f"1{NBSP}234{NBSP}567"
         assert fmt_decimal(1234.5) == f"1{NBSP}234,5"
-        assert money(12400.4, "RUB") == f"12{NBSP}400{NBSP}₽"
+        # sums as every page writes them: narrow no-break thousands, the sign after
+        assert money(12400.4, "RUB") == f"12\u202f400{NBSP}₽"
         assert signed_percent(-0.666) == f"−67{NBSP}%"
         assert fmt_date("2026-04-01") == "1 апреля 2026\u202fг."
     with use_language("en"):
@@ -243,3 +244,39 @@ def test_the_headline_in_russian_has_the_same_numbers(sample_context):
     assert f"**4{NBSP}335 лидов**".replace(NBSP, "\u202f") in ru and "**280 продаж**" in ru
     digits = lambda s: re.findall(r"\d[\d\u202f]*", s.replace(",", "."))  # noqa: E731
     assert digits(ru) == digits(en)
+
+
+def test_the_box_and_the_sections_below_compute_once(monkeypatch):
+    """The box sums up the sections under it: the split of the change, the periods'
+    unit economics and the actions are computed once for the page, not once for the
+    box and again for the section (`ReportContext.remember`)."""
+    import analysis.render.sections.summary as summary_module
+    from analysis.insight.context import report_context
+    from analysis.render.sections import period
+    from analysis.stats import period_change
+
+    calls = {"split": 0, "economics": 0, "recommend": 0}
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        period_change, "decompose_periods", counted("split", period_change.decompose_periods)
+    )
+    monkeypatch.setattr(
+        summary_module, "unit_economics", counted("economics", summary_module.unit_economics)
+    )
+    monkeypatch.setattr(summary_module, "recommend", counted("recommend", summary_module.recommend))
+    ctx = report_context("sample")
+    box = summary_module.conclusion(ctx).text
+    summary_module.whose_part(ctx)
+    summary_module.cheap_leads(ctx)
+    summary_module.actions(ctx)
+    # two splits: the naive one (the box's and the section's) and the one at equal age
+    assert calls == {"split": 2, "economics": 1, "recommend": 1}
+    assert period.sales_split(ctx) is not None and "Leads got cheaper" in box
+    ctx.engine.close()

@@ -115,6 +115,17 @@ class ReportContext:
     facts: dict = field(default_factory=dict)
     #: the language the pages are written in (`analysis.base.i18n`)
     language: str = "en"
+    #: what the page's sections computed, for the other sections of the same page
+    #: (`remember`)
+    _remembered: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def remember(self, key: tuple, make):
+        """``make()``, computed once per context for ``key``: a table two sections of a
+        page read (the executive summary's box and the section it sums up). The table
+        is shared: treat it as read-only."""
+        if key not in self._remembered:
+            self._remembered[key] = make()
+        return self._remembered[key]
 
     @property
     def spend(self) -> pd.DataFrame:

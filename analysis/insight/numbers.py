@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.base.i18n import language
+from analysis.base.i18n import _, language
 
 __all__ = ["fmt_money", "fmt_rate", "fmt_range"]
 
@@ -15,7 +15,7 @@ __all__ = ["fmt_money", "fmt_rate", "fmt_range"]
 def fmt_money(v: float, digits: int = 0) -> str:
     """``1234567.8`` -> ``'1 234 568'``; NaN -> ``'n/a'``; inf -> ``'∞'``."""
     if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
-        return "n/a"
+        return _("n/a")
     if np.isinf(v):
         return "∞"
     text = f"{v:,.{digits}f}".replace(",", "\u202f")
@@ -26,7 +26,7 @@ def fmt_money(v: float, digits: int = 0) -> str:
 def fmt_rate(p: float, low: float | None = None, high: float | None = None, digits: int = 1) -> str:
     """``0.123, 0.101, 0.148`` -> ``'12.3% (10.1–14.8)'``; NaN -> ``'n/a'``."""
     if p is None or pd.isna(p):
-        return "n/a"
+        return _("n/a")
     text = f"{100 * p:.{digits}f}%"
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
         # a dash between negative numbers reads as a minus: write "to" there
@@ -41,7 +41,7 @@ def fmt_rate(p: float, low: float | None = None, high: float | None = None, digi
 def fmt_range(v, lo, hi) -> str:
     """``14408, 12241, 17032`` -> ``'14 408 (12 241–17 032)'``; NaN -> ``'n/a'``."""
     if pd.isna(v):
-        return "n/a"
+        return _("n/a")
     return f"{fmt_money(v)} ({fmt_money(lo)}–{fmt_money(hi)})"
 
 
@@ -67,20 +67,9 @@ def fmt_share(x: float) -> str:
 
 
 def money(v: float, currency: str | None = None) -> str:
-    """A sum of money in the current language: ``12 400 RUB`` in English (the pages'
-    usual form), ``12 400 ₽`` in Russian (Babel's digits and currency sign)."""
-    from analysis.base.i18n import locale_name
-
-    if language() == "en":
-        return fmt_money(v) + (f"\u00a0{currency}" if currency else "")
-    from babel.numbers import format_decimal, get_currency_symbol
-
-    if v is None or pd.isna(v):
-        return "н/д"
-    text = format_decimal(round(float(v)), format="#,##0", locale=locale_name())
-    if not currency:
-        return text
-    return f"{text}\u00a0{get_currency_symbol(currency, locale=locale_name())}"
+    """A sum of money as the pages write it: ``12 400 RUB`` in English, ``12 400 ₽`` in
+    Russian (`fmt_money` and `currency_sign`)."""
+    return fmt_money(v) + (f"\u00a0{currency_sign(currency)}" if currency else "")
 
 
 def signed_percent(x: float) -> str:

@@ -121,7 +121,8 @@ def render_html(
             if cell.cell_type == "markdown":
                 cell.source = markdown(cell.source)
         nb.metadata["title"] = notebook_title(nb)
-        titles = [(name, markdown(f"# {title}")[2:]) for name, title in pages or ()]
+        # a page's title is its notebook's heading, a piece of the catalogue as it is
+        titles = [(name, _(title)) for name, title in pages or ()]
         _contents(nb, titles or None, Path(notebook).stem)
     body, _resources = exporter.from_notebook_node(nb)
     write_atomic(html, body)

@@ -224,16 +224,33 @@ def _empty_pair(ctx) -> Section:
 
 
 def _decompose(ctx, compared: tuple[str, str], **kw) -> pd.DataFrame:
+    """The split of the change between the two periods, computed once per context."""
     period_a, period_b = compared
-    return period_change.decompose_periods(
-        ctx.leads,
-        period_a,
-        period_b,
-        period=ctx.settings.period,
-        mix=mix(ctx),
-        engine=ctx.engine,
-        **kw,
+    return ctx.remember(
+        ("decompose", compared, tuple(sorted(kw.items()))),
+        lambda: period_change.decompose_periods(
+            ctx.leads,
+            period_a,
+            period_b,
+            period=ctx.settings.period,
+            mix=mix(ctx),
+            engine=ctx.engine,
+            **kw,
+        ),
     )
+
+
+def sales_split(ctx) -> pd.DataFrame | None:
+    """The split of the change in sales between the compared periods (`change`'s table
+    ``change_sales``), without its figure and sentences; None when there is no pair of
+    periods to compare or the split cannot be made."""
+    compared = pair(ctx)
+    if compared is None:
+        return None
+    try:
+        return _decompose(ctx, compared)
+    except ValueError:
+        return None
 
 
 def _nothing_in_either(table: pd.DataFrame) -> bool:

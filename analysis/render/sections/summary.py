@@ -40,10 +40,6 @@ __all__ = [
 ]
 
 
-def _money(v, currency: str) -> str:
-    return fmt_money(v) + (f"\u00a0{currency_sign(currency)}" if currency else "")
-
-
 #: Campaigns named per action in the conclusion (the largest sums first).
 NAMED_PER_ACTION = 2
 
@@ -66,7 +62,12 @@ def conclusion(
 
 
 def _by_period(ctx) -> pd.DataFrame:
-    """Unit economics per period of the periods with enough leads (`cheap_leads`)."""
+    """Unit economics per period of the periods with enough leads (`cheap_leads`),
+    computed once per context."""
+    return ctx.remember(("by_period",), lambda: _unit_economics_by_period(ctx))
+
+
+def _unit_economics_by_period(ctx) -> pd.DataFrame:
     s = ctx.settings
     by_period = unit_economics(
         ctx.leads,
@@ -152,14 +153,9 @@ def _what_happened(ctx) -> str:
 
 
 def _whose_part_sentence(ctx) -> str:
-    sales = period.change(ctx)
-    if sales.figure is not None:  # the split's figure is `whose_part`'s to show
-        import matplotlib.pyplot as plt
-
-        plt.close(sales.figure)
-    if sales.empty:
+    table = period.sales_split(ctx)
+    if table is None:
         return ""
-    table = sales.tables["change_sales"]
     totals = table[table["kind"] == "total"].set_index("part")["value"]
     change = float(totals["change"])
     a, b = table.attrs["labels"]
@@ -253,7 +249,14 @@ def _named(names: pd.Series) -> str:
 
 def _actions_table(ctx, hot_share: float, warm_share: float, cold_share: float) -> pd.DataFrame:
     """The action per campaign (per source without campaigns): the one table the
-    conclusion and the actions section read."""
+    conclusion and the actions section read, computed once per context."""
+    return ctx.remember(
+        ("actions", hot_share, warm_share, cold_share),
+        lambda: _recommend(ctx, hot_share, warm_share, cold_share),
+    )
+
+
+def _recommend(ctx, hot_share: float, warm_share: float, cold_share: float) -> pd.DataFrame:
     s = ctx.settings
     thresholds = Thresholds(
         min_leads=s.min_leads,
@@ -325,15 +328,14 @@ def headline(ctx) -> Section:
             t["paid_leads"],
             n=fmt_money(t["paid_leads"]),
         )
+        spent = dict(spend=money(t["spend"], cur), cpl=money(t["cpl"], cur), over_paid=paid)
         if t.get("cac") is not None:
             unit = f"\u00a0{currency_sign(cur)}" if cur else ""
             said.append(
                 _(
                     "Spend **{spend}**: cost per lead {cpl} {over_paid}, cost per sale {cac} "
                     "{over_sales} (95% interval).",
-                    spend=_money(t["spend"], cur),
-                    cpl=_money(t["cpl"], cur),
-                    over_paid=paid,
+                    **spent,
                     cac=fmt_range(t["cac"], t["cac_low"], t["cac_high"]) + unit,
                     over_sales=n_(
                         "over {n} sale from paid leads",
@@ -344,20 +346,13 @@ def headline(ctx) -> Section:
                 )
             )
         else:
-            said.append(
-                _(
-                    "Spend **{spend}**: cost per lead {cpl} {over_paid}.",
-                    spend=_money(t["spend"], cur),
-                    cpl=_money(t["cpl"], cur),
-                    over_paid=paid,
-                )
-            )
+            said.append(_("Spend **{spend}**: cost per lead {cpl} {over_paid}.", **spent))
         without = f["spend"].get("on_campaigns_without_leads") or 0.0
         if without > 0:
             said.append(
                 _(
                     "{spend} of it went to campaigns that brought no lead ({campaigns}).",
-                    spend=_money(without, cur),
+                    spend=money(without, cur),
                     campaigns=", ".join(f["spend"]["campaigns_without_leads"]),
                 )
             )
@@ -455,7 +450,7 @@ def actions(
     view["classified"] = [
         f"{100 * x:.0f}%" if pd.notna(x) else "n/a" for x in table["classified_share"]
     ]
-    view["spend"] = [_money(v, ctx.currency) if v > 0 else "n/a" for v in table["spend"].fillna(0)]
+    view["spend"] = [money(v, ctx.currency) if v > 0 else "n/a" for v in table["spend"].fillna(0)]
     view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()]
     view["ROMI (95% CI)"] = [
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
@@ -467,7 +462,7 @@ def actions(
     )
     listed = ", ".join(
         f"{name} {int(r.n)} ({fmt_money(r.leads)} leads"
-        + (f", spend {_money(r.spend, ctx.currency)}" if r.spend > 0 else "")
+        + (f", spend {money(r.spend, ctx.currency)}" if r.spend > 0 else "")
         + ")"
         for name, r in counts.iterrows()
     )
@@ -493,9 +488,9 @@ def _at_stake(r, currency: str) -> str:
     brings back where a campaign is scaled, the spend that is kept otherwise."""
     if not r.at_stake > 0:
         return "n/a (no spend)"
-    spend = _money(r.at_stake, currency)
+    spend = money(r.at_stake, currency)
     if r.action == "cut":
-        return f"stops {spend} of spend, which brought back {_money(r.revenue, currency)}"
+        return f"stops {spend} of spend, which brought back {money(r.revenue, currency)}"
     if r.action == "scale" and pd.notna(r.revenue_per_spend):
         return f"each 1 spent brought back {r.revenue_per_spend:.2f} (spend {spend})"
     return f"{spend} of spend"
