@@ -448,9 +448,10 @@ def actions(
         fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
     ]
     view["classified"] = [
-        f"{100 * x:.0f}%" if pd.notna(x) else "n/a" for x in table["classified_share"]
+        f"{100 * x:.0f}%" if pd.notna(x) else _("n/a") for x in table["classified_share"]
     ]
-    view["spend"] = [money(v, ctx.currency) if v > 0 else "n/a" for v in table["spend"].fillna(0)]
+    unknown = _("n/a")
+    view["spend"] = [money(v, ctx.currency) if v > 0 else unknown for v in table["spend"].fillna(0)]
     view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()]
     view["ROMI (95% CI)"] = [
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
