@@ -17,14 +17,13 @@ from analysis.base.i18n import (
     _,
     check_language,
     fmt_date,
-    fmt_decimal,
     fmt_int,
     language,
     n_,
     untranslated,
     use_language,
 )
-from analysis.insight.numbers import money, signed_percent
+from analysis.insight.numbers import fmt_money, money, signed_percent
 
 NBSP = "\u00a0"
 
@@ -42,7 +41,7 @@ NBSP = "\u00a0"
         (22, "ещё 22 кампании", "22 other campaigns"),
         (25, "ещё 25 кампаний", "25 other campaigns"),
         (101, "ещё 101 кампанию", "101 other campaigns"),
-        (1001, f"ещё 1{NBSP}001 кампанию", "1,001 other campaigns"),
+        (1001, "ещё 1\u202f001 кампанию", "1\u202f001 other campaigns"),
     ],
 )
 def test_plural_forms(n, ru, en):
@@ -53,18 +52,19 @@ def test_plural_forms(n, ru, en):
 
 
 def test_numbers_money_and_dates_in_the_locale():
-    """CLDR's Russian: a no-break space between thousands, a decimal comma, the rouble
-    sign after the sum, a space before %, dates with the month in the genitive."""
+    """Russian: a decimal comma, the rouble sign after the sum, a space before % and the
+    month in the genitive (CLDR's, by Babel); counts in both languages as every page
+    writes them (narrow no-break spaces between thousands)."""
     with use_language("ru"):
-        assert fmt_int(1234567) == f"1{NBSP}234{NBSP}567"
-        assert fmt_decimal(1234.5) == f"1{NBSP}234,5"
+        assert fmt_int(1234567) == "1\u202f234\u202f567"
+        assert fmt_money(1234.5, 1) == "1\u202f234,5"  # a decimal comma
         # sums as every page writes them: narrow no-break thousands, the sign after
         assert money(12400.4, "RUB") == f"12\u202f400{NBSP}₽"
         assert signed_percent(-0.666) == f"−67{NBSP}%"
         assert fmt_date("2026-04-01") == "1 апреля 2026\u202fг."
     with use_language("en"):
-        assert fmt_int(1234567) == "1,234,567"
-        assert fmt_decimal(1234.5) == "1,234.5"
+        assert fmt_int(1234567) == "1\u202f234\u202f567"  # as the pages write counts
+        assert fmt_money(1234.5, 1) == "1\u202f234.5"
         assert signed_percent(0.12) == "+12%"
         assert fmt_date("2026-04-01") == "April 1, 2026"
     assert language() == "en"  # the block's language ends with it

@@ -43,7 +43,6 @@ __all__ = [
     "n_",
     "locale_name",
     "fmt_int",
-    "fmt_decimal",
     "fmt_date",
     "untranslated",
     "markdown",
@@ -137,27 +136,16 @@ def _(message: str, /, **values) -> str:
 def n_(singular: str, plural: str, n: int, /, **values) -> str:
     """The form of a sentence for the count ``n`` (Russian has three: 1 лид, 2 лида,
     5 лидов), its ``{n}`` written as the language writes whole numbers and its other
-    placeholders filled from ``values`` (``n=`` there: the count as the caller writes
-    it)."""
+    placeholders filled from ``values``."""
     text = _translations(language()).ngettext(singular, plural, int(n))
-    values.setdefault("n", fmt_int(n))  # or the count as the caller writes it
-    return text.format(**values)
+    return text.format(n=fmt_int(n), **values)
 
 
 def fmt_int(n: int) -> str:
-    """A whole number as the language writes it: ``1,234`` in English, ``1 234`` in
-    Russian (Babel's locale data)."""
-    from babel.numbers import format_decimal
-
-    return format_decimal(int(n), format="#,##0", locale=locale_name())
-
-
-def fmt_decimal(x: float, digits: int = 1) -> str:
-    """A number with ``digits`` decimals in the language's way (``1 234,5`` in Russian)."""
-    from babel.numbers import format_decimal
-
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(x, format=pattern, locale=locale_name())
+    """A count as every page writes it, in every language: thousands apart by a narrow
+    no-break space (``4 335``; the typographic rule in Russian, unambiguous in English,
+    where "4,335" would read as a decimal to a Russian reader)."""
+    return f"{int(n):,}".replace(",", "\u202f")
 
 
 def fmt_date(day: _dt.date | str, form: str = "long") -> str:

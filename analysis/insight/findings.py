@@ -577,6 +577,5 @@ def window_words(facts: dict, created: str = "") -> str:
             "({n} of them without a creation date)",
             "({n} of them without a creation date)",
             n - dated,
-            n=fmt_money(n - dated),
         )
     return words

@@ -314,9 +314,9 @@ def headline(ctx) -> Section:
     said = [
         _(
             "{leads} {window}, {sales} (conversion {conversion}); data as of {end}.",
-            leads=n_("**{n} lead**", "**{n} leads**", f["leads"], n=fmt_money(f["leads"])),
+            leads=n_("**{n} lead**", "**{n} leads**", f["leads"]),
             window=window_words(f),
-            sales=n_("**{n} sale**", "**{n} sales**", f["sales"], n=fmt_money(f["sales"])),
+            sales=n_("**{n} sale**", "**{n} sales**", f["sales"]),
             conversion=conversion,
             end=f["data_end"] or _("unknown date"),
         )
@@ -326,7 +326,6 @@ def headline(ctx) -> Section:
             "over {n} paid lead",
             "over {n} paid leads",
             t["paid_leads"],
-            n=fmt_money(t["paid_leads"]),
         )
         spent = dict(spend=money(t["spend"], cur), cpl=money(t["cpl"], cur), over_paid=paid)
         if t.get("cac") is not None:
@@ -341,7 +340,6 @@ def headline(ctx) -> Section:
                         "over {n} sale from paid leads",
                         "over {n} sales from paid leads",
                         t["paid_sales"],
-                        n=fmt_money(t["paid_sales"]),
                     ),
                 )
             )
