@@ -62,7 +62,7 @@ hooks: $(STAMP) ## Install the pre-commit hooks (ruff, nbstripout, jupytext sync
 	$(BIN)/pre-commit install
 
 translations: $(STAMP) ## Extract the kit's sentences (analysis/) and update the catalogues under analysis/base/locale
-	$(BIN)/pybabel extract -F analysis/base/locale/babel.cfg -k _ -k n_:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F analysis/base/locale/babel.cfg -k _ -k n_:1,2 -k N_ --no-location --sort-output \
 		--project leadkit --copyright-holder "leadkit authors" \
 		-o analysis/base/locale/leadkit.pot analysis notebooks
 	$(BIN)/pybabel update -i analysis/base/locale/leadkit.pot -d analysis/base/locale -D leadkit \

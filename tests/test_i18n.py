@@ -89,7 +89,7 @@ def _code_messages() -> set:
         extract_from_dir(
             str(PACKAGE_DIR),
             method_map=[("**.py", "python")],
-            keywords={"_": None, "n_": (1, 2)},
+            keywords={"_": None, "n_": (1, 2), "N_": None},
         )
     )
     found += extract_from_dir(
@@ -280,3 +280,25 @@ def test_the_box_and_the_sections_below_compute_once(monkeypatch):
     assert calls == {"split": 2, "economics": 1, "recommend": 1}
     assert period.sales_split(ctx) is not None and "Leads got cheaper" in box
     ctx.engine.close()
+
+
+def test_table_headers_and_the_kits_words_follow_the_language():
+    """`show` writes a table's headers and the kit's own words in its cells (classes,
+    actions) in the page's language, never a name from the data (a campaign called
+    "hot" stays "hot"); English is as the code writes it."""
+    from analysis.render.tables import header_label, show, value_label
+
+    frame = pd.DataFrame(
+        {"campaign": ["hot", "vk_ads"], "action": ["cut", "scale"], "conversion_low": [0.1, 0.2]}
+    )
+    with use_language("ru"):
+        assert header_label("conversion_low") == "конверсия, низ 95%"
+        assert value_label("hot") == "горячие" and value_label("rank 2") == "место 2"
+        assert value_label("vk_ads") == "vk_ads" and value_label(3) == 3
+        html = show(frame).to_html()
+        assert "действие" in html and "отключить" in html and "масштабировать" in html
+        assert ">hot<" in html and "горячие" not in html  # the campaign's name is data
+        assert "action" not in html and "conversion" not in html
+    with use_language("en"):
+        html = show(frame).to_html()
+        assert "conversion, 95% low" in html and ">cut<" in html and ">hot<" in html

@@ -41,6 +41,7 @@ __all__ = [
     "check_language",
     "_",
     "n_",
+    "N_",
     "locale_name",
     "fmt_int",
     "fmt_date",
@@ -131,6 +132,12 @@ def _(message: str, /, **values) -> str:
     ``values`` (a message without values is returned as it is, braces and all)."""
     text = _translations(language()).gettext(message)
     return text.format(**values) if values else text
+
+
+def N_(message: str, /) -> str:
+    """Mark ``message`` for the catalogue without translating it now (a word kept in a
+    table, such as a column header, looked up with `_` when it is shown)."""
+    return message
 
 
 def n_(singular: str, plural: str, n: int, /, **values) -> str:

@@ -6,12 +6,23 @@ The tidy tables stay numeric (they are saved as CSV); these functions only forma
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from analysis.base.i18n import N_, _
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
 
-__all__ = ["label_rows", "wrap", "economics_view", "show", "notes_view"]
+__all__ = [
+    "label_rows",
+    "wrap",
+    "economics_view",
+    "show",
+    "notes_view",
+    "header_label",
+    "value_label",
+]
 
 
 def wrap(text: str, width: int = 100) -> str:
@@ -99,15 +110,207 @@ def _rank(v) -> str:
 
 
 _NAMES = {
-    "or_low": "odds ratio, 95% low",
-    "or_high": "odds ratio, 95% high",
-    "crude_or": "crude odds ratio",
-    "adjusted_or": "adjusted odds ratio",
-    "mix_effect": "crude / adjusted odds ratio",
-    "weight": "weight of own data",
-    "q_value": "q-value (BH)",
-    "p_value": "p-value",
+    "or_low": N_("odds ratio, 95% low"),
+    "or_high": N_("odds ratio, 95% high"),
+    "crude_or": N_("crude odds ratio"),
+    "adjusted_or": N_("adjusted odds ratio"),
+    "mix_effect": N_("crude / adjusted odds ratio"),
+    "weight": N_("weight of own data"),
+    "q_value": N_("q-value (BH)"),
+    "p_value": N_("p-value"),
 }
+
+#: The headers the kit's tables show, in English as the code writes them (a column
+#: code with its underscores as spaces, or a view's own name), marked for the catalogue
+#: and looked up when a table is shown.
+HEADERS = (
+    N_("95% interval"),
+    N_("ROMI (95% CI)"),
+    N_("ROMI, paid leads (95% CI)"),
+    N_("action"),
+    N_("adjusted odds ratio"),
+    N_("adjusted rate"),
+    N_("adjusted, 95% high"),
+    N_("adjusted, 95% low"),
+    N_("aged leads"),
+    N_("campaign"),
+    N_("change in sales (all parts)"),
+    N_("class"),
+    N_("classified"),
+    N_("classified share"),
+    N_("conversion"),
+    N_("conversion (95% CI)"),
+    N_("conversion within"),
+    N_("conversion within cells"),
+    N_("conversion within, 95% high"),
+    N_("conversion within, 95% low"),
+    N_("conversion, 95% high"),
+    N_("conversion, 95% low"),
+    N_("conversion, all leads (95% CI)"),
+    N_("cost per lead"),
+    N_("cost per qualified lead"),
+    N_("cost per sale"),
+    N_("cost per sale (95% CI)"),
+    N_("count"),
+    N_("crude odds ratio"),
+    N_("crude, 95% high"),
+    N_("crude, 95% low"),
+    N_("data"),
+    N_("delimiter"),
+    N_("detail"),
+    N_("encoding"),
+    N_("expected"),
+    N_("field"),
+    N_("file"),
+    N_("filled"),
+    N_("filled share"),
+    N_("flag"),
+    N_("gap"),
+    N_("hot"),
+    N_("hot share"),
+    N_("hot/warm/cold of classified, %"),
+    N_("input"),
+    N_("lead volume"),
+    N_("leads"),
+    N_("leads needed"),
+    N_("level"),
+    N_("lost"),
+    N_("lost reason"),
+    N_("manager"),
+    N_("measure"),
+    N_("message"),
+    N_("money at stake"),
+    N_("never contacted"),
+    N_("never contacted share"),
+    N_("note"),
+    N_("odds ratio"),
+    N_("open"),
+    N_("owner"),
+    N_("paid leads"),
+    N_("paid sales"),
+    N_("part"),
+    N_("period"),
+    N_("personal columns dropped"),
+    N_("qualification"),
+    N_("qualification mix within source"),
+    N_("qualified"),
+    N_("quarter"),
+    N_("rank: CPL / cost per sale"),
+    N_("rate"),
+    N_("rate, 95% high"),
+    N_("rate, 95% low"),
+    N_("ratio"),
+    N_("reading"),
+    N_("reference"),
+    N_("revenue"),
+    N_("revenue, all leads"),
+    N_("revenue, paid leads"),
+    N_("rows"),
+    N_("rule"),
+    N_("sales"),
+    N_("sales within"),
+    N_("segment"),
+    N_("send"),
+    N_("severity"),
+    N_("share"),
+    N_("share of change"),
+    N_("share, 95% high"),
+    N_("share, 95% low"),
+    N_("shrunk"),
+    N_("shrunk ratio"),
+    N_("shrunk ratio, 95% high"),
+    N_("shrunk ratio, 95% low"),
+    N_("shrunk, 95% high"),
+    N_("shrunk, 95% low"),
+    N_("source"),
+    N_("source mix"),
+    N_("spend"),
+    N_("standing"),
+    N_("stuck"),
+    N_("stuck share"),
+    N_("unknown"),
+    N_("value"),
+    N_("verdict"),
+    N_("warm"),
+    N_("cold"),
+    N_("week"),
+    N_("what"),
+    N_("young share"),
+)
+
+#: The kit's own words in table cells (classes, actions, verdicts, flags, owners),
+#: shown in the reader's language; a cell of a column that holds the data's names is
+#: never looked up (a campaign may be called "hot").
+VALUES = frozenset(
+    (
+        N_("hot"),
+        N_("warm"),
+        N_("cold"),
+        N_("unknown"),
+        N_("scale"),
+        N_("cut"),
+        N_("keep"),
+        N_("wait"),
+        N_("rework offer"),
+        N_("route fast"),
+        N_("enough"),
+        N_("few leads"),
+        N_("few sales"),
+        N_("no sales"),
+        N_("no leads"),
+        N_("no spend recorded"),
+        N_("not distinguishable"),
+        N_("spend but no leads"),
+        N_("too few leads"),
+        N_("too few sales"),
+        N_("info"),
+        N_("warning"),
+        N_("marketing"),
+        N_("sales team"),
+        N_("lead volume"),
+        N_("source mix"),
+        N_("qualification mix within source"),
+        N_("conversion within cells"),
+        N_("yes"),
+        N_("no"),
+        N_("none"),
+        N_("change"),
+        N_("over sales"),
+        N_("revenue"),
+        N_("revenue per sale"),
+        N_("spend"),
+        N_("campaign"),
+        N_("source"),
+        N_("manager"),
+        N_("qualification"),
+        N_("segment"),
+        N_("stage"),
+        N_("n/a"),
+    )
+)
+
+#: Columns whose cells are the data's own names, never the kit's words.
+_DATA_COLUMNS = frozenset(
+    ("source", "campaign", "manager", "segment", "label", "input", "file", "lead_id", "name")
+)
+
+
+def header_label(column: str) -> str:
+    """A table's column (its code, ``conversion_low``, or a view's English header) as
+    the reader sees it, in the current language."""
+    return _(_pretty(str(column)))
+
+
+def value_label(value):
+    """One of the kit's own words in a cell (``hot``, ``cut``, ``too few leads``) in the
+    current language; any other value (a name from the data, a number) as it is."""
+    if isinstance(value, str):
+        if value in VALUES:
+            return _(value)
+        rank = re.fullmatch(r"rank (\d+)", value)
+        if rank:
+            return _("rank {n}", n=rank.group(1))
+    return value
 
 
 def _pretty(column: str) -> str:
@@ -149,13 +352,13 @@ _PERCENT = (
 
 def _pvalue(v) -> str:
     if pd.isna(v):
-        return "n/a"
+        return _("n/a")
     return "<0.001" if v < 0.001 else f"{v:.3f}"
 
 
 def _number(v) -> str:
     if pd.isna(v):
-        return "n/a"
+        return _("n/a")
     if isinstance(v, float) and not float(v).is_integer() and abs(v) < 100:
         return f"{v:.3g}"
     return fmt_money(float(v))
@@ -167,20 +370,26 @@ def show(frame: pd.DataFrame, caption: str | None = None) -> Styler:
     Shares and conversions show as percentages, counts and money with thousands
     separators, missing values as "n/a".
     """
-    frame = frame.rename(columns=_pretty)
+    frame = frame.copy()
+    for c in frame.columns:
+        kind = frame[c].dtype
+        text = pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)
+        if text and str(c) not in _DATA_COLUMNS:
+            frame[c] = frame[c].map(value_label)
+    frame = frame.rename(columns=header_label)
     styler = frame.style.hide(axis="index")
     numeric = [
         c
         for c in frame.columns
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
     ]
-    percent = {_pretty(c) for c in _PERCENT}
-    pvals = {_pretty("q_value"), _pretty("p_value")}
+    percent = {header_label(c) for c in _PERCENT}
+    pvals = {header_label("q_value"), header_label("p_value")}
     formats = {
         c: (lambda v: fmt_rate(v)) if c in percent else _pvalue if c in pvals else _number
         for c in numeric
     }
-    styler = styler.format(formats, na_rep="n/a")
+    styler = styler.format(formats, na_rep=_("n/a"))
     styler = styler.set_table_styles(
         [
             {"selector": "th", "props": "text-align: left; background: #f0f0f0;"},
