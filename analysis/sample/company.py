@@ -136,11 +136,16 @@ class SampleData:
     spend : DataFrame
         The canonical spend the spend files hold, one row per campaign and day it ran:
         date, source, campaign, spend (RUB), clicks, impressions.
+    future : DataFrame
+        What no export can know: per lead_id, ``will_sell``, whether the lead becomes a
+        sale at any time (also after the export, for a lead still open then), the truth
+        a call list's scores are checked against.
     """
 
     files: dict[str, bytes]
     truth: pd.DataFrame
     spend: pd.DataFrame
+    future: pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------
@@ -198,7 +203,15 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SampleData:
     close_times(layout_rng, leads)
     files = render_exports(layout_rng, leads, spend, sessions)
     canonical = ["date", "source", "campaign", "spend", "clicks", "impressions"]
-    return SampleData(files=files, truth=truth_table(leads), spend=spend[canonical].copy())
+    future = pd.DataFrame(
+        {
+            "lead_id": pd.array(leads["id"].astype(str), dtype="str"),
+            "will_sell": np.asarray(leads["would_win"], dtype=bool),
+        }
+    )
+    return SampleData(
+        files=files, truth=truth_table(leads), spend=spend[canonical].copy(), future=future
+    )
 
 
 # --------------------------------------------------------------------------------------
