@@ -8,6 +8,10 @@
     leadkit profiles
     leadkit profile new FILE... [--out PROFILE.yaml] [--force]
 
+Messages (errors, progress, what was written) are in the language of ``--lang``, else of
+the profile's ``language:`` (for ``run``: the one most clients' reports are in, English
+on a tie), else English; argparse's own usage messages stay English.
+
 Exit codes: 0 success, 1 a report notebook failed (for ``run``: any client failed or
 had bad input; the others still ran), 2 the input data, the client file or the command
 line are wrong (the message names file, rows and column).
@@ -22,8 +26,14 @@ from typing import Any
 
 from analysis import __version__
 from analysis.base.errors import DataError
+from analysis.base.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, language, n_, set_language
 
 __all__ = ["main"]
+
+
+def _said(message: str) -> str:
+    """A message to the user, after the program's name as every tool writes it."""
+    return f"leadkit: {message}"
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -31,9 +41,28 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
-            raise SystemExit(f"leadkit: {flag} takes NAME=VALUE, got {item!r}")
+            raise SystemExit(
+                _said(_("{flag} takes NAME=VALUE, got {item}", flag=flag, item=repr(item)))
+            )
         out[key.strip()] = value.strip()
     return out
+
+
+def _speak(lang: str | None, profile: str | None = None) -> str:
+    """Write the command's messages in ``lang``, else in the profile's language (if the
+    profile can be read: else its error comes later, from the command itself), else
+    English."""
+    if not lang and profile:
+        from analysis.ingest.profiles import load_profile
+
+        try:
+            lang = load_profile(profile).language
+        except Exception:  # noqa: BLE001 - the command reports it, in the default language
+            lang = None
+    try:
+        return set_language(lang or DEFAULT_LANGUAGE)
+    except ValueError:  # a bad --param LANGUAGE: the report says so
+        return set_language(DEFAULT_LANGUAGE)
 
 
 def _literal(text: str):
@@ -90,8 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--lang",
-        choices=["en", "ru"],
-        help="the report's language (default: the profile's language:, else en)",
+        choices=sorted(LANGUAGES),
+        help="the report's language, and its messages' (default: the profile's language:, else en)",
     )
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -108,9 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     bat.add_argument("--out", type=Path, help="folder for client reports and index.html")
     bat.add_argument("--run", help="run folder name (default: UTC time)")
     bat.add_argument("--no-progress", action="store_true", help="no progress bars")
+    bat.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        help="the language of the messages and of index.html (default: the one most clients' "
+        "reports are in, en on a tie); each client's report keeps its own language",
+    )
 
     chk = sub.add_parser("check", help="load and validate the data, print what was found")
     data_args(chk)
+    chk.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        help="the language of what is printed (default: the profile's language:, else en)",
+    )
 
     smp = sub.add_parser("sample", help="write the sample company's export files")
     smp.add_argument("--out", type=Path, default=None, help="folder (default: data/sample)")
@@ -131,6 +171,9 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("profile.yaml"), help="(default: profile.yaml)"
     )
     new.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    new.add_argument(
+        "--lang", choices=sorted(LANGUAGES), help="the language of what is printed (default: en)"
+    )
     return parser
 
 
@@ -144,18 +187,29 @@ class _ReportBar:
         self.bar: Any = None  # a tqdm bar once the first step comes
         self.enabled = enabled
         self.total = (pages if pages is not None else len(REPORT_NOTEBOOKS)) + 2
+        # the command's language (the pages' threads may report while the report's
+        # own is set in this process)
+        self.lang = language()
 
     def step(self, step: str, detail: str) -> None:
         if not self.enabled:
             return
-        if self.bar is None:
-            from tqdm.auto import tqdm
+        from analysis.base.i18n import use_language
 
-            # the load, the pages, the workbook
-            self.bar = tqdm(total=self.total, desc="report", unit="step")
-        label = {"load": "loading and checking", "notebook": "page done:"}.get(step, step)
+        with use_language(self.lang):
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                # the load, the pages, the workbook
+                self.bar = tqdm(total=self.total, desc=_("report"), unit=_("step"))
+            label = {
+                "load": _("loading and checking"),
+                "notebook": _("page done:"),
+                "workbook": _("workbook"),
+                "pages": "",  # its detail says it: "6 pages, 4 at once"
+            }.get(step, step)
         if step != "done":
-            self.bar.set_postfix_str(f"{label} {detail}"[:48])
+            self.bar.set_postfix_str(f"{label} {detail}".strip()[:48])
         if step in ("pages", "notebook", "workbook"):  # "pages": the load has finished
             self.bar.update(1)
         if step == "done":
@@ -169,17 +223,27 @@ class _ReportBar:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    before = language()
+    try:
+        return _main(args)
+    finally:
+        set_language(before)  # the caller's (a test, a notebook) stays as it was
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "report":
             from analysis.run.report import ReportError, run_report
 
+            set_language(args.lang or DEFAULT_LANGUAGE)  # until the profile's is known
             params = {k.upper(): _literal(v) for k, v in _pairs(args.param, "--param").items()}
             if args.engine:
                 params["ENGINE"] = args.engine
             if args.lang:
                 params["LANGUAGE"] = args.lang
+            _speak(params.get("LANGUAGE"), args.profile)
             if args.jobs is not None and args.jobs < 1:
-                raise SystemExit("leadkit: --jobs takes a number of 1 or more")
+                raise SystemExit(_said(_("{flag} takes a number of 1 or more", flag="--jobs")))
             bar = _ReportBar(enabled=not args.no_progress)
             try:
                 try:
@@ -196,46 +260,70 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     bar.close()  # before any message, so it starts on a line of its own
             except ReportError as exc:
-                print(f"leadkit: report failed: {exc}", file=sys.stderr)
+                print(_said(_("report failed: {error}", error=exc)), file=sys.stderr)
                 return 1
-            print(f"Report written to {result.folder}")
+            print(_("Report written to {folder}", folder=result.folder))
             for page in result.html:
                 print(f"  {page}")
-            print(f"  {len(result.tables)} tables in {result.folder / 'tables'}")
+            tables = n_(
+                "{n} table in {folder}",
+                "{n} tables in {folder}",
+                len(result.tables),
+                folder=result.folder / "tables",
+            )
+            print(f"  {tables}")
             return 0
         if args.command == "run":
-            from analysis.run.batch import run_batch
+            from analysis.run.batch import batch_language, read_clients, run_batch
+            from analysis.run.index import status_label
 
+            _speak(args.lang)  # until the clients' language is known
             if args.jobs is not None and args.jobs < 1:
-                raise SystemExit("leadkit: --jobs takes a number of 1 or more")
+                raise SystemExit(_said(_("{flag} takes a number of 1 or more", flag="--jobs")))
+            batch = read_clients(args.clients)
+            lang = _speak(args.lang or batch_language(batch))
             outcomes, index = run_batch(
-                args.clients,
+                batch,
                 out_root=args.out,
                 jobs=args.jobs,
                 force=args.force,
                 only=args.only or None,
                 run=args.run,
                 progress=not args.no_progress,
+                lang=lang,
             )
             width = max(len(o.client) for o in outcomes)
+            statuses = {o.status: status_label(o.status) for o in outcomes}
+            status_width = max(9, *(len(s) for s in statuses.values()))
             for o in outcomes:
                 where = o.folder or ""
-                print(f"{o.client:<{width}}  {o.status:<9}  {o.seconds:6.1f} s  {where}")
+                seconds = f"{o.seconds:6.1f}"
+                if lang != "en":  # a decimal comma
+                    seconds = seconds.replace(".", ",")
+                took = _("{seconds} s", seconds=seconds)
+                print(f"{o.client:<{width}}  {statuses[o.status]:<{status_width}}  {took}  {where}")
                 if o.message and not o.passed:
                     print(f"{'':<{width}}  {o.message}")
             failed = [o for o in outcomes if not o.passed]
             print(
-                f"{len(outcomes) - len(failed)} of {len(outcomes)} clients passed; index: {index}"
+                _(
+                    "{passed} of {total} clients passed; index: {index}",
+                    passed=len(outcomes) - len(failed),
+                    total=len(outcomes),
+                    index=index,
+                )
             )
             return 1 if failed else 0
         if args.command == "check":
             from analysis.ingest.load import load_dataset
             from analysis.insight.audit import counts_text
 
+            _speak(args.lang, args.profile)
             ds = load_dataset(args.profile, _pairs(args.input, "--input"))
             print(counts_text(ds))
             for note in ds.notes.itertuples():
-                print(f"{note.severity}: [{note.input}] {note.message}")
+                # "info", "warning": the kit's words (the audit page's too)
+                print(f"{_(note.severity)}: [{note.input}] {note.message}")
             return 0
         if args.command == "sample":
             from analysis.base.paths import IN_CHECKOUT, SAMPLE_DIR
@@ -259,18 +347,28 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "profile":
             from analysis.ingest.draft import write_draft
 
+            _speak(args.lang)
             try:
                 draft = write_draft(args.files, args.out, force=args.force)
             except FileExistsError as exc:
-                print(f"leadkit: {exc}", file=sys.stderr)
+                print(_said(str(exc)), file=sys.stderr)
                 return 2
             print(draft.summary())
-            todo = f"; answer its {draft.todos} TODO(s)" if draft.todos else ""
-            print(f"Draft profile written to {args.out}{todo}. Next:")
+            if draft.todos:
+                print(
+                    n_(
+                        "Draft profile written to {out}; answer its {n} TODO(s). Next:",
+                        "Draft profile written to {out}; answer its {n} TODO(s). Next:",
+                        draft.todos,
+                        out=args.out,
+                    )
+                )
+            else:
+                print(_("Draft profile written to {out}. Next:", out=args.out))
             print(f"  leadkit check --profile {args.out}")
             return 0
     except DataError as exc:
-        print(f"leadkit: bad input: {exc}", file=sys.stderr)
+        print(_said(_("bad input: {error}", error=exc)), file=sys.stderr)
         return 2
     return 2  # pragma: no cover - argparse requires a command
 

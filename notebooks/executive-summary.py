@@ -22,6 +22,7 @@ EQUAL_AGE_DAYS = 30
 HOT_SHARE = 0.30
 WARM_SHARE = 0.40
 COLD_SHARE = 0.60
+WHAT_IF_AMOUNT = 0  # the sum to move from the campaigns to cut (0: all their spend)
 
 # %% tags=["contents-below"]
 ctx = report_context(
@@ -70,6 +71,20 @@ actions = show_section(
 )
 
 # %% [markdown]
+# ## What moving the budget would buy
+
+# %%
+what_if = show_section(
+    summary.what_if(
+        ctx,
+        WHAT_IF_AMOUNT or None,
+        hot_share=HOT_SHARE,
+        warm_share=WARM_SHARE,
+        cold_share=COLD_SHARE,
+    )
+)
+
+# %% [markdown]
 # ## Who should get the cold leads
 
 # %%
@@ -85,7 +100,9 @@ caveats = show_section(summary.caveats(ctx))
 # ## Terms
 
 # %%
-show_section(summary.glossary(ctx))
+terms = show_section(summary.glossary(ctx))
 
 # %%
-written = save_tables([conclusion, headline, change, cheap, actions, routing, caveats], OUTPUT_DIR)
+written = save_tables(
+    [conclusion, headline, change, cheap, actions, what_if, routing, caveats], OUTPUT_DIR
+)

@@ -21,6 +21,8 @@ ENGINE = ""
 LANGUAGE = ""
 MIN_LEADS = 30
 STUCK_DAYS = 14
+CALL_LIST_TOP = 20
+CALL_LIST_LIMIT = 5000
 
 # %%
 ctx = report_context(
@@ -63,6 +65,20 @@ sections.append(show_section(sales.speed_to_lead(ctx)))
 
 # %%
 sections.append(show_section(sales.processing(ctx, stuck_days=STUCK_DAYS)))
+
+# %% [markdown]
+# ## Whom to call first: open leads by their chance of a sale
+
+# %%
+calls = show_section(sales.call_list(ctx, top=CALL_LIST_TOP, limit=CALL_LIST_LIMIT))
+sales.write_call_list(calls, OUTPUT_DIR)  # call-list.csv: lead ids, never personal data
+sections.append(calls)
+
+# %% [markdown]
+# ## Lists per manager: never contacted and stuck leads
+
+# %%
+sections.append(show_section(sales.manager_lists(ctx, stuck_days=STUCK_DAYS)))
 
 # %% [markdown]
 # ## Why leads are lost

@@ -19,8 +19,12 @@ _CACHE: str | None = None
 def pytest_configure(config):
     """Every load writes its canonical leads to the cache folder: the suite's go to a
     folder of its own (inherited by the notebooks' kernels), not the user's
-    ~/.cache/leadkit, and are removed at the end."""
+    ~/.cache/leadkit, and are removed at the end. The pages are English unless a test
+    asks for another language (``$LEADKIT_LANGUAGE``, inherited by the kernels too)."""
     global _CACHE
+    # the tests read the pages in English (the sample company's own language is
+    # Russian): a test of another language asks for it, one of the defaults clears this
+    os.environ["LEADKIT_LANGUAGE"] = "en"
     if "LEADKIT_CACHE" not in os.environ:
         _CACHE = tempfile.mkdtemp(prefix="leadkit-test-cache-")
         os.environ["LEADKIT_CACHE"] = _CACHE

@@ -54,6 +54,10 @@ def foreign_words(text: str, allowed: set[str]) -> list[str]:
     or underscores in it, or inside a file name), not an acronym (CPL, ROMI, BH), not a
     proper name or a word of the data's names; each with its context."""
     found = []
+    # what the page quotes from the data as it is: a cell or a line of a file in ASCII
+    # quotes ('Total rows: 390'; the kit's own quotes are «» in Russian), a JSON path
+    text = re.sub(r"'[^'\n]{1,80}'", " ", text)
+    text = re.sub(r"\S*\[\]\S*", " ", text)
     for token in re.finditer(r"[\w.’'/-]+", text):
         word = token.group(0)
         if not re.search(r"[A-Za-z]", word) or re.search(r"[\d_]", word):

@@ -10,6 +10,7 @@ import re
 import pandas as pd
 import pytest
 import yaml
+from page_text import PROPER_NAMES
 
 from analysis.base.errors import DataError
 from analysis.base.i18n import (
@@ -127,8 +128,14 @@ def test_translations_keep_their_placeholders():
         want = set(names.findall(ids[-1])) | set(names.findall(ids[0]))
         for s in strings:
             assert set(names.findall(s)) == want, (m.id, s)
-            # Russian words only, but for codes (`leads`, `MIN_LEADS`) and acronyms (CRM)
+            # Russian words only, but for codes (`leads`, `MIN_LEADS`), acronyms (CRM)
+            # proper names (leadkit, Excel: the same in every language) and codes with digits
             words = re.sub(r"`[^`]*`|\b[A-Z][A-Z0-9_]+\b", "", names.sub("", s))
+            words = " ".join(
+                w
+                for w in words.split()
+                if not re.search(r"\d", w) and w.strip(".,;:()«»").lower() not in PROPER_NAMES
+            )
             assert not re.search(r"[A-Za-z]{3,}", words), (m.id, s)
 
 
@@ -143,6 +150,7 @@ def test_the_language_is_a_setting_of_the_profile_and_the_client_file(tmp_path):
     from analysis.run.batch import read_clients
 
     base = yaml.safe_load((LOCALE_DIR.parents[2] / "data/profiles/sample.yaml").read_text())
+    base.pop("language", None)
     for value, want in (("ru", "ru"), (None, "en")):
         prof = dict(base, language=value) if value else base
         (tmp_path / "p.yaml").write_text(yaml.safe_dump(prof), encoding="utf-8")
@@ -154,6 +162,25 @@ def test_the_language_is_a_setting_of_the_profile_and_the_client_file(tmp_path):
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(clients), encoding="utf-8")
     (spec,) = read_clients(tmp_path / "c.yaml").clients
     assert spec.parameters["LANGUAGE"] == "ru"
+
+
+def test_the_sample_reads_in_russian_and_olist_in_english_by_default(monkeypatch):
+    """The shipped profiles' languages, and what overrides them: ``--lang`` (a run's
+    LANGUAGE) first, then ``$LEADKIT_LANGUAGE`` (the suite sets it to English, as a
+    reader who wants every report in English would), then the profile's."""
+    from analysis.base.i18n import LANGUAGE_ENV, chosen_language
+    from analysis.ingest.profiles import load_profile
+
+    monkeypatch.delenv(LANGUAGE_ENV, raising=False)
+    assert load_profile("sample").language == "ru"
+    assert load_profile("olist").language == "en"
+    assert chosen_language(None, load_profile("sample").language) == "ru"
+    monkeypatch.setenv(LANGUAGE_ENV, "en")
+    assert chosen_language(None, "ru") == "en"
+    assert chosen_language("ru", "en") == "ru"
+    monkeypatch.setenv(LANGUAGE_ENV, "de")
+    with pytest.raises(ValueError, match="no language 'de'"):
+        chosen_language(None, "ru")
 
 
 def _latin_words(text: str, allowed: set[str]) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from analysis.base.i18n import _, n_
+
 __all__ = ["DataError", "DataErrors", "DataWarning", "format_rows"]
 
 
@@ -50,11 +52,11 @@ class DataError(ValueError):
         self.problem = message
         where = []
         if file:
-            where.append(f"file {file}")
+            where.append(_("file {file}", file=file))
         if self.rows:
             where.append(format_rows(self.rows))
         if column:
-            where.append(f"column {column!r}")
+            where.append(_("column {column}", column=repr(column)))
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
@@ -75,12 +77,15 @@ class DataErrors(DataError):
         files = {p.file for p in self.problems}
         shown = [f"- {p}" for p in self.problems[:limit]]
         if len(self.problems) > limit:
-            shown.append(f"- and {len(self.problems) - limit} more")
+            shown.append(_("- and {n} more", n=len(self.problems) - limit))
         n = len(self.problems)
         # each line names its own file, rows and column: no prefix for the whole
-        super().__init__(
-            f"{n} problems in the input; fix them all, then load again:\n" + "\n".join(shown)
+        head = n_(
+            "{n} problems in the input; fix them all, then load again:",
+            "{n} problems in the input; fix them all, then load again:",
+            n,
         )
+        super().__init__(head + "\n" + "\n".join(shown))
         self.file = files.pop() if len(files) == 1 else None
 
 
@@ -106,7 +111,9 @@ def format_rows(rows: Iterable[int], limit: int = 10, total: int | None = None) 
     rows = sorted(set(int(r) for r in rows))
     count = len(rows) if total is None else int(total)
     if count == 1:
-        return f"row {rows[0]}"
+        return _("row {row}", row=rows[0])
     shown = ", ".join(str(r) for r in rows[:limit])
     more = count - limit
-    return f"rows {shown}" + (f" and {more} more" if more > 0 else "")
+    if more > 0:
+        return _("rows {rows} and {more} more", rows=shown, more=more)
+    return _("rows {rows}", rows=shown)

@@ -32,11 +32,13 @@ def write_atomic(path: str | Path, payload: bytes | str) -> Path:
 
 
 def code_hash(*extra: Path) -> str:
-    """SHA-256 of the kit's code and templates (``analysis/**/*.py``, ``*.j2``,
-    ``*.json``) and of ``extra`` files (the notebooks, say)."""
-    files = sorted(
-        [*PACKAGE_DIR.rglob("*.py"), *PACKAGE_DIR.rglob("*.j2"), *PACKAGE_DIR.rglob("*.json")]
-    ) + sorted(Path(p) for p in extra)
+    """SHA-256 of the kit's code, templates and catalogues (``analysis/**/*.py``,
+    ``*.j2``, ``*.json``, ``*.po``: a changed translation changes a page) and of
+    ``extra`` files (the notebooks, say)."""
+    kinds = ("*.py", "*.j2", "*.json", "*.po")
+    files = sorted(p for kind in kinds for p in PACKAGE_DIR.rglob(kind)) + sorted(
+        Path(p) for p in extra
+    )
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode())

@@ -39,6 +39,8 @@ __all__ = [
     "set_language",
     "use_language",
     "check_language",
+    "LANGUAGE_ENV",
+    "chosen_language",
     "_",
     "n_",
     "N_",
@@ -73,6 +75,20 @@ def check_language(lang: str | None) -> str:
     if short not in LANGUAGES:
         raise ValueError(f"no language {lang!r}: the kit writes in {', '.join(sorted(LANGUAGES))}")
     return short
+
+
+#: The environment variable that, when set, is the language of every report whose run
+#: names none (``--lang``, a notebook's LANGUAGE), over profiles and client files: the
+#: reader's own language (an English-speaking auditor of Russian clients sets ``en``).
+LANGUAGE_ENV = "LEADKIT_LANGUAGE"
+
+
+def chosen_language(asked: str | None, configured: str | None) -> str:
+    """A report's language: the one asked for (``--lang``, LANGUAGE), else
+    ``$LEADKIT_LANGUAGE``, else the profile's or client file's, else the default."""
+    import os
+
+    return check_language(asked or os.environ.get(LANGUAGE_ENV) or configured)
 
 
 def language() -> str:

@@ -39,6 +39,8 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from analysis.base.i18n import _
+
 __all__ = [
     "DEFAULT_SPARK_MASTER",
     "MIN_JAVA",
@@ -142,21 +144,37 @@ def connect(spec: str | None = None, *, read_only: bool = False) -> ibis.BaseBac
     scheme = spec.split("://", 1)[0].lower() if "://" in spec else None
     if scheme is None:
         raise ValueError(
-            f"cannot connect to {spec!r}: give 'duckdb', 'duckdb:///path/file.duckdb', "
-            "'spark', 'spark:local[N]' or an Ibis URL such as 'postgres://user@host/db'"
+            _(
+                "cannot connect to {spec}: give 'duckdb', 'duckdb:///path/file.duckdb', "
+                "'spark', 'spark:local[N]' or an Ibis URL such as 'postgres://user@host/db'",
+                spec=repr(spec),
+            )
         )
     try:
         return ibis.connect(spec)
     except ImportError as exc:
         extra = _EXTRAS.get(scheme, scheme)
         missing = _missing_module(exc)
-        raise ValueError(
-            f"cannot connect to {_redact(spec)!r}: the {extra} backend of Ibis is not "
-            f"installed{f' (no module {missing})' if missing else ''}; "
-            f'pip install "ibis-framework[{extra}]"'
-        ) from exc
+        if missing:
+            message = _(
+                "cannot connect to {spec}: the {extra} backend of Ibis is not installed (no "
+                'module {module}); pip install "ibis-framework[{extra}]"',
+                spec=repr(_redact(spec)),
+                extra=extra,
+                module=missing,
+            )
+        else:
+            message = _(
+                "cannot connect to {spec}: the {extra} backend of Ibis is not installed; "
+                'pip install "ibis-framework[{extra}]"',
+                spec=repr(_redact(spec)),
+                extra=extra,
+            )
+        raise ValueError(message) from exc
     except ValueError as exc:
-        raise ValueError(f"cannot connect to {_redact(spec)!r}: {exc}") from exc
+        raise ValueError(
+            _("cannot connect to {spec}: {error}", spec=repr(_redact(spec)), error=exc)
+        ) from exc
 
 
 def _missing_module(exc: BaseException | None) -> str | None:
@@ -186,21 +204,28 @@ def _connect_spark(spec: str, master: str) -> ibis.BaseBackend:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise ValueError(
-            f"cannot connect to {spec!r}: PySpark is not installed; "
-            'pip install "leadkit[spark]" (or "ibis-framework[pyspark]")'
+            _(
+                "cannot connect to {spec}: PySpark is not installed; "
+                'pip install "leadkit[spark]" (or "ibis-framework[pyspark]")',
+                spec=repr(spec),
+            )
         ) from exc
     running = SparkSession.getActiveSession()
     if running is not None:
         if running.sparkContext.master != master:
             raise ValueError(
-                f"cannot connect to {spec!r}: a Spark session with master "
-                f"{running.sparkContext.master!r} already runs in this process (one per "
-                "process); stop it first or ask for that master"
+                _(
+                    "cannot connect to {spec}: a Spark session with master {master} already "
+                    "runs in this process (one per process); stop it first or ask for that "
+                    "master",
+                    spec=repr(spec),
+                    master=repr(running.sparkContext.master),
+                )
             )
         return ibis.pyspark.connect(running)
     reason = java_available()
     if reason is not None:
-        raise ValueError(f"cannot connect to {spec!r}: {reason}")
+        raise ValueError(_("cannot connect to {spec}: {error}", spec=repr(spec), error=reason))
 
     threads = _local_threads(master)
     conf_dir = Path(tempfile.mkdtemp(prefix="leadkit-spark-"))
@@ -246,24 +271,36 @@ def java_available() -> str | None:
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     where = f"$JAVA_HOME ({home})" if home else "PATH"
     if not java or not os.access(java, os.X_OK):
-        return (
-            f"no Java on {where}: Spark needs Java {MIN_JAVA} or newer "
-            "(e.g. Debian's openjdk-17-jre-headless)"
+        return _(
+            "no Java on {where}: Spark needs Java {min} or newer (e.g. Debian's "
+            "openjdk-17-jre-headless)",
+            where=where,
+            min=MIN_JAVA,
         )
     try:
         run = subprocess.run(
             [java, "-version"], capture_output=True, text=True, timeout=60, check=False
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        return f"{java} -version failed: {exc}"
+        return _("{java} -version failed: {error}", java=java, error=exc)
     m = re.search(r'version "(\d+)(?:\.(\d+))?', run.stderr + run.stdout)
     if run.returncode != 0 or m is None:
-        return f"{java} -version failed (exit {run.returncode}): {run.stderr.strip()[:200]}"
+        return _(
+            "{java} -version failed (exit {code}): {error}",
+            java=java,
+            code=run.returncode,
+            error=run.stderr.strip()[:200],
+        )
     major = int(m.group(1))
     if major == 1 and m.group(2):  # "1.8.0" is Java 8
         major = int(m.group(2))
     if major < MIN_JAVA:
-        return f"Java {major} at {java}: Spark needs Java {MIN_JAVA} or newer"
+        return _(
+            "Java {major} at {java}: Spark needs Java {min} or newer",
+            major=major,
+            java=java,
+            min=MIN_JAVA,
+        )
     return None
 
 

@@ -39,6 +39,7 @@ def input_hashes(profile: Profile, inputs: dict | None = None) -> dict[str, str]
 
 def dataset_key(profile: Profile, overrides: dict, start, end, stream) -> str:
     from analysis.base.files import code_hash
+    from analysis.base.i18n import language
 
     payload = {
         "profile": file_sha256(Path(profile.path)),
@@ -48,6 +49,8 @@ def dataset_key(profile: Profile, overrides: dict, start, end, stream) -> str:
         "hashes": input_hashes(profile, overrides),
         "period": [str(start or ""), str(end or "")],
         "stream": stream,
+        # the notes are kept as written, in the language of the load
+        "language": language(),
         "code": code_hash(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.base.errors import format_rows
+from analysis.base.i18n import _
 
 __all__ = [
     "Canonical",
@@ -548,7 +549,7 @@ class _Mapper:
 
         n, where = self.n, ""
         if "created_at" not in cols:
-            self.note("warning", NO_DATES_NOTE)
+            self.note("warning", _(NO_DATES_NOTE))
             self.facts["no_created_at"] = n
         else:
             missing, rows = self._rows_text("created_at IS NULL")
@@ -566,7 +567,7 @@ class _Mapper:
             if unknown:
                 self.note("info", unknown_revenue_note(int(unknown)))
         else:
-            self.note("info", NO_REVENUE_NOTE)
+            self.note("info", _(NO_REVENUE_NOTE))
         if "won_at" in cols:
             early, rows = self._rows_text("won_at < created_at")
             self.facts["won_before_created"] = early
@@ -582,7 +583,7 @@ class _Mapper:
         if none:
             self.note("warning", no_source_note(none, kept))
         by: dict[str, int] = {}
-        for b, _, c in counts:
+        for b, _s, c in counts:
             by[b] = by.get(b, 0) + int(c)
         self.facts["attribution"] = dict(sorted(by.items(), key=lambda kv: -kv[1]))
         sources = pd.Series([s for _, s, _ in counts], dtype="str")

@@ -38,8 +38,9 @@ from typing import Any
 import yaml
 
 from analysis.base.errors import DataError
+from analysis.base.i18n import _
 from analysis.ingest.privacy import PERSONAL_HEADER
-from analysis.ingest.readers import read_table
+from analysis.ingest.readers import EMPTY_FILE, read_table
 
 __all__ = [
     "Header",
@@ -118,11 +119,11 @@ def read_header(path: Path | str) -> Header:
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"file not found: {path}", file=str(path))
+        raise DataError(_("file not found: {path}", path=path), file=str(path))
     if path.is_dir():
-        raise DataError(f"{path} is a folder, not an export file", file=str(path))
+        raise DataError(_("{path} is a folder, not an export file", path=path), file=str(path))
     if path.stat().st_size == 0:
-        raise DataError("the file is empty (0 bytes); export it again", file=path.name)
+        raise DataError(_(EMPTY_FILE), file=path.name)
     sniffed: Header | None = None
     sniff_error: DataError | None = None
     try:
@@ -164,7 +165,9 @@ def read_header(path: Path | str) -> Header:
             return table_header
     if sniffed is not None:
         return sniffed
-    raise sniff_error or read_error or DataError("cannot read the file's header", file=path.name)
+    raise (
+        sniff_error or read_error or DataError(_("cannot read the file's header"), file=path.name)
+    )
 
 
 def _same_encoding(a: str | None, b: str | None) -> bool:
@@ -221,13 +224,15 @@ def _sniff(path: Path) -> Header:
         try:
             names = pq.read_schema(path).names
         except Exception as exc:  # pyarrow's own error types
-            raise DataError(f"not a readable Parquet file ({exc})", file=path.name) from None
+            raise DataError(
+                _("not a readable Parquet file ({error})", error=exc), file=path.name
+            ) from None
         return Header(path, _dedupe(names), kind="parquet")
     with open(path, "rb") as fh:
         data = fh.read(_SNIFF_BYTES)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise DataError(
-            "an old binary Excel (.xls) file; open it and save it as .xlsx or CSV",
+            _("an old binary Excel (.xls) file; open it and save it as .xlsx or CSV"),
             file=path.name,
         )
     if data.startswith(b"PK\x03\x04"):
@@ -280,11 +285,13 @@ def _sniff_text(path: Path, text: str, encoding: str) -> Header:
             best_lines = lines
     if best is None:
         raise DataError(
-            "cannot find a header row (no line with two or more column names separated by "
-            "',', ';' or tab)",
+            _(
+                "cannot find a header row (no line with two or more column names separated "
+                "by ',', ';' or tab)"
+            ),
             file=path.name,
         )
-    _, delim, records, at = best
+    _score, delim, records, at = best
     return _header(path, records, at, best_lines[at], "csv", encoding, delim)
 
 
@@ -355,7 +362,9 @@ def _sniff_excel(path: Path) -> Header:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, openpyxl's own errors
-        raise DataError(f"not a readable .xlsx file ({exc})", file=path.name) from None
+        raise DataError(
+            _("not a readable .xlsx file ({error})", error=exc), file=path.name
+        ) from None
     try:
         sheet = book.worksheets[0]
         records = [
@@ -368,7 +377,7 @@ def _sniff_excel(path: Path) -> Header:
         book.close()
     at = _header_index(records)
     if at is None:
-        raise DataError("cannot find a header row in the first sheet", file=path.name)
+        raise DataError(_("cannot find a header row in the first sheet"), file=path.name)
     return _header(path, records, at, at + 1, "excel")
 
 
@@ -402,7 +411,7 @@ def _sniff_html(path: Path, text: str, encoding: str) -> Header:
     records = [r for r in parser.rows if r]
     at = _header_index(records)
     if at is None:
-        raise DataError("cannot find a header row in the HTML table", file=path.name)
+        raise DataError(_("cannot find a header row in the HTML table"), file=path.name)
     return _header(path, records, at, at + 1, "html", encoding)
 
 
@@ -410,11 +419,13 @@ def _sniff_json(path: Path) -> Header:
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"not a readable JSON file ({exc})", file=path.name) from None
+        raise DataError(
+            _("not a readable JSON file ({error})", error=exc), file=path.name
+        ) from None
     found = _json_records(doc)
     if found is None:
         raise DataError(
-            "cannot find the records in the JSON (a list of objects, e.g. items[].rows[])",
+            _("cannot find the records in the JSON (a list of objects, e.g. items[].rows[])"),
             file=path.name,
         )
     records_path, (parent, parent_keys, parent_of), rows = found
@@ -1403,7 +1414,7 @@ def draft_profile(paths: Sequence[Path | str], out: Path | str) -> Draft:
     """
     out = Path(out)
     if not paths:
-        raise DataError("give one or more export files to make a profile from")
+        raise DataError(_("give one or more export files to make a profile from"))
     files = []
     for p in paths:
         header = read_header(p)
@@ -1464,7 +1475,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _compose(files: list[tuple[Path, Header, Recognised]], out: Path) -> tuple[str, int]:
     taken: set[str] = set()
-    for _, _, rec in files:
+    for _p, _h, rec in files:
         rec.input_name = _unique(rec.input_name, taken)
     leads = [r for _, _, r in files if r.role == "leads"]
     spend = [r for _, _, r in files if r.role == "spend"]
@@ -1479,7 +1490,7 @@ def _compose(files: list[tuple[Path, Header, Recognised]], out: Path) -> tuple[s
 
     e = _Emitter()
     e.comment("DRAFT mapping profile, written by `leadkit profile new` from:")
-    for path, _, rec in files:
+    for path, _h, rec in files:
         e.comment(f"  {path.name}: {rec.label}")
     e.comment("Check each mapping against your files, answer each question marked TODO")
     e.comment("(uncomment its line and name the column), then run:")
@@ -1494,7 +1505,7 @@ def _compose(files: list[tuple[Path, Header, Recognised]], out: Path) -> tuple[s
         e.todos += 1
 
     e.line("inputs:")
-    for path, _, rec in files:
+    for path, _h, rec in files:
         rel = Path(os.path.relpath(path.resolve(), out.resolve().parent)).as_posix()
         block = _Emitter(2, commented=id(rec) not in used)
         if id(rec) in used:

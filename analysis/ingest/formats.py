@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from analysis.base.errors import DataError
+from analysis.base.i18n import _
 
 __all__ = ["html_rows", "json_records", "looks_like_html", "record_paths"]
 
@@ -116,7 +117,7 @@ def html_rows(text: str, label: str = "input") -> tuple[list[list[str]], int | N
     parser.close()
     parser._end_row()
     if not parser.rows and parser.depth == 0 and not parser.done:
-        raise DataError("the file is HTML but has no <table>; export the list again", file=label)
+        raise DataError(_("the file is HTML but has no <table>; export the list again"), file=label)
     rows = [[t for t, _ in row] for row in parser.rows]
     th = next((i for i, row in enumerate(parser.rows) if row and all(h for _, h in row)), None)
     return rows, th
@@ -173,15 +174,21 @@ def _parse_path(path: str, label: str) -> list[tuple[str, bool]]:
         key = part[:-2] if is_list else part
         if not key and not (is_list and not steps):
             raise DataError(
-                f"`records: {path}` is not a path like items[].rows[] (names joined by "
-                "dots, [] after each list)",
+                _(
+                    "`records: {path}` is not a path like items[].rows[] (names joined by "
+                    "dots, [] after each list)",
+                    path=path,
+                ),
                 file=label,
             )
         steps.append((key, is_list))
     if not steps[-1][1]:
         raise DataError(
-            f"`records: {path}` must end at a list of records, written with [] "
-            "(e.g. items[].rows[])",
+            _(
+                "`records: {path}` must end at a list of records, written with [] "
+                "(e.g. items[].rows[])",
+                path=path,
+            ),
             file=label,
         )
     return steps
@@ -231,25 +238,35 @@ def json_records(
     try:
         obj = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = (
-            f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            if isinstance(exc, json.JSONDecodeError)
-            else f" ({exc})"
-        )
-        raise DataError(f"not a valid JSON file{where}", file=label) from None
+        if isinstance(exc, json.JSONDecodeError):
+            message = _(
+                "not a valid JSON file (line {line}, column {column}: {error})",
+                line=exc.lineno,
+                column=exc.colno,
+                error=exc.msg,
+            )
+        else:
+            message = _("not a valid JSON file ({error})", error=exc)
+        raise DataError(message, file=label) from None
     if records is None:
         paths = record_paths(obj)
         if not paths:
             raise DataError(
-                "the JSON file has no list of records (objects); set `records:` for this "
-                "input in the mapping profile",
+                _(
+                    "the JSON file has no list of records (objects); set `records:` for this "
+                    "input in the mapping profile"
+                ),
                 file=label,
             )
         if len(paths) > 1:
             raise DataError(
-                "the JSON file has several lists of records: "
-                f"{', '.join(map(repr, paths))}; set `records:` for this input in the "
-                f"mapping profile to the one to read (e.g. records: {paths[0]})",
+                _(
+                    "the JSON file has several lists of records: {paths}; set `records:` for "
+                    "this input in the mapping profile to the one to read (e.g. records: "
+                    "{first})",
+                    paths=", ".join(map(repr, paths)),
+                    first=paths[0],
+                ),
                 file=label,
             )
         records = paths[0]
@@ -257,7 +274,7 @@ def json_records(
     out: list[dict[str, str]] = []
     _walk(obj, steps, "", {}, out, records, label)
     if not out:
-        raise DataError(f"the JSON file has no records at {records}", file=label)
+        raise DataError(_("the JSON file has no records at {path}", path=records), file=label)
     columns: dict[str, None] = {}
     for rec in out:
         for key in rec:
@@ -274,20 +291,36 @@ def _walk(node, steps, prefix, carried, out, path, label) -> None:
     name = f"{prefix}{key}" if key else prefix.rstrip(".")
     if not is_list:
         if not isinstance(value, dict):
-            raise DataError(f"{name!r} in the JSON file is not an object ({path})", file=label)
+            raise DataError(
+                _("{name} in the JSON file is not an object ({path})", name=repr(name), path=path),
+                file=label,
+            )
         _walk(value, rest, f"{name}.", carried, out, path, label)
         return
     if not isinstance(value, list):
-        raise DataError(
-            f"{name or 'the top'!r} in the JSON file is not a list ({path})", file=label
-        )
+        if not name:
+            message = _("'the top' in the JSON file is not a list ({path})", path=path)
+        else:
+            message = _(
+                "{name} in the JSON file is not a list ({path})", name=repr(name), path=path
+            )
+        raise DataError(message, file=label)
     for item in value:
         if not isinstance(item, dict):
-            raise DataError(
-                f"{name or 'the top'!r} in the JSON file holds {type(item).__name__} values, "
-                f"not records ({path})",
-                file=label,
-            )
+            if not name:
+                message = _(
+                    "'the top' in the JSON file holds {kind} values, not records ({path})",
+                    kind=type(item).__name__,
+                    path=path,
+                )
+            else:
+                message = _(
+                    "{name} in the JSON file holds {kind} values, not records ({path})",
+                    name=repr(name),
+                    kind=type(item).__name__,
+                    path=path,
+                )
+            raise DataError(message, file=label)
         if rest:
             mine = dict(carried)
             _flatten(item, f"{name}." if name else "", mine, scalars_only=True)

@@ -25,11 +25,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.base.errors import DataError
+from analysis.base.i18n import _, n_
 from analysis.ingest.cache import dataset_key, from_cache, to_cache
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.mapping import read
 from analysis.ingest.matching import build_spend, spend_match
-from analysis.ingest.notes import Notes
+from analysis.ingest.notes import Notes, count
 from analysis.ingest.privacy import drop_personal
 from analysis.ingest.problems import collecting, problem
 from analysis.ingest.profiles import InputSpec, Profile, load_profile, mapped_columns
@@ -75,7 +76,7 @@ def _read_input(profile: Profile, name: str, spec: InputSpec, override, notes: N
     absent."""
     table = read(spec, override, expect=mapped_columns(profile, name))
     if table is None:
-        notes.add("info", name, f"optional input {name!r} not given")
+        notes.add("info", name, _("optional input {name} not given", name=repr(name)))
         return None
     for note in table.notes:  # what the reader dropped or fixed, for the data audit
         notes.add("info", name, f"{table.label}: {note}")
@@ -125,9 +126,10 @@ def load_dataset(
         the kit's code: a second load of the same files reads them from there.
     cache : bool
         Keep the loaded dataset in that folder, keyed by the SHA-256 of the profile and
-        of every input file, the period, the currency and the kit's code, and
-        return the kept copy when all of them are unchanged. The report's notebooks
-        use it, so a report reads and checks the exports once, not once per notebook.
+        of every input file, the period, the currency, the language (of the notes) and
+        the kit's code, and return the kept copy when all of them are unchanged. The
+        report's notebooks use it, so a report reads and checks the exports once, not
+        once per notebook.
     columnar : bool, optional
         Leads that are already canonical in a Parquet file are mapped and checked in
         DuckDB, and no lead row is read into memory (`analysis.ingest.canonical`):
@@ -162,8 +164,12 @@ def load_dataset(
     unknown = sorted(set(overrides) - set(profile.inputs))
     if unknown:
         raise DataError(
-            f"unknown input name(s) {unknown}; the profile {profile.name!r} declares "
-            f"{', '.join(profile.inputs)}"
+            _(
+                "unknown input name(s) {unknown}; the profile {profile} declares {inputs}",
+                unknown=unknown,
+                profile=repr(profile.name),
+                inputs=", ".join(profile.inputs),
+            )
         )
     leads_input = profile.leads["input"]
     if profile.inputs[leads_input].table and leads_input not in overrides:
@@ -282,8 +288,12 @@ def _load_table(profile, overrides, window, engine) -> Dataset:
     name = profile.inputs[li].table
     if engine is None:
         raise DataError(
-            f"the leads input {li!r} is the table {name!r}: give the engine it is on "
-            "(leadkit report --engine postgres://user@host/db, or spark, or a DuckDB file)"
+            _(
+                "the leads input {input} is the table {table}: give the engine it is on "
+                "(leadkit report --engine postgres://user@host/db, or spark, or a DuckDB file)",
+                input=repr(li),
+                table=repr(name),
+            )
         )
     others, notes, facts = Notes(), Notes(), {}
     mapped = None
@@ -300,7 +310,7 @@ def _load_table(profile, overrides, window, engine) -> Dataset:
         _place(profile, info, li),
         {
             "input": li,
-            "file": f"table {name}",
+            "file": _("table {name}", name=name),
             "rows": mapped.rows,
             "encoding": None,
             "delimiter": None,
@@ -394,21 +404,31 @@ def _window(start, end) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         try:
             bounds.append(pd.Timestamp(str(value)))
         except ValueError:
-            raise DataError(
-                f"the period {label} {value!r} is not a date (use 2026-01-31)"
-            ) from None
+            if label == "start":
+                message = _(
+                    "the period start {value} is not a date (use 2026-01-31)", value=repr(value)
+                )
+            else:
+                message = _(
+                    "the period end {value} is not a date (use 2026-01-31)", value=repr(value)
+                )
+            raise DataError(message) from None
     lo = bounds[0] if bounds[0] is not None else pd.Timestamp.min
     # an end date includes its whole day
     hi = bounds[1] + pd.Timedelta(days=1) if bounds[1] is not None else pd.Timestamp.max
     if lo >= hi:
-        raise DataError(f"the period starts ({start}) after it ends ({end})")
+        raise DataError(
+            _("the period starts ({start}) after it ends ({end})", start=start, end=end)
+        )
     return lo, hi
 
 
 def _window_label(window) -> str:
     lo, hi = window
-    return f"{lo.date() if lo != pd.Timestamp.min else '…'} to " + (
-        f"{(hi - pd.Timedelta(days=1)).date()}" if hi != pd.Timestamp.max else "…"
+    return _(
+        "{start} to {end}",
+        start=lo.date() if lo != pd.Timestamp.min else "…",
+        end=(hi - pd.Timedelta(days=1)).date() if hi != pd.Timestamp.max else "…",
     )
 
 
@@ -417,21 +437,31 @@ def _period_notes(total: int, kept: int, undated: int, window, notes: Notes) -> 
     creation date); an error when no lead is in it."""
     label = _window_label(window)
     if not kept:
-        raise DataError(f"no lead was created in the period {label}")
+        raise DataError(_("no lead was created in the period {period}", period=label))
     if undated:
         notes.add(
             "info",
             "leads",
-            f"{undated:,} lead(s) without a creation date are left out: no period can be said "
-            "to hold them",
+            n_(
+                "{count} lead(s) without a creation date are left out: no period can be said "
+                "to hold them",
+                "{count} lead(s) without a creation date are left out: no period can be said "
+                "to hold them",
+                undated,
+                count=count(undated),
+            ),
         )
     dropped = total - kept - undated
     if dropped:
         notes.add(
             "info",
             "leads",
-            f"{dropped:,} of {total:,} leads were created outside the period {label} "
-            "and are left out",
+            _(
+                "{n} of {total} leads were created outside the period {period} and are left out",
+                n=count(dropped),
+                total=count(total),
+                period=label,
+            ),
         )
 
 
@@ -444,7 +474,12 @@ def _spend_in_period(spend: pd.DataFrame, window, notes: Notes) -> pd.DataFrame:
         notes.add(
             "info",
             "spend",
-            f"{int((~in_period).sum()):,} spend rows dated outside the period "
-            f"{_window_label(window)} are left out",
+            n_(
+                "{count} spend rows dated outside the period {period} are left out",
+                "{count} spend rows dated outside the period {period} are left out",
+                int((~in_period).sum()),
+                count=count(int((~in_period).sum())),
+                period=_window_label(window),
+            ),
         )
     return spend.loc[in_period].reset_index(drop=True)

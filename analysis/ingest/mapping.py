@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.base.errors import DataError, format_rows
+from analysis.base.i18n import N_, _, fmt_int, n_
 from analysis.ingest.attribution import (
     attribute_sessions,
     attribute_visitors,
     is_direct,
     utm_from_urls,
 )
-from analysis.ingest.notes import Notes, counted
+from analysis.ingest.notes import Notes, counted, share
 from analysis.ingest.parse import parse_dates, parse_flags, parse_numbers
 from analysis.ingest.privacy import pseudonymise, scrub
 from analysis.ingest.problems import kind, kinded, problem
@@ -39,8 +40,12 @@ def read(spec: InputSpec, override: Path | None, expect=None) -> RawTable | None
     if path is None:
         if spec.required:
             raise DataError(
-                f"input {spec.name!r} has no file: pass it as --input {spec.name}=PATH "
-                "(or set `path:` in the profile)"
+                _(
+                    "input {name} has no file: pass it as --input {input}=PATH (or set "
+                    "`path:` in the profile)",
+                    name=repr(spec.name),
+                    input=spec.name,
+                )
             )
         return None
     path = Path(path)
@@ -119,9 +124,16 @@ def duplicated_names(table: RawTable, cols: dict[str, str], opts: dict, where: s
         if name in dups and "occurrence" not in opts.get(canon, {}):
             problem(
                 DataError(
-                    f"the file has {dups[name]} columns named {name!r}; say which one "
-                    f"{where}.{canon} means: {{column: {name}, occurrence: N}} (1 is the "
-                    "leftmost)",
+                    n_(
+                        "the file has {n} columns named {name}; say which one {field} means: "
+                        "{{column: {column}, occurrence: N}} (1 is the leftmost)",
+                        "the file has {n} columns named {name}; say which one {field} means: "
+                        "{{column: {column}, occurrence: N}} (1 is the leftmost)",
+                        dups[name],
+                        name=repr(name),
+                        field=where + "." + canon,
+                        column=name,
+                    ),
                     file=table.label,
                     rows=[table.header_row or 1],
                     column=name,
@@ -133,18 +145,30 @@ def require_columns(table: RawTable, mapping: dict[str, str], where: str) -> Non
     missing = [(canon, src) for canon, src in mapping.items() if src not in table.frame.columns]
     if missing:
         canon, src = missing[0]
-        have = ", ".join(repr(c) for c in table.frame.columns[:30])
+        values = {
+            "field": where + "." + canon,
+            "column": repr(src),
+            "have": ", ".join(repr(c) for c in table.frame.columns[:30]),
+            "section": f"{where}.columns",
+        }
+        if len(missing) > 1:
+            message = _(
+                "required column missing: the profile maps {field} to {column}, which the "
+                "file does not have (also missing: {others}). Columns in the file: {have}. "
+                "Fix the export or the profile's {section}.",
+                others=", ".join(repr(s) for _c, s in missing[1:]),
+                **values,
+            )
+        else:
+            message = _(
+                "required column missing: the profile maps {field} to {column}, which the "
+                "file does not have. Columns in the file: {have}. Fix the export or the "
+                "profile's {section}.",
+                **values,
+            )
         problem(
             DataError(
-                f"required column missing: the profile maps {where}.{canon} to {src!r}, which "
-                f"the file does not have"
-                + (
-                    f" (also missing: {', '.join(repr(s) for _, s in missing[1:])})"
-                    if len(missing) > 1
-                    else ""
-                )
-                + f". Columns in the file: {have}. Fix the export or the profile's "
-                f"{where}.columns.",
+                message,
                 file=table.label,
                 rows=[1],
                 column=src,
@@ -161,29 +185,62 @@ def present(table: RawTable, cols: dict[str, str], optional, notes: Notes) -> di
     return {k: v for k, v in cols.items() if k not in absent}
 
 
-def reject(mask, table: RawTable, column: str | None, message: str) -> None:
-    """A `DataError` naming the file rows where ``mask`` is true (``{n}`` in the message
-    becomes their count), recorded as a problem of the load (`problems.collecting`)."""
+def reject(mask, table: RawTable, column: str | None, message, **values) -> None:
+    """A `DataError` naming the file rows where ``mask`` is true, recorded as a problem
+    of the load (`problems.collecting`). ``message``: a message function registered
+    with `problems.kind`, given their count ``n`` and ``values``."""
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
         problem(
             kinded(
-                rejected,
+                message,
                 file=table.label,
                 rows=table.rows(mask),
                 column=column,
                 n=int(mask.sum()),
-                template=message,
+                **values,
             )
         )
 
 
 @kind
-def rejected(n: int, template: str) -> str:
-    return template.replace("{n}", str(n))
+def no_lead_id(n: int) -> str:
+    return n_(
+        "{n} row(s) have no lead id; every lead needs one",
+        "{n} row(s) have no lead id; every lead needs one",
+        n,
+    )
 
 
-NO_ID = "{n} row(s) have no lead id; every lead needs one"
+@kind
+def duplicate_ids(n: int, shown: str, ids: int) -> str:
+    return _(
+        "duplicate lead ids: {shown} ({ids} id(s) on {n} rows). Was the export appended "
+        "twice? Remove the duplicates.",
+        shown=shown,
+        ids=fmt_int(ids),
+        n=fmt_int(n),
+    )
+
+
+@kind
+def negative_revenue(n: int) -> str:
+    return n_(
+        "{n} negative revenue value(s); revenue must be 0 or more",
+        "{n} negative revenue value(s); revenue must be 0 or more",
+        n,
+    )
+
+
+@kind
+def lookup_repeats(n: int, field: str, example: str) -> str:
+    return n_(
+        "{n} rows of the lookup table repeat a {field} (e.g. {example}); each may appear once",
+        "{n} rows of the lookup table repeat a {field} (e.g. {example}); each may appear once",
+        n,
+        field=field,
+        example=example,
+    )
 
 
 def lead_ids(profile: Profile, table: RawTable) -> pd.Series | None:
@@ -247,8 +304,14 @@ def _qualification(s: pd.Series, mapping: dict, table: RawTable, column: str | N
         values = ", ".join(repr(v) for v in text[bad].unique()[:8])
         problem(
             DataError(
-                f"unknown qualification value(s): {values} ({int(bad.sum())} row(s)). Add each to "
-                "leads.qualification in the mapping profile as hot, warm, cold or unknown.",
+                n_(
+                    "unknown qualification value(s): {values} ({n} row(s)). Add each to "
+                    "leads.qualification in the mapping profile as hot, warm, cold or unknown.",
+                    "unknown qualification value(s): {values} ({n} row(s)). Add each to "
+                    "leads.qualification in the mapping profile as hot, warm, cold or unknown.",
+                    int(bad.sum()),
+                    values=values,
+                ),
                 file=table.label,
                 rows=table.rows(bad),
                 column=column,
@@ -321,12 +384,15 @@ def build_leads(
     personal_mapped = [c for c in cols.values() if c in profile.personal_data]
     if personal_mapped:
         raise DataError(
-            f"the profile maps personal-data column(s) {personal_mapped} into the leads table; "
-            "personal data never enter the kit's tables",
+            _(
+                "the profile maps personal-data column(s) {columns} into the leads table; "
+                "personal data never enter the kit's tables",
+                columns=personal_mapped,
+            ),
             file=str(profile.path),
         )
     if "lead_id" not in cols:
-        raise DataError("no lead id column: nothing else can be checked", file=table.label)
+        raise DataError(_("no lead id column: nothing else can be checked"), file=table.label)
     raw = pd.DataFrame(
         {canon: field_text(table, spec, src, opts.get(canon)) for canon, src in cols.items()},
         index=table.frame.index,
@@ -341,7 +407,7 @@ def build_leads(
 
     # lead ids: present and unique
     ids = raw["lead_id"].astype(str).str.strip()
-    reject(ids == "", table, cols["lead_id"], NO_ID)
+    reject(ids == "", table, cols["lead_id"], no_lead_id)
     if across is None:  # a streamed read finds the duplicates of every chunk at once
         dup = ids.duplicated(keep=False) & (ids != "")
         examples = ", ".join(repr(pseudonymise(v)) for v in ids[dup].unique()[:5])
@@ -349,8 +415,9 @@ def build_leads(
             dup,
             table,
             cols["lead_id"],
-            f"duplicate lead ids: {examples} ({ids[dup].nunique()} id(s) on {{n}} rows). Was "
-            "the export appended twice? Remove the duplicates.",
+            duplicate_ids,
+            shown=examples,
+            ids=int(ids[dup].nunique()),
         )
 
     joined_flag = None
@@ -368,9 +435,14 @@ def build_leads(
             if jdup.any():
                 problem(
                     DataError(
-                        f"{int(key[jdup].nunique())} key(s) appear more than once in the joined "
-                        f"input (e.g. {pseudonymise(key[jdup].iloc[0])!r}); one lead can have "
-                        "only one row there",
+                        n_(
+                            "{n} key(s) appear more than once in the joined input (e.g. "
+                            "{example}); one lead can have only one row there",
+                            "{n} key(s) appear more than once in the joined input (e.g. "
+                            "{example}); one lead can have only one row there",
+                            int(key[jdup].nunique()),
+                            example=repr(pseudonymise(key[jdup].iloc[0])),
+                        ),
                         file=jt.label,
                         rows=jt.rows(jdup),
                         column=join["key"],
@@ -461,8 +533,10 @@ def build_leads(
         if joined_flag is None:
             problem(
                 DataError(
-                    "the profile says a lead converted when it appears in the joined table "
-                    "(converted: joined), but the joined input is not there"
+                    _(
+                        "the profile says a lead converted when it appears in the joined table "
+                        "(converted: joined), but the joined input is not there"
+                    )
                 )
             )
         else:
@@ -473,7 +547,10 @@ def build_leads(
             if field_ not in (cfg.get("columns") or {}):
                 problem(
                     DataError(
-                        f"leads.converted.column {field_!r} is not mapped in leads.columns",
+                        _(
+                            "leads.converted.column {column} is not mapped in leads.columns",
+                            column=repr(field_),
+                        ),
                         file=str(profile.path),
                     )
                 )
@@ -494,7 +571,7 @@ def build_leads(
             rev = pd.Series(np.nan, index=raw.index)
         rev = scaled(rev, _options_of(cfg, "revenue"))
         t, m = rows_for("revenue", rev < 0)
-        reject(m, t, raw_col["revenue"], "{n} negative revenue value(s); revenue must be 0 or more")
+        reject(m, t, raw_col["revenue"], negative_revenue)
         # revenue counts only for sales; a budget on an open or lost deal is a plan
         leads["revenue"] = rev.where(leads["converted"] == 1, 0.0).astype("float64")
         unknown_rev = (leads["converted"] == 1) & leads["revenue"].isna()
@@ -502,7 +579,7 @@ def build_leads(
             notes.add_counted("info", table.name, unknown_revenue_note, n=int(unknown_rev.sum()))
     else:
         leads["revenue"] = np.where(leads["converted"] == 1, np.nan, 0.0)
-        notes.add("info", table.name, NO_REVENUE_NOTE)
+        notes.add("info", table.name, _(NO_REVENUE_NOTE))
     if "won_at" in leads:
         leads["won_at"] = leads["won_at"].where(leads["converted"] == 1)
         _won_before_created(leads, table, notes, facts)
@@ -555,7 +632,9 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
     company -> sector): every lead whose key the table lists gets its row's values."""
     name = lk["input"]
     if name not in tables:
-        notes.add("info", name, f"lookup input {name!r} not given: its fields stay empty")
+        notes.add(
+            "info", name, _("lookup input {name} not given: its fields stay empty", name=repr(name))
+        )
         return
     lt = tables[name]
     spec = profile.inputs[name]
@@ -566,8 +645,11 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
     if bad:
         problem(
             DataError(
-                f"a lookup table can give text fields ({', '.join(LOOKUP_FIELDS)}), not "
-                f"{', '.join(bad)}",
+                _(
+                    "a lookup table can give text fields ({fields}), not {bad}",
+                    fields=", ".join(LOOKUP_FIELDS),
+                    bad=", ".join(bad),
+                ),
                 file=str(profile.path),
             )
         )
@@ -583,8 +665,9 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
             dup,
             lt,
             kcol,
-            f"{{n}} rows of the lookup table repeat a {kfield} (e.g. "
-            f"{pseudonymise(key[dup].iloc[0])!r}); each may appear once",
+            lookup_repeats,
+            field=kfield,
+            example=repr(pseudonymise(key[dup].iloc[0])),
         )
     first = ~key.duplicated(keep="first") & (key != "")
     pos = pd.Series(np.flatnonzero(first.to_numpy()), index=key[first])
@@ -614,38 +697,49 @@ def _lookup(profile, lk: dict, raw, raw_col, col_table, tables, notes: Notes) ->
 # The notes of a leads mapping, as texts of their counts: the row-by-row mapping here
 # and the one in DuckDB (`analysis.ingest.canonical`) say the same things the same way.
 
-NO_DATES_NOTE = (
+#: (shown with `_`: a constant is written in the language of the load, not of the import)
+NO_DATES_NOTE = N_(
     "the data have no creation dates: counts, conversion and models use every lead; "
     "periods, time to sale and lead age cannot be computed"
 )
 
 
 def absent_note(label: str, fields) -> str:
-    return f"optional field(s) not in {label}: {', '.join(fields)}"
+    return _("optional field(s) not in {label}: {fields}", label=label, fields=", ".join(fields))
 
 
 @counted
 def join_orphans_note(n: int, label: str, leads: str, key: str, example: str) -> str:
-    return (
-        f"{n} row(s) of {label} match no lead in {leads} (e.g. {key}={example!r}); they are "
-        "left out"
+    return n_(
+        "{n} row(s) of {label} match no lead in {leads} (e.g. {example}); they are left out",
+        "{n} row(s) of {label} match no lead in {leads} (e.g. {example}); they are left out",
+        n,
+        label=label,
+        leads=leads,
+        example=key + "=" + repr(example),
     )
 
 
 @counted
 def session_orphans_note(n: int) -> str:
-    return (
-        f"{n} lead id(s) in the web-analytics export are not in the leads table (a "
-        "different period, or test submissions); they are left out"
+    return n_(
+        "{n} lead id(s) in the web-analytics export are not in the leads table (a different "
+        "period, or test submissions); they are left out",
+        "{n} lead id(s) in the web-analytics export are not in the leads table (a different "
+        "period, or test submissions); they are left out",
+        n,
     )
 
 
 @counted
 def visitors_linked_note(linked: int, with_id: int, without: int) -> str:
-    return (
-        f"sessions linked to leads by the visitor id the CRM keeps: {linked} of {with_id} "
-        f"leads with a visitor id have sessions up to their creation ({without} leads have "
-        "no visitor id)"
+    return _(
+        "sessions linked to leads by the visitor id the CRM keeps: {linked} of {with_id} "
+        "leads with a visitor id have sessions up to their creation ({without} leads have "
+        "no visitor id)",
+        linked=fmt_int(linked),
+        with_id=fmt_int(with_id),
+        without=fmt_int(without),
     )
 
 
@@ -689,13 +783,20 @@ class Across:
 
 @counted
 def lookup_unmatched_note(n: int, key: str, label: str, example: str, fields: str) -> str:
-    return (
-        f"{n} lead(s) have a {key} that {label} does not list (e.g. {example!r}); their "
-        f"{fields} stay empty"
+    return n_(
+        "{n} lead(s) have a {key} that {label} does not list (e.g. {example}); their {fields} "
+        "stay empty",
+        "{n} lead(s) have a {key} that {label} does not list (e.g. {example}); their {fields} "
+        "stay empty",
+        n,
+        key=key,
+        label=label,
+        example=repr(example),
+        fields=fields,
     )
 
 
-NO_REVENUE_NOTE = "no revenue column mapped: revenue and ROMI cannot be computed"
+NO_REVENUE_NOTE = N_("no revenue column mapped: revenue and ROMI cannot be computed")
 
 
 def _where(n: int, rows: str | list[int]) -> str:
@@ -709,36 +810,54 @@ def undated_note(n: int, total: int, rows: str | list[int], drop: bool) -> str:
     """``n`` of ``total`` leads without a creation date (``rows``: theirs)."""
     where = _where(n, rows)
     if drop:
-        return (
-            f"{n} lead(s) have no creation date ({where}); they are left out, as the profile "
-            "says (leads.no_created_at: drop)"
+        return n_(
+            "{n} lead(s) have no creation date ({rows}); they are left out, as the profile "
+            "says (leads.no_created_at: drop)",
+            "{n} lead(s) have no creation date ({rows}); they are left out, as the profile "
+            "says (leads.no_created_at: drop)",
+            n,
+            rows=where,
         )
-    return (
-        f"{n} of {total} lead(s) have no creation date ({where}): they count in leads, "
-        "sales and models, and are left out of periods, time to sale and lead age (set "
-        "leads.no_created_at: drop in the profile to leave them out everywhere)"
+    return _(
+        "{n} of {total} lead(s) have no creation date ({rows}): they count in leads, sales "
+        "and models, and are left out of periods, time to sale and lead age (set "
+        "leads.no_created_at: drop in the profile to leave them out everywhere)",
+        n=fmt_int(n),
+        total=fmt_int(total),
+        rows=where,
     )
 
 
 @counted
 def unknown_revenue_note(n: int) -> str:
-    return f"{n} sale(s) have no revenue; revenue totals leave them out"
+    return n_(
+        "{n} sale(s) have no revenue; revenue totals leave them out",
+        "{n} sale(s) have no revenue; revenue totals leave them out",
+        n,
+    )
 
 
 @counted
 def won_before_note(n: int, rows: str | list[int]) -> str:
-    where = _where(n, rows)
-    return (
-        f"{n} sale(s) are dated before their lead was created ({where}); they count as "
-        "sales, and their time to sale is left out. Check the CRM's close and creation dates."
+    return n_(
+        "{n} sale(s) are dated before their lead was created ({rows}); they count as sales, "
+        "and their time to sale is left out. Check the CRM's close and creation dates.",
+        "{n} sale(s) are dated before their lead was created ({rows}); they count as sales, "
+        "and their time to sale is left out. Check the CRM's close and creation dates.",
+        n,
+        rows=_where(n, rows),
     )
 
 
 @counted
 def no_source_note(n: int, total: int) -> str:
-    return (
-        f"{n} of {total} leads ({n / total:.1%}) have no source in any input; they are "
-        f"kept as source {UNKNOWN_SOURCE!r}"
+    return _(
+        "{n} of {total} leads ({share}) have no source in any input; they are kept as source "
+        "{source}",
+        n=fmt_int(n),
+        total=fmt_int(total),
+        share=share(n / total),
+        source=repr(UNKNOWN_SOURCE),
     )
 
 
@@ -748,7 +867,7 @@ def _creation_dates(cfg, leads, raw, table, notes: Notes, facts: dict, failed) -
     ``no_created_at: drop``, dropped with a note. Returns the rows to drop, or None."""
     if "created_at" not in leads:
         leads["created_at"] = pd.Series(pd.NaT, index=leads.index, dtype=_NAT)
-        notes.add("warning", table.name, NO_DATES_NOTE)
+        notes.add("warning", table.name, _(NO_DATES_NOTE))
         facts["no_created_at"] = int(len(leads))
         return None
     if "created_at" in failed:
@@ -841,7 +960,10 @@ def _attribute(profile, leads, raw, tables, notes, facts, across=None) -> None:
         field_ = fb.get("column")
         if field_ not in raw:
             raise DataError(
-                f"leads.source_fallback.column {field_!r} is not mapped in leads.columns",
+                _(
+                    "leads.source_fallback.column {column} is not mapped in leads.columns",
+                    column=repr(field_),
+                ),
                 file=str(profile.path),
             )
         text = raw[field_].astype(str).str.strip()

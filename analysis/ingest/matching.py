@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import _, fmt_int, language, locale_name, n_
 from analysis.ingest.mapping import (
     blank_to_na,
     chosen_columns,
@@ -22,10 +23,10 @@ from analysis.ingest.mapping import (
     scaled,
     source_values,
 )
-from analysis.ingest.notes import Notes
+from analysis.ingest.notes import Notes, share
 from analysis.ingest.parse import parse_dates, parse_numbers
 from analysis.ingest.privacy import scrub
-from analysis.ingest.problems import found
+from analysis.ingest.problems import found, kind
 from analysis.ingest.profiles import Profile
 from analysis.ingest.readers import RawTable
 from analysis.ingest.schema import NO_CAMPAIGN, SPEND_COLUMNS
@@ -50,7 +51,9 @@ def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> 
     sections = [sec for sec in profile.spend or [] if sec["input"] in tables]
     if not sections:
         notes.add(
-            "info", "spend", "no spend data: cost per lead, cost per sale and ROMI are not computed"
+            "info",
+            "spend",
+            _("no spend data: cost per lead, cost per sale and ROMI are not computed"),
         )
         return _empty_spend()
     got = [_section_spend(profile, sec, tables[sec["input"]], notes) for sec in sections]
@@ -64,8 +67,13 @@ def build_spend(profile: Profile, tables: dict[str, RawTable], notes: Notes) -> 
         notes.add(
             "info",
             "spend",
-            f"{int(split.sum())} spend rows share a date, source and campaign (split by ad "
-            "group or device?); they were summed",
+            n_(
+                "{n} spend rows share a date, source and campaign (split by ad group or "
+                "device?); they were summed",
+                "{n} spend rows share a date, source and campaign (split by ad group or "
+                "device?); they were summed",
+                int(split.sum()),
+            ),
         )
         agg = {c: "sum" for c in ("spend", "clicks", "impressions") if c in out}
         out = out.groupby(key, as_index=False, sort=True).agg(agg)
@@ -107,31 +115,25 @@ def _section_spend(
             text, mapping = normalise_source(text), source_values(mapping)
         text = map_values(text, mapping)
         text = scrub(text, canon, table.name, notes)
-        reject(text.isna(), table, label[canon], f"{{n}} spend row(s) have no {canon}")
+        reject(
+            text.isna(),
+            table,
+            label[canon],
+            spend_no_source if canon == "source" else spend_no_campaign,
+        )
         out[canon] = text.fillna("").astype("str")
     if dates is not None:
-        reject(out["date"].isna(), table, label["date"], "{n} spend row(s) have no date")
+        reject(out["date"].isna(), table, label["date"], spend_no_date)
     dec = decimal(spec, table)
     amount = parsed_or_problem(
         parse_numbers, given["spend"], table=table, column=label["spend"], decimal=dec
     )
     if amount is not None:
         amount = scaled(amount, opts.get("spend"))
-        reject(
-            amount.isna(),
-            table,
-            label["spend"],
-            "{n} spend row(s) have no amount; write 0 for a day with no spend",
-        )
+        reject(amount.isna(), table, label["spend"], spend_no_amount)
         neg = amount < 0
         example = given["spend"][neg].iloc[0] if neg.any() else ""
-        reject(
-            neg,
-            table,
-            label["spend"],
-            f"{{n}} negative spend value(s) (e.g. {example!r}); refunds and corrections must be "
-            "netted into the day's spend before loading",
-        )
+        reject(neg, table, label["spend"], spend_negative, example=repr(example))
     out["spend"] = amount if amount is not None else np.nan
     for canon in ("clicks", "impressions"):
         if canon in given:
@@ -141,18 +143,81 @@ def _section_spend(
             if v is None:
                 continue
             bad = (v < 0) | (v.notna() & (v != v.round()))
-            reject(bad, table, label[canon], f"{canon} must be whole numbers of 0 or more")
+            reject(bad, table, label[canon], spend_not_whole, field=canon)
             out[canon] = v.where(~bad).astype("Int64")
-    reject(
-        table.frame.duplicated(keep=False),
-        table,
-        None,
-        "{n} spend rows are exact duplicates of another row (the same export pasted "
-        "twice?); remove them",
-    )
+    reject(table.frame.duplicated(keep=False), table, None, spend_duplicates)
     if found():
         return None
     return out
+
+
+# the problems of a spend input (`mapping.reject`)
+
+
+@kind
+def spend_no_source(n: int) -> str:
+    return n_("{n} spend row(s) have no source", "{n} spend row(s) have no source", n)
+
+
+@kind
+def spend_no_campaign(n: int) -> str:
+    return n_("{n} spend row(s) have no campaign", "{n} spend row(s) have no campaign", n)
+
+
+@kind
+def spend_no_date(n: int) -> str:
+    return n_("{n} spend row(s) have no date", "{n} spend row(s) have no date", n)
+
+
+@kind
+def spend_no_amount(n: int) -> str:
+    return n_(
+        "{n} spend row(s) have no amount; write 0 for a day with no spend",
+        "{n} spend row(s) have no amount; write 0 for a day with no spend",
+        n,
+    )
+
+
+@kind
+def spend_negative(n: int, example: str) -> str:
+    return n_(
+        "{n} negative spend value(s) (e.g. {example}); refunds and corrections must be netted "
+        "into the day's spend before loading",
+        "{n} negative spend value(s) (e.g. {example}); refunds and corrections must be netted "
+        "into the day's spend before loading",
+        n,
+        example=example,
+    )
+
+
+@kind
+def spend_not_whole(n: int, field: str) -> str:
+    if field == "clicks":
+        return _("clicks must be whole numbers of 0 or more")
+    return _("impressions must be whole numbers of 0 or more")
+
+
+@kind
+def spend_duplicates(n: int) -> str:
+    return n_(
+        "{n} spend rows are exact duplicates of another row (the same export pasted twice?); "
+        "remove them",
+        "{n} spend rows are exact duplicates of another row (the same export pasted twice?); "
+        "remove them",
+        n,
+    )
+
+
+def _amount(value: float, currency: str | None) -> str:
+    """A sum of spend as a note writes it: ``58 685 RUB`` (``58 685 ₽`` in Russian)."""
+    amount = f"{value:,.0f}".replace(",", "\u202f")
+    if not currency:
+        return amount
+    if language() == "en":
+        return f"{amount} {currency}"
+    from babel.numbers import get_currency_symbol
+
+    return f"{amount}\u00a0{get_currency_symbol(currency, locale=locale_name())}"
 
 
 def lead_pairs(leads: pd.DataFrame) -> pd.DataFrame:
@@ -210,17 +275,24 @@ def spend_match(
         notes.add(
             "warning",
             "spend",
-            f"{n_unmatched} leads ({n_unmatched / total:.1%}) carry a campaign that has "
-            "no spend row: "
-            + ", ".join(facts["spend_match"]["campaigns_without_spend"][:5])
-            + "; they are kept, with no cost",
+            n_(
+                "{n} leads ({share}) carry a campaign that has no spend row: {campaigns}; they "
+                "are kept, with no cost",
+                "{n} leads ({share}) carry a campaign that has no spend row: {campaigns}; they "
+                "are kept, with no cost",
+                n_unmatched,
+                share=share(n_unmatched / total),
+                campaigns=", ".join(facts["spend_match"]["campaigns_without_spend"][:5]),
+            ),
         )
     if len(orphan_spend):
-        cur = f" {currency}" if currency else ""
-        amount = f"{orphan_spend['spend'].sum():,.0f}".replace(",", "\u202f")
         notes.add(
             "warning",
             "spend",
-            f"{amount}{cur} of spend ({len(orphan_spend)} rows) is on campaigns with no leads: "
-            + ", ".join(facts["spend_match"]["campaigns_without_leads"][:5]),
+            _(
+                "{amount} of spend ({rows} rows) is on campaigns with no leads: {campaigns}",
+                amount=_amount(orphan_spend["spend"].sum(), currency),
+                rows=fmt_int(len(orphan_spend)),
+                campaigns=", ".join(facts["spend_match"]["campaigns_without_leads"][:5]),
+            ),
         )

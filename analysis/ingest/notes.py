@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
-__all__ = ["Notes", "counted", "merge", "ROW_LIMIT"]
+from analysis.base.i18n import fmt_int, language
+
+__all__ = ["Notes", "counted", "merge", "share", "count", "ROW_LIMIT"]
 
 #: Row numbers a note keeps (as many as `analysis.base.errors.format_rows` shows).
 ROW_LIMIT = 10
@@ -64,6 +66,19 @@ class Notes:
         return pd.DataFrame(
             [r for r in self.rows if _shown(r)], columns=["severity", "input", "message"]
         )
+
+
+def count(n: int) -> str:
+    """A count as the load's English messages have always written it (``3,000``), and
+    as the pages write counts in other languages (``3 000``, `fmt_int`)."""
+    return f"{int(n):,}" if language() == "en" else fmt_int(n)
+
+
+def share(x: float) -> str:
+    """A share as a note writes it: ``1.1%`` (``1,1%`` in Russian, with the decimal
+    comma of the pages' rates)."""
+    text = f"{x:.1%}"
+    return text if language() == "en" else text.replace(".", ",")
 
 
 def _shown(note: dict) -> bool:

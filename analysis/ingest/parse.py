@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import n_
 from analysis.ingest.problems import kind, kinded
 from analysis.ingest.readers import RawTable
 
@@ -77,27 +78,51 @@ def _examples(values: list[str]) -> str:
 
 @kind
 def not_dates(n: int, examples: list[str], dayfirst: bool) -> str:
-    order = "day-first (31.12.2026)" if dayfirst else "month-first (12/31/2026)"
-    return (
-        f"{n} value(s) are not dates the kit can read, e.g. {_examples(examples)}; expected "
-        f"ISO (2026-12-31) or {order}, optionally with a time. Fix them or set "
-        "`date_format:` for this input in the mapping profile."
+    if dayfirst:
+        return n_(
+            "{n} value(s) are not dates the kit can read, e.g. {examples}; expected ISO "
+            "(2026-12-31) or day-first (31.12.2026), optionally with a time. Fix them or set "
+            "`date_format:` for this input in the mapping profile.",
+            "{n} value(s) are not dates the kit can read, e.g. {examples}; expected ISO "
+            "(2026-12-31) or day-first (31.12.2026), optionally with a time. Fix them or set "
+            "`date_format:` for this input in the mapping profile.",
+            n,
+            examples=_examples(examples),
+        )
+    return n_(
+        "{n} value(s) are not dates the kit can read, e.g. {examples}; expected ISO "
+        "(2026-12-31) or month-first (12/31/2026), optionally with a time. Fix them or set "
+        "`date_format:` for this input in the mapping profile.",
+        "{n} value(s) are not dates the kit can read, e.g. {examples}; expected ISO "
+        "(2026-12-31) or month-first (12/31/2026), optionally with a time. Fix them or set "
+        "`date_format:` for this input in the mapping profile.",
+        n,
+        examples=_examples(examples),
     )
 
 
 @kind
 def not_numbers(n: int, examples: list[str], decimal: str) -> str:
-    return (
-        f"{n} value(s) are not numbers, e.g. {_examples(examples)} (decimal mark "
-        f"{decimal!r}). Fix them or set `decimal:` for this input in the mapping profile."
+    return n_(
+        "{n} value(s) are not numbers, e.g. {examples} (decimal mark {decimal}). Fix them "
+        "or set `decimal:` for this input in the mapping profile.",
+        "{n} value(s) are not numbers, e.g. {examples} (decimal mark {decimal}). Fix them "
+        "or set `decimal:` for this input in the mapping profile.",
+        n,
+        examples=_examples(examples),
+        decimal=repr(decimal),
     )
 
 
 @kind
 def not_flags(n: int, examples: list[str]) -> str:
-    return (
-        f"{n} value(s) are not yes/no flags, e.g. {_examples(examples)}; use 1/0, "
-        "true/false or yes/no, or map the values in the profile"
+    return n_(
+        "{n} value(s) are not yes/no flags, e.g. {examples}; use 1/0, true/false or yes/no, "
+        "or map the values in the profile",
+        "{n} value(s) are not yes/no flags, e.g. {examples}; use 1/0, true/false or yes/no, "
+        "or map the values in the profile",
+        n,
+        examples=_examples(examples),
     )
 
 

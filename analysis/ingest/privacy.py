@@ -77,6 +77,7 @@ import re
 
 import pandas as pd
 
+from analysis.base.i18n import n_
 from analysis.ingest.notes import Notes, counted
 from analysis.ingest.profiles import Profile, base_name, mapped_columns
 from analysis.ingest.readers import RawTable
@@ -292,10 +293,15 @@ def scrub(
 
 @counted
 def scrubbed_note(n: int, column: str) -> str:
-    return (
-        f"{n} value(s) of {column!r} held an e-mail or a phone number; each was replaced "
-        "by a pseudonym (email-… or phone-…, the same for the same value, so campaigns "
-        "still join their spend) and no personal data reach a report"
+    return n_(
+        "{n} value(s) of {column} held an e-mail or a phone number; each was replaced by a "
+        "pseudonym (email-… or phone-…, the same for the same value, so campaigns still "
+        "join their spend) and no personal data reach a report",
+        "{n} value(s) of {column} held an e-mail or a phone number; each was replaced by a "
+        "pseudonym (email-… or phone-…, the same for the same value, so campaigns still "
+        "join their spend) and no personal data reach a report",
+        n,
+        column=repr(column),
     )
 
 

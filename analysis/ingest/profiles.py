@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from analysis.base.errors import DataError
-from analysis.base.i18n import DEFAULT_LANGUAGE, check_language
+from analysis.base.i18n import DEFAULT_LANGUAGE, N_, _, check_language
 from analysis.base.paths import PROFILES_DIR
 from analysis.ingest.schema import LEADS_COLUMNS, QUALIFICATIONS, SPEND_COLUMNS
 
@@ -69,6 +69,9 @@ _INPUT_KEYS = {
     "null_values",
     "records",
 }
+
+#: The message of a column option that is neither a name nor a list of names.
+NOT_A_COLUMN = N_("{field} must be a column name or a list of them")
 
 #: Keys of a column given as a mapping instead of a bare column name.
 _COLUMN_KEYS = {"column", "occurrence", "constant", "scale", "null_values", "pattern"}
@@ -137,24 +140,36 @@ def list_profiles() -> list[str]:
 
 
 def _fail(path: Path, message: str) -> DataError:
-    return DataError(f"mapping profile: {message}", file=str(path))
+    return DataError(_("mapping profile: {problem}", problem=message), file=str(path))
 
 
 def _check_keys(path: Path, where: str, got: dict, allowed: set[str]) -> None:
     unknown = sorted(set(got) - allowed)
     if unknown:
-        raise _fail(
-            path,
-            f"unknown key(s) {', '.join(map(repr, unknown))} in {where}; "
-            f"allowed: {', '.join(sorted(allowed))}",
-        )
+        keys, allowed_ = ", ".join(map(repr, unknown)), ", ".join(sorted(allowed))
+        if where == "the profile":
+            message = _(
+                "unknown key(s) {keys} in the profile; allowed: {allowed}",
+                keys=keys,
+                allowed=allowed_,
+            )
+        else:
+            message = _(
+                "unknown key(s) {keys} in {where}; allowed: {allowed}",
+                keys=keys,
+                where=where,
+                allowed=allowed_,
+            )
+        raise _fail(path, message)
 
 
 def _mapping(path: Path, where: str, value: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _fail(path, f"{where} must be a mapping (key: value lines)")
+        if where == "the profile":
+            raise _fail(path, _("the profile must be a mapping (key: value lines)"))
+        raise _fail(path, _("{where} must be a mapping (key: value lines)", where=where))
     return value
 
 
@@ -165,8 +180,12 @@ def _stream_flag(path: Path, name: str, value) -> bool | int | None:
         return value
     raise _fail(
         path,
-        f"inputs.{name}.stream must be true, false, a number of rows per chunk or absent, "
-        f"not {value!r}",
+        _(
+            "inputs.{name}.stream must be true, false, a number of rows per chunk or absent, "
+            "not {value}",
+            name=name,
+            value=repr(value),
+        ),
     )
 
 
@@ -176,7 +195,7 @@ def _text_list(path: Path, where: str, value) -> tuple[str, ...]:
     if isinstance(value, (str, int, float)):
         value = [value]
     if not isinstance(value, list):
-        raise _fail(path, f"{where} must be a list of texts")
+        raise _fail(path, _("{where} must be a list of texts", where=where))
     return tuple("" if v is None else str(v) for v in value)
 
 
@@ -195,6 +214,7 @@ def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[s
     names: dict[str, str] = {}
     options: dict[str, dict] = {}
     for canon, spec in cols.items():
+        here = f"{where}.{canon}"  # the field's place in the profile, for messages
         if isinstance(spec, (str, int)) and not isinstance(spec, bool):
             names[canon] = str(spec)
             continue
@@ -203,49 +223,70 @@ def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[s
         if not isinstance(spec, dict):
             raise _fail(
                 path,
-                f"{where}.{canon} must be a column name or a mapping with keys "
-                f"{', '.join(sorted(_COLUMN_KEYS))}, not {spec!r}",
+                _(
+                    "{field} must be a column name or a mapping with keys {keys}, not {value}",
+                    field=here,
+                    keys=", ".join(sorted(_COLUMN_KEYS)),
+                    value=repr(spec),
+                ),
             )
         _check_keys(path, f"{where}.{canon}", spec, _COLUMN_KEYS)
         opt: dict[str, Any] = {}
         if "constant" in spec:
             if set(spec) - {"constant"}:
-                raise _fail(path, f"{where}.{canon}: a constant takes no other keys")
+                raise _fail(path, _("{field}: a constant takes no other keys", field=here))
             opt["constant"] = "" if spec["constant"] is None else str(spec["constant"])
             options[canon] = opt
             continue
         if "column" not in spec:
-            raise _fail(path, f"{where}.{canon} needs `column:` (or `constant:`)")
+            raise _fail(path, _("{field} needs `column:` (or `constant:`)", field=here))
         column = spec["column"]
         if isinstance(column, list):
             if not column or not all(
                 isinstance(c, (str, int)) and not isinstance(c, bool) for c in column
             ):
-                raise _fail(path, f"{where}.{canon}.column must be a column name or a list of them")
+                raise _fail(path, _(NOT_A_COLUMN, field=here + ".column"))
             if len(set(map(str, column))) < len(column):
-                raise _fail(path, f"{where}.{canon}.column names a column twice")
+                raise _fail(path, _("{field} names a column twice", field=here + ".column"))
             if "occurrence" in spec:
                 raise _fail(
                     path,
-                    f"{where}.{canon}: `occurrence` applies to one column; in a list write "
-                    "the reader's name of a repeated header, 'utm_source [2]'",
+                    _(
+                        "{field}: `occurrence` applies to one column; in a list write the "
+                        "reader's name of a repeated header, 'utm_source [2]'",
+                        field=here,
+                    ),
                 )
             if len(column) > 1:
                 opt["also"] = tuple(str(c) for c in column[1:])
             column = column[0]
         elif isinstance(column, (dict, bool)) or column is None:
-            raise _fail(path, f"{where}.{canon}.column must be a column name or a list of them")
+            raise _fail(path, _(NOT_A_COLUMN, field=here + ".column"))
         name = str(column)
         occ = spec.get("occurrence")
         if occ is not None:
             if isinstance(occ, bool) or not isinstance(occ, int) or occ < 1:
-                raise _fail(path, f"{where}.{canon}.occurrence must be 1, 2, ..., not {occ!r}")
+                raise _fail(
+                    path,
+                    _(
+                        "{field} must be 1, 2, ..., not {value}",
+                        field=here + ".occurrence",
+                        value=repr(occ),
+                    ),
+                )
             name = name if occ == 1 else f"{name} [{occ}]"
             opt["occurrence"] = occ
         if "scale" in spec:
             scale = spec["scale"]
             if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
-                raise _fail(path, f"{where}.{canon}.scale must be a positive number, not {scale!r}")
+                raise _fail(
+                    path,
+                    _(
+                        "{field} must be a positive number, not {value}",
+                        field=here + ".scale",
+                        value=repr(scale),
+                    ),
+                )
             opt["scale"] = float(scale)
         if "null_values" in spec:
             opt["null_values"] = _text_list(
@@ -258,10 +299,18 @@ def _columns(path: Path, where: str, cols: dict) -> tuple[dict[str, str], dict[s
                 rx = re.compile(str(spec["pattern"]))
             except re.error as exc:
                 raise _fail(
-                    path, f"{where}.{canon}.pattern is not a valid pattern: {exc}"
+                    path,
+                    _(
+                        "{field} is not a valid pattern: {error}",
+                        field=here + ".pattern",
+                        error=exc,
+                    ),
                 ) from None
             if rx.groups > 1:
-                raise _fail(path, f"{where}.{canon}.pattern may have at most one group")
+                raise _fail(
+                    path,
+                    _("{field} may have at most one group", field=here + ".pattern"),
+                )
             opt["pattern"] = str(spec["pattern"])
         names[canon] = name
         if opt:
@@ -297,13 +346,17 @@ def load_profile(name_or_path: str | Path) -> Profile:
     path = candidate.resolve()
     if not path.exists():
         raise DataError(
-            f"mapping profile not found: {name_or_path!r} (shipped profiles: "
-            f"{', '.join(list_profiles())}; or give a path to a .yaml file)"
+            _(
+                "mapping profile not found: {name} (shipped profiles: {shipped}; or give a "
+                "path to a .yaml file)",
+                name=repr(name_or_path),
+                shipped=", ".join(list_profiles()),
+            )
         )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise _fail(path, f"not valid YAML: {exc}") from None
+        raise _fail(path, _("not valid YAML: {error}", error=exc)) from None
     raw = _mapping(path, "the profile", raw)
     _check_keys(
         path,
@@ -329,14 +382,23 @@ def load_profile(name_or_path: str | Path) -> Profile:
         p = spec.get("path")
         table = spec.get("table")
         if table is not None and (not isinstance(table, str) or not table.strip()):
-            raise _fail(path, f"inputs.{in_name}.table must be a table name such as crm.leads")
+            raise _fail(
+                path,
+                _("inputs.{name}.table must be a table name such as crm.leads", name=in_name),
+            )
         if table is not None and p:
-            raise _fail(path, f"inputs.{in_name} gives both a path and a table: give one")
+            raise _fail(
+                path, _("inputs.{name} gives both a path and a table: give one", name=in_name)
+            )
         file_only = sorted(k for k in spec if k not in ("table", "path", "required"))
         if table is not None and file_only:
             raise _fail(
                 path,
-                f"inputs.{in_name} is a table: {', '.join(file_only)} only apply to files",
+                _(
+                    "inputs.{name} is a table: {keys} only apply to files",
+                    name=in_name,
+                    keys=", ".join(file_only),
+                ),
             )
         inputs[in_name] = InputSpec(
             name=in_name,
@@ -356,7 +418,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
             table=table.strip() if table else None,
         )
     if not inputs:
-        raise _fail(path, "no `inputs:` declared")
+        raise _fail(path, _("no `inputs:` declared"))
 
     leads = dict(_mapping(path, "leads", raw.get("leads")))
     _check_keys(
@@ -381,39 +443,47 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if tables:
         raise _fail(
             path,
-            f"inputs {', '.join(tables)}: only the leads input can be a table "
-            "(spend, sessions and joined inputs are files)",
+            _(
+                "inputs {names}: only the leads input can be a table (spend, sessions and "
+                "joined inputs are files)",
+                names=", ".join(tables),
+            ),
         )
     allowed = set(LEADS_COLUMNS) - {"attributed_by"} | set(LEAD_HELPER_FIELDS)
     _section_columns(path, "leads", leads, allowed)
     cols = leads["columns"]
     if "lead_id" not in cols:
-        raise _fail(path, "leads.columns must map lead_id (the CRM's lead or deal id)")
+        raise _fail(path, _("leads.columns must map lead_id (the CRM's lead or deal id)"))
     join = leads.get("join")
     if join is not None:
         join = leads["join"] = dict(_mapping(path, "leads.join", join))
         _check_keys(path, "leads.join", join, {"input", "key", "columns"})
         _check_input(path, "leads.join", join, inputs)
         if "key" not in join:
-            raise _fail(path, "leads.join needs `key:` (the key column in the joined input)")
+            raise _fail(path, _("leads.join needs `key:` (the key column in the joined input)"))
         _section_columns(path, "leads.join", join, allowed)
     lookups = leads.get("lookups") or []
     if not isinstance(lookups, list):
-        raise _fail(path, "leads.lookups must be a list of {input, key, columns}")
+        raise _fail(path, _("leads.lookups must be a list of {input, key, columns}"))
     leads["lookups"] = [_lookup(path, i, lk, inputs, allowed, cols) for i, lk in enumerate(lookups)]
     optional = leads.get("optional") or []
     if not isinstance(optional, list):
-        raise _fail(path, "leads.optional must be a list of fields")
+        raise _fail(path, _("leads.optional must be a list of fields"))
     joined_created = join is not None and "created_at" in join["columns"]
     if "created_at" not in cols and not joined_created and "created_at" not in optional:
         raise _fail(
             path,
-            "leads.columns must map created_at (when the lead came in), or list created_at "
-            "in leads.optional for an export without dates",
+            _(
+                "leads.columns must map created_at (when the lead came in), or list "
+                "created_at in leads.optional for an export without dates"
+            ),
         )
     no_dates = leads.get("no_created_at", "keep")
     if no_dates not in ("keep", "drop"):
-        raise _fail(path, f"leads.no_created_at must be keep or drop, not {no_dates!r}")
+        raise _fail(
+            path,
+            _("leads.no_created_at must be keep or drop, not {value}", value=repr(no_dates)),
+        )
     qual = _mapping(path, "leads.qualification", leads.get("qualification"))
     _check_keys(path, "leads.qualification", qual, set(QUALIFICATIONS))
     conv = _mapping(path, "leads.converted", leads.get("converted"))
@@ -421,21 +491,26 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not conv:
         raise _fail(
             path,
-            "leads.converted must say what counts as a sale: {column: stage, values: [...]}, "
-            "{column: <a yes/no field>} or {joined: <input>}",
+            _(
+                "leads.converted must say what counts as a sale: {column: stage, values: "
+                "[...]}, {column: <a yes/no field>} or {joined: <input>}"
+            ),
         )
     if "joined" in conv and (join is None or conv["joined"] != join["input"]):
-        raise _fail(path, "leads.converted.joined must name the input of leads.join")
+        raise _fail(path, _("leads.converted.joined must name the input of leads.join"))
     values = _mapping(path, "leads.values", leads.get("values"))
     for key in values:
         if key not in allowed:
-            raise _fail(path, f"leads.values.{key}: not a leads column")
+            raise _fail(path, _("leads.values.{key}: not a leads column", key=key))
         if key in _NOT_MAPPED_BY_VALUES:
             raise _fail(
                 path,
-                f"leads.values.{key}: {key} is a date or a number, whose values are parsed, "
-                f"not renamed; to read a text such as 'не закрыта' as no value, write "
-                f"leads.columns.{key} as {{column: ..., null_values: [...]}}",
+                _(
+                    "leads.values.{key}: {key} is a date or a number, whose values are "
+                    "parsed, not renamed; to read a text such as 'не закрыта' as no value, "
+                    "write leads.columns.{key} as {{column: ..., null_values: [...]}}",
+                    key=key,
+                ),
             )
     fb = leads.get("source_fallback")
     if fb is not None:
@@ -458,13 +533,17 @@ def load_profile(name_or_path: str | Path) -> Profile:
             if missing:
                 raise _fail(
                     path,
-                    f"{where}.columns must map {', '.join(missing)} (a file with no source "
-                    "column, such as a Yandex.Direct report, takes `source: {constant: yandex}`)",
+                    _(
+                        "{where}.columns must map {fields} (a file with no source column, such "
+                        "as a Yandex.Direct report, takes `source: {{constant: yandex}}`)",
+                        where=where,
+                        fields=", ".join(missing),
+                    ),
                 )
             sections.append(sec)
         used = [sec["input"] for sec in sections]
         if len(set(used)) < len(used):
-            raise _fail(path, "two spend sections read the same input")
+            raise _fail(path, _("two spend sections read the same input"))
 
     web = raw.get("web_analytics")
     if web is not None:
@@ -475,30 +554,40 @@ def load_profile(name_or_path: str | Path) -> Profile:
         wcols = web["columns"]
         missing = [c for c in ("visitor_id", "session_start", "utm_source") if c not in wcols]
         if missing:
-            raise _fail(path, f"web_analytics.columns must map {', '.join(missing)}")
+            raise _fail(
+                path,
+                _("web_analytics.columns must map {fields}", fields=", ".join(missing)),
+            )
         if "lead_id" not in wcols and "visitor_id" not in cols:
             raise _fail(
                 path,
-                "web_analytics needs a link to the leads: map web_analytics.columns.lead_id "
-                "(sessions that carry the lead id), or leads.columns.visitor_id (the "
-                "visitor id the CRM keeps, e.g. amoCRM's _ym_uid)",
+                _(
+                    "web_analytics needs a link to the leads: map "
+                    "web_analytics.columns.lead_id (sessions that carry the lead id), or "
+                    "leads.columns.visitor_id (the visitor id the CRM keeps, e.g. amoCRM's "
+                    "_ym_uid)"
+                ),
             )
         for key in _mapping(path, "web_analytics.values", web.get("values")):
             if key not in SESSION_FIELDS:
-                raise _fail(path, f"web_analytics.values.{key}: not a session field")
+                raise _fail(path, _("web_analytics.values.{key}: not a session field", key=key))
         model = web.get("attribution", "last_non_direct")
         if model not in ATTRIBUTION_MODELS:
             raise _fail(
-                path, f"web_analytics.attribution must be one of {', '.join(ATTRIBUTION_MODELS)}"
+                path,
+                _(
+                    "web_analytics.attribution must be one of {models}",
+                    models=", ".join(ATTRIBUTION_MODELS),
+                ),
             )
 
     pdata = raw.get("personal_data") or []
     if not isinstance(pdata, list):
-        raise _fail(path, "personal_data must be a list of column names")
+        raise _fail(path, _("personal_data must be a list of column names"))
     try:
         language = check_language(raw.get("language"))
     except ValueError as exc:
-        raise _fail(path, f"language: {exc}") from None
+        raise _fail(path, _("language: {error}", error=exc)) from None
     return Profile(
         name=str(raw.get("name") or path.stem),
         path=path,
@@ -562,19 +651,40 @@ def _lookup(path: Path, i: int, lk, inputs: dict, allowed: set[str], cols: dict)
     if len(key) != 1:
         raise _fail(
             path,
-            f"{where}.key must be one pair {{lead field: column in {lk['input']}}}, e.g. "
-            "{manager: Менеджер}",
+            _(
+                "{where}.key must be one pair {{lead field: column in {input}}}, e.g. "
+                "{{manager: Менеджер}}",
+                where=where,
+                input=lk["input"],
+            ),
         )
     ((field_, column),) = key.items()
     if field_ not in cols and field_ not in allowed:
-        raise _fail(path, f"{where}.key: {field_!r} is not a leads field")
+        raise _fail(
+            path,
+            _("{where}.key: {field} is not a leads field", where=where, field=repr(field_)),
+        )
     if field_ not in cols:
-        raise _fail(path, f"{where}.key: the leads field {field_!r} is not mapped in leads.columns")
+        raise _fail(
+            path,
+            _(
+                "{where}.key: the leads field {field} is not mapped in leads.columns",
+                where=where,
+                field=repr(field_),
+            ),
+        )
     lk["key"] = {"field": str(field_), "column": str(column)}
     _section_columns(path, where, lk, allowed)
     clash = sorted(set(lk["columns"]) & set(cols))
     if clash:
-        raise _fail(path, f"{where}.columns: {', '.join(clash)} already mapped in leads.columns")
+        raise _fail(
+            path,
+            _(
+                "{where}.columns: {fields} already mapped in leads.columns",
+                where=where,
+                fields=", ".join(clash),
+            ),
+        )
     return lk
 
 
@@ -583,7 +693,12 @@ def _header_row(path: Path, name: str, value) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _fail(
-            path, f"inputs.{name}.header_row must be a row number (1, 2, ...), not {value!r}"
+            path,
+            _(
+                "inputs.{name}.header_row must be a row number (1, 2, ...), not {value}",
+                name=name,
+                value=repr(value),
+            ),
         )
     return value
 
@@ -597,7 +712,13 @@ def _patterns(path: Path, name: str, value) -> tuple[str, ...]:
             re.compile(pat)
         except re.error as exc:
             raise _fail(
-                path, f"inputs.{name}.drop_rows: {pat!r} is not a valid pattern: {exc}"
+                path,
+                _(
+                    "inputs.{name}.drop_rows: {pattern} is not a valid pattern: {error}",
+                    name=name,
+                    pattern=repr(pat),
+                    error=exc,
+                ),
             ) from None
     return out
 
@@ -607,6 +728,10 @@ def _check_input(path: Path, where: str, section: dict, inputs: dict[str, InputS
     if name not in inputs:
         raise _fail(
             path,
-            f"{where}.input must name one of the declared inputs ({', '.join(inputs)}), "
-            f"got {name!r}",
+            _(
+                "{where}.input must name one of the declared inputs ({inputs}), got {name}",
+                where=where,
+                inputs=", ".join(inputs),
+                name=repr(name),
+            ),
         )

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.base.errors import DataError, format_rows
+from analysis.base.i18n import N_, _, fmt_int, n_
 from analysis.ingest.formats import html_rows, json_records, looks_like_html
 
 __all__ = [
@@ -78,6 +79,22 @@ _TAIL = 1000
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
+
+#: The message of a file with nothing but blank space.
+NO_ROWS = N_("the file has no rows (only blank space); export it again")
+
+#: The message of a file whose header has nothing under it.
+NO_DATA_ROWS = N_("the file has a header but no data rows")
+
+#: The message of an empty file.
+EMPTY_FILE = N_("the file is empty (0 bytes); export it again")
+
+#: The message of a file that is not where the profile or --input says.
+NOT_FOUND = N_("input {name}: file not found at {path}")
+
+#: The messages of a Parquet file that cannot be read, or holds no row.
+NOT_PARQUET = N_("not a readable Parquet file ({kind}: {error})")
+NO_PARQUET_ROWS = N_("the Parquet file has no rows")
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _DUP_SUFFIX = re.compile(r" \[\d+\]$")
@@ -194,9 +211,13 @@ def detect_encoding(data: bytes, label: str = "input") -> str:
     in_utf8_seqs = sum(len(m) for m in _UTF8_SEQ.findall(head))
     if non_ascii and in_utf8_seqs / non_ascii > 0.5:
         raise DataError(
-            f"the file is UTF-8 but has bytes that are not valid UTF-8 (first at line {line}, "
-            f"byte {bad_at}); it was probably damaged or edited in another encoding. "
-            "Export it again, or re-save it as UTF-8.",
+            _(
+                "the file is UTF-8 but has bytes that are not valid UTF-8 (first at line "
+                "{line}, byte {byte}); it was probably damaged or edited in another encoding. "
+                "Export it again, or re-save it as UTF-8.",
+                line=line,
+                byte=bad_at,
+            ),
             file=label,
         )
     return _single_byte_encoding(head, bad_at, line, non_ascii, label)
@@ -287,9 +308,13 @@ def _single_byte_encoding(head: bytes, bad_at: int, line: int, non_ascii: int, l
     shown = names[:4]
     could_be = ", ".join(f"{e} ({word.decode(e, errors='replace')!r})" for e in shown)
     raise DataError(
-        f"cannot tell the file's text encoding: it is not UTF-8 (first non-UTF-8 byte at "
-        f"line {line}), and it could be {could_be}. Set `encoding:` for this input in the "
-        "mapping profile to the one that reads right, or re-save the file as UTF-8.",
+        _(
+            "cannot tell the file's text encoding: it is not UTF-8 (first non-UTF-8 byte at "
+            "line {line}), and it could be {could_be}. Set `encoding:` for this input in the "
+            "mapping profile to the one that reads right, or re-save the file as UTF-8.",
+            line=line,
+            could_be=could_be,
+        ),
         file=label,
     )
 
@@ -298,7 +323,10 @@ def _decode(data: bytes, enc: str, label: str) -> str:
     try:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+        raise DataError(
+            _("cannot decode the file as {encoding}: {error}", encoding=enc, error=exc),
+            file=label,
+        ) from None
     return text.lstrip("\ufeff")
 
 
@@ -398,12 +426,19 @@ def _find_header(
     if header_row is not None:
         i = int(header_row) - 1
         if i < 0 or i >= len(records) or _blank(records[i]):
-            what = "past the end of the file" if i >= len(records) else "blank"
-            raise DataError(
-                f"`header_row: {header_row}` is {what}; set it to the row number (as a "
-                "spreadsheet shows it) of the row that names the columns",
-                file=label,
-            )
+            if i >= len(records):
+                message = _(
+                    "`header_row: {row}` is past the end of the file; set it to the row "
+                    "number (as a spreadsheet shows it) of the row that names the columns",
+                    row=header_row,
+                )
+            else:
+                message = _(
+                    "`header_row: {row}` is blank; set it to the row number (as a "
+                    "spreadsheet shows it) of the row that names the columns",
+                    row=header_row,
+                )
+            raise DataError(message, file=label)
         return i, sum(1 for c in set(map(_cell, records[i])) if c.casefold() in names)
     if names:
         best, best_k = -1, 0
@@ -435,7 +470,7 @@ def _find_header(
     for i, w in enumerate(raw):
         if w is not None:
             return i, 0
-    raise DataError("the file has no rows (only blank space); export it again", file=label)
+    raise DataError(_(NO_ROWS), file=label)
 
 
 def _modes(widths: Sequence[int | None]) -> set[int]:
@@ -489,9 +524,11 @@ def _layout(
     layout = best[1]
     if not delimiter and len(layout.records[layout.header]) < 2:
         raise DataError(
-            "cannot find the column delimiter (expected ',', ';' or tab): no row has two "
-            "or more fields; is this a CSV export? Set `delimiter:` for this input in the "
-            "mapping profile.",
+            _(
+                "cannot find the column delimiter (expected ',', ';' or tab): no row has two "
+                "or more fields; is this a CSV export? Set `delimiter:` for this input in the "
+                "mapping profile."
+            ),
             file=label,
             rows=[layout.header + 1],
         )
@@ -590,8 +627,12 @@ def _ranges(rows: Sequence[int], limit: int = 10) -> str:
         if r is not None:
             start = prev = r
     more = len(parts) - limit
-    text = ", ".join(parts[:limit]) + (f" and {more} more" if more > 0 else "")
-    return ("row " if len(rows) == 1 else "rows ") + text
+    text = ", ".join(parts[:limit])
+    if len(rows) == 1:
+        return _("row {row}", row=text)
+    if more > 0:
+        return _("rows {rows} and {more} more", rows=text, more=fmt_int(more))
+    return _("rows {rows}", rows=text)
 
 
 def _dedupe(names: list[str]) -> tuple[list[str], dict[str, int]]:
@@ -608,8 +649,13 @@ def _title_note(records: list[list[str]], header: int) -> list[str]:
     if not titles:
         return []
     return [
-        f"dropped {len(titles)} title row(s) above the header (row {header + 1}): "
-        f"{_quote(_first_cell(titles[0]))}"
+        n_(
+            "dropped {n} title row(s) above the header (row {row}): {first}",
+            "dropped {n} title row(s) above the header (row {row}): {first}",
+            len(titles),
+            row=header + 1,
+            first=_quote(_first_cell(titles[0])),
+        )
     ]
 
 
@@ -652,7 +698,7 @@ def _plan(
     blank_rows = sum(1 for i, n, blank, _ in survey.odd if blank and i not in dropped)
     data_rows = n_records - len(dropped) - blank_rows
     if data_rows <= 0:
-        raise DataError("the file has a header but no data rows", file=label)
+        raise DataError(_(NO_DATA_ROWS), file=label)
     width = max(int(survey.counts.max(initial=0)), len(header))
     padded = header + [""] * (width - len(header))
     empty, valued = [], []
@@ -665,66 +711,121 @@ def _plan(
             empty.append(j + 1)
     if valued:
         raise DataError(
-            f"the header row has {len(valued)} blank column name(s) (column position(s) "
-            f"{', '.join(map(str, valued))}) over columns that hold values; every column "
-            "needs a name",
+            n_(
+                "the header row has {n} blank column name(s) (column position(s) "
+                "{positions}) over columns that hold values; every column needs a name",
+                "the header row has {n} blank column name(s) (column position(s) "
+                "{positions}) over columns that hold values; every column needs a name",
+                len(valued),
+                positions=", ".join(map(str, valued)),
+            ),
             file=label,
             rows=[header_number],
         )
     if empty:
         notes.append(
-            f"dropped {len(empty)} empty column(s) with no name (position(s) "
-            f"{', '.join(map(str, empty))})"
+            n_(
+                "dropped {n} empty column(s) with no name (position(s) {positions})",
+                "dropped {n} empty column(s) with no name (position(s) {positions})",
+                len(empty),
+                positions=", ".join(map(str, empty)),
+            )
         )
     keep = [j for j, name in enumerate(padded) if name]
     names, dups = _dedupe([padded[j] for j in keep])
     if dups:
-        shown = ", ".join(f"{n!r} ({k} times)" for n, k in dups.items())
+        shown = ", ".join(
+            n_("{name} ({n} times)", "{name} ({n} times)", k, name=repr(n)) for n, k in dups.items()
+        )
         first = next(iter(dups))
         notes.append(
-            f"the header repeats {len(dups)} name(s): {shown}; the first column keeps the "
-            f"name, the later ones are named like {first + ' [2]'!r}"
+            n_(
+                "the header repeats {n} name(s): {names}; the first column keeps the name, "
+                "the later ones are named like {example}",
+                "the header repeats {n} name(s): {names}; the first column keeps the name, "
+                "the later ones are named like {example}",
+                len(dups),
+                names=shown,
+                example=repr(first + " [2]"),
+            )
         )
     if matched:
-        notes.append(
-            f"dropped {len(matched)} row(s) matching `drop_rows` "
-            f"({_ranges([number + i for i, _ in matched])}: {_quote(matched[0][1])}"
-            + (", …)" if len(matched) > 1 else ")")
-        )
+        where = _ranges([number + i for i, _ in matched])
+        said = _quote(matched[0][1])
+        if len(matched) == 1:
+            notes.append(
+                _(
+                    "dropped 1 row(s) matching `drop_rows` ({rows}: {first})",
+                    rows=where,
+                    first=said,
+                )
+            )
+        else:
+            notes.append(
+                n_(
+                    "dropped {n} row(s) matching `drop_rows` ({rows}: {first}, …)",
+                    "dropped {n} row(s) matching `drop_rows` ({rows}: {first}, …)",
+                    len(matched),
+                    rows=where,
+                    first=said,
+                )
+            )
     if footer:
-        note = (
-            f"dropped {len(footer)} totals row(s) at the end "
-            f"({_ranges([number + i for i, _ in footer])}: {_quote(footer[0][1])}"
-            + (", …)" if len(footer) > 1 else ")")
-        )
-        for _, first in footer:
+        where = _ranges([number + i for i, _ in footer])
+        said = _quote(footer[0][1])
+        if len(footer) == 1:
+            note = _("dropped 1 totals row(s) at the end ({rows}: {first})", rows=where, first=said)
+        else:
+            note = n_(
+                "dropped {n} totals row(s) at the end ({rows}: {first}, …)",
+                "dropped {n} totals row(s) at the end ({rows}: {first}, …)",
+                len(footer),
+                rows=where,
+                first=said,
+            )
+        for _i, first in footer:
             m = _TOTAL_ROWS.match(first)
             if m and int(m.group(1)) != data_rows:
-                note += (
-                    f"; the file says {first!r} but has {data_rows} data row(s): the "
-                    "download may have been cut off (export it again)"
+                note += n_(
+                    "; the file says {said} but has {n} data row(s): the download may have "
+                    "been cut off (export it again)",
+                    "; the file says {said} but has {n} data row(s): the download may have "
+                    "been cut off (export it again)",
+                    data_rows,
+                    said=repr(first),
                 )
         notes.append(note)
     return _Plan(names, keep, drop, notes, dups, width)
 
 
 def _ragged(bad: list[tuple[int, int]], width: int, number: int, label: str) -> DataError:
-    shown = ", ".join(f"row {number + i} has {n}" for i, n in bad[:20])
-    more = f", and {len(bad) - 20} more" if len(bad) > 20 else ""
+    shown = ", ".join(_("row {row} has {k}", row=number + i, k=n) for i, n in bad[:20])
+    if len(bad) > 20:
+        shown = _("{rows}, and {more} more", rows=shown, more=fmt_int(len(bad) - 20))
     hints = []
-    if any(n > width for _, n in bad):
+    if any(n > width for _i, n in bad):
         hints.append(
-            "a row with more fields usually has a text field holding an unquoted "
-            "delimiter (quote it, or export the file again)"
+            _(
+                "a row with more fields usually has a text field holding an unquoted "
+                "delimiter (quote it, or export the file again)"
+            )
         )
-    if any(n < width for _, n in bad):
+    if any(n < width for _i, n in bad):
         hints.append(
-            "a row with fewer fields is usually a line cut short (an incomplete "
-            "download: export the file again)"
+            _(
+                "a row with fewer fields is usually a line cut short (an incomplete "
+                "download: export the file again)"
+            )
         )
     return DataError(
-        f"{len(bad)} row(s) do not have as many fields as the header ({width}): "
-        f"{shown}{more}; " + "; ".join(hints),
+        n_(
+            "{n} row(s) do not have as many fields as the header ({width}): {rows}; {hints}",
+            "{n} row(s) do not have as many fields as the header ({width}): {rows}; {hints}",
+            len(bad),
+            width=width,
+            rows=shown,
+            hints="; ".join(hints),
+        ),
         file=label,
         rows=[number + i for i, _ in bad],
     )
@@ -750,9 +851,13 @@ def _apply(
 
 
 def _nul_note(count: int, rows: Sequence[int]) -> str:
-    return (
-        f"removed {count} NUL byte(s) from the file ({format_rows(sorted(set(rows)))}); the "
-        "tool that wrote it padded it with them"
+    return n_(
+        "removed {n} NUL byte(s) from the file ({rows}); the tool that wrote it padded it "
+        "with them",
+        "removed {n} NUL byte(s) from the file ({rows}); the tool that wrote it padded it "
+        "with them",
+        count,
+        rows=format_rows(sorted(set(rows))),
     )
 
 
@@ -864,9 +969,12 @@ def _csv_frame(payload: bytes, delim: str, width: int, label: str, rows_hint: in
     except pd.errors.ParserError as exc:
         if "EOF inside string" in str(exc):
             raise DataError(
-                f"a quoted cell that starts in row {rows_hint} is never closed, so the rest "
-                "of the file would be one cell; the file was cut off in the middle of a "
-                "cell, or a quote is unmatched: export it again",
+                _(
+                    "a quoted cell that starts in row {row} is never closed, so the rest of "
+                    "the file would be one cell; the file was cut off in the middle of a "
+                    "cell, or a quote is unmatched: export it again",
+                    row=rows_hint,
+                ),
                 file=label,
                 rows=[rows_hint],
             ) from None
@@ -888,7 +996,12 @@ def _patterns(drop_rows: Iterable[str] | None, label: str) -> list[re.Pattern]:
             out.append(re.compile(p, re.IGNORECASE))
         except re.error as exc:
             raise DataError(
-                f"`drop_rows` pattern {p!r} is not a regular expression: {exc}", file=label
+                _(
+                    "`drop_rows` pattern {pattern} is not a regular expression: {error}",
+                    pattern=repr(p),
+                    error=exc,
+                ),
+                file=label,
             ) from None
     return out
 
@@ -939,7 +1052,7 @@ def _read_csv(path, name, label, sha, encoding, delimiter, header_row, drop_rows
     text = _decode(data, enc, label)
     del data
     if not text.strip():
-        raise DataError("the file has no rows (only blank space); export it again", file=label)
+        raise DataError(_(NO_ROWS), file=label)
     notes: list[str] = []
     if "\x00" in text:  # the layout is found on the text without NULs, as when streamed
         found = _layout(text.replace("\x00", ""), label, delimiter, header_row, expect)
@@ -953,7 +1066,7 @@ def _read_csv(path, name, label, sha, encoding, delimiter, header_row, drop_rows
     counts = _count_fields(payload, delim)
     n, number = len(counts), h + 2
     if not n:
-        raise DataError("the file has a header but no data rows", file=label)
+        raise DataError(_(NO_DATA_ROWS), file=label)
     width = max(int(counts.max()), len(header))
     frame = _csv_frame(payload, delim, width, label, number + n - 1)
     if len(frame) != n:
@@ -993,8 +1106,8 @@ def _read_rows(
     width = max((len(r) for r in records), default=0)
     records = [r + [""] * (width - len(r)) for r in records]
     if not any(not _blank(r) for r in records):
-        raise DataError("the sheet has no rows", file=label)
-    h, _ = _find_header(
+        raise DataError(_("the sheet has no rows"), file=label)
+    h, _k = _find_header(
         records,
         header_row=header_row,
         expect=expect,
@@ -1039,8 +1152,12 @@ def _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect) ->
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, openpyxl's own errors
         raise DataError(
-            f"not a readable .xlsx file ({type(exc).__name__}: {exc}); open it in a "
-            "spreadsheet program and save it as .xlsx again",
+            _(
+                "not a readable .xlsx file ({kind}: {error}); open it in a spreadsheet "
+                "program and save it as .xlsx again",
+                kind=type(exc).__name__,
+                error=exc,
+            ),
             file=label,
         ) from None
     try:
@@ -1052,8 +1169,12 @@ def _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect) ->
             )
         except (KeyError, IndexError) as exc:
             raise DataError(
-                f"no sheet {sheet!r} in the workbook ({exc}); its sheets are "
-                f"{', '.join(map(repr, book.sheetnames))}",
+                _(
+                    "no sheet {sheet} in the workbook ({error}); its sheets are {sheets}",
+                    sheet=repr(sheet),
+                    error=exc,
+                    sheets=", ".join(map(repr, book.sheetnames)),
+                ),
                 file=label,
             ) from None
         if hasattr(ws, "reset_dimensions"):
@@ -1064,7 +1185,7 @@ def _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect) ->
     while records and _blank(records[-1]):
         records.pop()
     if not records:
-        raise DataError("the sheet has no data rows", file=label)
+        raise DataError(_("the sheet has no data rows"), file=label)
     frame, rows, plan, hrow = _read_rows(
         records, label, header_row=header_row, drop_rows=drop_rows, expect=expect
     )
@@ -1088,7 +1209,7 @@ def _read_html(path, name, label, sha, encoding, header_row, drop_rows, expect) 
     text = _decode(data, enc, label)
     records, th = html_rows(text, label)
     if not records:
-        raise DataError("the HTML table has no rows", file=label)
+        raise DataError(_("the HTML table has no rows"), file=label)
     frame, rows, plan, hrow = _read_rows(
         records, label, header_row=header_row, drop_rows=drop_rows, expect=expect, th_row=th
     )
@@ -1102,7 +1223,12 @@ def _read_json(path, name, label, sha, records) -> RawTable:
     columns, rows, where = json_records(path.read_bytes(), records, label)
     names, dups = _dedupe(columns)
     frame = pd.DataFrame(rows, columns=names, dtype="str").apply(lambda s: s.str.strip())
-    note = f"read {len(frame)} record(s) from {where}"
+    note = n_(
+        "read {n} record(s) from {where}",
+        "read {n} record(s) from {where}",
+        len(frame),
+        where=where,
+    )
     return RawTable(
         name, path, frame, 1, None, None, sha, (note,),
         np.arange(1, len(frame) + 1, dtype=np.int64), dups, None,
@@ -1168,12 +1294,15 @@ def read_table(
     path = Path(path)
     label = path.name
     if not path.exists():
-        raise DataError(f"input {name!r}: file not found at {path}", file=str(path))
+        raise DataError(_(NOT_FOUND, name=repr(name), path=path), file=str(path))
     if path.is_dir():
-        raise DataError(f"input {name!r}: {path} is a folder, not a file", file=str(path))
+        raise DataError(
+            _("input {name}: {path} is a folder, not a file", name=repr(name), path=path),
+            file=str(path),
+        )
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
-        raise DataError("the file is empty (0 bytes); export it again", file=label)
+        raise DataError(_(EMPTY_FILE), file=label)
     sha = file_sha256(path)
     if suffix in CSV_SUFFIXES:
         return _read_csv(path, name, label, sha, encoding, delimiter, header_row, drop_rows, expect)
@@ -1184,24 +1313,38 @@ def read_table(
             head = fh.read(65536)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise DataError(
-                "an old binary Excel file: open it and save it as .xlsx or CSV", file=label
+                _("an old binary Excel file: open it and save it as .xlsx or CSV"), file=label
             )
         if head.startswith(b"PK\x03\x04"):  # an .xlsx named .xls
             return _read_excel(path, name, label, sha, sheet, header_row, drop_rows, expect)
         if looks_like_html(head):
             return _read_html(path, name, label, sha, encoding, header_row, drop_rows, expect)
         raise DataError(
-            f"the {suffix} file is neither an Excel workbook nor an HTML table; if it is "
-            "text with delimiters, rename it to .csv",
+            _(
+                "the {suffix} file is neither an Excel workbook nor an HTML table; if it is "
+                "text with delimiters, rename it to .csv",
+                suffix=suffix,
+            ),
             file=label,
         )
     if suffix in JSON_SUFFIXES:
         return _read_json(path, name, label, sha, records)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path, name, label, sha)
+    if not suffix:
+        raise DataError(
+            _(
+                "unsupported file type '(none)'; use CSV, TSV, XLSX, Parquet, JSON or an HTML "
+                "table (.xls, .html)"
+            ),
+            file=label,
+        )
     raise DataError(
-        f"unsupported file type {suffix or '(none)'!r}; use CSV, TSV, XLSX, Parquet, JSON "
-        "or an HTML table (.xls, .html)",
+        _(
+            "unsupported file type {suffix}; use CSV, TSV, XLSX, Parquet, JSON or an HTML "
+            "table (.xls, .html)",
+            suffix=repr(suffix),
+        ),
         file=label,
     )
 
@@ -1215,11 +1358,9 @@ def _read_parquet(path, name, label, sha) -> RawTable:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises its own ArrowInvalid and OSError types
-        raise DataError(
-            f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label
-        ) from None
+        raise DataError(_(NOT_PARQUET, kind=type(exc).__name__, error=exc), file=label) from None
     if frame.empty:
-        raise DataError("the Parquet file has no rows", file=label)
+        raise DataError(_(NO_PARQUET_ROWS), file=label)
     return RawTable(name, path, _parquet_text(frame), 1, None, None, sha)
 
 
@@ -1265,10 +1406,10 @@ def iter_table(
     path = Path(path)
     label = path.name
     if not path.exists():
-        raise DataError(f"input {name!r}: file not found at {path}", file=str(path))
+        raise DataError(_(NOT_FOUND, name=repr(name), path=path), file=str(path))
     size = path.stat().st_size
     if size == 0:
-        raise DataError("the file is empty (0 bytes); export it again", file=label)
+        raise DataError(_(EMPTY_FILE), file=label)
     suffix = path.suffix.lower()
     meta: dict[str, Any] = {"label": label, "sha256": file_sha256(path), "bytes": size}
     if suffix in PARQUET_SUFFIXES:
@@ -1305,13 +1446,16 @@ def iter_table(
     try:
         text = codecs.getincrementaldecoder(codec)().decode(head[bom:], final=whole)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+        raise DataError(
+            _("cannot decode the file as {encoding}: {error}", encoding=enc, error=exc),
+            file=label,
+        ) from None
     if not whole:  # do not judge a line cut in two
         text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1] or text
     if text.startswith("\ufeff"):
         text, bom = text[1:], bom + len("\ufeff".encode(codec))
     if not text.strip():
-        raise DataError("the file has no rows (only blank space); export it again", file=label)
+        raise DataError(_(NO_ROWS), file=label)
     # NUL characters are removed as the whole-file read removes them: the layout is
     # found on the text without them, and the records are surveyed and read without them
     head_nul = [m.start() for m in re.finditer("\x00", text)]
@@ -1339,7 +1483,10 @@ def iter_table(
                 nul,
             )
         except UnicodeDecodeError as exc:
-            raise DataError(f"cannot decode the file as {enc}: {exc}", file=label) from None
+            raise DataError(
+                _("cannot decode the file as {encoding}: {error}", encoding=enc, error=exc),
+                file=label,
+            ) from None
     plan = _plan(survey, header, h + 1, label, check_fields=True)
     plan.notes[:0] = _title_note(layout.records, h)
     if before or survey.nul_count:
@@ -1423,22 +1570,45 @@ def _csv_chunks(path, name, label, sha, enc, codec, start, layout, survey, plan,
                         notes, rows, plan.duplicates, layout.header + 1,
                     )  # fmt: skip
         except pd.errors.ParserError as exc:
+            if "EOF inside string" in str(exc):
+                # as the whole read says it: the quote opens in the file's last record
+                last = layout.header + 2 + len(survey.counts) - 1
+                raise DataError(
+                    _(
+                        "a quoted cell that starts in row {row} is never closed, so the rest "
+                        "of the file would be one cell; the file was cut off in the middle of "
+                        "a cell, or a quote is unmatched: export it again",
+                        row=last,
+                    ),
+                    file=label,
+                    rows=[last],
+                ) from None
             raise DataError(
-                f"the file could not be read to the end ({exc}); export it again",
+                _("the file could not be read to the end ({error}); export it again", error=exc),
                 file=label,
             ) from None
         except UnicodeDecodeError as exc:
             raise DataError(
-                f"cannot decode the file as {enc} after row {number + offset}: {exc}", file=label
+                _(
+                    "cannot decode the file as {encoding} after row {row}: {error}",
+                    encoding=enc,
+                    row=number + offset,
+                    error=exc,
+                ),
+                file=label,
             ) from None
     if offset != len(survey.counts):
         raise DataError(
-            f"the file's rows were split two ways ({offset} and {len(survey.counts)} "
-            "records); export it again, or load it without streaming",
+            _(
+                "the file's rows were split two ways ({a} and {b} records); export it again, "
+                "or load it without streaming",
+                a=offset,
+                b=len(survey.counts),
+            ),
             file=label,
         )
     if first:
-        raise DataError("the file has a header but no data rows", file=label)
+        raise DataError(_(NO_DATA_ROWS), file=label)
 
 
 def _parquet_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1459,9 +1629,7 @@ def _parquet_rows(path: Path, label: str) -> int:
     try:
         return max(1, pq.ParquetFile(path).metadata.num_rows)
     except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
-        raise DataError(
-            f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label
-        ) from None
+        raise DataError(_(NOT_PARQUET, kind=type(exc).__name__, error=exc), file=label) from None
 
 
 def _parquet_chunks(path, name, label, sha, chunk_rows):
@@ -1474,7 +1642,7 @@ def _parquet_chunks(path, name, label, sha, chunk_rows):
             batches = rel.fetch_record_batch(chunk_rows)
         except duckdb.Error as exc:
             raise DataError(
-                f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=label
+                _(NOT_PARQUET, kind=type(exc).__name__, error=exc), file=label
             ) from None
         offset = 0
         for batch in batches:
@@ -1484,6 +1652,6 @@ def _parquet_chunks(path, name, label, sha, chunk_rows):
             yield RawTable(name, path, _parquet_text(frame), 1 + offset, None, None, sha)
             offset += len(frame)
         if offset == 0:
-            raise DataError("the Parquet file has no rows", file=label)
+            raise DataError(_(NO_PARQUET_ROWS), file=label)
     finally:
         con.close()

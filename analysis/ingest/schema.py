@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.base.errors import DataError, format_rows
+from analysis.base.i18n import _, fmt_int
 
 __all__ = [
     "QUALIFICATIONS",
@@ -110,10 +111,27 @@ def _validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.Dat
         column = first["column"] if isinstance(first["column"], str) else None
         bad = cases[cases["column"] == first["column"]] if column else cases
         rows = [int(i) + 1 for i in bad["index"].dropna()] if "index" in bad else []
+        values = {
+            "what": what,
+            "check": repr(first["check"]),
+            "k": fmt_int(len(cases)),
+            "value": repr(first["failure_case"]),
+        }
+        if rows:
+            message = _(
+                "the canonical {what} table fails check {check} ({k} failure(s)); first "
+                "failing value {value} in canonical {rows}",
+                rows=format_rows(rows),
+                **values,
+            )
+        else:
+            message = _(
+                "the canonical {what} table fails check {check} ({k} failure(s)); first "
+                "failing value {value}",
+                **values,
+            )
         raise DataError(
-            f"the canonical {what} table fails check {first['check']!r} "
-            f"({len(cases)} failure(s)); first failing value {first['failure_case']!r}"
-            + (f" in canonical {format_rows(rows)}" if rows else ""),
+            message,
             column=column,
         ) from None
 

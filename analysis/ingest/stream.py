@@ -38,6 +38,7 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
+from analysis.base.i18n import _, language, n_
 from analysis.ingest.cache import cache_folder
 from analysis.ingest.readers import RawTable, iter_table
 
@@ -63,9 +64,10 @@ def cache_key(
     """The key of the canonical leads made from one leads file: its SHA-256, the
     profile's bytes, the input's options, the SHA-256 of every other input (a joined
     table, sessions and lookups change the leads), the chunk size (which the notes
-    name) and the kit's code."""
+    name), the language (which the notes are written in) and the kit's code."""
     digest = hashlib.sha256()
     digest.update(repr(chunk_rows).encode())
+    digest.update(language().encode())
     digest.update(file_sha.encode())
     digest.update(Path(profile.path).read_bytes())
     digest.update(repr(sorted(vars(spec).items())).encode())
@@ -75,13 +77,21 @@ def cache_key(
 
 
 def _size(n_bytes: int) -> str:
-    """A file size a reader takes in: 512 bytes, 3.4 KB, 12 MB, 1.2 GB."""
+    """A file size a reader takes in: 512 bytes, 3.4 KB, 12 MB, 1.2 GB (``3,4 КБ`` in
+    Russian)."""
     if n_bytes < 1024:
-        return f"{n_bytes:,} bytes"
+        return n_("{n} bytes", "{n} bytes", n_bytes)
     for unit, scale in (("KB", 2**10), ("MB", 2**20), ("GB", 2**30)):
         value = n_bytes / scale
         if value < 1024 or unit == "GB":
-            return f"{value:,.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
+            text = f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+            if language() != "en":  # a decimal comma, narrow spaces between thousands
+                text = text.replace(",", "\u202f").replace(".", ",")
+            if unit == "KB":
+                return _("{size} KB", size=text)
+            if unit == "MB":
+                return _("{size} MB", size=text)
+            return _("{size} GB", size=text)
     raise AssertionError("unreachable")
 
 
@@ -171,11 +181,12 @@ def _duplicates(path: Path | None, label: str, column: str, left_out=()) -> Data
         con.close()
     if not rows:
         return None
+    from analysis.ingest.mapping import duplicate_ids
+
     examples = ", ".join(repr(r[0]) for r in rows[:5])
     on_rows = sorted(int(x) for r in rows for x in r[3])
     return DataError(
-        f"duplicate lead ids: {examples} ({len(rows)} id(s) on {len(on_rows)} rows). Was the "
-        "export appended twice? Remove the duplicates.",
+        duplicate_ids(len(on_rows), examples, len(rows)),
         file=label,
         rows=on_rows,
         column=column,
@@ -221,7 +232,13 @@ def stream_leads(
     spec = profile.inputs[li]
     path = path or spec.path
     if path is None:
-        raise DataError(f"input {li!r} has no file: pass it as --input {li}=PATH")
+        raise DataError(
+            _(
+                "input {name} has no file: pass it as --input {input}=PATH",
+                name=repr(li),
+                input=li,
+            )
+        )
     from analysis.ingest.profiles import mapped_columns
 
     meta, chunks = iter_table(
@@ -325,13 +342,21 @@ def stream_leads(
         ]
         all_notes = read_notes + merge(notes_chunks, file_rows, final_args)
         if n_chunks > 1:
+            from analysis.ingest.notes import count
+
             all_notes.append(
                 {
                     "severity": "info",
                     "input": li,
-                    "message": f"{file_rows:,} rows of {label} ({_size(meta['bytes'])}) were "
-                    f"read in {n_chunks:,} chunks of up to {chunk_rows:,} rows; the file was "
-                    "never held whole in memory",
+                    "message": _(
+                        "{rows} rows of {file} ({size}) were read in {chunks} chunks of up to "
+                        "{chunk_rows} rows; the file was never held whole in memory",
+                        rows=count(file_rows),
+                        file=label,
+                        size=_size(meta["bytes"]),
+                        chunks=count(n_chunks),
+                        chunk_rows=count(chunk_rows or 0),
+                    ),
                 }
             )
         facts = merge_facts(facts_chunks) | whole_facts

@@ -38,7 +38,8 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from analysis.base.errors import DataError
-from analysis.ingest.notes import Notes
+from analysis.base.i18n import _, n_
+from analysis.ingest.notes import Notes, count
 from analysis.ingest.problems import collecting, problem
 
 __all__ = ["TableLeads", "map_table", "table_by_name", "restrict_table", "TABLE_MAX_DISTINCT"]
@@ -76,7 +77,13 @@ def table_by_name(con, name: str):
     except Exception as exc:  # TableNotFound, or the backend's own (Spark, PostgreSQL)
         first = (str(exc).strip().splitlines() or [""])[0]
         raise DataError(
-            f"no table {name!r} on the engine ({con.name}): {type(exc).__name__}: {first}",
+            _(
+                "no table {name} on the engine ({engine}): {kind}: {error}",
+                name=repr(name),
+                engine=con.name,
+                kind=type(exc).__name__,
+                error=first,
+            ),
             file=name,
         ) from None
 
@@ -96,8 +103,11 @@ def _ids_text(ids: list, total: int) -> str:
     from analysis.ingest.privacy import pseudonymise
 
     shown = ", ".join(pseudonymise(str(i), exact=True) for i in ids[:_SHOWN])
-    more = f", … ({total:,} in all)" if total > len(ids[:_SHOWN]) else ""
-    return f"lead id{'s' if total != 1 else ''} {shown}{more}"
+    if total > len(ids[:_SHOWN]):
+        return _("lead ids {ids}, … ({total} in all)", ids=shown, total=count(total))
+    if total == 1:
+        return _("lead id {ids}", ids=shown)
+    return _("lead ids {ids}", ids=shown)
 
 
 class _Mapper:
@@ -134,9 +144,14 @@ class _Mapper:
             if k > TABLE_MAX_DISTINCT:
                 self.fail(
                     c,
-                    f"column {c!r} holds {k:,} distinct values; a lead field read from a "
-                    f"table is a category (at most {TABLE_MAX_DISTINCT:,} values): map ids "
-                    "or free text to categories in a view",
+                    _(
+                        "column {column} holds {k} distinct values; a lead field read from a "
+                        "table is a category (at most {most} values): map ids or free text to "
+                        "categories in a view",
+                        column=repr(c),
+                        k=count(k),
+                        most=count(TABLE_MAX_DISTINCT),
+                    ),
                 )
                 continue
             got = self.fetch(self.t.group_by(v=self.t[c]).aggregate(n=self.t.count()))
@@ -236,12 +251,14 @@ class _Mapper:
 
         if not eligible_profile(self.profile, set()):
             raise DataError(
-                "a leads table is mapped by plain column names: leads.columns of fields "
-                "lead_id, created_at, won_at, first_contact_at, revenue, qualification, "
-                "source, medium, campaign, segment, manager, stage, lost_reason and the "
-                "converted column, without value maps, UTM tags, joins, lookups, source "
-                "fallbacks or sessions. Make those in a view of the warehouse and name "
-                "the view.",
+                _(
+                    "a leads table is mapped by plain column names: leads.columns of fields "
+                    "lead_id, created_at, won_at, first_contact_at, revenue, qualification, "
+                    "source, medium, campaign, segment, manager, stage, lost_reason and the "
+                    "converted column, without value maps, UTM tags, joins, lookups, source "
+                    "fallbacks or sessions. Make those in a view of the warehouse and name "
+                    "the view."
+                ),
                 file=self.label,
             )
         with collecting():
@@ -269,10 +286,13 @@ class _Mapper:
         absent = [k for k, v in cols.items() if v not in schema]
         missing = [k for k in absent if k not in optional]
         if missing:
+            named = [_("{column} (for {field})", column=repr(cols[k]), field=k) for k in missing]
             raise DataError(
-                "the table has no column(s) "
-                + ", ".join(f"{cols[k]!r} (for {k})" for k in missing)
-                + f"; its columns are {', '.join(schema.names)}",
+                _(
+                    "the table has no column(s) {missing}; its columns are {columns}",
+                    missing=", ".join(named),
+                    columns=", ".join(schema.names),
+                ),
                 file=self.label,
             )
         if absent:
@@ -280,7 +300,7 @@ class _Mapper:
         cols = {k: v for k, v in cols.items() if k not in absent}
         n = int(_scalar(self.fetch, t.aggregate(n=t.count()))["n"])
         if n == 0:
-            raise DataError("the table has no rows", file=self.label)
+            raise DataError(_("the table has no rows"), file=self.label)
         select: dict[str, Any] = {}
 
         # lead ids: text, stripped, none blank, unique
@@ -288,13 +308,23 @@ class _Mapper:
         ltype = schema[lid]
         if not (ltype.is_string() or ltype.is_integer()):
             raise DataError(
-                f"lead ids must be text or whole numbers, not {ltype}", file=self.label, column=lid
+                _("lead ids must be text or whole numbers, not {type}", type=ltype),
+                file=self.label,
+                column=lid,
             )
         idx = self._ids(t[lid].cast("string"), lid)
         blank = idx.isnull() | (idx == "")
         blanks = int(_scalar(self.fetch, t.aggregate(blank=_n_true(blank)))["blank"] or 0)
         if blanks:
-            self.fail(lid, f"{blanks:,} lead(s) have no lead id; every lead needs one")
+            self.fail(
+                lid,
+                n_(
+                    "{count} lead(s) have no lead id; every lead needs one",
+                    "{count} lead(s) have no lead id; every lead needs one",
+                    blanks,
+                    count=count(blanks),
+                ),
+            )
         # ids seen more than once, counted by grouping: a grouped count spills to disk
         # under a memory limit where a count of distinct ids does not (DuckDB on 100M
         # ids in 1 GB: 17 s by grouping, out of memory by count(DISTINCT))
@@ -305,8 +335,13 @@ class _Mapper:
             shown = self.fetch(dup.order_by("i").limit(_SHOWN)).column("i").to_pylist()
             self.fail(
                 lid,
-                f"{total:,} lead id(s) appear more than once ({_ids_text(shown, total)}); "
-                "every lead needs its own",
+                n_(
+                    "{count} lead id(s) appear more than once ({ids}); every lead needs its own",
+                    "{count} lead id(s) appear more than once ({ids}); every lead needs its own",
+                    total,
+                    count=count(total),
+                    ids=_ids_text(shown, total),
+                ),
             )
 
         select["lead_id"] = idx
@@ -319,8 +354,13 @@ class _Mapper:
             if not (schema[c].is_timestamp() or schema[c].is_date()):
                 self.fail(
                     c,
-                    f"column {c!r} ({canon}) is {schema[c]}, not a date or timestamp: "
-                    "cast it in a view",
+                    _(
+                        "column {column} ({field}) is {type}, not a date or timestamp: cast it "
+                        "in a view",
+                        column=repr(c),
+                        field=canon,
+                        type=schema[c],
+                    ),
                 )
                 continue
             value = t[c].cast(dt.Timestamp())
@@ -356,7 +396,14 @@ class _Mapper:
         if "revenue" in cols:
             r = cols["revenue"]
             if not (schema[r].is_numeric() and not schema[r].is_boolean()):
-                self.fail(r, f"column {r!r} (revenue) is {schema[r]}, not a number")
+                self.fail(
+                    r,
+                    _(
+                        "column {column} (revenue) is {type}, not a number",
+                        column=repr(r),
+                        type=schema[r],
+                    ),
+                )
                 rq = ibis.null(dt.float64)
             else:
                 rq = t[r].cast("float64")
@@ -374,8 +421,13 @@ class _Mapper:
                     )
                     self.fail(
                         r,
-                        f"{neg:,} revenue value(s) are negative or infinite "
-                        f"({_ids_text(shown, neg)})",
+                        n_(
+                            "{count} revenue value(s) are negative or infinite ({ids})",
+                            "{count} revenue value(s) are negative or infinite ({ids})",
+                            neg,
+                            count=count(neg),
+                            ids=_ids_text(shown, neg),
+                        ),
                     )
             select["revenue"] = ibis.ifelse(sold, rq, ibis.literal(0.0))
         else:
@@ -400,9 +452,17 @@ class _Mapper:
                 values = ", ".join(repr(v) for v in text[bad].unique()[:8])
                 self.fail(
                     c,
-                    f"unknown qualification value(s): {values} ({k:,} lead(s)). Add each to "
-                    "leads.qualification in the mapping profile as hot, warm, cold or "
-                    "unknown.",
+                    n_(
+                        "unknown qualification value(s): {values} ({count} lead(s)). Add each "
+                        "to leads.qualification in the mapping profile as hot, warm, cold or "
+                        "unknown.",
+                        "unknown qualification value(s): {values} ({count} lead(s)). Add each "
+                        "to leads.qualification in the mapping profile as hot, warm, cold or "
+                        "unknown.",
+                        k,
+                        values=values,
+                        count=count(k),
+                    ),
                 )
                 classes = classes.fillna("unknown")
             select["qualification"] = self.mapped(c, classes.to_numpy(dtype=object), "string")
@@ -411,8 +471,10 @@ class _Mapper:
             if got_class is None:
                 self.fail(
                     None,
-                    "no qualification column, and the profile's leads.qualification gives "
-                    "no class to blank text",
+                    _(
+                        "no qualification column, and the profile's leads.qualification gives "
+                        "no class to blank text"
+                    ),
                 )
                 got_class = "unknown"
             select["qualification"] = ibis.literal(got_class)
@@ -449,7 +511,7 @@ class _Mapper:
         # the notes of `mapping.build_leads`, counted on the engine
         kept = leads
         if "created_at" not in cols:
-            self.notes.add("warning", self.li, NO_DATES_NOTE)
+            self.notes.add("warning", self.li, _(NO_DATES_NOTE))
             self.facts["no_created_at"] = n
         else:
             undated, ids = self._count(leads, leads.created_at.isnull())
@@ -473,7 +535,7 @@ class _Mapper:
             if unknown:
                 self.notes.add("info", self.li, unknown_revenue_note(unknown))
         else:
-            self.notes.add("info", self.li, NO_REVENUE_NOTE)
+            self.notes.add("info", self.li, _(NO_REVENUE_NOTE))
         if "won_at" in select and "created_at" in cols:  # a won_at of a text type failed above
             early, ids = self._count(leads, leads.won_at < leads.created_at)
             self.facts["won_before_created"] = early
@@ -523,8 +585,11 @@ class _Mapper:
         if k > TABLE_MAX_DISTINCT:
             self.fail(
                 column,
-                f"{k:,} lead ids have spaces at an end or may hold e-mails or phone "
-                "numbers; use an id column that holds plain ids",
+                _(
+                    "{count} lead ids have spaces at an end or may hold e-mails or phone "
+                    "numbers; use an id column that holds plain ids",
+                    count=count(k),
+                ),
             )
         elif k:
             for v in self.fetch(self.t.filter(odd).select(i=raw)).column("i").to_pylist():

@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import N_, _, fmt_int, n_
 from analysis.engine.cells import Engine, count_true, default_engine
 from analysis.engine.periods import NO_DATE, period_key
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS, UNKNOWN_SOURCE
 from analysis.insight.findings import window_words
-from analysis.insight.numbers import fmt_money, fmt_share
+from analysis.insight.numbers import day_words, fmt_money, fmt_share, money
 from analysis.stats.economics import spend_by
 from analysis.stats.intervals import count_flag, wilson_interval
 
@@ -45,12 +46,14 @@ __all__ = [
     "outliers_sentence",
 ]
 
+#: Where a lead's source came from, as the attribution table's ``how`` says it (marked
+#: for the catalogue, written in the reader's language when the table is made).
 ATTRIBUTION_LABELS = {
-    "crm": "1. CRM source column",
-    "crm_utm": "2. UTM tags in the CRM (columns or landing URL)",
-    "web_analytics": "3. web-analytics sessions",
-    "crm_field": "4. fallback: a CRM field the profile maps",
-    "none": "no source found",
+    "crm": N_("1. CRM source column"),
+    "crm_utm": N_("2. UTM tags in the CRM (columns or landing URL)"),
+    "web_analytics": N_("3. web-analytics sessions"),
+    "crm_field": N_("4. fallback: a CRM field the profile maps"),
+    "none": N_("no source found"),
 }
 
 _OPTIONAL = ("medium", "segment", "manager", "won_at", "first_contact_at", "stage", "lost_reason")
@@ -70,6 +73,8 @@ def inputs_table(ds: Dataset) -> pd.DataFrame:
     out = ds.inputs.copy()
     if not out.empty:
         out["sha256"] = out["sha256"].str[:12]
+        if "delimiter" in out:  # the one delimiter named in words
+            out["delimiter"] = out["delimiter"].map(lambda d: _("tab") if d == "tab" else d)
     return out
 
 
@@ -160,20 +165,20 @@ def field_coverage(leads, engine: Engine | None = None) -> pd.DataFrame:
                     "filled": 0,
                     "leads": n,
                     "filled_share": 0.0,
-                    "note": "not in the data (the profile does not map it)",
+                    "note": _("not in the data (the profile does not map it)"),
                 }
             )
             continue
         filled = int(got[col])
         base = sales if col in ("won_at", "revenue") else n
         note = {
-            "campaign": "campaign '(none)': organic, direct or untagged",
-            "qualification": "hot, warm or cold",
-            "won_at": "over sales",
-            "revenue": "over sales",
+            "campaign": _("campaign '{none}': organic, direct or untagged", none=NO_CAMPAIGN),
+            "qualification": _("hot, warm or cold"),
+            "won_at": _("over sales"),
+            "revenue": _("over sales"),
         }.get(col, "")
         if f"_sales_{col}" in got and _only_for_sales(got, col):
-            note = "known only for converted leads: do not compare conversion by it"
+            note = _("known only for converted leads: do not compare conversion by it")
         rows.append(
             {
                 "field": col,
@@ -209,7 +214,7 @@ def attribution_coverage(leads, level: float = 0.95, engine: Engine | None = Non
     for key, label in ATTRIBUTION_LABELS.items():
         k = int(counts.get(key, 0))
         if k or key in ("none",):
-            rows.append({"attributed_by": key, "how": label, "leads": k, **_share(k, n, level)})
+            rows.append({"attributed_by": key, "how": _(label), "leads": k, **_share(k, n, level)})
     return pd.DataFrame(rows)
 
 
@@ -230,35 +235,39 @@ def spend_match_table(ds: Dataset, facts: dict) -> pd.DataFrame:
     totals = facts.get("totals") or {}
     rows = [
         {
-            "what": "leads whose campaign has spend rows",
+            "what": _("leads whose campaign has spend rows"),
             "count": m["leads_matched"],
             "share": m["leads_matched"] / n,
             "detail": "",
         },
         {
-            "what": "leads with a campaign but no spend rows",
+            "what": _("leads with a campaign but no spend rows"),
             "count": m["leads_campaign_unmatched"],
             "share": m["leads_campaign_unmatched"] / n,
             "detail": ", ".join(m["campaigns_without_spend"][:8]),
         },
         {
-            "what": "leads with no campaign (organic, direct, calls, unknown)",
+            "what": _("leads with no campaign (organic, direct, calls, unknown)"),
             "count": m["leads_no_campaign"],
             "share": m["leads_no_campaign"] / n,
             "detail": "",
         },
-        {"what": "spend, total", "count": round(total, 2), "share": 1.0, "detail": ""},
+        {"what": _("spend, total"), "count": round(total, 2), "share": 1.0, "detail": ""},
         {
-            "what": "spend on campaigns with no leads",
+            "what": _("spend on campaigns with no leads"),
             "count": round(without, 2),
             "share": without / total if total else np.nan,
             "detail": ", ".join(spend.get("campaigns_without_leads", [])[:8]),
         },
         {
-            "what": "cost per lead (all spend / paid leads)",
+            "what": _("cost per lead (all spend / paid leads)"),
             "count": None if totals.get("cpl") is None else round(float(totals["cpl"]), 2),
             "share": np.nan,
-            "detail": f"over {fmt_money(totals.get('paid_leads', 0))} paid leads",
+            "detail": n_(
+                "over {n} paid lead",
+                "over {n} paid leads",
+                totals.get("paid_leads", 0),
+            ),
         },
     ]
     return pd.DataFrame(rows)
@@ -341,14 +350,14 @@ def weekly_activity(
     wk["leads"] = wk["leads"].fillna(0).astype("int64")
     wk["sales"] = wk["sales"].fillna(0).astype("int64")
     wk["spend"] = wk["spend"].fillna(0.0) if has_spend else np.nan
-    gap = np.where(wk["leads"] == 0, "no leads", "")
+    gap = np.where(wk["leads"] == 0, _("no leads"), "")
     if has_spend:
-        gap = np.where((wk["spend"] == 0) & (wk["leads"] > 0), "no spend", gap)
+        gap = np.where((wk["spend"] == 0) & (wk["leads"] > 0), _("no spend"), gap)
     # the first and last weeks are usually cut by the data's range: say so, so a short
     # bar is not read as a drop
     starts = pd.to_datetime(wk.index)
     partial = (starts < first) | (starts + pd.Timedelta(days=6) > last)
-    gap = np.where(partial & (gap == ""), "partial week (data start or end)", gap)
+    gap = np.where(partial & (gap == ""), _("partial week (data start or end)"), gap)
     wk["gap"] = gap
     return wk.reset_index()
 
@@ -360,10 +369,10 @@ def _day(v) -> pd.Timestamp:
 
 #: Why a lead is left out of the time-to-sale measures (`analysis.stats.survival`).
 EXCLUDED_REASONS = {
-    "sale_before_lead": "sale dated before its lead",
-    "sale_without_won_at": "sale without a sale date",
-    "no_created_at": "no creation date",
-    "after_as_of": "created after the data's end",
+    "sale_before_lead": N_("sale dated before its lead"),
+    "sale_without_won_at": N_("sale without a sale date"),
+    "no_created_at": N_("no creation date"),
+    "after_as_of": N_("created after the data's end"),
 }
 
 
@@ -372,12 +381,14 @@ def excluded_text(excluded: dict | None) -> str:
     dated before its lead)", "5 leads (sale dated before its lead: 3, no creation date: 2)"."""
     counts = {k: int(v) for k, v in (excluded or {}).items() if int(v) > 0}
     if not counts:
-        return "none"
+        return _("none")
     total = sum(counts.values())
-    words = [EXCLUDED_REASONS.get(k, k.replace("_", " ")) for k in counts]
+    words = [
+        _(EXCLUDED_REASONS[k]) if k in EXCLUDED_REASONS else k.replace("_", " ") for k in counts
+    ]
     if len(counts) > 1:
         words = [f"{w}: {fmt_money(v)}" for w, v in zip(words, counts.values(), strict=True)]
-    return f"{fmt_money(total)} lead{'s' if total != 1 else ''} ({', '.join(words)})"
+    return n_("{n} lead ({reasons})", "{n} leads ({reasons})", total, reasons=", ".join(words))
 
 
 def lead_age(facts: dict) -> pd.DataFrame:
@@ -391,40 +402,46 @@ def lead_age(facts: dict) -> pd.DataFrame:
 
     Returns DataFrame[measure, value] (values as text).
     """
-    rows = [{"measure": "data end (latest lead or sale)", "value": str(facts.get("data_end"))}]
+    rows = [{"measure": _("data end (latest lead or sale)"), "value": str(facts.get("data_end"))}]
     m = facts.get("maturity")
     if not m:
         rows.append(
-            {"measure": "days from lead to sale", "value": "unknown: no sale dates in the data"}
+            {
+                "measure": _("days from lead to sale"),
+                "value": _("unknown: no sale dates in the data"),
+            }
         )
         return pd.DataFrame(rows)
 
     def days(v) -> str:
-        return "not reached yet" if v is None else f"{float(v):.0f}"
+        return _("not reached yet") if v is None else f"{float(v):.0f}"
 
     young_days = m.get("young_days")
     rows += [
-        {"measure": "leads measured (time to sale)", "value": fmt_money(m["leads_measured"])},
+        {"measure": _("leads measured (time to sale)"), "value": fmt_money(m["leads_measured"])},
         {
-            "measure": "days from lead to sale, median (Kaplan-Meier)",
+            "measure": _("days from lead to sale, median (Kaplan-Meier)"),
             "value": days(m.get("days_50")),
         },
         {
-            "measure": "days from lead to sale, 90th percentile (Kaplan-Meier)",
+            "measure": _("days from lead to sale, 90th percentile (Kaplan-Meier)"),
             "value": days(m.get("days_90")),
         },
     ]
     if young_days is not None:
         rows.append(
             {
-                "measure": f"leads younger than {float(young_days):.0f} days "
-                "(conversion not final)",
+                "measure": n_(
+                    "leads younger than {n} day (conversion not final)",
+                    "leads younger than {n} days (conversion not final)",
+                    round(float(young_days)),
+                ),
                 "value": f"{fmt_money(m['young_leads'])} ({fmt_share(m['young_share'] or 0)})",
             }
         )
     rows.append(
         {
-            "measure": "leads left out of time-to-sale measures",
+            "measure": _("leads left out of time-to-sale measures"),
             "value": excluded_text(m.get("excluded")),
         }
     )
@@ -437,39 +454,84 @@ def headline(ds: Dataset, facts: dict, outliers: pd.DataFrame | None = None) -> 
     profile's own caveats, and the money values far out of their distribution
     (``outliers``, from `outliers_table`). Every number is the report context's
     (``facts``) but the outliers'."""
+    dated = facts.get("dated_leads", facts["leads"])
+    said = dict(
+        window=window_words(facts),
+        sales=fmt_money(facts["sales"]),
+        end=day_words(facts["data_end"]) or _("unknown"),
+    )
+    if dated:
+        leads = n_(
+            "{n} lead created {window}; {sales} of them converted to a sale (data end, the "
+            "latest lead or sale: {end}).",
+            "{n} leads created {window}; {sales} of them converted to a sale (data end, the "
+            "latest lead or sale: {end}).",
+            facts["leads"],
+            **said,
+        )
+    else:
+        leads = n_(
+            "{n} lead {window}; {sales} of them converted to a sale (data end, the latest "
+            "lead or sale: {end}).",
+            "{n} leads {window}; {sales} of them converted to a sale (data end, the latest "
+            "lead or sale: {end}).",
+            facts["leads"],
+            **said,
+        )
     lines = [
-        f"**{ds.profile.title}** (profile `{ds.profile.name}`)",
+        _("**{title}** (profile `{name}`)", title=ds.profile.title, name=ds.profile.name),
         "",
-        f"- {fmt_money(facts['leads'])} leads {window_words(facts, 'created ')}; "
-        f"{fmt_money(facts['sales'])} of them converted to a sale "
-        f"(data end, the latest lead or sale: {facts['data_end'] or 'unknown'}).",
+        f"- {leads}",
     ]
     spend = facts.get("spend") or {}
     if spend.get("total") is not None:
-        cur = f"\u00a0{ds.profile.currency}" if ds.profile.currency else ""
+        cur = ds.profile.currency
         totals = facts.get("totals") or {}
         without = spend.get("on_campaigns_without_leads") or 0.0
-        text = (
-            f"- Ad spend: {fmt_money(spend['total'])}{cur} over {fmt_money(len(ds.spend))} rows, "
-            f"{ds.spend['date'].min():%Y-%m-%d} to {ds.spend['date'].max():%Y-%m-%d}"
+        rows = dict(
+            spend=money(spend["total"], cur),
+            first=day_words(f"{ds.spend['date'].min():%Y-%m-%d}"),
+            last=day_words(f"{ds.spend['date'].max():%Y-%m-%d}"),
         )
         if without > 0:
-            text += f", of which {fmt_money(without)}{cur} on campaigns with no leads"
-        text += "."
-        if totals.get("cpl") is not None:
-            text += (
-                f" Cost per lead {fmt_money(totals['cpl'])}{cur}: all spend over "
-                f"{fmt_money(totals['paid_leads'])} paid leads (leads of campaigns with "
-                "spend rows)."
+            text = n_(
+                "Ad spend: {spend} over {n} row, {first} to {last}, of which {without} on "
+                "campaigns with no leads.",
+                "Ad spend: {spend} over {n} rows, {first} to {last}, of which {without} on "
+                "campaigns with no leads.",
+                len(ds.spend),
+                **rows,
+                without=money(without, cur),
             )
-        lines.append(text)
+        else:
+            text = n_(
+                "Ad spend: {spend} over {n} row, {first} to {last}.",
+                "Ad spend: {spend} over {n} rows, {first} to {last}.",
+                len(ds.spend),
+                **rows,
+            )
+        if totals.get("cpl") is not None:
+            text += " " + n_(
+                "Cost per lead {cpl}: all spend over {n} paid lead (leads of campaigns with "
+                "spend rows).",
+                "Cost per lead {cpl}: all spend over {n} paid leads (leads of campaigns with "
+                "spend rows).",
+                totals["paid_leads"],
+                cpl=money(totals["cpl"], cur),
+            )
+        lines.append(f"- {text}")
     else:
-        lines.append("- No ad spend data: costs, cost per sale and ROMI cannot be computed.")
+        lines.append(
+            "- " + _("No ad spend data: costs, cost per sale and ROMI cannot be computed.")
+        )
     if outliers is not None and len(outliers):
         lines.append(
-            "- Far out: "
-            + outliers_sentence(outliers, ds.profile.currency).removesuffix(".")
-            + " (the table of values far out of their distribution lists them)."
+            "- "
+            + _(
+                "Far out: {outliers} (the table of values far out of their distribution "
+                "lists them).",
+                outliers=outliers_sentence(outliers, ds.profile.currency).removesuffix("."),
+            )
         )
     lines += [f"- {note}" for note in ds.profile.notes]
     return "\n".join(lines)
@@ -490,11 +552,17 @@ def counts_text(ds: Dataset, leads=None, engine: Engine | None = None) -> str:
         expr = known.group_by(by=known.attributed_by.cast("string")).aggregate(n=known.count())
         attributed = eng.to_arrow(expr).to_pandas().set_index("by")["n"].astype("int64")
     parts = [
-        f"leads: {n}",
-        f"sales: {sales}",
-        "qualification: " + ", ".join(f"{c}={int(q.get(c, 0))}" for c in QUALIFICATIONS),
-        "attributed by: " + ", ".join(f"{k}={v}" for k, v in sorted(attributed.items())),
-        f"spend rows: {len(ds.spend)}",
+        _("leads: {n}", n=n),
+        _("sales: {n}", n=sales),
+        _(
+            "qualification: {counts}",
+            counts=", ".join(f"{c}={int(q.get(c, 0))}" for c in QUALIFICATIONS),
+        ),
+        _(
+            "attributed by: {counts}",
+            counts=", ".join(f"{k}={v}" for k, v in sorted(attributed.items())),
+        ),
+        _("spend rows: {n}", n=len(ds.spend)),
     ]
     return "\n".join(parts)
 
@@ -631,27 +699,50 @@ def outliers_table(
 
 def outliers_sentence(table: pd.DataFrame, currency: str | None = None) -> str:
     """The outliers of `outliers_table` in one or two sentences, or "" when none."""
-    cur = f"\u00a0{currency}" if currency else ""
     said = []
-    for what, name, key in (
-        ("revenue of a sale", "revenue value", "revenue"),
-        ("spend of a campaign day", "spend value", "spend"),
-    ):
+    for what, key in (("revenue of a sale", "revenue"), ("spend of a campaign day", "spend")):
         rows = table[table["what"] == what]
         if not len(rows):
             continue
         info = table.attrs.get(key, {})
         share = float(rows["value"].sum() / info["total"]) if info.get("total") else np.nan
-        label = "lead " if key == "revenue" else ""
-        listed = ", ".join(
-            f"{label}{r.id} ({fmt_money(r.value)}{cur})" for r in rows.head(3).itertuples()
+        shown = [
+            _("lead {id} ({value})", id=r.id, value=money(r.value, currency))
+            if key == "revenue"
+            else f"{r.id} ({money(r.value, currency)})"
+            for r in rows.head(3).itertuples()
+        ]
+        listed = ", ".join(shown)
+        if len(rows) > 3:
+            listed = _("{listed} and {n} more", listed=listed, n=fmt_int(len(rows) - 3))
+        values = dict(
+            total=fmt_money(info["n"]),
+            listed=listed,
+            cut=money(info["cut"], currency),
+            median=money(info["median"], currency),
+            share=fmt_share(share),
         )
-        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
-        one = len(rows) == 1
-        said.append(
-            f"{len(rows)} {name}{'' if one else 's'} of {fmt_money(info['n'])} "
-            f"{'is' if one else 'are'} far out of the rest: {listed}{more}, above the cut "
-            f"of {fmt_money(info['cut'])}{cur} (the median is {fmt_money(info['median'])}{cur}); "
-            f"{'it holds' if one else 'they hold'} {fmt_share(share)} of all {key}"
-        )
+        if key == "revenue":
+            said.append(
+                n_(
+                    "{n} revenue value of {total} is far out of the rest: {listed}, above the "
+                    "cut of {cut} (the median is {median}); it holds {share} of all revenue",
+                    "{n} revenue values of {total} are far out of the rest: {listed}, above "
+                    "the cut of {cut} (the median is {median}); they hold {share} of all "
+                    "revenue",
+                    len(rows),
+                    **values,
+                )
+            )
+        else:
+            said.append(
+                n_(
+                    "{n} spend value of {total} is far out of the rest: {listed}, above the "
+                    "cut of {cut} (the median is {median}); it holds {share} of all spend",
+                    "{n} spend values of {total} are far out of the rest: {listed}, above the "
+                    "cut of {cut} (the median is {median}); they hold {share} of all spend",
+                    len(rows),
+                    **values,
+                )
+            )
     return ("; ".join(said) + ".") if said else ""

@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import write_atomic
-from analysis.base.i18n import set_language
+from analysis.base.i18n import _, chosen_language, set_language
 from analysis.base.paths import RUN_FOLDER_ENV
 from analysis.engine.cells import Engine, count_true, engine_for
 from analysis.engine.periods import TIME_DIMENSIONS, data_end, period_table
@@ -77,16 +77,31 @@ class Settings:
         problems = []
         if self.period not in TIME_DIMENSIONS:
             problems.append(
-                f"PERIOD must be one of {', '.join(TIME_DIMENSIONS)}, not {self.period!r}"
+                _(
+                    "PERIOD must be one of {units}, not {value}",
+                    units=", ".join(TIME_DIMENSIONS),
+                    value=repr(self.period),
+                )
             )
         for name in ("min_leads", "min_sales", "equal_age_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                problems.append(f"{name.upper()} must be a whole number >= 0, not {value!r}")
+                problems.append(
+                    _(
+                        "{name} must be a whole number >= 0, not {value}",
+                        name=name.upper(),
+                        value=repr(value),
+                    )
+                )
         if not 0 < self.level < 1:
-            problems.append(f"the interval level must be between 0 and 1, not {self.level!r}")
+            problems.append(
+                _(
+                    "the interval level must be between 0 and 1, not {value}",
+                    value=repr(self.level),
+                )
+            )
         if problems:
-            raise DataError("bad report parameters: " + "; ".join(problems))
+            raise DataError(_("bad report parameters: {problems}", problems="; ".join(problems)))
 
 
 @dataclass
@@ -189,8 +204,9 @@ def report_context(
     instead of mapping and checking the table again, and the answers to the queries
     over it, which the pages share.
 
-    ``language`` ("en", "ru"; the profile's ``language:`` by default) is what the
-    pages write in: it is set for this process (`analysis.base.i18n.set_language`).
+    ``language`` ("en", "ru"; else ``$LEADKIT_LANGUAGE``, else the profile's
+    ``language:``; `analysis.base.i18n.chosen_language`) is what the pages write in: it
+    is set for this process (`analysis.base.i18n.set_language`).
 
     Examples
     --------
@@ -199,9 +215,9 @@ def report_context(
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     try:
-        lang = set_language(language or prof.language)
+        lang = set_language(chosen_language(language, prof.language))
     except ValueError as exc:
-        raise DataError(f"bad report parameters: LANGUAGE: {exc}") from None
+        raise DataError(_("bad report parameters: LANGUAGE: {error}", error=exc)) from None
     if prof.inputs[prof.leads["input"]].table and prof.leads["input"] not in (inputs or {}):
         # leads in a warehouse table: mapped and checked on the engine they live on
         # a DuckDB file read-only: the report's notebooks read it at once

@@ -7,11 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.base.i18n import _, n_
+from analysis.base.i18n import N_, _, fmt_int, language, locale_name, n_
 from analysis.engine.cells import Engine, Leads, count_true
-from analysis.insight.numbers import fmt_measure, fmt_money, fmt_rate, fmt_share
+from analysis.insight.numbers import (
+    day_words,
+    fmt_measure,
+    fmt_money,
+    fmt_rate,
+    fmt_share,
+    signed_percent,
+)
 from analysis.stats.glm import POOLED, ConversionFit, about
 from analysis.stats.intervals import rate_ratio, wilson_interval
+from analysis.stats.period_change import period_name
 from analysis.stats.survival import (
     as_list,
     attrs,
@@ -31,16 +39,245 @@ __all__ = [
 
 # --- plain words -------------------------------------------------------------------------
 
+#: The mix parts' labels (`analysis.stats.decompose`), marked for the catalogue and
+#: looked up where a sentence names them.
+MIX_LABELS = (
+    N_("source mix"),
+    N_("qualification mix"),
+    N_("campaign mix"),
+    N_("segment mix"),
+    N_("qualification mix within source"),
+    N_("qualification mix within campaign"),
+    N_("qualification mix within segment"),
+    N_("segment mix within source"),
+    N_("campaign mix within source"),
+)
 
-def _measure_words(attrs: dict) -> str:
-    measure = attrs.get("measure", "sales")
-    days = attrs.get("within_days")
+
+def _word(text) -> str:
+    """One of the kit's own words (a class, a flag, a factor's name) in the current
+    language; a word the catalogue lacks, or "", as it is."""
+    text = "" if text is None else str(text)
+    return _(text) if text else text
+
+
+def _and(items: list[str]) -> str:
+    """Items joined as the language lists them ("a and b and c" in English, as the
+    sentences always wrote it; "a, b и c" in Russian)."""
+    if language() == "en":
+        return " and ".join(items)
+    from babel.lists import format_list
+
+    return format_list(items, locale=locale_name())
+
+
+def _dec(v: float, digits: int = 2) -> str:
+    """A decimal number (an odds ratio) with the language's decimal mark."""
+    text = f"{v:.{digits}f}"
+    return text if language() == "en" else text.replace(".", ",").replace("-", "\u2212")
+
+
+def _about(n: float) -> str:
+    """`about` (two significant digits) with the page's thousands separator outside
+    English (a comma would read as a decimal mark)."""
+    text = about(n)
+    return text if language() == "en" else text.replace(",", "\u202f")
+
+
+def _whole_percent(x: float, sign: bool = False) -> str:
+    """A relative change in whole percent: ``12%``, ``+12%`` (Babel's form outside
+    English: ``12 %``, ``−12 %``)."""
+    if language() == "en":
+        return f"{x:+.0%}" if sign else f"{x:.0%}"
+    if sign:
+        return signed_percent(x)
+    from babel.numbers import format_percent
+
+    return format_percent(x, locale=locale_name())
+
+
+def _part_name(part: str) -> str:
+    """The name of a decomposition's part other than the mix, as the sentences say it."""
+    if part == "volume":
+        return _("marketing's lead volume")
+    if part == "conversion":
+        return _("the sales team's conversion")
+    if part == "revenue_per_sale":
+        return _("the sales team's revenue per sale")
+    raise KeyError(part)
+
+
+def _nothing_sentence(measure: str, days, **v) -> str:
+    """No sale (or no revenue) in either period."""
+    if measure == "revenue":
+        if days is None:
+            return _(
+                "No revenue in either period ({a} in {a_label}, {b} in {b_label}): there is "
+                "no change to split.",
+                **v,
+            )
+        return n_(
+            "No revenue of sales within {n} day in either period ({a} in {a_label}, {b} in "
+            "{b_label}): there is no change to split.",
+            "No revenue of sales within {n} days in either period ({a} in {a_label}, {b} in "
+            "{b_label}): there is no change to split.",
+            days,
+            **v,
+        )
     if days is None:
-        return measure
-    return (
-        f"{measure} within {days} days"
-        if measure == "sales"
-        else (f"revenue of sales within {days} days")
+        return _(
+            "No sales in either period ({a} in {a_label}, {b} in {b_label}): there is no "
+            "change to split.",
+            **v,
+        )
+    return n_(
+        "No sales within {n} day in either period ({a} in {a_label}, {b} in {b_label}): "
+        "there is no change to split.",
+        "No sales within {n} days in either period ({a} in {a_label}, {b} in {b_label}): "
+        "there is no change to split.",
+        days,
+        **v,
+    )
+
+
+def _still_sentence(measure: str, days, **v) -> str:
+    """The totals did not move: the parts cancel out (``listed``)."""
+    if measure == "revenue":
+        if days is None:
+            return _(
+                "Revenue went from {a} in {a_label} to {b} in {b_label} ({change}): no "
+                "change, the parts cancel out: {listed}.",
+                **v,
+            )
+        return n_(
+            "Revenue of sales within {n} day went from {a} in {a_label} to {b} in {b_label} "
+            "({change}): no change, the parts cancel out: {listed}.",
+            "Revenue of sales within {n} days went from {a} in {a_label} to {b} in {b_label} "
+            "({change}): no change, the parts cancel out: {listed}.",
+            days,
+            **v,
+        )
+    if days is None:
+        return _(
+            "Sales went from {a} in {a_label} to {b} in {b_label} ({change}): no change, "
+            "the parts cancel out: {listed}.",
+            **v,
+        )
+    return n_(
+        "Sales within {n} day went from {a} in {a_label} to {b} in {b_label} ({change}): "
+        "no change, the parts cancel out: {listed}.",
+        "Sales within {n} days went from {a} in {a_label} to {b} in {b_label} ({change}): "
+        "no change, the parts cancel out: {listed}.",
+        days,
+        **v,
+    )
+
+
+def _story(measure: str, days, fell: bool, **v) -> str:
+    """The change of the total as the start of a sentence: "Sales fell from 172 in
+    2026Q1 to 108 in 2026Q2 (−64)" (``inner``: what the brackets hold)."""
+    if measure == "revenue":
+        if days is None:
+            if fell:
+                return _("Revenue fell from {a} in {a_label} to {b} in {b_label} ({inner})", **v)
+            return _("Revenue rose from {a} in {a_label} to {b} in {b_label} ({inner})", **v)
+        if fell:
+            return n_(
+                "Revenue of sales within {n} day fell from {a} in {a_label} to {b} in "
+                "{b_label} ({inner})",
+                "Revenue of sales within {n} days fell from {a} in {a_label} to {b} in "
+                "{b_label} ({inner})",
+                days,
+                **v,
+            )
+        return n_(
+            "Revenue of sales within {n} day rose from {a} in {a_label} to {b} in "
+            "{b_label} ({inner})",
+            "Revenue of sales within {n} days rose from {a} in {a_label} to {b} in "
+            "{b_label} ({inner})",
+            days,
+            **v,
+        )
+    if days is None:
+        if fell:
+            return _("Sales fell from {a} in {a_label} to {b} in {b_label} ({inner})", **v)
+        return _("Sales rose from {a} in {a_label} to {b} in {b_label} ({inner})", **v)
+    if fell:
+        return n_(
+            "Sales within {n} day fell from {a} in {a_label} to {b} in {b_label} ({inner})",
+            "Sales within {n} days fell from {a} in {a_label} to {b} in {b_label} ({inner})",
+            days,
+            **v,
+        )
+    return n_(
+        "Sales within {n} day rose from {a} in {a_label} to {b} in {b_label} ({inner})",
+        "Sales within {n} days rose from {a} in {a_label} to {b} in {b_label} ({inner})",
+        days,
+        **v,
+    )
+
+
+def _estimated_still(measure: str, days, **v) -> str:
+    """At equal age, estimated totals that did not move (``side_a``, ``side_b``,
+    ``listed``)."""
+    if measure == "revenue":
+        return n_(
+            "Revenue of sales within {n} day, estimated for all leads at the rate of the "
+            "leads old enough, did not change: {side_a} and {side_b}; the parts cancel out: "
+            "{listed}.",
+            "Revenue of sales within {n} days, estimated for all leads at the rate of the "
+            "leads old enough, did not change: {side_a} and {side_b}; the parts cancel out: "
+            "{listed}.",
+            days,
+            **v,
+        )
+    return n_(
+        "Sales within {n} day, estimated for all leads at the rate of the leads old enough, "
+        "did not change: {side_a} and {side_b}; the parts cancel out: {listed}.",
+        "Sales within {n} days, estimated for all leads at the rate of the leads old "
+        "enough, did not change: {side_a} and {side_b}; the parts cancel out: {listed}.",
+        days,
+        **v,
+    )
+
+
+def _estimated_story(measure: str, days, fell: bool, **v) -> str:
+    """At equal age, the change of estimated totals as the start of a sentence
+    (``change``: its size, ``side_a``, ``side_b``: each period's total in words)."""
+    if measure == "revenue":
+        if fell:
+            return n_(
+                "Revenue of sales within {n} day, estimated for all leads at the rate of the "
+                "leads old enough, fell by about {change}: from {side_a} to {side_b}",
+                "Revenue of sales within {n} days, estimated for all leads at the rate of "
+                "the leads old enough, fell by about {change}: from {side_a} to {side_b}",
+                days,
+                **v,
+            )
+        return n_(
+            "Revenue of sales within {n} day, estimated for all leads at the rate of the "
+            "leads old enough, rose by about {change}: from {side_a} to {side_b}",
+            "Revenue of sales within {n} days, estimated for all leads at the rate of the "
+            "leads old enough, rose by about {change}: from {side_a} to {side_b}",
+            days,
+            **v,
+        )
+    if fell:
+        return n_(
+            "Sales within {n} day, estimated for all leads at the rate of the leads old "
+            "enough, fell by about {change}: from {side_a} to {side_b}",
+            "Sales within {n} days, estimated for all leads at the rate of the leads old "
+            "enough, fell by about {change}: from {side_a} to {side_b}",
+            days,
+            **v,
+        )
+    return n_(
+        "Sales within {n} day, estimated for all leads at the rate of the leads old enough, "
+        "rose by about {change}: from {side_a} to {side_b}",
+        "Sales within {n} days, estimated for all leads at the rate of the leads old "
+        "enough, rose by about {change}: from {side_a} to {side_b}",
+        days,
+        **v,
     )
 
 
@@ -68,8 +305,8 @@ def main_cause(table: pd.DataFrame) -> str:
         raise ValueError("main_cause takes the table from decompose or decompose_periods")
     attrs = table.attrs or {}
     measure = attrs.get("measure", "sales")
-    a_label, b_label = attrs.get("labels", ("A", "B"))
-    words = _measure_words(attrs)
+    days = attrs.get("within_days")
+    a_label, b_label = (period_name(x) for x in attrs.get("labels", ("A", "B")))
     totals = table[table["kind"] == "total"].set_index("part")["value"]
     parts = table[table["kind"] == "part"]
     a, b, change = totals["period_a"], totals["period_b"], totals["change"]
@@ -84,19 +321,18 @@ def main_cause(table: pd.DataFrame) -> str:
     for r in parts.itertuples():
         if r.part.startswith("mix:"):
             if r.Index == mix.index[0]:
-                detail = ", ".join(f"{m.label} {num(m.value)}" for m in mix.itertuples())
-                name = "lead mix" if len(mix) > 1 else str(mix["label"].iloc[0])
+                detail = ", ".join(f"{_word(m.label)} {num(m.value)}" for m in mix.itertuples())
+                name = (
+                    _("marketing's lead mix")
+                    if len(mix) > 1
+                    else _("marketing's {name}", name=_word(mix["label"].iloc[0]))
+                )
                 # the group's total as the sum of its parts as shown, so the sentence adds up
                 d = 0 if measure == "revenue" else 1
                 shown = float(sum(round(v, d) for v in mix["value"]))
-                groups.append((f"marketing's {name}", shown, detail, "mix"))
+                groups.append((name, shown, detail, "mix"))
             continue
-        name = {
-            "volume": "marketing's lead volume",
-            "conversion": "the sales team's conversion",
-            "revenue_per_sale": "the sales team's revenue per sale",
-        }[r.part]
-        groups.append((name, float(r.value), "", r.part))
+        groups.append((_part_name(r.part), float(r.value), "", r.part))
 
     def show(g, interval: bool = False) -> str:
         inner = num(g[1])
@@ -109,50 +345,71 @@ def main_cause(table: pd.DataFrame) -> str:
     estimated = tuple(attrs.get("estimated") or (False, False))
     if a == 0 and b == 0:
         # nothing in either period: there is no change, and no parts to weigh
-        return (
-            f"No {words} in either period ({fmt_measure(a, measure)} in {a_label}, "
-            f"{fmt_measure(b, measure)} in {b_label}): there is no change to split."
+        return _nothing_sentence(
+            measure,
+            days,
+            a=fmt_measure(a, measure),
+            a_label=a_label,
+            b=fmt_measure(b, measure),
+            b_label=b_label,
         )
     scale = max(abs(a), abs(b), 1.0)
     still = abs(change) <= 1e-9 * scale
+    chance, said = False, ""
+    if "change" in spans:
+        low, high = spans["change"]
+        chance = low <= 0 <= high
+        said = _interval_words(spans["change"], measure)
     if any(estimated):
         # at equal age the totals are estimates: say so, round them, give the counts
         # the observed counts of A and B (decompose's attrs); none in a hand-made table
         counts: tuple[dict, dict] = attrs.get("counts") or ({}, {})
         sides = [
-            _estimated_side(v, label, est, c, measure, attrs.get("within_days"))
+            _estimated_side(v, label, est, c, measure, days)
             for v, label, est, c in zip((a, b), (a_label, b_label), estimated, counts, strict=True)
         ]
-        head = f"{words.capitalize()}, estimated for all leads at the rate of the leads old enough,"
         if still:
             listed = ", ".join(show(g) for g in groups)
-            return (
-                f"{head} did not change: {sides[0]} and {sides[1]}; the parts cancel out: {listed}."
+            return _estimated_still(measure, days, side_a=sides[0], side_b=sides[1], listed=listed)
+        story = _estimated_story(
+            measure,
+            days,
+            change < 0,
+            change=fmt_measure(round(abs(change)), measure),
+            side_a=sides[0],
+            side_b=sides[1],
+        )
+        if said:
+            # a clause of its own
+            story += ", " + (
+                _("a change with a {interval} (within chance)", interval=said)
+                if chance
+                else _("a change with a {interval}", interval=said)
             )
-        verb = "fell" if change < 0 else "rose"
-        story = f"{head} {verb} by about {fmt_measure(round(abs(change)), measure)}: "
-        story += f"from {sides[0]} to {sides[1]}"
     else:
-        story = f"{words.capitalize()} {{verb}} from {fmt_measure(a, measure)} in {a_label} to "
-        story += f"{fmt_measure(b, measure)} in {b_label} ({num(change)})"
+        ends = dict(
+            a=fmt_measure(a, measure),
+            a_label=a_label,
+            b=fmt_measure(b, measure),
+            b_label=b_label,
+        )
         if still:
             listed = ", ".join(show(g) for g in groups)
-            return story.format(verb="went") + f": no change, the parts cancel out: {listed}."
-        story = story.format(verb="fell" if change < 0 else "rose")
+            return _still_sentence(measure, days, change=num(change), listed=listed, **ends)
+        inner = num(change)
+        if said:
+            # inside the change's brackets
+            inner = (
+                _("{change}; {interval}: within chance", change=inner, interval=said)
+                if chance
+                else f"{inner}; {said}"
+            )
+        story = _story(measure, days, change < 0, inner=inner, **ends)
     tiny = 0.005 * max(abs(g[1]) for g in groups)
     same = sorted((g for g in groups if g[1] * change > 0), key=lambda g: -abs(g[1]))
     against = [g for g in groups if g[1] * change < 0 and abs(g[1]) > tiny]
     lead = same[0]
     verdict = (attrs.get("intervals") or {}).get("lead")
-    if "change" in spans:
-        low, high = spans["change"]
-        chance = low <= 0 <= high
-        said = _interval_words(spans["change"], measure)
-        # inside the change's brackets, or (at equal age) a clause of its own
-        if any(estimated):
-            story += f", a change with a {said}" + (" (within chance)" if chance else "")
-        else:
-            story = f"{story[:-1]}; {said}" + (": within chance)" if chance else ")")
     if verdict is not None and not verdict["supported"]:
         # the intervals do not support the largest part being the largest: say so
         by_key = {g[3]: g for g in groups}
@@ -161,46 +418,74 @@ def main_cause(table: pd.DataFrame) -> str:
         if span is not None and span[0] <= 0 <= span[1]:
             named = [first]
             text = (
-                f"{story}. The data cannot yet tell whose part it is: the largest part, "
-                f"{show(first, True)}, could as well be nothing"
+                story
+                + ". "
+                + _(
+                    "The data cannot yet tell whose part it is: the largest part, {part}, could "
+                    "as well be nothing",
+                    part=show(first, True),
+                )
             )
         else:
             named = [first, second]
             text = (
-                f"{story}. The data cannot yet tell whose part is larger: "
-                f"{show(first, True)} or {show(second, True)}"
+                story
+                + ". "
+                + _(
+                    "The data cannot yet tell whose part is larger: {first} or {second}",
+                    first=show(first, True),
+                    second=show(second, True),
+                )
             )
         rest = [g for g in groups if g not in named and abs(g[1]) > tiny]
         if rest:
-            text += "; also " + " and ".join(show(g) for g in rest)
+            text += "; " + _("also {parts}", parts=_and([show(g) for g in rest]))
         return text + "."
     if verdict is not None:
         # supported: the largest part's interval excludes 0 and so does its margin over
         # the next part's
-        how = "mainly" if abs(lead[1]) >= 0.5 * abs(change) else "most of all"
-        text = f"{story}, {how} through {show(lead, True)}"
+        text = story + ", " + _through(lead, change, show(lead, True))
         others = same[1:]
     elif len(same) > 1 and abs(same[1][1]) >= 0.75 * abs(lead[1]):
-        text = f"{story}, in similar parts through {show(lead)} and {show(same[1])}"
+        text = (
+            story
+            + ", "
+            + _(
+                "in similar parts through {first} and {second}",
+                first=show(lead),
+                second=show(same[1]),
+            )
+        )
         others = same[2:]
     else:
-        how = "mainly" if abs(lead[1]) >= 0.5 * abs(change) else "most of all"
-        text = f"{story}, {how} through {show(lead)}"
+        text = story + ", " + _through(lead, change, show(lead))
         others = same[1:]
     if against:
-        text += ", partly offset by " + " and ".join(show(g) for g in against)
+        text += ", " + _("partly offset by {parts}", parts=_and([show(g) for g in against]))
     others = [g for g in others if abs(g[1]) > tiny]
     if others:
-        text += "; also " + " and ".join(show(g) for g in others)
+        text += "; " + _("also {parts}", parts=_and([show(g) for g in others]))
     owners = parts.groupby("owner", sort=False)["value"].sum()
     if len(owners) > 1 and (owners.abs() > tiny).all():
-        text += f"; marketing's parts add up to {num(owners['marketing'])}"
+        marketing, sales = num(owners["marketing"]), num(owners["sales"])
         if "marketing" in spans:
-            text += f" ({_interval_words(spans['marketing'], measure)})"
-        text += f", the sales team's to {num(owners['sales'])}"
+            marketing += f" ({_interval_words(spans['marketing'], measure)})"
         if "sales" in spans:
-            text += f" ({_interval_words(spans['sales'], measure)})"
+            sales += f" ({_interval_words(spans['sales'], measure)})"
+        text += "; " + _(
+            "marketing's parts add up to {marketing}, the sales team's to {sales}",
+            marketing=marketing,
+            sales=sales,
+        )
     return text + "."
+
+
+def _through(lead, change: float, shown: str) -> str:
+    """ "mainly through ..." (the part is at least half the change) or "most of all
+    through ..."."""
+    if abs(lead[1]) >= 0.5 * abs(change):
+        return _("mainly through {part}", part=shown)
+    return _("most of all through {part}", part=shown)
 
 
 def group_spans(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -224,9 +509,10 @@ def group_spans(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
 def _interval_words(span: tuple[float, float], measure: str) -> str:
     """'95% interval −12.0 to +3.5'."""
     lo, hi = span
-    return (
-        f"95% interval {fmt_measure(lo, measure, sign=True)} to "
-        f"{fmt_measure(hi, measure, sign=True)}"
+    return _(
+        "95% interval {low} to {high}",
+        low=fmt_measure(lo, measure, sign=True),
+        high=fmt_measure(hi, measure, sign=True),
     )
 
 
@@ -235,22 +521,43 @@ def _estimated_side(
 ) -> str:
     """One period's total at equal age in words: observed, or an estimate and the counts
     it scales."""
+    shown = fmt_measure(round(value), measure)
     if not estimated:
-        seen = "observed" if measure == "sales" else f"every lead at least {days} days old"
-        return f"{fmt_measure(round(value), measure)} in {label} ({seen})"
-    aged, leads = counts.get("leads_aged"), counts.get("leads")
-    text = f"about {fmt_measure(round(value), measure)} in {label}"
-    if aged is None or leads is None:
-        return text
-    if measure == "sales":
-        within = counts.get("sales_within", 0)
-        return (
-            text + f" ({fmt_money(within)} observed among the {fmt_money(aged)} leads at "
-            f"least {days} days old, scaled to {fmt_money(leads)})"
+        if measure == "sales":
+            return _("{value} in {label} (observed)", value=shown, label=label)
+        return n_(
+            "{value} in {label} (every lead at least {n} day old)",
+            "{value} in {label} (every lead at least {n} days old)",
+            days,
+            value=shown,
+            label=label,
         )
-    return (
-        text + f" (at the rate of the {fmt_money(aged)} leads at least {days} days old, "
-        f"scaled to {fmt_money(leads)})"
+    aged, leads = counts.get("leads_aged"), counts.get("leads")
+    if aged is None or leads is None:
+        return _("about {value} in {label}", value=shown, label=label)
+    if measure == "sales":
+        return n_(
+            "about {value} in {label} ({within} observed among the {aged} leads at least "
+            "{n} day old, scaled to {leads})",
+            "about {value} in {label} ({within} observed among the {aged} leads at least "
+            "{n} days old, scaled to {leads})",
+            days,
+            value=shown,
+            label=label,
+            within=fmt_money(counts.get("sales_within", 0)),
+            aged=fmt_money(aged),
+            leads=fmt_money(leads),
+        )
+    return n_(
+        "about {value} in {label} (at the rate of the {aged} leads at least {n} day old, "
+        "scaled to {leads})",
+        "about {value} in {label} (at the rate of the {aged} leads at least {n} days old, "
+        "scaled to {leads})",
+        days,
+        value=shown,
+        label=label,
+        aged=fmt_money(aged),
+        leads=fmt_money(leads),
     )
 
 
@@ -300,19 +607,11 @@ def maturity_caveat(
     n = out["leads"].to_numpy()
     out["young_share"] = np.where(n > 0, out["young_leads"] / np.maximum(n, 1), np.nan)
     out["days"] = threshold
-    what = (
-        f"the time within which {fmt_share(quantile)} of sales close"
-        if days is None
-        else "the age at which conversion is compared"
-    )
     if not np.isfinite(threshold):
-        caveat = ["no sales yet: how long sales take cannot be told"] * len(out)
+        caveat = [_("no sales yet: how long sales take cannot be told")] * len(out)
     else:
         caveat = [
-            f"{fmt_money(y)} leads ({fmt_share(s)}) are younger than {limit} days, {what}: "
-            "their conversion is not final"
-            if y > 0
-            else ""
+            _young_words(y, s, limit, quantile if days is None else None) if y > 0 else ""
             for y, s in zip(out["young_leads"], out["young_share"], strict=True)
         ]
     out["caveat"] = caveat
@@ -320,8 +619,63 @@ def maturity_caveat(
     return attrs(out.reset_index(drop=True), prep, 0.95, by=by, quantile=quantile)
 
 
+def _young_words(young: int, share: float, limit: int, quantile: float | None) -> str:
+    """ "212 leads (18%) are younger than 41 days, the time within which 90% of sales
+    close: their conversion is not final" (``quantile`` None: the age at which
+    conversion is compared)."""
+    if quantile is None:
+        return n_(
+            "{leads} leads ({share}) are younger than {n} day, the age at which conversion "
+            "is compared: their conversion is not final",
+            "{leads} leads ({share}) are younger than {n} days, the age at which conversion "
+            "is compared: their conversion is not final",
+            limit,
+            leads=fmt_money(young),
+            share=fmt_share(share),
+        )
+    return n_(
+        "{leads} leads ({share}) are younger than {n} day, the time within which "
+        "{quantile} of sales close: their conversion is not final",
+        "{leads} leads ({share}) are younger than {n} days, the time within which "
+        "{quantile} of sales close: their conversion is not final",
+        limit,
+        leads=fmt_money(young),
+        share=fmt_share(share),
+        quantile=fmt_share(quantile),
+    )
+
+
 def _pct(v: float) -> str:
-    return f"{100 * v:.1f}%"
+    """A rate in percent with one decimal, in the language's decimal mark."""
+    return _dec(100 * v, 1) + ("%" if language() == "en" else "\u00a0%")
+
+
+def _counts(sales: int, leads: int) -> str:
+    """ "12 sales of 340 leads"."""
+    return n_(
+        "{sales} sales of {n} leads",
+        "{sales} sales of {n} leads",
+        leads,
+        sales=fmt_int(sales),
+    )
+
+
+def _crude_kind(r) -> str:
+    """What a row of `crude_vs_adjusted` reads, from its numbers (as its ``reading`` says
+    it): "nested", "uncertain", "mix", "hidden", "real_mix", "real" or "none"."""
+    if r.nested_in:
+        return "nested"
+    if not np.isfinite(r.adjusted_or):
+        return "none"
+    crude_sig = bool(np.isfinite(r.crude_q) and r.crude_q < 0.05)
+    adj_sig = bool(np.isfinite(r.adjusted_q) and r.adjusted_q < 0.05)
+    if crude_sig and not adj_sig:
+        return "uncertain" if r.adjusted_low <= r.crude_or <= r.adjusted_high else "mix"
+    if adj_sig and not crude_sig:
+        return "hidden"
+    if crude_sig and adj_sig:
+        return "real_mix" if r.mix_effect > 1.5 or r.mix_effect < 1 / 1.5 else "real"
+    return "none"
 
 
 def findings(
@@ -344,19 +698,28 @@ def findings(
         _fit_findings(fit, can, cannot)
     if crude_adjusted is not None and len(crude_adjusted):
         for r in crude_adjusted.itertuples():
-            if r.reading.startswith("cannot be separated") and fit is not None:
+            kind = _crude_kind(r)
+            if kind == "nested" and fit is not None:
                 continue  # said with the fit's own rows
-            if r.reading.startswith(("cannot be separated", "the adjusted comparison is too")):
+            if kind in ("nested", "uncertain"):
                 cannot.append(
-                    f"**{r.level}** ({r.sales:,} sales of {r.leads:,} leads, "
-                    f"{_pct(r.rate)}): {r.reading}."
+                    _(
+                        "**{level}** ({counts}, {rate}): {reading}.",
+                        level=r.level,
+                        counts=_counts(r.sales, r.leads),
+                        rate=_pct(r.rate),
+                        reading=r.reading,
+                    )
                 )
-            elif r.reading.startswith(
-                ("the crude difference goes away", "a difference hidden", "a real difference, but")
-            ):
+            elif kind in ("mix", "hidden", "real_mix"):
                 can.append(
-                    f"**{r.level}**: {r.reading} (crude odds ratio {r.crude_or:.2f}, "
-                    f"adjusted {r.adjusted_or:.2f})."
+                    _(
+                        "**{level}**: {reading} (crude odds ratio {crude}, adjusted {adjusted}).",
+                        level=r.level,
+                        reading=r.reading,
+                        crude=_dec(r.crude_or),
+                        adjusted=_dec(r.adjusted_or),
+                    )
                 )
     if interaction is not None and np.isfinite(interaction.get("p_value", np.nan)):
         (can if interaction["p_value"] < 0.05 else cannot).append(interaction["verdict"] + ".")
@@ -381,52 +744,117 @@ def findings(
             )
         ][-1]
         for r in shrunk[shrunk["flag"] != ""].itertuples():
-            name = getattr(r, level_col)
+            said = dict(
+                term=_word(level_col),
+                name=getattr(r, level_col),
+                leads=fmt_int(r.leads),
+                sales=fmt_int(r.sales),
+                flag=_word(r.flag),
+            )
             if r.weight >= 1:  # nothing to borrow from: its parent has no sales (or only)
                 cannot.append(
-                    f"{level_col} **{name}** has {r.leads:,} leads and {r.sales:,} sales "
-                    f"({r.flag}): {_pct(r.rate)} ({_pct(r.rate_low)}–{_pct(r.rate_high)}), "
-                    "and the leads of its parent are all alike (no sales, or only sales), so "
-                    "there is nothing to pool it with."
+                    _(
+                        "{term} **{name}** has {leads} leads and {sales} sales ({flag}): "
+                        "{rate} ({low}–{high}), and the leads of its parent are all alike "
+                        "(no sales, or only sales), so there is nothing to pool it with.",
+                        **said,
+                        rate=_pct(r.rate),
+                        low=_pct(r.rate_low),
+                        high=_pct(r.rate_high),
+                    )
                 )
                 continue
             cannot.append(
-                f"{level_col} **{name}** has {r.leads:,} leads and {r.sales:,} sales "
-                f"({r.flag}): its own rate is not reliable; pooled with its parent it is "
-                f"about {_pct(r.shrunk)} ({_pct(r.shrunk_low)}–{_pct(r.shrunk_high)})."
+                _(
+                    "{term} **{name}** has {leads} leads and {sales} sales ({flag}): its own "
+                    "rate is not reliable; pooled with its parent it is about {rate} "
+                    "({low}–{high}).",
+                    **said,
+                    rate=_pct(r.shrunk),
+                    low=_pct(r.shrunk_low),
+                    high=_pct(r.shrunk_high),
+                )
             )
     if quality is not None and len(quality.terms):
+        factor = _word(quality.factor)
         for r in quality.terms.itertuples():
+            classified = fmt_int(r.classified)
             if str(r.flag).startswith("all "):  # every classified lead in one class
                 cls = str(r.flag).split(":")[0].removeprefix("all ")
                 # with every level in one class there is no reference level to name
-                against = f" against {r.reference}" if isinstance(r.reference, str) else ""
-                cannot.append(
-                    f"{quality.factor} **{r.level}**: all {r.classified:,} classified leads "
-                    f"are {cls}; no odds ratio{against} can be estimated."
-                )
+                if isinstance(r.reference, str):
+                    cannot.append(
+                        _(
+                            "{factor} **{level}**: all {n} classified leads are {cls}; no "
+                            "odds ratio against {reference} can be estimated.",
+                            factor=factor,
+                            level=r.level,
+                            n=classified,
+                            cls=_word(cls),
+                            reference=r.reference,
+                        )
+                    )
+                else:
+                    cannot.append(
+                        _(
+                            "{factor} **{level}**: all {n} classified leads are {cls}; no "
+                            "odds ratio can be estimated.",
+                            factor=factor,
+                            level=r.level,
+                            n=classified,
+                            cls=_word(cls),
+                        )
+                    )
             elif not np.isfinite(r.odds_ratio):
                 cannot.append(
-                    f"{quality.factor} **{r.level}**: too few classified leads "
-                    f"({r.classified:,}) spread over the classes to compare its lead quality "
-                    f"with {r.reference}."
-                )
-            elif r.q_value >= 0.05 or r.flag != "":
-                cannot.append(
-                    f"{quality.factor} **{r.level}**: lead quality not distinguishable from "
-                    f"{r.reference} (odds of a hotter class ×{r.odds_ratio:.2f}, "
-                    f"{r.or_low:.2f}–{r.or_high:.2f}; {r.classified:,} classified leads)."
+                    _(
+                        "{factor} **{level}**: too few classified leads ({n}) spread over the "
+                        "classes to compare its lead quality with {reference}.",
+                        factor=factor,
+                        level=r.level,
+                        n=classified,
+                        reference=r.reference,
+                    )
                 )
             else:
-                word = "hotter" if r.odds_ratio > 1 else "colder"
-                can.append(
-                    f"{quality.factor} **{r.level}** brings {word} leads than "
-                    f"{r.reference}: odds of a hotter class ×{r.odds_ratio:.2f} "
-                    f"({r.or_low:.2f}–{r.or_high:.2f}), {r.classified:,} classified leads."
+                said = dict(
+                    factor=factor,
+                    level=r.level,
+                    reference=r.reference,
+                    odds=_dec(r.odds_ratio),
+                    low=_dec(r.or_low),
+                    high=_dec(r.or_high),
+                    n=classified,
                 )
-    out = ["**What the data can tell:**"] + [f"- {x}" for x in can or ["nothing yet."]]
-    out += ["", "**What the data cannot tell yet:**"]
-    out += [f"- {x}" for x in [*cannot, *caveats] or ["nothing left open."]]
+                if r.q_value >= 0.05 or r.flag != "":
+                    cannot.append(
+                        _(
+                            "{factor} **{level}**: lead quality not distinguishable from "
+                            "{reference} (odds of a hotter class ×{odds}, {low}–{high}; {n} "
+                            "classified leads).",
+                            **said,
+                        )
+                    )
+                elif r.odds_ratio > 1:
+                    can.append(
+                        _(
+                            "{factor} **{level}** brings hotter leads than {reference}: odds "
+                            "of a hotter class ×{odds} ({low}–{high}), {n} classified leads.",
+                            **said,
+                        )
+                    )
+                else:
+                    can.append(
+                        _(
+                            "{factor} **{level}** brings colder leads than {reference}: odds "
+                            "of a hotter class ×{odds} ({low}–{high}), {n} classified leads.",
+                            **said,
+                        )
+                    )
+    out = [_("**What the data can tell:**")]
+    out += [f"- {x}" for x in can or [_("nothing yet.")]]
+    out += ["", _("**What the data cannot tell yet:**")]
+    out += [f"- {x}" for x in [*cannot, *caveats] or [_("nothing left open.")]]
     return out
 
 
@@ -435,69 +863,129 @@ def _fit_findings(fit: ConversionFit, can: list[str], cannot: list[str]) -> None
     words never say more than the interval shown beside them (see `fit_conversion`)."""
     if fit.state != "ok":
         n, k = int(fit.cells["leads"].sum()), int(fit.cells["sales"].sum())
-        cannot.append(
-            {
-                "no_sales": (
-                    f"Not one of the {n:,} lead{'s' if n != 1 else ''} is a sale yet, so no "
-                    "conversion can be compared: every group converts at 0% for want of sales."
-                ),
-                "all_sales": (
-                    f"{f'Every one of the {n:,} leads' if n != 1 else 'The one lead'} is a "
-                    "sale, so no group can convert better than another: there is nothing "
-                    "to compare."
-                ),
-            }.get(
-                fit.state,
-                f"Too little data to compare conversion ({k:,} sales of {n:,} leads): no "
-                "level has enough leads both with and without a sale to be estimated.",
+        if fit.state == "no_sales":
+            cannot.append(
+                n_(
+                    "Not one of the {n} lead is a sale yet, so no conversion can be compared: "
+                    "every group converts at 0% for want of sales.",
+                    "Not one of the {n} leads is a sale yet, so no conversion can be "
+                    "compared: every group converts at 0% for want of sales.",
+                    n,
+                )
             )
-        )
+        elif fit.state == "all_sales" and n == 1:
+            cannot.append(
+                _(
+                    "The one lead is a sale, so no group can convert better than another: "
+                    "there is nothing to compare."
+                )
+            )
+        elif fit.state == "all_sales":
+            cannot.append(
+                n_(
+                    "Every one of the {n} leads is a sale, so no group can convert better "
+                    "than another: there is nothing to compare.",
+                    "Every one of the {n} leads is a sale, so no group can convert better "
+                    "than another: there is nothing to compare.",
+                    n,
+                )
+            )
+        else:
+            cannot.append(
+                _(
+                    "Too little data to compare conversion ({counts}): no level has enough "
+                    "leads both with and without a sale to be estimated.",
+                    counts=_counts(k, n),
+                )
+            )
         return
     for r in fit.terms.itertuples():
-        counts = f"{r.sales:,} sales of {r.leads:,} leads"
-        name = f"{r.term} **{r.level}**"
+        name = f"{_word(r.term)} **{r.level}**"
         if r.level == POOLED and r.members:
-            name += f" (levels {r.members})"
+            name = _("{name} (levels {members})", name=name, members=r.members)
+        said = dict(
+            name=name,
+            counts=_counts(r.sales, r.leads),
+            reference=r.reference,
+            rate=_pct(r.rate),
+            reference_rate=_pct(r.reference_rate),
+        )
+        odds = dict(odds=_dec(r.odds_ratio), low=_dec(r.or_low), high=_dec(r.or_high))
         status = getattr(r, "status", "")
         if status == "not_separable":
             cannot.append(
-                f"{name} ({counts}, {_pct(r.rate)} against {_pct(r.reference_rate)} for "
-                f"{r.reference}) cannot be separated from {r.nested_in}: (nearly) all its "
-                f"leads are there and few others are, so whether the difference is its own "
-                f"or {r.nested_in}'s cannot be told."
+                _(
+                    "{name} ({counts}, {rate} against {reference_rate} for {reference}) "
+                    "cannot be separated from {nested}: (nearly) all its leads are there and "
+                    "few others are, so whether the difference is its own or {nested}'s "
+                    "cannot be told.",
+                    **said,
+                    nested=r.nested_in,
+                )
             )
         elif status in ("no_estimate", "unstable") or not np.isfinite(r.odds_ratio):
-            cannot.append(f"{name} ({counts}): no estimate of its own ({r.flag or 'no data'}).")
-        elif status == "differs":
-            word = "more" if r.odds_ratio > 1 else "less"
+            cannot.append(
+                _(
+                    "{name} ({counts}): no estimate of its own ({flag}).",
+                    name=name,
+                    counts=said["counts"],
+                    flag=_word(r.flag) if r.flag else _("no data"),
+                )
+            )
+        elif status == "differs" and r.odds_ratio > 1:
             can.append(
-                f"{name} converts {word} often than {r.reference} with "
-                f"the other factors held equal: odds ratio {r.odds_ratio:.2f} "
-                f"({r.or_low:.2f}–{r.or_high:.2f}); raw conversion {_pct(r.rate)} "
-                f"against {_pct(r.reference_rate)} ({counts})."
+                _(
+                    "{name} converts more often than {reference} with the other factors held "
+                    "equal: odds ratio {odds} ({low}–{high}); raw conversion {rate} against "
+                    "{reference_rate} ({counts}).",
+                    **said,
+                    **odds,
+                )
+            )
+        elif status == "differs":
+            can.append(
+                _(
+                    "{name} converts less often than {reference} with the other factors held "
+                    "equal: odds ratio {odds} ({low}–{high}); raw conversion {rate} against "
+                    "{reference_rate} ({counts}).",
+                    **said,
+                    **odds,
+                )
             )
         elif status == "differs_alone":
             cannot.append(
-                f"{name} against {r.reference}: odds ratio {r.odds_ratio:.2f} "
-                f"({r.or_low:.2f}–{r.or_high:.2f}) on its own, but among all the comparisons "
-                f"made a gap this size can come from chance ({counts})."
+                _(
+                    "{name} against {reference}: odds ratio {odds} ({low}–{high}) on its own, "
+                    "but among all the comparisons made a gap this size can come from chance "
+                    "({counts}).",
+                    **said,
+                    **odds,
+                )
             )
         elif status == "not_by_waiting":
             cannot.append(
-                f"{name} against {r.reference}: {_pct(r.rate)} vs {_pct(r.reference_rate)} "
-                f"({counts}; odds ratio {r.odds_ratio:.2f}, {r.or_low:.2f}–{r.or_high:.2f}). "
-                f"Waiting will not settle it: telling a gap this small would take about "
-                f"{about(r.leads_needed)} more leads, over ten times as many as there are; "
-                "the interval bounds how large the difference can be."
+                _(
+                    "{name} against {reference}: {rate} vs {reference_rate} ({counts}; odds "
+                    "ratio {odds}, {low}–{high}). Waiting will not settle it: telling a gap "
+                    "this small would take about {needed} more leads, over ten times as many "
+                    "as there are; the interval bounds how large the difference can be.",
+                    **said,
+                    **odds,
+                    needed=_about(r.leads_needed),
+                )
             )
         elif status == "no_difference" or not np.isfinite(r.leads_needed):
-            cannot.append(f"{name}: no difference from {r.reference} seen ({counts}).")
+            cannot.append(_("{name}: no difference from {reference} seen ({counts}).", **said))
         else:
             cannot.append(
-                f"{name} against {r.reference}: {_pct(r.rate)} vs "
-                f"{_pct(r.reference_rate)} is within chance ({counts}; odds ratio "
-                f"{r.odds_ratio:.2f}, {r.or_low:.2f}–{r.or_high:.2f}); about "
-                f"{about(r.leads_needed)} more leads would tell a difference this size."
+                _(
+                    "{name} against {reference}: {rate} vs {reference_rate} is within chance "
+                    "({counts}; odds ratio {odds}, {low}–{high}); about {needed} more leads "
+                    "would tell a difference this size.",
+                    **said,
+                    **odds,
+                    needed=_about(r.leads_needed),
+                )
             )
 
 
@@ -509,39 +997,92 @@ def cpl_vs_cac_finding(table: pd.DataFrame, period: str, currency: str | None = 
     does, through conversion, so its change gets a 95% interval from the ratio of the
     two conversion rates (Katz log interval) and a plain verdict.
     """
+    from analysis.insight.numbers import money
+
     t = table.dropna(subset=["cpl"]).reset_index(drop=True)
     if len(t) < 2:
-        return "Fewer than two periods with spend: no change to describe."
+        return _("Fewer than two periods with spend: no change to describe.")
     a, b = t.iloc[0], t.iloc[-1]
-    cur = f"\u00a0{currency}" if currency else ""
     cpl_change = b["cpl"] / a["cpl"] - 1
     ca, cb = a["paid_sales"] / a["paid_leads"], b["paid_sales"] / b["paid_leads"]
     lo_a, hi_a = wilson_interval(a["paid_sales"], a["paid_leads"])
     lo_b, hi_b = wilson_interval(b["paid_sales"], b["paid_leads"])
-    text = (
-        f"From {a[period]} to {b[period]}, **cost per lead {_change_word(cpl_change)} "
-        f"{abs(cpl_change):.0%}**: {fmt_money(a['cpl'])}{cur} over {fmt_money(a['paid_leads'])} "
-        f"paid leads, then {fmt_money(b['cpl'])}{cur} over {fmt_money(b['paid_leads'])}. "
-        f"Conversion of paid leads to a sale went from {fmt_rate(ca, float(lo_a), float(hi_a))} "
-        f"to {fmt_rate(cb, float(lo_b), float(hi_b))}. "
+    said = dict(
+        a=period_name(a[period]),
+        b=period_name(b[period]),
+        change=_whole_percent(abs(cpl_change)),
+        cpl_a=money(a["cpl"], currency),
+        cpl_b=money(b["cpl"], currency),
+        leads_a=fmt_money(a["paid_leads"]),
+        leads_b=fmt_money(b["paid_leads"]),
     )
-    if a["paid_sales"] == 0 or b["paid_sales"] == 0:
-        return text + "Cost per sale cannot be compared: a period has no sales from paid leads."
-    cac_change, lo, hi = cost_per_sale_change(a, b)
-    text += (
-        f"So **cost per sale {_change_word(cac_change)} {abs(cac_change):.0%}**, from "
-        f"{fmt_money(a['cac'])}{cur} ({fmt_money(a['paid_sales'])} sales from paid leads) to "
-        f"{fmt_money(b['cac'])}{cur} ({fmt_money(b['paid_sales'])} sales); 95% interval of the "
-        f"change {lo:+.0%} to {hi:+.0%}: "
-    )
-    if lo > 0 or hi < 0:
-        text += "the change is larger than chance."
+    if cpl_change > 0:
+        text = _(
+            "From {a} to {b}, **cost per lead rose {change}**: {cpl_a} over {leads_a} paid "
+            "leads, then {cpl_b} over {leads_b}.",
+            **said,
+        )
+    elif cpl_change < 0:
+        text = _(
+            "From {a} to {b}, **cost per lead fell {change}**: {cpl_a} over {leads_a} paid "
+            "leads, then {cpl_b} over {leads_b}.",
+            **said,
+        )
     else:
-        text += "within chance, so the data do not yet show that cost per sale changed."
+        text = _(
+            "From {a} to {b}, **cost per lead did not change {change}**: {cpl_a} over "
+            "{leads_a} paid leads, then {cpl_b} over {leads_b}.",
+            **said,
+        )
+    text += " " + _(
+        "Conversion of paid leads to a sale went from {a} to {b}.",
+        a=fmt_rate(ca, float(lo_a), float(hi_a)),
+        b=fmt_rate(cb, float(lo_b), float(hi_b)),
+    )
+    text += " "
+    if a["paid_sales"] == 0 or b["paid_sales"] == 0:
+        return text + _("Cost per sale cannot be compared: a period has no sales from paid leads.")
+    cac_change, lo, hi = cost_per_sale_change(a, b)
+    verdict = (
+        _("the change is larger than chance.")
+        if lo > 0 or hi < 0
+        else _("within chance, so the data do not yet show that cost per sale changed.")
+    )
+    said = dict(
+        change=_whole_percent(abs(cac_change)),
+        cac_a=money(a["cac"], currency),
+        cac_b=money(b["cac"], currency),
+        sales_a=fmt_money(a["paid_sales"]),
+        sales_b=fmt_money(b["paid_sales"]),
+        low=_whole_percent(lo, sign=True),
+        high=_whole_percent(hi, sign=True),
+        verdict=verdict,
+    )
+    if cac_change > 0:
+        text += _(
+            "So **cost per sale rose {change}**, from {cac_a} ({sales_a} sales from paid "
+            "leads) to {cac_b} ({sales_b} sales); 95% interval of the change {low} to "
+            "{high}: {verdict}",
+            **said,
+        )
+    elif cac_change < 0:
+        text += _(
+            "So **cost per sale fell {change}**, from {cac_a} ({sales_a} sales from paid "
+            "leads) to {cac_b} ({sales_b} sales); 95% interval of the change {low} to "
+            "{high}: {verdict}",
+            **said,
+        )
+    else:
+        text += _(
+            "So **cost per sale did not change {change}**, from {cac_a} ({sales_a} sales "
+            "from paid leads) to {cac_b} ({sales_b} sales); 95% interval of the change "
+            "{low} to {high}: {verdict}",
+            **said,
+        )
     if cpl_change < 0 and lo > 0:
-        text += " **Leads got cheaper while sales got dearer.**"
+        text += " " + _("**Leads got cheaper while sales got dearer.**")
     elif cpl_change < 0 and cb < ca:
-        text += " Leads got cheaper, and fewer of them buy."
+        text += " " + _("Leads got cheaper, and fewer of them buy.")
     return text
 
 
@@ -558,10 +1099,6 @@ def cost_per_sale_change(a, b) -> tuple[float, float, float]:
     return float(b["cac"] / a["cac"] - 1), float(ratio / rr_hi - 1), float(ratio / rr_lo - 1)
 
 
-def _change_word(change: float) -> str:
-    return "rose" if change > 0 else "fell" if change < 0 else "did not change"
-
-
 def window_words(facts: dict, created: str = "") -> str:
     """The leads' dates as the pages say them: ``from 2026-01-05 to 2026-06-30``, with
     how many leads have no creation date, or that the data have none. ``created``:
@@ -570,7 +1107,9 @@ def window_words(facts: dict, created: str = "") -> str:
     if not dated:
         return _("with no creation dates (periods and time to sale cannot be computed)")
     words = created + _(
-        "from {first} to {last}", first=facts["first_lead"], last=facts["last_lead"]
+        "from {first} to {last}",
+        first=day_words(facts["first_lead"]),
+        last=day_words(facts["last_lead"]),
     )
     if dated < n:
         words += " " + n_(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.base.i18n import _, language
 
-__all__ = ["fmt_money", "fmt_rate", "fmt_range"]
+__all__ = ["fmt_money", "fmt_rate", "fmt_range", "day_words"]
 
 
 def fmt_money(v: float, digits: int = 0) -> str:
@@ -24,18 +24,29 @@ def fmt_money(v: float, digits: int = 0) -> str:
 
 
 def fmt_rate(p: float, low: float | None = None, high: float | None = None, digits: int = 1) -> str:
-    """``0.123, 0.101, 0.148`` -> ``'12.3% (10.1–14.8)'``; NaN -> ``'n/a'``."""
+    """``0.123, 0.101, 0.148`` -> ``'12.3% (10.1–14.8)'`` (``'12,3 % (10,1–14,8)'`` in
+    Russian: a decimal comma, a no-break space before %); NaN -> ``'n/a'``."""
     if p is None or pd.isna(p):
         return _("n/a")
-    text = f"{100 * p:.{digits}f}%"
+
+    def num(x: float) -> str:
+        text = f"{100 * x:.{digits}f}".replace("-", MINUS)
+        return text if language() == "en" else text.replace(".", ",")
+
+    text = num(p) + _percent_sign()
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
-        # a dash between negative numbers reads as a minus: write "to" there
-        sep = " to " if low < 0 or high < 0 else "–"
-        text += f" ({100 * low:.{digits}f}{sep}{100 * high:.{digits}f})"
-    text = text.replace("-", "−")
-    if language() != "en":  # a decimal comma, "от … до" between negative bounds
-        text = text.replace(".", ",").replace(" to ", " до ")
+        if low < 0 or high < 0:
+            # a dash between negative numbers reads as a minus: words there
+            text += " " + _("({low} to {high})", low=num(low), high=num(high))
+        else:
+            text += f" ({num(low)}–{num(high)})"
     return text
+
+
+def _percent_sign() -> str:
+    """``%`` after a number: at once in English, after a no-break space in Russian (as
+    Babel's percent format of the language writes it)."""
+    return "%" if language() == "en" else "\u00a0%"
 
 
 def fmt_range(v, lo, hi) -> str:
@@ -62,8 +73,12 @@ def fmt_measure(v: float, measure: str, sign: bool = False) -> str:
 
 
 def fmt_share(x: float) -> str:
-    """A share in whole percent, with one decimal below 1%."""
-    return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
+    """A share in whole percent, with one decimal below 1% (``0,4 %``, ``37 %`` in
+    Russian)."""
+    text = f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
+    if language() == "en":
+        return text
+    return text.removesuffix("%").replace(".", ",").replace("-", MINUS) + _percent_sign()
 
 
 def money(v: float, currency: str | None = None) -> str:
@@ -97,3 +112,13 @@ def currency_sign(currency: str | None) -> str:
     from babel.numbers import get_currency_symbol
 
     return get_currency_symbol(currency, locale=locale_name())
+
+
+def day_words(day) -> str:
+    """A day in a sentence: ISO in English (``2026-06-30``, as the English pages have
+    always written it), in words in another language (``30 июня 2026 г.``); "" as is."""
+    if not day:
+        return str(day or "")
+    from analysis.base.i18n import fmt_date
+
+    return str(day) if language() == "en" else fmt_date(str(day))

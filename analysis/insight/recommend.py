@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import _, fmt_int, language
 from analysis.insight.numbers import fmt_money
 from analysis.stats.economics import unit_economics
 from analysis.stats.glm import waiting_words
@@ -117,8 +118,11 @@ def recommend(
             rows.append(
                 {
                     "action": "cut",
-                    "rule": f"spend {fmt_money(r.spend)} and not one lead: stop it, or check "
-                    "that its leads are tagged with this campaign",
+                    "rule": _(
+                        "spend {spend} and not one lead: stop it, or check that its leads "
+                        "are tagged with this campaign",
+                        spend=fmt_money(r.spend),
+                    ),
                     "leads_needed": np.nan,
                 }
             )
@@ -175,63 +179,100 @@ def _more(need: float, leads: int) -> str:
 
 
 def _pct(v: float) -> str:
-    return f"{100 * v:.0f}%"
+    text = f"{100 * v:.0f}%"
+    return text if language() == "en" else text.replace("-", "\u2212").replace("%", "\u00a0%")
 
 
 def _rule(r, th: Thresholds, costed: bool, overall: float, need: float) -> tuple[str, str]:
+    """The action of one row and the reason for it, in the reader's language (the
+    action stays a code: the tables show it in the reader's words)."""
     if r.leads < th.min_leads:
-        return "wait", (
-            f"{r.leads} leads, under {th.min_leads}: too few to judge" + _more(need, r.leads)
+        return "wait", _(
+            "{leads} leads, under {min}: too few to judge{more}",
+            leads=fmt_int(r.leads),
+            min=fmt_int(th.min_leads),
+            more=_more(need, r.leads),
         )
     if costed and np.isfinite(r.romi_high) and r.romi_high < th.cut_romi:
-        return "cut", (
-            f"ROMI {_pct(r.romi)} and at most {_pct(r.romi_high)} (95%): the "
-            f"spend does not come back ({r.sales} sales of {r.leads} leads)"
+        return "cut", _(
+            "ROMI {romi} and at most {high} (95%): the spend does not come back ({sales} "
+            "sales of {leads} leads)",
+            romi=_pct(r.romi),
+            high=_pct(r.romi_high),
+            sales=fmt_int(r.sales),
+            leads=fmt_int(r.leads),
         )
     if r.sales < th.min_sales and not (
         costed and r.sales == 0 and r.paid_leads >= 4 * th.min_leads
     ):
-        return "wait", (
-            f"{r.sales} sales, under {th.min_sales}: conversion not yet "
-            "distinguishable" + _more(need, r.leads)
+        return "wait", _(
+            "{sales} sales, under {min}: conversion not yet distinguishable{more}",
+            sales=fmt_int(r.sales),
+            min=fmt_int(th.min_sales),
+            more=_more(need, r.leads),
         )
     pays = costed and np.isfinite(r.romi_low) and r.romi_low > 0
     if r.classified == 0:
         if not costed:
-            return "keep", "no qualification and no spend data: only conversion is known"
-        return "keep", "no lead is classified (hot, warm, cold): the class rules cannot fire"
+            return "keep", _("no qualification and no spend data: only conversion is known")
+        return "keep", _("no lead is classified (hot, warm, cold): the class rules cannot fire")
     if r.classified < th.min_classified:
-        return "keep", (
-            f"only {r.classified} of {r.leads} leads classified "
-            f"({_pct(r.classified_share)}), under {th.min_classified}: too few classified "
-            "to read the mix of hot, warm and cold"
+        return "keep", _(
+            "only {classified} of {leads} leads classified ({share}), under {min}: too few "
+            "classified to read the mix of hot, warm and cold",
+            classified=fmt_int(r.classified),
+            leads=fmt_int(r.leads),
+            share=_pct(r.classified_share),
+            min=fmt_int(th.min_classified),
         )
-    of = f" of {r.classified} classified ({_pct(r.classified_share)} of leads)"
+    # the shares are of the classified leads: every reason says how many that is
+    of = dict(classified=fmt_int(r.classified), share=_pct(r.classified_share))
     if r.hot_share >= th.hot_share and pays:
-        return "scale", (
-            f"hot share {_pct(r.hot_share)}{of} ≥ {_pct(th.hot_share)} and ROMI "
-            f"{_pct(r.romi)} (at least {_pct(r.romi_low)})"
+        return "scale", _(
+            "hot share {hot} of {classified} classified ({share} of leads) ≥ {threshold} "
+            "and ROMI {romi} (at least {low})",
+            **of,
+            hot=_pct(r.hot_share),
+            threshold=_pct(th.hot_share),
+            romi=_pct(r.romi),
+            low=_pct(r.romi_low),
         )
     if r.hot_share >= th.hot_share and not costed and r.conversion_low > overall:
-        return "keep", (
-            f"hot share {_pct(r.hot_share)}{of} and conversion {_pct(r.conversion)}, above the "
-            f"overall {_pct(overall)}; no spend recorded, so whether scaling pays back is "
-            "unknown"
+        return "keep", _(
+            "hot share {hot} of {classified} classified ({share} of leads) and conversion "
+            "{conversion}, above the overall {overall}; no spend recorded, so whether "
+            "scaling pays back is unknown",
+            **of,
+            hot=_pct(r.hot_share),
+            conversion=_pct(r.conversion),
+            overall=_pct(overall),
         )
     if r.hot_share >= th.hot_share and costed and not pays:
-        return "keep", (
-            f"hot share {_pct(r.hot_share)}{of} ≥ {_pct(th.hot_share)}, but ROMI "
-            f"{_pct(r.romi)} could be as low as {_pct(r.romi_low)} (95%): not sure scaling "
-            "pays back"
+        return "keep", _(
+            "hot share {hot} of {classified} classified ({share} of leads) ≥ {threshold}, "
+            "but ROMI {romi} could be as low as {low} (95%): not sure scaling pays back",
+            **of,
+            hot=_pct(r.hot_share),
+            threshold=_pct(th.hot_share),
+            romi=_pct(r.romi),
+            low=_pct(r.romi_low),
         )
     if r.warm_share >= th.warm_share and r.hot_share < th.hot_share:
-        return "rework offer", (
-            f"warm share {_pct(r.warm_share)}{of} ≥ {_pct(th.warm_share)}, hot "
-            f"only {_pct(r.hot_share)}: the need is there, the offer is not"
+        return "rework offer", _(
+            "warm share {warm} of {classified} classified ({share} of leads) ≥ {threshold}, "
+            "hot only {hot}: the need is there, the offer is not",
+            **of,
+            warm=_pct(r.warm_share),
+            threshold=_pct(th.warm_share),
+            hot=_pct(r.hot_share),
         )
     if r.cold_share >= th.cold_share and r.sales > 0:
-        return "route fast", (
-            f"cold share {_pct(r.cold_share)}{of} ≥ {_pct(th.cold_share)} but "
-            f"{r.sales} sales: recoverable by the best managers, fast"
+        return "route fast", _(
+            "cold share {cold} of {classified} classified ({share} of leads) ≥ {threshold} "
+            "but {sales} sales: recoverable by the best managers, fast",
+            **of,
+            cold=_pct(r.cold_share),
+            threshold=_pct(th.cold_share),
+            sales=fmt_int(r.sales),
         )
-    return "keep", "no rule fired: keep it and watch"
+    return "keep", _("no rule fired: keep it and watch")

@@ -14,6 +14,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis.base.i18n import N_, _, n_
+from analysis.insight.numbers import currency_sign
+from analysis.render.tables import header_label, value_label
+
 __all__ = [
     "QUALIFICATION_COLORS",
     "set_style",
@@ -64,8 +68,9 @@ def set_style() -> None:
 
 
 def money_suffix(currency: str | None) -> str:
-    """``", RUB"`` for an axis label in a currency; "" without one."""
-    return f", {currency}" if currency else ""
+    """``", RUB"`` (``", ₽"`` in Russian) for an axis label in a currency; "" without
+    one."""
+    return f", {currency_sign(currency)}" if currency else ""
 
 
 def count_text(count) -> str:
@@ -75,8 +80,28 @@ def count_text(count) -> str:
 
 def _fmt(v: float) -> str:
     if not np.isfinite(v):
-        return "n/a"
+        return _("n/a")
     return f"{v:,.0f}".replace(",", "\u202f")
+
+
+#: The periods a report is cut by, as an axis names them.
+_PERIOD_NAMES = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter")}
+
+
+def _period_name(period: str) -> str:
+    """A period's name (``quarter``) in the reader's language."""
+    return _(_PERIOD_NAMES[period]) if period in _PERIOD_NAMES else header_label(period)
+
+
+def _periods(period: str, k: int) -> str:
+    """``2 quarters``, ``5 weeks``, in the reader's language."""
+    if period == "week":
+        return n_("{n} week", "{n} weeks", k)
+    if period == "month":
+        return n_("{n} month", "{n} months", k)
+    if period == "quarter":
+        return n_("{n} quarter", "{n} quarters", k)
+    return n_("{n} period", "{n} periods", k)
 
 
 #: Above this many periods, costs over time are lines with a band, not labelled bars.
@@ -103,23 +128,33 @@ def plot_cpl_vs_cac(table: pd.DataFrame, period: str, currency: str | None = Non
         _costs_as_lines(axes, t, x, cac, low, high)
     else:
         _costs_as_bars(axes, t, x, cac, low, high)
-    axes[0].set_title(f"Cost per lead ({count_text(t['paid_leads'].sum())} paid leads)")
-    axes[0].set_ylabel(f"spend / paid leads{money_suffix(currency)}")
-    axes[1].set_title(f"Cost per sale, 95% interval ({count_text(t['paid_sales'].sum())} sales)")
-    axes[1].set_ylabel(f"spend / sales{money_suffix(currency)}")
+    paid_leads = count_text(t["paid_leads"].sum())
+    paid_sales = count_text(t["paid_sales"].sum())
+    suffix = money_suffix(currency)
+    axes[0].set_title(_("Cost per lead ({leads} paid leads)", leads=paid_leads))
+    axes[0].set_ylabel(_("spend / paid leads{currency}", currency=suffix))
+    axes[1].set_title(_("Cost per sale, 95% interval ({sales} sales)", sales=paid_sales))
+    axes[1].set_ylabel(_("spend / sales{currency}", currency=suffix))
     names = t[period].astype(str).tolist()
     step = max(1, int(np.ceil(len(t) / 12))) if many else 1
+    name = _period_name(period)
     for ax in axes:
         thousands_axis(ax)
         ax.set_xticks(
             x[::step], names[::step], rotation=45 if many else 0, ha="right" if many else "center"
         )
-        ax.set_xlabel(period + (f" (one in {step} named)" if step > 1 else ""))
+        ax.set_xlabel(
+            _("{period} (one in {step} named)", period=name, step=step) if step > 1 else name
+        )
         ax.margins(y=0.25)
         ax.set_ylim(bottom=0)
     fig.suptitle(
-        f"Leads got cheaper; did sales? ({count_text(t['paid_leads'].sum())} paid leads, "
-        f"{count_text(t['paid_sales'].sum())} sales, {len(t)} {period}s)",
+        _(
+            "Leads got cheaper; did sales? ({leads} paid leads, {sales} sales, {periods})",
+            leads=paid_leads,
+            sales=paid_sales,
+            periods=_periods(period, len(t)),
+        ),
         fontsize=13,
     )
     fig.tight_layout()
@@ -132,7 +167,12 @@ def _costs_as_bars(axes, t, x, cac, low, high) -> None:
     ax.bar(x, t["cpl"], color="#6baed6")
     for i, r in t.iterrows():
         ax.annotate(
-            f"{_fmt(r['cpl'])}\n{count_text(r['paid_leads'])} paid leads",
+            n_(
+                "{cost}\n{n} paid lead",
+                "{cost}\n{n} paid leads",
+                r["paid_leads"],
+                cost=_fmt(r["cpl"]),
+            ),
             (i, r["cpl"]),
             ha="center",
             va="bottom",
@@ -145,7 +185,7 @@ def _costs_as_bars(axes, t, x, cac, low, high) -> None:
     for i, r in t.iterrows():
         if not np.isfinite(r["cac"]):  # no sale: no bar, and say so
             ax.annotate(
-                f"no sale\n{count_text(r['paid_leads'])} paid leads",
+                n_("no sale\n{n} paid lead", "no sale\n{n} paid leads", r["paid_leads"]),
                 (i, 0),
                 ha="center",
                 va="bottom",
@@ -155,7 +195,7 @@ def _costs_as_bars(axes, t, x, cac, low, high) -> None:
             continue
         top = r["cac_high"] if np.isfinite(r["cac_high"]) else r["cac"]
         ax.annotate(  # above the interval, so the label never sits on the error bar
-            f"{_fmt(r['cac'])}\n{count_text(r['paid_sales'])} sales",
+            n_("{cost}\n{n} sale", "{cost}\n{n} sales", r["paid_sales"], cost=_fmt(r["cac"])),
             (i, top),
             ha="center",
             va="bottom",
@@ -182,7 +222,12 @@ def _costs_as_lines(axes, t, x, cac, low, high) -> None:
         ax.text(
             0.01,
             0.99,
-            f"{int((~ok).sum())} of {len(t)} periods without a sale (no cost per sale)",
+            n_(
+                "{k} of {n} period without a sale (no cost per sale)",
+                "{k} of {n} periods without a sale (no cost per sale)",
+                len(t),
+                k=count_text((~ok).sum()),
+            ),
             transform=ax.transAxes,
             va="top",
             fontsize=8,
@@ -212,9 +257,12 @@ def _label_points(ax, t: pd.DataFrame, label: str) -> None:
     scale = ax.figure.dpi / 72  # points to display pixels
     x0a, y0a, x1a, y1a = ax.get_window_extent().extents
     placed: list[tuple[float, float, float, float]] = []
-    for _, r in t.sort_values("cac", ascending=False).iterrows():
-        text = (
-            f"{r[label]}\n{count_text(r['paid_leads'])} leads, {count_text(r['paid_sales'])} sales"
+    for _i, r in t.sort_values("cac", ascending=False).iterrows():
+        text = _(
+            "{name}\n{leads} leads, {sales} sales",
+            name=r[label],
+            leads=count_text(r["paid_leads"]),
+            sales=count_text(r["paid_sales"]),
         )
         px, py = ax.transData.transform((r["cpl"], r["cac"]))
         w = (4.7 * max(len(line) for line in text.splitlines()) + 4) * scale
@@ -232,7 +280,7 @@ def _label_points(ax, t: pd.DataFrame, label: str) -> None:
             )
             options.append((not clear, not inside, spot, rect))
         # the first spot that is clear and inside; else clear; else the first
-        _, _, spot, rect = min(options, key=lambda o: (o[0], o[1]))
+        *_flags, spot, rect = min(options, key=lambda o: (o[0], o[1]))
         placed.append(rect)
         (dx, dy), ha, va = spot
         ax.annotate(
@@ -273,36 +321,43 @@ def plot_cost_ranks(table: pd.DataFrame, label: str, currency: str | None = None
     )
     no_sale = t[~has_cac]
     if len(no_sale):
+        rows = ", ".join(
+            _("{name} ({leads} leads)", name=r[label], leads=count_text(r["paid_leads"]))
+            for _i, r in no_sale.iterrows()
+        )
         ax.text(
             0.01,
             0.99,
-            "No sales yet (cost per sale unknown): "
-            + ", ".join(f"{r[label]} ({r['paid_leads']} leads)" for _, r in no_sale.iterrows()),
+            _("No sales yet (cost per sale unknown): {rows}", rows=rows),
             transform=ax.transAxes,
             va="top",
             fontsize=8,
             wrap=True,
         )
-    ax.set_xlabel(f"cost per lead{money_suffix(currency)}")
-    ax.set_ylabel(f"cost per sale{money_suffix(currency)} (95% interval)")
+    ax.set_xlabel(_("cost per lead{currency}", currency=money_suffix(currency)))
+    ax.set_ylabel(_("cost per sale{currency} (95% interval)", currency=money_suffix(currency)))
     # the lesson as a title only where two rows or more have enough leads and sales to
     # be read; otherwise the title names the variables, not a verdict
     readable = int((t["data"] == "enough").sum()) if "data" in t.columns else len(tc)
-    head = (
-        "Cheap leads are not cheap sales"
-        if readable >= 2
-        else "Cost per lead against cost per sale (too few sales to compare)"
-    )
+    counts = {
+        "leads": count_text(t["paid_leads"].sum()),
+        "sales": count_text(t["paid_sales"].sum()),
+    }
     ax.set_title(
-        f"{head} ({count_text(t['paid_leads'].sum())} paid leads, "
-        f"{count_text(t['paid_sales'].sum())} sales)"
+        _("Cheap leads are not cheap sales ({leads} paid leads, {sales} sales)", **counts)
+        if readable >= 2
+        else _(
+            "Cost per lead against cost per sale (too few sales to compare) "
+            "({leads} paid leads, {sales} sales)",
+            **counts,
+        )
     )
     thousands_axis(ax)
     thousands_axis(ax, "x")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     if len(tc):  # no point, no legend (matplotlib warns on a legend of nothing)
-        ax.legend(title="leads", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        ax.legend(title=_("leads"), loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     finite = tc["cac_high"].where(np.isfinite(tc["cac_high"]), tc["cac"])
     if len(tc):  # room on the right and at the top for the labels
         ax.set_xlim(0, float(t["cpl"].max()) * 1.3)
@@ -322,14 +377,14 @@ def plot_qualification_mix(table: pd.DataFrame, label: str) -> plt.Figure:
     left = np.zeros(len(t))
     y = np.arange(len(t))
     for cls, color in QUALIFICATION_COLORS.items():
-        ax.barh(y, shares[cls].fillna(0), left=left, color=color, label=cls)
+        ax.barh(y, shares[cls].fillna(0), left=left, color=color, label=value_label(cls))
         left += shares[cls].fillna(0).to_numpy()
-    ax.set_yticks(y, [f"{r[label]} (n={count_text(r['leads'])})" for _, r in t.iterrows()])
+    ax.set_yticks(y, [f"{r[label]} (n={count_text(r['leads'])})" for _i, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel("share of leads")
-    ax.set_title(f"Lead qualification mix ({count_text(t['leads'].sum())} leads)")
+    ax.set_xlabel(_("share of leads"))
+    ax.set_title(_("Lead qualification mix ({leads} leads)", leads=count_text(t["leads"].sum())))
     ax.legend(
         ncols=4,
         loc="upper center",
@@ -350,16 +405,20 @@ def plot_conversion(table: pd.DataFrame, label: str) -> plt.Figure:
         y,
         [
             f"{r[label]} ({count_text(r['sales'])}/{count_text(r['leads'])})"
-            for _, r in t.iterrows()
+            for _i, r in t.iterrows()
         ],
     )
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlim(left=0)
-    ax.set_xlabel("conversion to sale (sales / leads), 95% interval")
+    ax.set_xlabel(_("conversion to sale (sales / leads), 95% interval"))
     ax.set_title(
-        f"Conversion to sale ({count_text(t['sales'].sum())} sales of "
-        f"{count_text(t['leads'].sum())} leads)"
+        n_(
+            "Conversion to sale ({sales} sales of {n} lead)",
+            "Conversion to sale ({sales} sales of {n} leads)",
+            t["leads"].sum(),
+            sales=count_text(t["sales"].sum()),
+        )
     )
     fig.tight_layout()
     return fig
@@ -371,12 +430,13 @@ def plot_attribution(coverage: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
     y = np.arange(len(t))
     ax.barh(y, t["share"], color="#74a9cf")  # a census of the leads: no interval needed
-    ax.set_yticks(y, [f"{r['how']} (n={count_text(r['leads'])})" for _, r in t.iterrows()])
+    # the ways of attribution are the kit's words, marked for the catalogue where named
+    ax.set_yticks(y, [f"{_(str(r['how']))} (n={count_text(r['leads'])})" for _i, r in t.iterrows()])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel(f"share of {count_text(int(t['leads'].sum()))} leads")
-    ax.set_title("Where each lead's source came from")
+    ax.set_xlabel(n_("share of {n} lead", "share of {n} leads", int(t["leads"].sum())))
+    ax.set_title(_("Where each lead's source came from"))
     fig.tight_layout()
     return fig
 
@@ -407,7 +467,7 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
         vmin=0.0,
         vmax=vmax,
         ax=ax,
-        cbar_kws={"label": "conversion", "format": plt.FuncFormatter(lambda v, _: f"{v:.0%}")},
+        cbar_kws={"label": _("conversion"), "format": plt.FuncFormatter(lambda v, _: f"{v:.0%}")},
         linewidths=0.5,
         linecolor="white",
     )
@@ -419,11 +479,11 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
                 continue
             few = n < 30
             value = rate.loc[row, col]
-            text = (
-                (f"{value:.0%}" if pd.notna(value) else "n/a")
-                + f"\n{int(sales.loc[row, col])}/{int(n)}"
-                + ("\nfew leads" if few else "")
-            )
+            lines = [f"{value:.0%}" if pd.notna(value) else _("n/a")]
+            lines.append(f"{int(sales.loc[row, col])}/{int(n)}")
+            if few:
+                lines.append(_("few leads"))
+            text = "\n".join(lines)
             dark = not few and sns.utils.relative_luminance(cmap(value / vmax)) < 0.408
             ax.text(
                 j + 0.5,
@@ -435,14 +495,39 @@ def plot_rate_heatmap(table: pd.DataFrame, rows: str, cols: str) -> plt.Figure:
                 color="white" if dark else "#333333",
             )
     ax.set_facecolor("#eeeeee")
-    ax.set_title(
-        f"Conversion by {rows} and {cols}\n{count_text(np.nansum(sales.to_numpy()))} sales of "
-        f"{count_text(np.nansum(leads.to_numpy()))} leads (sales / leads; grey: under 30 leads)"
-    )
-    ax.set_xlabel(cols)
-    ax.set_ylabel(rows)
+    counts = {"sales": count_text(np.nansum(sales.to_numpy()))}
+    total = int(np.nansum(leads.to_numpy()))
+    if (rows, cols) == ("segment", "source"):
+        title = n_(
+            "Conversion by segment and source\n{sales} sales of {n} lead "
+            "(sales / leads; grey: under 30 leads)",
+            "Conversion by segment and source\n{sales} sales of {n} leads "
+            "(sales / leads; grey: under 30 leads)",
+            total,
+            **counts,
+        )
+    else:
+        title = n_(
+            "Conversion by {rows} and {cols}\n{sales} sales of {n} lead "
+            "(sales / leads; grey: under 30 leads)",
+            "Conversion by {rows} and {cols}\n{sales} sales of {n} leads "
+            "(sales / leads; grey: under 30 leads)",
+            total,
+            rows=header_label(rows),
+            cols=header_label(cols),
+            **counts,
+        )
+    ax.set_title(title)
+    ax.set_xlabel(header_label(cols))
+    ax.set_ylabel(header_label(rows))
     fig.tight_layout()
     return fig
+
+
+def _level(term: str, level) -> str:
+    """A model term's level as a figure names it: the kit's classes (hot, warm, cold) in
+    the reader's language, the data's names (sources, segments) as they are."""
+    return value_label(level) if term == "qualification" else level
 
 
 def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
@@ -468,18 +553,34 @@ def plot_forest(terms: pd.DataFrame, title: str) -> plt.Figure:
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     labels = [
-        f"{r.term}: {r.level} ({r.sales}/{r.leads})"
-        + (f" [not separable from {r.nested_in}]" if getattr(r, "nested_in", "") else "")
+        _(
+            "{term}: {level} ({sales}/{leads}) [not separable from {other}]",
+            term=header_label(r.term),
+            level=_level(r.term, r.level),
+            sales=count_text(r.sales),
+            leads=count_text(r.leads),
+            other=r.nested_in,
+        )
+        if getattr(r, "nested_in", "")
+        else _(
+            "{term}: {level} ({sales}/{leads})",
+            term=header_label(r.term),
+            level=_level(r.term, r.level),
+            sales=count_text(r.sales),
+            leads=count_text(r.leads),
+        )
         for r in t.itertuples()
     ]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     refs = ", ".join(
-        f"{term}: {ref}"
+        f"{header_label(term)}: {_level(term, ref)}"
         for term, ref in t[["term", "reference"]].drop_duplicates().itertuples(index=False)
     )
-    ax.set_xlabel(f"odds ratio of a sale vs the reference ({refs}); 95% interval, log scale")
-    ax.set_title(title + " (red: enough data to tell; grey: not yet)")
+    ax.set_xlabel(
+        _("odds ratio of a sale vs the reference ({refs}); 95% interval, log scale", refs=refs)
+    )
+    ax.set_title(_("{title} (red: enough data to tell; grey: not yet)", title=title))
     fig.tight_layout()
     return fig
 
@@ -499,7 +600,7 @@ def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
             s["share"],
             height=width,
             color=QUALIFICATION_COLORS[cls],
-            label=cls,
+            label=value_label(cls),
             xerr=[s["share"] - s["share_low"], s["share_high"] - s["share"]],
             error_kw={"ecolor": "#555555", "capsize": 2},
         )
@@ -508,8 +609,17 @@ def plot_quality_shares(shares: pd.DataFrame, factor: str) -> plt.Figure:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel("share of leads with a class (hot, warm or cold), 95% interval")
-    ax.set_title(f"Hot, warm and cold leads by {factor} ({count_text(q.sum())} leads with a class)")
+    ax.set_xlabel(_("share of leads with a class (hot, warm or cold), 95% interval"))
+    classified = count_text(q.sum())
+    ax.set_title(
+        _("Hot, warm and cold leads by source ({leads} leads with a class)", leads=classified)
+        if factor == "source"
+        else _(
+            "Hot, warm and cold leads by {factor} ({leads} leads with a class)",
+            factor=header_label(factor),
+            leads=classified,
+        )
+    )
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
@@ -521,17 +631,21 @@ def plot_managers(table: pd.DataFrame) -> plt.Figure:
     t = table.sort_values("shrunk", ascending=False).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(t) + 1.8))
     y = np.arange(len(t))
-    _point_ranges(ax, t["shrunk"], t["shrunk_low"], t["shrunk_high"], y, label="shrunk")
+    _point_ranges(ax, t["shrunk"], t["shrunk_low"], t["shrunk_high"], y, label=_("shrunk"))
     ax.scatter(
-        t["ratio"], y, marker="x", color="#d7301f", zorder=3, label="raw observed / expected"
+        t["ratio"], y, marker="x", color="#d7301f", zorder=3, label=_("raw observed / expected")
     )
     ax.axvline(1, color="#333333", lw=1, ls="--")
     ax.set_yticks(y, [f"{r.manager} ({r.sales}/{r.leads})" for r in t.itertuples()])
     ax.invert_yaxis()
-    ax.set_xlabel("sales / sales expected from the leads received (1 = average), 95% interval")
+    ax.set_xlabel(_("sales / sales expected from the leads received (1 = average), 95% interval"))
     ax.set_title(
-        f"Managers, adjusted for the leads they got ({count_text(t['sales'].sum())} sales of "
-        f"{count_text(t['leads'].sum())} leads)"
+        n_(
+            "Managers, adjusted for the leads they got ({sales} sales of {n} lead)",
+            "Managers, adjusted for the leads they got ({sales} sales of {n} leads)",
+            t["leads"].sum(),
+            sales=count_text(t["sales"].sum()),
+        )
     )
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

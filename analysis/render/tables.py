@@ -11,8 +11,10 @@ import re
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from analysis.base.i18n import N_, _
+from analysis.base.i18n import N_, _, language
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
+from analysis.stats.managers import SPEED_LABELS
+from analysis.stats.period_change import period_name
 
 __all__ = [
     "label_rows",
@@ -118,6 +120,34 @@ _NAMES = {
     "weight": N_("weight of own data"),
     "q_value": N_("q-value (BH)"),
     "p_value": N_("p-value"),
+    "cac": N_("cost per sale"),
+    "cac_low": N_("cost per sale, 95% low"),
+    "cac_high": N_("cost per sale, 95% high"),
+    "cpl": N_("cost per lead"),
+    "cpql": N_("cost per qualified lead"),
+    "romi_low": N_("ROMI, 95% low"),
+    "romi_high": N_("ROMI, 95% high"),
+    "rank_cpl": N_("rank by cost per lead"),
+    "rank_cac": N_("rank by cost per sale"),
+    "lead_id": N_("lead id"),
+    "p_sale": N_("probability of a sale"),
+    "p_sale_low": N_("probability of a sale, 95% low"),
+    "p_sale_high": N_("probability of a sale, 95% high"),
+    "expected_revenue": N_("expected revenue"),
+    "age_days": N_("age, days"),
+    "cell_leads": N_("leads behind the estimate"),
+    "cell_rate": N_("cell's conversion"),
+    "closed_by_age": N_("share of sales closed by this age"),
+    "km_share": N_("converted share (Kaplan-Meier)"),
+    "km_low": N_("converted share, 95% low"),
+    "km_high": N_("converted share, 95% high"),
+    "sales_change": N_("change in sales"),
+    "sales_change_low": N_("change in sales, 95% low"),
+    "sales_change_high": N_("change in sales, 95% high"),
+    "sales_per_rub": N_("sales per 1 000 ₽"),
+    "moved": N_("money moved"),
+    "headroom": N_("headroom"),
+    "revenue_change": N_("change in revenue"),
 }
 
 #: The headers the kit's tables show, in English as the code writes them (a column
@@ -236,6 +266,82 @@ HEADERS = (
     N_("week"),
     N_("what"),
     N_("young share"),
+    N_("why"),
+    N_("ROMI"),
+    N_("ROMI, 95% low"),
+    N_("ROMI, 95% high"),
+    N_("paid revenue"),
+    N_("revenue per spend"),
+    N_("at stake"),
+    N_("hot share, 95% low"),
+    N_("hot share, 95% high"),
+    N_("warm share"),
+    N_("warm share, 95% low"),
+    N_("warm share, 95% high"),
+    N_("cold share"),
+    N_("cold share, 95% low"),
+    N_("cold share, 95% high"),
+    N_("predicted"),
+    N_("predicted, 95% low"),
+    N_("predicted, 95% high"),
+    N_("prior rate"),
+    N_("prior leads"),
+    N_("reference rate"),
+    N_("coef"),
+    N_("se"),
+    N_("crude q"),
+    N_("adjusted q"),
+    N_("adjusted status"),
+    N_("enough data"),
+    N_("nested in"),
+    N_("members"),
+    N_("term"),
+    N_("status"),
+    N_("spread"),
+    N_("rank"),
+    N_("at risk"),
+    N_("censored"),
+    N_("converted share"),
+    N_("day"),
+    N_("days"),
+    N_("young leads"),
+    N_("left out"),
+    N_("median"),
+    N_("attributed by"),
+    N_("how"),
+    N_("kind"),
+    N_("label"),
+    N_("low"),
+    N_("high"),
+    N_("leads a"),
+    N_("leads b"),
+    N_("rate a"),
+    N_("rate b"),
+    N_("share of total"),
+    N_("speed"),
+    N_("basis"),
+    N_("complete"),
+    N_("date"),
+    N_("id"),
+    N_("revenue per sale"),
+    N_("list"),
+    N_("position"),
+    N_("role"),
+    N_("weeks"),
+    N_("busiest"),
+    N_("before"),
+    N_("after"),
+    N_("change"),
+    N_("romi"),
+    N_("q"),
+    N_("p"),
+    N_("sales per rub"),
+    N_("sales per rub, 95% low"),
+    N_("sales per rub, 95% high"),
+    N_("cell rate, 95% low"),
+    N_("cell rate, 95% high"),
+    N_("deal value"),
+    N_("lead id"),
 )
 
 #: The kit's own words in table cells (classes, actions, verdicts, flags, owners),
@@ -286,12 +392,44 @@ VALUES = frozenset(
         N_("segment"),
         N_("stage"),
         N_("n/a"),
+        N_("part"),
+        N_("total"),
+        N_("differs"),
+        N_("sales"),
+        N_("tab"),
+        N_("stuck"),
+        N_("never contacted"),
+        N_("down"),
+        N_("up"),
+        N_("(small levels)"),
+        N_("(no date)"),
+        N_("medium"),
+        *SPEED_LABELS,
     )
 )
 
+#: Columns whose cells are periods' keys, shown as the reader names periods.
+_PERIOD_COLUMNS = frozenset(("period", "week", "month", "quarter", "period_a", "period_b"))
+
 #: Columns whose cells are the data's own names, never the kit's words.
 _DATA_COLUMNS = frozenset(
-    ("source", "campaign", "manager", "segment", "label", "input", "file", "lead_id", "name")
+    (
+        "source",
+        "campaign",
+        "manager",
+        "segment",
+        "label",
+        "input",
+        "file",
+        "lead_id",
+        "name",
+        "lost_reason",
+        "id",
+        "members",
+        "nested_in",
+        "sha256",
+        "personal_columns_dropped",
+    )
 )
 
 
@@ -347,6 +485,29 @@ _PERCENT = (
     "conversion_within_high",
     "young_share",
     "filled_share",
+    "hot_share",
+    "hot_share_low",
+    "hot_share_high",
+    "warm_share",
+    "warm_share_low",
+    "warm_share_high",
+    "cold_share",
+    "cold_share_low",
+    "cold_share_high",
+    "never_contacted_share",
+    "stuck_share",
+    "classified_share",
+    "km_share",
+    "km_low",
+    "km_high",
+    "converted_share",
+    "p_sale",
+    "p_sale_low",
+    "p_sale_high",
+    "cell_rate",
+    "cell_rate_low",
+    "cell_rate_high",
+    "closed_by_age",
 )
 
 
@@ -360,7 +521,9 @@ def _number(v) -> str:
     if pd.isna(v):
         return _("n/a")
     if isinstance(v, float) and not float(v).is_integer() and abs(v) < 100:
-        return f"{v:.3g}"
+        text = f"{v:.3g}"
+        # the decimal sign of the reader's language (0,141 in Russian)
+        return text if language() == "en" else text.replace(".", ",")
     return fmt_money(float(v))
 
 
@@ -374,7 +537,10 @@ def show(frame: pd.DataFrame, caption: str | None = None) -> Styler:
     for c in frame.columns:
         kind = frame[c].dtype
         text = pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)
-        if text and str(c) not in _DATA_COLUMNS:
+        if text and str(c) in _PERIOD_COLUMNS:
+            # a period's key (2026Q1) as the reader names it («1 кв. 2026»)
+            frame[c] = frame[c].map(lambda v: period_name(v) if isinstance(v, str) else v)
+        elif text and str(c) not in _DATA_COLUMNS:
             frame[c] = frame[c].map(value_label)
     frame = frame.rename(columns=header_label)
     styler = frame.style.hide(axis="index")

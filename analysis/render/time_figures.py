@@ -5,6 +5,9 @@ of `analysis.render.figures`.
 
 from __future__ import annotations
 
+import textwrap
+
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -12,12 +15,18 @@ import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis.base.i18n import N_, _, fmt_int, language, n_
 from analysis.engine.cells import TIME_DIMENSIONS
 from analysis.insight.numbers import fmt_measure
-from analysis.render.figures import count_text, money_suffix, thousands_axis
+from analysis.render.figures import count_text, thousands_axis
+from analysis.stats.decompose import part_label
+from analysis.stats.period_change import period_name
 from analysis.stats.survival import as_list, curve_keys, groups
 
 __all__ = ["plot_weekly", "plot_waterfall", "plot_time_to_sale"]
+
+#: The time dimensions as a legend's title names them (looked up when shown).
+_DIMENSIONS = (N_("week"), N_("month"), N_("quarter"))
 
 
 def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure:
@@ -28,21 +37,32 @@ def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure
     )
     x = pd.to_datetime(weekly["week"])
     ax = axes[0, 0]
-    ax.bar(x, weekly["leads"], width=6, color="#6baed6", label="leads")
-    ax.bar(x, weekly["sales"], width=6, color="#d7301f", label="sales")
-    ax.set_ylabel("per week")
+    ax.bar(x, weekly["leads"], width=6, color="#6baed6", label=_("leads"))
+    ax.bar(x, weekly["sales"], width=6, color="#d7301f", label=_("sales"))
+    ax.set_ylabel(_("per week"))
     ax.set_title(
-        f"Leads and sales per week ({count_text(weekly['leads'].sum())} leads, "
-        f"{count_text(weekly['sales'].sum())} sales)"
+        _(
+            "Leads and sales per week ({leads} leads, {sales} sales)",
+            leads=count_text(weekly["leads"].sum()),
+            sales=count_text(weekly["sales"].sum()),
+        )
     )
     ax.legend(loc="upper left")
     if has_spend:
         ax = axes[1, 0]
         ax.bar(x, weekly["spend"], width=6, color="#969696")
-        ax.set_ylabel(f"spend per week{money_suffix(currency)}")
+        ax.set_ylabel(
+            _("spend per week, {currency}", currency=currency) if currency else _("spend per week")
+        )
         thousands_axis(ax)
-        ax.set_title("Ad spend per week")
-    axes[-1, 0].set_xlabel("week (Monday)")
+        ax.set_title(_("Ad spend per week"))
+    axes[-1, 0].set_xlabel(_("week (Monday)"))
+    if language() != "en":  # dates as the language writes them: 03.2026, 30.03.2026
+        locator = mdates.AutoDateLocator()
+        formatter = mdates.AutoDateFormatter(locator)
+        formatter.scaled = {365.0: "%Y", 30.0: "%m.%Y", 1.0: "%d.%m.%Y", 1 / 24: "%d.%m.%Y %H:%M"}
+        axes[-1, 0].xaxis.set_major_locator(locator)
+        axes[-1, 0].xaxis.set_major_formatter(formatter)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
@@ -83,7 +103,12 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
     labels = table.attrs.get("labels", ("A", "B"))
     totals = table[table["kind"] == "total"].set_index("part")["value"]
     parts = table[table["kind"] == "part"].reset_index(drop=True)
-    names = [str(labels[0])] + [str(x) for x in parts["label"]] + [str(labels[1])]
+    mix = table.attrs.get("mix")
+    shown = [
+        part_label(p, mix) if mix else _(str(label))
+        for p, label in zip(parts["part"], parts["label"], strict=True)
+    ]
+    names = [period_name(labels[0]), *shown, period_name(labels[1])]
     values = [totals["period_a"], *parts["value"], totals["period_b"]]
     owners = ["", *parts["owner"], ""]
     bottoms, heights = [], []
@@ -132,20 +157,21 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
             xytext=(0, 2),
             textcoords="offset points",
         )
-    ax.set_xticks(x, [n.replace(" within ", "\nwithin ") for n in names], fontsize=9)
+    ax.set_xticks(x, [_broken(n) for n in names], fontsize=9)
     ax.set_ylabel(unit)
     top = max(max(b + h for b, h in zip(bottoms, heights, strict=True)), *spans, 1.0)
     ax.set_ylim(min(min(bottoms), *spans, 0.0) * 1.15, top * 1.15)
     thousands_axis(ax)
     ax.legend(
         handles=[
-            Patch(color=_WATERFALL_COLORS["marketing"], label="marketing (volume, mix)"),
+            Patch(color=_WATERFALL_COLORS["marketing"], label=_("marketing (volume, mix)")),
             Patch(
-                color=_WATERFALL_COLORS["sales"], label="sales team (conversion, revenue per sale)"
+                color=_WATERFALL_COLORS["sales"],
+                label=_("sales team (conversion, revenue per sale)"),
             ),
-            Patch(color=_WATERFALL_COLORS[""], label="period total"),
+            Patch(color=_WATERFALL_COLORS[""], label=_("period total")),
             *(
-                [plt.Line2D([], [], color="black", marker="|", lw=1, label="95% interval")]
+                [plt.Line2D([], [], color="black", marker="|", lw=1, label=_("95% interval"))]
                 if spans
                 else []
             ),
@@ -160,10 +186,25 @@ def plot_waterfall(table: pd.DataFrame, title: str, unit: str) -> plt.Figure:
     return fig
 
 
+def _broken(name: str) -> str:
+    """A bar's name on lines that fit under the bar: in English on two lines before its
+    "within" (the mix within a source); in other languages, whose names run longer,
+    wrapped at 16 characters."""
+    if language() == "en":
+        return name.replace(" within ", "\nwithin ")
+    return textwrap.fill(name, width=16, break_long_words=False)
+
+
+def _legend_count(count: int) -> str:
+    """A count in a curve's legend: as the English legend has always written it
+    (``2,015``), and as the page writes counts in the other languages (``2 015``)."""
+    return f"{count:,}" if language() == "en" else fmt_int(count)
+
+
 def plot_time_to_sale(
     curves: pd.DataFrame,
     group: str | list[str] | None = None,
-    title: str = "Time to sale",
+    title: str | None = None,
     *,
     max_groups: int = 8,
     max_day: int | None = None,
@@ -173,12 +214,14 @@ def plot_time_to_sale(
 
     ``curves`` is a `time_to_sale` table; ``group`` the column(s) that tell the curves
     apart (all its group columns by default). Only the ``max_groups`` groups with most
-    leads are drawn; the title says so when some are left out.
+    leads are drawn; the title ("Time to sale" by default) says so when some are left
+    out.
 
     Examples
     --------
     >>> fig = plot_time_to_sale(time_to_sale(ds.leads, "source"), "source")  # doctest: +SKIP
     """
+    title = _("Time to sale") if title is None else title
     keys = curve_keys(curves)
     group = keys if group is None else as_list(group)
     if sorted(group) != sorted(keys):
@@ -205,23 +248,49 @@ def plot_time_to_sale(
         y = np.concatenate([[0.0], g["converted_share"].to_numpy()])
         lo = np.concatenate([[0.0], g["low"].to_numpy()])
         hi = np.concatenate([[0.0], g["high"].to_numpy()])
-        label = " / ".join(map(str, name if isinstance(name, tuple) else (name,)))
+        label = " / ".join(map(period_name, name if isinstance(name, tuple) else (name,)))
+        counts = dict(leads=_legend_count(n), sales=_legend_count(k))
         label = (
-            f"{label} (n = {n:,}, {k:,} sales)" if keys else f"all leads (n = {n:,}, {k:,} sales)"
+            n_(
+                "{group} (n = {leads}, {sales} sale)",
+                "{group} (n = {leads}, {sales} sales)",
+                k,
+                group=label,
+                **counts,
+            )
+            if keys
+            else n_(
+                "all leads (n = {leads}, {sales} sale)",
+                "all leads (n = {leads}, {sales} sales)",
+                k,
+                **counts,
+            )
         )
         ax.step(x, y, where="post", color=color, label=label)
         ax.fill_between(x, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
     ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.3g}%"))
-    ax.set_xlabel("days since the lead")
-    ax.set_ylabel("leads converted, cumulative share")
+    comma = language() != "en"  # a decimal comma
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(
+            lambda v, _pos: f"{100 * v:.3g}%".replace(".", ",") if comma else f"{100 * v:.3g}%"
+        )
+    )
+    ax.set_xlabel(_("days since the lead"))
+    ax.set_ylabel(_("leads converted, cumulative share"))
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    more = f" ({len(shown)} largest of {len(sizes)} groups)" if len(sizes) > len(shown) else ""
-    ax.set_title(f"{title}{more}")
+    if len(sizes) > len(shown):
+        title = n_(
+            "{title} ({shown} largest of {n} group)",
+            "{title} ({shown} largest of {n} groups)",
+            len(sizes),
+            title=title,
+            shown=len(shown),
+        )
+    ax.set_title(title)
     # beside the plot, not over the curves
     ax.legend(
-        title=" / ".join(keys) if keys else None,
+        title=" / ".join(_(k) for k in keys) if keys else None,
         fontsize=8,
         loc="upper left",
         bbox_to_anchor=(1.01, 1),
@@ -229,7 +298,7 @@ def plot_time_to_sale(
     fig.text(
         0.99,
         0.01,
-        f"Kaplan-Meier; bands: {level:.0%} interval (Greenwood, log-log)",
+        _("Kaplan-Meier; bands: {level} interval (Greenwood, log-log)", level=f"{level:.0%}"),
         ha="right",
         va="bottom",
         fontsize=8,

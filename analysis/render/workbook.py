@@ -5,6 +5,11 @@ money in the client's currency format, rates and shares as percentages, interval
 beside their estimates. An "About" sheet says which client, run, inputs (by hash) and
 kit version the numbers come from. The file is written under a temporary name and
 renamed, so a crash never leaves half a workbook.
+
+In English the sheets and headers are the tables' own names and columns, as in the CSV
+files; in another language they are the reader's words (`SHEET_NAMES`, the pages'
+headers from `analysis.render.tables.header_label`), and the kit's words in the cells
+too (`value_label`). The number formats go by the column's code either way.
 """
 
 from __future__ import annotations
@@ -15,11 +20,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.base.i18n import DEFAULT_LANGUAGE, N_, _, fmt_int, language, locale_name, n_
+from analysis.insight.numbers import currency_sign
+from analysis.render.tables import header_label, value_label
+
 __all__ = ["KEY_TABLES", "write_workbook", "money_format", "column_format"]
 
 #: Tables that lead the workbook, in this order; the rest follow alphabetically.
 KEY_TABLES = (
     "summary_actions",
+    "call_list",
+    "manager_lists",
+    "summary_what_if",
     "summary_change",
     "economics_by_source",
     "economics_by_campaign",
@@ -60,11 +72,58 @@ _EXCEL_ROWS = 1_048_576
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
+#: The sheets' names: the table's name in English (the key is the English), the
+#: reader's words in another language (at most 31 characters, Excel's limit).
+SHEET_NAMES = {
+    "About": N_("About"),
+    "summary_actions": N_("summary_actions"),
+    "call_list": N_("call_list"),
+    "manager_lists": N_("manager_lists"),
+    "summary_what_if": N_("summary_what_if"),
+    "summary_change": N_("summary_change"),
+    "summary_routing": N_("summary_routing"),
+    "economics_by_source": N_("economics_by_source"),
+    "economics_by_campaign": N_("economics_by_campaign"),
+    "economics_by_period": N_("economics_by_period"),
+    "economics_by_campaign_period": N_("economics_by_campaign_period"),
+    "models_terms": N_("models_terms"),
+    "models_campaigns_shrunk": N_("models_campaigns_shrunk"),
+    "models_cells": N_("models_cells"),
+    "models_class_conversion": N_("models_class_conversion"),
+    "models_crude_vs_adjusted": N_("models_crude_vs_adjusted"),
+    "models_quality_shares": N_("models_quality_shares"),
+    "models_quality_terms": N_("models_quality_terms"),
+    "models_rates_within": N_("models_rates_within"),
+    "managers": N_("managers"),
+    "managers_checks": N_("managers_checks"),
+    "managers_routing": N_("managers_routing"),
+    "managers_speed": N_("managers_speed"),
+    "change_sales": N_("change_sales"),
+    "change_sales_equal_age": N_("change_sales_equal_age"),
+    "change_revenue": N_("change_revenue"),
+    "change_revenue_outliers": N_("change_revenue_outliers"),
+    "change_contributions": N_("change_contributions"),
+    "maturity_conversion_at_age": N_("maturity_conversion_at_age"),
+    "maturity_curves": N_("maturity_curves"),
+    "lost_by_manager": N_("lost_by_manager"),
+    "lost_by_source": N_("lost_by_source"),
+    "audit_inputs": N_("audit_inputs"),
+    "audit_notes": N_("audit_notes"),
+    "audit_attribution": N_("audit_attribution"),
+    "audit_field_coverage": N_("audit_field_coverage"),
+    "audit_lead_age": N_("audit_lead_age"),
+    "audit_outliers": N_("audit_outliers"),
+    "audit_qualification_mix": N_("audit_qualification_mix"),
+    "audit_spend_match": N_("audit_spend_match"),
+    "audit_weekly": N_("audit_weekly"),
+}
+
 
 def money_format(currency: str | None) -> str:
     """Excel number format for money: thousands separated, no decimals, the currency
-    code after the number (``#,##0 "RUB"``)."""
-    code = re.sub(r"[^A-Za-z$€£₽¥ ]", "", currency or "").strip()
+    after the number as the pages name it (``#,##0 "RUB"``, ``#,##0 "₽"``)."""
+    # a quote or a backslash would end the format's literal text
+    code = re.sub(r'["\\\x00-\x1f]', "", currency or "").strip()
     return f'#,##0 "{code}"' if code else "#,##0"
 
 
@@ -80,7 +139,10 @@ def column_format(name: str, currency: str | None) -> str | None:
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
-    base = _SHEET_BAD.sub("-", name)[:31]
+    """A sheet's name for the table ``name``: in the reader's language, without the
+    characters Excel refuses, at most 31 characters and unique (case aside)."""
+    title = _(SHEET_NAMES[name]) if name in SHEET_NAMES else name
+    base = _SHEET_BAD.sub("-", title)[:31]
     out, i = base, 2
     while out.lower() in taken:
         suffix = f"~{i}"
@@ -92,32 +154,73 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 
 def _about(meta: dict) -> pd.DataFrame:
     rows = [
-        ("client", meta.get("client")),
-        ("run", meta.get("run")),
-        ("profile", meta.get("profile")),
-        ("kit version", meta.get("kit_version")),
-        ("finished (UTC)", meta.get("finished_utc")),
-        ("currency", (meta.get("headline") or {}).get("currency") or "not set"),
-        ("fingerprint", meta.get("fingerprint")),
+        (_("client"), meta.get("client")),
+        (_("run"), meta.get("run")),
+        (_("profile"), meta.get("profile")),
+        (_("kit version"), meta.get("kit_version")),
+        (_("finished (UTC)"), meta.get("finished_utc")),
+        (_("currency"), (meta.get("headline") or {}).get("currency") or _("not set")),
+        (_("fingerprint"), meta.get("fingerprint")),
     ]
     for key, value in sorted((meta.get("parameters") or {}).items()):
+        if key == "LANGUAGE" and value:
+            # the language by its name in the reader's language ("русский", "English")
+            from babel import Locale
+
+            value = Locale.parse(str(value)).get_display_name(locale_name())
         if key not in ("INPUTS", "PROFILE"):
-            rows.append((f"parameter {key}", str(value)))
+            rows.append((_("parameter {key}", key=key), str(value)))
     for item in meta.get("inputs") or []:
         rows.append(
             (
-                f"input {item['input']}",
-                f"{item['file']}: {item['rows']:,} rows, sha256 {item['sha256']}",
+                _("input {name}", name=item["input"]),
+                n_(
+                    "{file}: {n} row, sha256 {sha}",
+                    "{file}: {n} rows, sha256 {sha}",
+                    item["rows"],
+                    file=item["file"],
+                    sha=item["sha256"],
+                ),
             )
         )
     rows.append(
         (
-            "how to read",
-            "Every rate has its 95% interval in the _low and _high columns next to it; "
-            "the leads and sales columns say how many leads stand behind each number.",
+            _("how to read"),
+            _(
+                "Every rate has its 95% interval in the _low and _high columns next to it; "
+                "the leads and sales columns say how many leads stand behind each number."
+            ),
         )
     )
-    return pd.DataFrame(rows, columns=["item", "value"])
+    return pd.DataFrame(rows, columns=[_("item"), _("value")])
+
+
+#: Columns whose cells are the data's own names (a campaign may be called "hot"): never
+#: looked up as the kit's words.
+_NAME_COLUMNS = frozenset(
+    ("source", "campaign", "manager", "segment", "label", "input", "file", "lead_id", "name")
+    + ("lost_reason", "id", "members", "nested_in", "sha256")
+)
+
+
+def _header(column: str) -> str:
+    """A sheet's header: the table's column (its code) in English, as in the CSV file;
+    the pages' header in another language."""
+    return column if language() == DEFAULT_LANGUAGE else header_label(column)
+
+
+def _cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the kit's words in its text cells (hot, cut, too few leads) in
+    the reader's language; the data's names and the numbers as they are."""
+    if language() == DEFAULT_LANGUAGE:
+        return frame
+    out = frame.copy()
+    for j, column in enumerate(out.columns):
+        values = out.iloc[:, j]
+        text = pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+        if text and str(column) not in _NAME_COLUMNS:
+            out.iloc[:, j] = values.map(value_label)
+    return out
 
 
 def write_workbook(tables_dir: Path, path: Path, meta: dict | None = None) -> Path:
@@ -135,40 +238,53 @@ def write_workbook(tables_dir: Path, path: Path, meta: dict | None = None) -> Pa
     from openpyxl.utils import get_column_letter
 
     meta = meta or {}
-    currency = (meta.get("headline") or {}).get("currency")
+    # the currency as the pages name it: its code in English, its sign in Russian
+    currency = currency_sign((meta.get("headline") or {}).get("currency"))
     files = {p.stem: p for p in sorted(Path(tables_dir).glob("*.csv"))}
     order = [n for n in KEY_TABLES if n in files] + sorted(set(files) - set(KEY_TABLES))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     taken: set[str] = set()
+    titles = {name: _sheet_name(name, taken) for name in ["About", *order]}
+    about = _about(meta)
     with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        sheets = [("About", _about(meta))]
+        sheets = []
         for name in order:
             try:
                 frame = pd.read_csv(files[name], encoding="utf-8")
             except pd.errors.EmptyDataError:
-                frame = pd.DataFrame({"note": ["no rows"]})
+                frame = pd.DataFrame({"note": [_("no rows")]})
             if len(frame) >= _EXCEL_ROWS:  # a sheet holds 1,048,576 rows, header included
-                sheets[0][1].loc[len(sheets[0][1])] = [
-                    f"sheet {name}",
-                    f"first {_EXCEL_ROWS - 1:,} of {len(frame):,} rows; the whole table is "
-                    f"tables/{name}.csv",
+                whole = "tables/" + files[name].name
+                about.loc[len(about)] = [
+                    _("sheet {name}", name=titles[name]),
+                    n_(
+                        "first {first} of {n} row; the whole table is {file}",
+                        "first {first} of {n} rows; the whole table is {file}",
+                        len(frame),
+                        first=fmt_int(_EXCEL_ROWS - 1),
+                        file=whole,
+                    ),
                 ]
                 frame = frame.head(_EXCEL_ROWS - 1)
             sheets.append((name, frame))
-        for name, frame in sheets:
-            sheet = _sheet_name(name, taken)
-            frame.to_excel(writer, sheet_name=sheet, index=False)
+        for name, frame in [("About", about), *sheets]:
+            sheet = titles[name]
+            codes = [str(c) for c in frame.columns]
+            shown = _cells(frame) if name != "About" else frame
+            shown.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
-            for j, column in enumerate(frame.columns, start=1):
+            for j, column in enumerate(codes, start=1):
                 letter = get_column_letter(j)
-                fmt = column_format(str(column), currency)
-                if fmt and pd.api.types.is_numeric_dtype(frame[column]):
+                header = _header(column) if name != "About" else column
+                ws.cell(row=1, column=j).value = header
+                fmt = column_format(column, currency)
+                if fmt and pd.api.types.is_numeric_dtype(frame.iloc[:, j - 1]):
                     for cell in ws[letter][1:]:
                         cell.number_format = fmt
-                sample = frame[column].astype(str).head(200)
-                width = max([len(str(column)), *sample.str.len().tolist()] or [8])
+                sample = shown.iloc[:, j - 1].astype(str).head(200)
+                width = max([len(header), *sample.str.len().tolist()] or [8])
                 ws.column_dimensions[letter].width = min(max(width + 2, 8), 60)
     os.replace(tmp, path)
     return path

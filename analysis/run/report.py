@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
-from analysis.base.i18n import language, set_language
+from analysis.base.i18n import _, language, n_, set_language
 from analysis.base.paths import NOTEBOOKS_DIR, RUN_FOLDER_ENV, reports_dir
 from analysis.render.html import notebook_title, render_html
 from analysis.run.kernels import PageKernel
@@ -191,7 +191,8 @@ def run_report(
     extra = dict(parameters or {})
     for name in notebooks:
         if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
-            raise ReportError(f"no notebook {NOTEBOOKS_DIR / f'{name}.ipynb'}")
+            path = NOTEBOOKS_DIR / (name + ".ipynb")
+            raise ReportError(_("no notebook {path}", path=path))
     # resolved here: the kernels run in the notebooks' folder, not the caller's
     root = Path(out_root).resolve() if out_root else reports_dir()
     import nbformat
@@ -229,7 +230,13 @@ def run_report(
                 km=kernel.manager(),
             )
         except pm.PapermillExecutionError as exc:
-            return f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+            error = f"{exc.ename}: {exc.evalue}"
+            return _(
+                "notebook {name} failed in cell {cell}: {error}",
+                name=name,
+                cell=exc.exec_count,
+                error=error,
+            )
         # rendered here, while the other workers' kernels run their pages
         render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages, language)
         tell("notebook", name)
@@ -292,14 +299,19 @@ def run_report(
         unused = sorted(set(extra) - set().union(*declared.values()))
         if unused:
             raise DataError(
-                f"no report notebook takes the parameter(s) {unused}; they take "
-                f"{sorted(set().union(*declared.values()) - {'OUTPUT_DIR'})}"
+                _(
+                    "no report notebook takes the parameter(s) {unused}; they take {known}",
+                    unused=unused,
+                    known=sorted(set().union(*declared.values()) - {"OUTPUT_DIR"}),
+                )
             )
         client = slug(client or prof.name)
         run = run or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         final = root / client / run
         if final.exists():
-            raise ReportError(f"the run folder {final} exists already; choose another run name")
+            raise ReportError(
+                _("the run folder {folder} exists already; choose another run name", folder=final)
+            )
         partial = root / client / f".{run}.partial"
         tell("load", prof.name)
         # fail on bad input before writing anything; the facts every page shares are
@@ -326,6 +338,8 @@ def run_report(
                 "CLIENT": client,
                 "OUTPUT_DIR": str(partial),
                 **extra,
+                # the language the load chose (asked, $LEADKIT_LANGUAGE or the profile's)
+                "LANGUAGE": language,
             }
         )
         go.set()
@@ -338,7 +352,15 @@ def run_report(
         raise
     assert context is not None  # (set, or the load raised)
     dataset = context.dataset
-    tell("pages", f"{len(notebooks)} pages, {workers} at once")
+    tell(
+        "pages",
+        n_(
+            "{n} page, {at_once} at once",
+            "{n} pages, {at_once} at once",
+            len(notebooks),
+            at_once=workers,
+        ),
+    )
     loaded.set()
     try:
         try:
@@ -348,7 +370,9 @@ def run_report(
             pool.shutdown(wait=True)
         for name, message in zip(notebooks, failures, strict=True):
             if message is not None:  # the first failed page in the report's order
-                failed = _keep_failed(partial, root / client / f"{run}.failed", message, name)
+                failed = _keep_failed(
+                    partial, root / client / f"{run}.failed", message, name, language
+                )
                 raise ReportError(message, folder=failed)
         html = [partial / f"{name}.html" for name in notebooks]
         tell("workbook", "report.xlsx")
@@ -420,17 +444,25 @@ def _page_imports(notebooks: Iterable[Any]) -> str:
 
 
 def record_failure(
-    root: Path, client: str, run: str, message: str, kind: str = "bad input"
+    root: Path,
+    client: str,
+    run: str,
+    message: str,
+    kind: str = "bad input",
+    language: str | None = None,
 ) -> Path:
     """Write ``<root>/<client>/<run>.failed/error.json`` for a run that could not start
-    (bad input): the batch index lists it beside the good runs."""
+    (bad input): the batch index lists it beside the good runs. ``language`` is the one
+    the run's report would have been in (the index's language counts it), if known."""
     folder = Path(root) / slug(client) / f"{run}.failed"
     folder.mkdir(parents=True, exist_ok=True)
-    _write_error(folder, message, kind, slug(client), run, None)
+    _write_error(folder, message, kind, slug(client), run, None, language)
     return folder
 
 
-def _keep_failed(partial: Path, failed: Path, message: str, notebook: str) -> Path | None:
+def _keep_failed(
+    partial: Path, failed: Path, message: str, notebook: str, language: str | None = None
+) -> Path | None:
     """Move a failed run's folder to ``<run>.failed`` with its error, keeping the partly
     executed notebooks; papermill has already saved the failing one with its error."""
     try:
@@ -444,6 +476,7 @@ def _keep_failed(partial: Path, failed: Path, message: str, notebook: str) -> Pa
             failed.parent.name,
             failed.name.removesuffix(".failed"),
             notebook,
+            language,
         )
         return failed
     except OSError:
@@ -451,7 +484,9 @@ def _keep_failed(partial: Path, failed: Path, message: str, notebook: str) -> Pa
         return None
 
 
-def _write_error(folder: Path, message: str, kind: str, client: str, run: str, notebook):
+def _write_error(
+    folder: Path, message: str, kind: str, client: str, run: str, notebook, language=None
+):
     error = {
         "status": "failed",
         "kind": kind,
@@ -462,6 +497,8 @@ def _write_error(folder: Path, message: str, kind: str, client: str, run: str, n
         "kit_version": _version(),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if language:
+        error["language"] = language
     write_atomic(folder / "error.json", json.dumps(error, indent=2, ensure_ascii=False))
 
 

@@ -14,13 +14,15 @@ import pandas as pd
 from scipy import stats as _st
 from statsmodels.stats.contingency_tables import StratifiedTable
 
-from analysis.stats.glm import fit_conversion
-from analysis.stats.intervals import count_flag, wilson_interval
+from analysis.base.i18n import _, language, locale_name, n_
+from analysis.stats.glm import fit_conversion, nested_parts, shown_level
+from analysis.stats.intervals import count_flag, fmt_number, wilson_interval
 
 __all__ = [
     "OVERALL",
     "interaction_test",
     "crude_vs_adjusted",
+    "reading_kind",
     "rates_within",
     "mantel_haenszel",
 ]
@@ -44,6 +46,9 @@ def interaction_test(cells: pd.DataFrame, a: str, b: str, *, min_leads: int = 30
     ``verdict`` in words.
     """
     fit = fit_conversion(cells, [a, b], min_leads=min_leads)
+    # the page's own comparison (sources by segment) has sentences of its own; any
+    # other pair of factors is named in the generic ones
+    by_segment = (a, b) == ("source", "segment")
     if fit.result is None:
         return {
             "statistic": np.nan,
@@ -51,7 +56,15 @@ def interaction_test(cells: pd.DataFrame, a: str, b: str, *, min_leads: int = 30
             "p_value": np.nan,
             "cells": 0,
             "sparse_cells": 0,
-            "verdict": f"no test: too few leads with and without sales to compare {a}s by {b}",
+            "verdict": _(
+                "no test: too few leads with and without sales to compare sources by segment"
+            )
+            if by_segment
+            else _(
+                "no test: too few leads with and without sales to compare {a}s by {b}",
+                a=_(a),
+                b=_(b),
+            ),
             "notes": fit.notes,
         }
     fitted = fit.cells[fit.cells["predicted"].notna()]
@@ -60,16 +73,41 @@ def interaction_test(cells: pd.DataFrame, a: str, b: str, *, min_leads: int = 30
     stat, df = fit.deviance, fit.df_resid
     p = float(_st.chi2.sf(stat, df)) if df > 0 else np.nan
     if df <= 0:
-        words = "no test: every cell has its own parameter already"
+        words = _("no test: every cell has its own parameter already")
+    elif p < 0.05 and by_segment:
+        words = _(
+            "the source effect differs by segment (p = {p}): compare sources within each segment",
+            p=fmt_number(p, ".3g"),
+        )
     elif p < 0.05:
-        words = f"the {a} effect differs by {b} (p = {p:.3g}): compare {a}s within each {b}"
+        words = _(
+            "the {a} effect differs by {b} (p = {p}): compare {a}s within each {b}",
+            a=_(a),
+            b=_(b),
+            p=fmt_number(p, ".3g"),
+        )
+    elif by_segment:
+        words = _(
+            "no evidence that the source effect differs by segment (p = {p}); one "
+            "segment-adjusted comparison of sources is enough",
+            p=fmt_number(p, ".2g"),
+        )
     else:
-        words = (
-            f"no evidence that the {a} effect differs by {b} (p = {p:.2g}); one "
-            f"{b}-adjusted comparison of {a}s is enough"
+        words = _(
+            "no evidence that the {a} effect differs by {b} (p = {p}); one "
+            "{b}-adjusted comparison of {a}s is enough",
+            a=_(a),
+            b=_(b),
+            p=fmt_number(p, ".2g"),
         )
     if sparse:
-        words += f"; {sparse} of {len(fitted)} cells are sparse, so the p-value is approximate"
+        words = n_(
+            "{verdict}; {sparse} of {n} cells are sparse, so the p-value is approximate",
+            "{verdict}; {sparse} of {n} cells are sparse, so the p-value is approximate",
+            len(fitted),
+            verdict=words,
+            sparse=sparse,
+        )
     return {
         "statistic": float(stat),
         "df": float(df),
@@ -138,7 +176,7 @@ def crude_vs_adjusted(
             "mix_effect": cr["odds_ratio"] / aor if np.isfinite(aor) else np.nan,
             "adjusted_status": ad["status"] if ad is not None else "no_estimate",
             "nested_in": ad["nested_in"] if ad is not None else "",
-            "flag": cr["flag"] or (ad["flag"] if ad is not None else "no adjusted estimate"),
+            "flag": cr["flag"] or (ad["flag"] if ad is not None else _("no adjusted estimate")),
         }
         row["reading"] = _reading(row, adjust_for)
         rows.append(row)
@@ -169,33 +207,105 @@ _CRUDE_COLUMNS = [
 ]
 
 
-def _reading(row: dict[str, Any], adjust_for: list[str]) -> str:
-    mix = " and ".join(adjust_for)
-    cq, aq = row["crude_q"], row["adjusted_q"]
-    if row["nested_in"]:
-        return (
-            f"cannot be separated from {row['nested_in']}: (nearly) all its leads are "
-            f"there and few others are, so whether it is the level or its {mix} cannot be told"
-        )
-    if not np.isfinite(row["adjusted_or"]):
-        return "no adjusted estimate"
+def reading_kind(row: Any) -> str:
+    """What a row of `crude_vs_adjusted` says, as a code (its ``reading`` is the same
+    in words, in the reader's language): "not_separable" (nested in a level of the
+    adjusting factor), "no_adjusted" (no adjusted estimate), "too_uncertain" (a crude
+    difference the adjusted interval can neither confirm nor explain), "mix" (the crude
+    difference is the mix), "hidden" (a difference the mix hid), "real_mix" (real, much
+    of its size from the mix), "real" (real, mostly not the mix) or "unclear" (no clear
+    difference either way). ``row``: a mapping or a named tuple of the row's columns."""
+
+    def get(key: str) -> Any:
+        return row[key] if hasattr(row, "keys") else getattr(row, key)
+
+    cq, aq = get("crude_q"), get("adjusted_q")
+    if get("nested_in"):
+        return "not_separable"
+    if not np.isfinite(get("adjusted_or")):
+        return "no_adjusted"
     crude_sig = np.isfinite(cq) and cq < 0.05
     adj_sig = np.isfinite(aq) and aq < 0.05
     if crude_sig and not adj_sig:
-        if row["adjusted_low"] <= row["crude_or"] <= row["adjusted_high"]:
+        if get("adjusted_low") <= get("crude_or") <= get("adjusted_high"):
             # the adjusted interval still holds the crude odds ratio: not shown to be mix
-            return (
-                f"the adjusted comparison is too uncertain to tell whether the crude "
-                f"difference is the level's own or its {mix} mix"
-            )
-        return f"the crude difference goes away once {mix} is accounted for: it is the {mix} mix"
+            return "too_uncertain"
+        return "mix"
     if adj_sig and not crude_sig:
-        return f"a difference hidden by its {mix} mix shows once {mix} is accounted for"
+        return "hidden"
     if crude_sig and adj_sig:
-        if row["mix_effect"] > 1.5 or row["mix_effect"] < 1 / 1.5:
-            return f"a real difference, but much of its size comes from the {mix} mix"
-        return f"a real difference, mostly not explained by the {mix} mix"
-    return "no clear difference either way"
+        if get("mix_effect") > 1.5 or get("mix_effect") < 1 / 1.5:
+            return "real_mix"
+        return "real"
+    return "unclear"
+
+
+def _factors(names: list[str]) -> str:
+    """The adjusting factors in a sentence: ``segment and region`` (in the reader's
+    language)."""
+    if language() == "en":
+        return " and ".join(names)
+    from babel.lists import format_list
+
+    return format_list([_(name) for name in names], locale=locale_name())
+
+
+def _reading(row: dict[str, Any], adjust_for: list[str]) -> str:
+    kind = reading_kind(row)
+    if kind == "no_adjusted":
+        return _("no adjusted estimate")
+    if kind == "unclear":
+        return _("no clear difference either way")
+    if adjust_for == ["segment"]:  # the page's own adjustment: sentences of its own
+        if kind == "not_separable":
+            term, level = nested_parts(row["nested_in"])
+            return _(
+                "cannot be separated from {term} {level}: (nearly) all its leads are there "
+                "and few others are, so whether it is the level or its segment cannot be told",
+                term=_(term),
+                level=shown_level(level),
+            )
+        return {
+            "too_uncertain": _(
+                "the adjusted comparison is too uncertain to tell whether the crude "
+                "difference is the level's own or its segment mix"
+            ),
+            "mix": _(
+                "the crude difference goes away once segment is accounted for: it is the "
+                "segment mix"
+            ),
+            "hidden": _(
+                "a difference hidden by its segment mix shows once segment is accounted for"
+            ),
+            "real_mix": _("a real difference, but much of its size comes from the segment mix"),
+            "real": _("a real difference, mostly not explained by the segment mix"),
+        }[kind]
+    mix = _factors(adjust_for)
+    if kind == "not_separable":
+        term, level = nested_parts(row["nested_in"])
+        return _(
+            "cannot be separated from {term} {level}: (nearly) all its leads are there and "
+            "few others are, so whether it is the level or its {mix} cannot be told",
+            term=_(term),
+            level=shown_level(level),
+            mix=mix,
+        )
+    if kind == "too_uncertain":
+        return _(
+            "the adjusted comparison is too uncertain to tell whether the crude difference "
+            "is the level's own or its {mix} mix",
+            mix=mix,
+        )
+    if kind == "mix":
+        return _(
+            "the crude difference goes away once {mix} is accounted for: it is the {mix} mix",
+            mix=mix,
+        )
+    if kind == "hidden":
+        return _("a difference hidden by its {mix} mix shows once {mix} is accounted for", mix=mix)
+    if kind == "real_mix":
+        return _("a real difference, but much of its size comes from the {mix} mix", mix=mix)
+    return _("a real difference, mostly not explained by the {mix} mix", mix=mix)
 
 
 def rates_within(
@@ -216,7 +326,13 @@ def rates_within(
     parts = [overall]
     if within in cells.columns:
         if (cells[within].astype("str") == OVERALL).any():
-            raise ValueError(f"{within} has a level named {OVERALL!r}, the overall rows' label")
+            raise ValueError(
+                _(
+                    "{within} has a level named '{name}', the overall rows' label",
+                    within=_(within),
+                    name=OVERALL,
+                )
+            )
         by = cells.groupby([within, factor], as_index=False, sort=True)[["leads", "sales"]].sum()
         parts.insert(0, by)
     t = pd.concat(parts, ignore_index=True)
@@ -247,7 +363,7 @@ def mantel_haenszel(
     """
     t = cells.groupby([strata, factor], sort=True)[["leads", "sales"]].sum()
     tables = []
-    for _, g in t.groupby(level=0, sort=True):
+    for _stratum, g in t.groupby(level=0, sort=True):
         g = g.droplevel(0)
         if level in g.index and reference in g.index:
             a, n1 = int(g.loc[level, "sales"]), int(g.loc[level, "leads"])

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from analysis.base.i18n import N_, _
+
 __all__ = [
     "MEASURES",
     "OWNERS",
@@ -46,6 +48,7 @@ __all__ = [
     "REPLICATES",
     "GROUPS",
     "contributions",
+    "part_label",
 ]
 
 #: What can be decomposed.
@@ -156,11 +159,24 @@ def _check(
                     "cells from period_cells(..., within_days=...)"
                 )
         if values["leads"].sum() <= 0:
-            raise ValueError(f"period {name} has no leads: nothing to compare")
+            raise ValueError(
+                _("period A has no leads: nothing to compare")
+                if name == "A"
+                else _("period B has no leads: nothing to compare")
+            )
         if within_days is not None and values["leads_aged"].sum() <= 0:
             raise ValueError(
-                f"period {name} has no lead {within_days} days old yet: choose a smaller "
-                "within_days or wait for the period to age"
+                _(
+                    "period A has no lead {days} days old yet: choose a smaller "
+                    "within_days or wait for the period to age",
+                    days=within_days,
+                )
+                if name == "A"
+                else _(
+                    "period B has no lead {days} days old yet: choose a smaller "
+                    "within_days or wait for the period to age",
+                    days=within_days,
+                )
             )
     return mix, days
 
@@ -248,8 +264,7 @@ def _factors(
     fa["conversion"], src_a = _fill(ra, rb, pooled)
     fb["conversion"], src_b = _fill(rb, ra, pooled)
     frame["rate_a"], frame["rate_b"] = fa["conversion"], fb["conversion"]
-    base = "leads" if within_days is None else f"lead {within_days} days old"
-    frame["note"] = _notes("conversion", base, src_a, src_b)
+    frame["note"] = _notes("conversion", within_days, src_a, src_b)
 
     if measure == "revenue":
         va, vb = (
@@ -268,7 +283,7 @@ def _factors(
         frame["revenue_per_sale_b"] = fb["revenue_per_sale"]
         # revenue per sale matters only where some conversion is above 0
         relevant = (fa["conversion"] > 0) | (fb["conversion"] > 0)
-        extra = _notes("revenue per sale", "sales", rsrc_a, rsrc_b, relevant)
+        extra = _notes("revenue_per_sale", None, rsrc_a, rsrc_b, relevant)
         frame["note"] = [
             "; ".join(t for t in (x, y) if t) for x, y in zip(frame["note"], extra, strict=True)
         ]
@@ -280,26 +295,55 @@ def _factors(
 
 def _notes(
     what: str,
-    base: str,
+    within_days: int | None,
     src_a: NDArray[np.str_],
     src_b: NDArray[np.str_],
     relevant: NDArray[np.bool_] | None = None,
 ) -> list[str]:
-    """Where a cell's ``what`` was borrowed, in words ("" where it was not, or where it
-    cannot matter)."""
+    """Where a cell's ``what`` ("conversion", of the leads or, with ``within_days``, of
+    the leads that old; "revenue_per_sale") was borrowed, in words ("" where it was
+    not, or where it cannot matter)."""
     out = []
     relevant = np.ones(len(src_a), dtype=bool) if relevant is None else relevant
     for a, b, keep in zip(src_a, src_b, relevant, strict=True):
         if not keep or (a == "" and b == ""):
             out.append("")
         elif a == "pooled" or b == "pooled":
-            out.append(
-                f"{what} in both periods is that of all cells together (no {base} in either)"
-            )
+            out.append(_borrowed(what, within_days, None))
         else:
-            p, o = ("A", "B") if a else ("B", "A")
-            out.append(f"{what} in {p} taken from {o} (no {base} in {p})")
+            out.append(_borrowed(what, within_days, "A" if a else "B"))
     return out
+
+
+def _borrowed(what: str, days: int | None, period: str | None) -> str:
+    """One cell's note: its ``what`` in ``period`` ("A" or "B") taken from the other
+    period, or (``period`` None) in both periods that of all cells together."""
+    if what == "revenue_per_sale":
+        if period is None:
+            return _(
+                "revenue per sale in both periods is that of all cells together (no sales "
+                "in either)"
+            )
+        if period == "A":
+            return _("revenue per sale in A taken from B (no sales in A)")
+        return _("revenue per sale in B taken from A (no sales in B)")
+    if days is None:
+        if period is None:
+            return _(
+                "conversion in both periods is that of all cells together (no leads in either)"
+            )
+        if period == "A":
+            return _("conversion in A taken from B (no leads in A)")
+        return _("conversion in B taken from A (no leads in B)")
+    if period is None:
+        return _(
+            "conversion in both periods is that of all cells together (no lead {days} days "
+            "old in either)",
+            days=days,
+        )
+    if period == "A":
+        return _("conversion in A taken from B (no lead {days} days old in A)", days=days)
+    return _("conversion in B taken from A (no lead {days} days old in B)", days=days)
 
 
 def _shapley(fa: Factors, fb: Factors) -> Factors:
@@ -327,17 +371,54 @@ def _shapley(fa: Factors, fb: Factors) -> Factors:
     return out
 
 
-def _label(part: str, mix: tuple[str, ...]) -> str:
-    if part == "volume":
-        return "lead volume"
-    if part == "conversion":
-        return "conversion within cells"
-    if part == "revenue_per_sale":
-        return "revenue per sale"
+#: The parts' names as the reader sees them, by part (and, for a mix part, by its
+#: dimension and the dimension it is within); marked for the catalogue, looked up by
+#: `part_label` when shown. The table's ``label`` keeps the English.
+_LABELS = {
+    "volume": N_("lead volume"),
+    "conversion": N_("conversion within cells"),
+    "revenue_per_sale": N_("revenue per sale"),
+    ("source", None): N_("source mix"),
+    ("qualification", "source"): N_("qualification mix within source"),
+    ("campaign", None): N_("campaign mix"),
+    ("qualification", "campaign"): N_("qualification mix within campaign"),
+    ("segment", None): N_("segment mix"),
+    ("qualification", "segment"): N_("qualification mix within segment"),
+}
+
+
+def _label_key(part: str, mix: Sequence[str]) -> str | tuple[str, str | None]:
+    if part in _LABELS:
+        return part
     dim = part.split(":", 1)[1]
-    if len(mix) == 2 and dim == mix[1]:
-        return f"{dim} mix within {mix[0]}"
-    return f"{dim} mix"
+    return (dim, mix[0]) if len(mix) == 2 and dim == mix[1] else (dim, None)
+
+
+def _label(part: str, mix: tuple[str, ...]) -> str:
+    """A part's name in English, as the table's ``label`` keeps it."""
+    key = _label_key(part, mix)
+    if isinstance(key, str):
+        return _LABELS[key]
+    dim, outer = key
+    return f"{dim} mix within {outer}" if outer else f"{dim} mix"
+
+
+def part_label(part: str, mix: Sequence[str] = ("source", "qualification")) -> str:
+    """A part's name (``volume``, ``mix:source``, ...; ``mix`` the split's mix dimensions,
+    ``table.attrs["mix"]``) as the reader sees it, in the current language: «число
+    лидов», «состав источников»; a period total's or the change's label as the table
+    has it."""
+    if part in ("period_a", "period_b"):
+        return part
+    if part == "change":
+        return _("change")
+    key = _label_key(part, tuple(mix))
+    if isinstance(key, str):
+        return _(_LABELS[key])
+    dim, outer = key
+    if outer:
+        return _("{dim} mix within {outer}", dim=_(dim), outer=_(outer))
+    return _("{dim} mix", dim=_(dim))
 
 
 def _owner(part: str) -> str:

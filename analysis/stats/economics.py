@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import _, fmt_int
 from analysis.engine.cells import TIME_DIMENSIONS, Engine, Leads, check_by, default_engine
 from analysis.engine.periods import NO_DATE, period_key
 from analysis.stats.intervals import wilson_interval
@@ -28,7 +29,12 @@ def _check(leads: pd.DataFrame, by: list[str]) -> None:
     check_by(by)
     absent = [b for b in by if b not in TIME_DIMENSIONS and b not in leads.columns]
     if absent:
-        raise ValueError(f"the leads table has no column {absent} (the profile did not map it)")
+        raise ValueError(
+            _(
+                "the leads table has no column {columns} (the profile did not map it)",
+                columns=absent,
+            )
+        )
 
 
 def lead_cells(
@@ -230,17 +236,25 @@ def _summed(
 
 
 def _row_note(has_spend: bool, spend: float, paid_leads: int, leads: int, sales: int) -> str:
+    """A row's note, in the reader's language (the ``note`` column is read, never
+    compared)."""
     if not has_spend:
-        return "no spend data"
+        return _("no spend data")
     parts = []
     if spend > 0 and leads == 0:
-        parts.append("spend but no leads")
+        parts.append(_("spend but no leads"))
     elif spend == 0 or np.isnan(spend):
-        parts.append("no spend recorded")
+        parts.append(_("no spend recorded"))
     elif paid_leads < leads:
-        parts.append(f"costs over {paid_leads:,} paid of {leads:,} leads".replace(",", "\u202f"))
+        parts.append(
+            _(
+                "costs over {paid} paid of {leads} leads",
+                paid=fmt_int(paid_leads),
+                leads=fmt_int(leads),
+            )
+        )
     if spend > 0 and paid_leads > 0 and sales == 0:
-        parts.append("no sales: cost per sale unknown")
+        parts.append(_("no sales: cost per sale unknown"))
     return "; ".join(parts)
 
 
@@ -306,12 +320,13 @@ def _measures(
     out["data"] = np.where(
         few_leads, "too few leads", np.where(sales < min_sales, "too few sales", "enough")
     )
+    no_revenue = _("no revenue recorded for its sales: revenue and ROMI unknown")
     out["note"] = [
         "; ".join(
             part
             for part in (
                 _row_note(has_spend, s, p, nl, k),
-                "no revenue recorded for its sales: revenue and ROMI unknown" if unk else "",
+                no_revenue if unk else "",
             )
             if part
         )
@@ -322,7 +337,7 @@ def _measures(
     for col in by:
         if col in TIME_DIMENSIONS and col in out.columns:
             undated = out[col].astype("string") == NO_DATE
-            out.loc[undated, "note"] = (
+            out.loc[undated, "note"] = _(
                 "no creation date: in no period, so its spend is in the dated periods' rows"
             )
     out.attrs.update(table.attrs)

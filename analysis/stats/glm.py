@@ -26,8 +26,10 @@ import pandas as pd
 import patsy
 from scipy import stats as _st
 
+from analysis.base.i18n import N_, _, n_
 from analysis.stats.intervals import (
     bh_qvalues,
+    fmt_number,
     one_blas_thread,
     wilson_interval,
     z_value,
@@ -38,6 +40,9 @@ __all__ = [
     "NESTED_SHARE",
     "WAITING_LIMIT",
     "waiting_words",
+    "level_label",
+    "nested_parts",
+    "shown_level",
     "ConversionFit",
     "fit_conversion",
     "nested_levels",
@@ -46,8 +51,9 @@ __all__ = [
     "about",
 ]
 
-#: The level that sparse levels are pooled into before fitting.
-POOLED = "(small levels)"
+#: The level that sparse levels are pooled into before fitting (a code the tables keep;
+#: a sentence names it with ``_(POOLED)``).
+POOLED = N_("(small levels)")
 
 #: A level is nested in a level X of another factor of the model when at least this
 #: share of its leads are in X and the other levels of its own factor have fewer than
@@ -133,18 +139,41 @@ def verdict(
     never "enough data".
     """
     if not np.isnan(q_value) and q_value < alpha:
-        return True, "enough data: the difference is larger than chance"
+        return True, _("enough data: the difference is larger than chance")
     if not np.isnan(p_value) and p_value < alpha:
-        return False, (
+        return False, _(
             "a difference on its own interval, but not larger than chance once all the "
             "comparisons made are counted"
         )
     if not np.isfinite(needed):
-        return False, "no difference seen"
+        return False, _("no difference seen")
     if needed <= 0:
-        return False, "not significant"
-    words = waiting_words(needed, current)
-    return False, words if words.startswith("waiting") else f"not enough data: {words}"
+        return False, _("not significant")
+    if _waits_in_vain(needed, current):
+        return False, waiting_words(needed, current)
+    return False, n_(
+        "not enough data: about {count} more leads to tell",
+        "not enough data: about {count} more leads to tell",
+        _rounded(needed),
+        count=about(needed),
+    )
+
+
+def _waits_in_vain(needed: float, current: float) -> bool:
+    """Whether telling the difference would take more than `WAITING_LIMIT` times the
+    ``current`` leads (status "not_by_waiting")."""
+    return bool(
+        np.isfinite(needed)
+        and needed > 0
+        and np.isfinite(current)
+        and current > 0
+        and needed > WAITING_LIMIT * current
+    )
+
+
+def _rounded(n: float) -> int:
+    """The count `about` writes, as a number (for the plural form of its sentence)."""
+    return int(round(n, -(len(str(int(n))) - 2))) if n >= 100 else int(round(n))
 
 
 def waiting_words(needed: float, current: float) -> str:
@@ -153,12 +182,42 @@ def waiting_words(needed: float, current: float) -> str:
     ``needed`` is not a positive number."""
     if not np.isfinite(needed) or needed <= 0:
         return ""
-    if np.isfinite(current) and current > 0 and needed > WAITING_LIMIT * current:
-        return (
-            f"waiting will not settle it: about {about(needed)} more leads would be "
-            f"needed, over {WAITING_LIMIT:.0f} times the {current:,.0f} there are"
+    if _waits_in_vain(needed, current):
+        return n_(
+            "waiting will not settle it: about {count} more leads would be needed, over "
+            "{limit} times the {current} there are",
+            "waiting will not settle it: about {count} more leads would be needed, over "
+            "{limit} times the {current} there are",
+            _rounded(needed),
+            count=about(needed),
+            limit=fmt_number(WAITING_LIMIT, ".0f"),
+            current=fmt_number(current, ",.0f"),
         )
-    return f"about {about(needed)} more leads to tell"
+    return n_(
+        "about {count} more leads to tell",
+        "about {count} more leads to tell",
+        _rounded(needed),
+        count=about(needed),
+    )
+
+
+def level_label(term: str, level: object) -> str:
+    """A level of a model's factor as a sentence names it: ``segment leadform``
+    (``сегмент «leadform»`` in Russian)."""
+    return _("{term} {level}", term=_(term), level=shown_level(level))
+
+
+def shown_level(level: object) -> str:
+    """A level as a sentence names it: `POOLED` in the reader's language, a level of
+    the data as it is."""
+    return _(POOLED) if level == POOLED else str(level)
+
+
+def nested_parts(nested_in: str) -> tuple[str, str]:
+    """The factor and level of a ``nested_in`` value (``"segment leadform"``), for the
+    sentences that name it in the reader's language."""
+    term, _sep, level = str(nested_in).partition(" ")
+    return term, level
 
 
 def model_leads_needed(
@@ -268,8 +327,17 @@ def _pool_sparse(
             pooled[d] = sorted(sparse.index)
             t[d] = t[d].where(~t[d].isin(pooled[d]), POOLED)
             notes.append(
-                f"{d}: {len(sparse)} level(s) with under {min_leads} leads or no "
-                f"sales pooled as {POOLED!r}: {', '.join(pooled[d][:6])}"
+                n_(
+                    "{term}: {n} level(s) with under {min_leads} leads or no sales pooled "
+                    "as '{pooled}': {levels}",
+                    "{term}: {n} level(s) with under {min_leads} leads or no sales pooled "
+                    "as '{pooled}': {levels}",
+                    len(sparse),
+                    term=_(d),
+                    min_leads=min_leads,
+                    pooled=_(POOLED),
+                    levels=", ".join(pooled[d][:6]),
+                )
             )
     t = t.groupby(dims, as_index=False, sort=True)[["leads", "sales"]].sum() if dims else t
     excluded = pd.Series(False, index=t.index)
@@ -279,8 +347,15 @@ def _pool_sparse(
         if len(bad):
             excluded |= t[d].isin(bad)
             notes.append(
-                f"{d}: level(s) {', '.join(map(str, bad))} have no sales (or only sales) "
-                "even pooled: left out of the fit"
+                n_(
+                    "{term}: level(s) {levels} have no sales (or only sales) even pooled: "
+                    "left out of the fit",
+                    "{term}: level(s) {levels} have no sales (or only sales) even pooled: "
+                    "left out of the fit",
+                    len(bad),
+                    term=_(d),
+                    levels=", ".join(map(shown_level, bad)),
+                )
             )
     return t[~excluded].reset_index(drop=True), pooled, notes
 
@@ -362,7 +437,7 @@ def fit_conversion(
     real = [w for w in caught if not (result.df_resid == 0 and _saturated_noise(w, fit_cells))]
     notes += _warning_notes(real, result, dims, refs)
     if not result.converged:
-        notes.append("the fit did not converge in 100 iterations: treat it as rough")
+        notes.append(_("the fit did not converge in 100 iterations: treat it as rough"))
     terms = _terms(result, raw, fit_cells, dims, refs, pooled, level, alpha, nested)
     out_cells = _cells_table(
         result, raw, dims, refs, pooled, set(map(tuple, fit_cells[dims].to_numpy())), level
@@ -434,21 +509,37 @@ def _warning_notes(
         and _unstable(float(params[name]), float(bse[name]))
     ]
     notes = [
-        f"{d} {lvl}: where its leads can be compared with {refs.get(d, 'the others')}'s, "
-        "one of the two has no sales (or only sales), so its effect cannot be estimated"
+        _(
+            "{term} {level}: where its leads can be compared with {reference}'s, one of the "
+            "two has no sales (or only sales), so its effect cannot be estimated",
+            term=_(d),
+            level=shown_level(lvl),
+            reference=shown_level(refs[d]),
+        )
+        if d in refs
+        else _(
+            "{term} {level}: where its leads can be compared with the others's, one of the "
+            "two has no sales (or only sales), so its effect cannot be estimated",
+            term=_(d),
+            level=shown_level(lvl),
+        )
         for d, lvl in bad
     ]
     separation = any(w.category.__name__ == "PerfectSeparationWarning" for w in caught)
     if separation and not bad:
         notes.append(
-            "some combinations of levels have no sales (or only sales): the estimates "
-            "next to them rest on the other combinations"
+            _(
+                "some combinations of levels have no sales (or only sales): the estimates "
+                "next to them rest on the other combinations"
+            )
         )
     finite = bool(np.isfinite(params).all() and np.isfinite(bse).all())
     if not finite and not bad:
         notes.append(
-            "the model could not be estimated reliably on these counts: read the raw "
-            "rates and their intervals instead"
+            _(
+                "the model could not be estimated reliably on these counts: read the raw "
+                "rates and their intervals instead"
+            )
         )
     return notes
 
@@ -498,6 +589,7 @@ def _terms(
 ) -> pd.DataFrame:
     z = z_value(level)
     rows = []
+    unstable_rows: list[bool] = []  # the rows flagged "unstable estimate", by position
     nest = {
         (r.term, r.level): f"{r.within_term} {r.within_level}"
         for r in nested.itertuples(index=False)
@@ -533,17 +625,24 @@ def _terms(
             se = float(result.bse[name]) if has else np.nan
             wild = has and _unstable(coef, se)  # no odds ratio to show: it runs off
             flag = ""
+            unstable = False
             if is_pooled_member:
-                flag = "pooled into (small levels): see the shrunk rate"
+                flag = _("pooled into {pooled}: see the shrunk rate", pooled=_(POOLED))
             elif (d, lvl) in nest:
-                flag = f"cannot be separated from {nest[(d, lvl)]}"
+                flag = _separated_words(nest[(d, lvl)])
             elif not has:
-                flag = "left out: " + ("no sales" if k == 0 else "only sales" if k == n else "")
-                flag = flag.removesuffix(": ")
+                flag = (
+                    _("left out: no sales")
+                    if k == 0
+                    else _("left out: only sales")
+                    if k == n
+                    else _("left out")
+                )
             elif lvl == POOLED:
-                flag = "pooled small levels"
+                flag = _("pooled small levels")
             elif _unstable(coef, se):
-                flag = "unstable estimate"
+                flag, unstable = _("unstable estimate"), True
+            unstable_rows.append(unstable)
             rows.append(
                 {
                     "term": d,
@@ -573,15 +672,16 @@ def _terms(
     ref_leads = [row["ref_leads"] for row in rows]
     t["q_value"] = bh_qvalues(t["p_value"])
     needed, enough, words, status = [], [], [], []
-    for r, ref_count in zip(t.itertuples(), ref_leads, strict=True):
+    for r, ref_count, unstable in zip(t.itertuples(), ref_leads, unstable_rows, strict=True):
         current = float(r.leads + ref_count)  # the leads behind the comparison
         need = model_leads_needed(r.coef, r.se, current, alpha=alpha)
         if r.nested_in:
-            st, ok, text = "not_separable", False, f"cannot be separated from {r.nested_in}"
+            st, ok, text = "not_separable", False, _separated_words(r.nested_in)
         elif not np.isfinite(r.coef):
-            st, ok, text = "no_estimate", False, "no estimate: " + (r.flag or "no data")
-        elif r.flag == "unstable estimate":
-            st, ok, text = "unstable", False, "no estimate: no sales or only sales to compare"
+            why = r.flag or _("no data")
+            st, ok, text = "no_estimate", False, _("no estimate: {why}", why=why)
+        elif unstable:
+            st, ok, text = "unstable", False, _("no estimate: no sales or only sales to compare")
         else:
             ok, text = verdict(r.q_value, need, alpha, p_value=r.p_value, current=current)
             st = (
@@ -592,7 +692,7 @@ def _terms(
                 else "no_difference"
                 if not np.isfinite(need)
                 else "not_by_waiting"
-                if text.startswith("waiting")
+                if _waits_in_vain(need, current)
                 else "not_enough"
             )
         needed.append(need)
@@ -604,6 +704,12 @@ def _terms(
     t["leads_needed"] = needed
     t["status"] = status
     return t
+
+
+def _separated_words(nested_in: str) -> str:
+    """``cannot be separated from segment leadform``, in the reader's language."""
+    term, level = nested_parts(nested_in)
+    return _("cannot be separated from {term} {level}", term=_(term), level=shown_level(level))
 
 
 def _cells_table(
@@ -639,7 +745,11 @@ def _cells_table(
         pooled_member |= out[d].isin(pooled.get(d, [])).to_numpy()
     out["flag"] = np.select(
         [out["sales"].to_numpy() == 0, ~in_fit, pooled_member],
-        ["no sales in this cell", "left out of the fit", "a level pooled into (small levels)"],
+        [
+            _("no sales in this cell"),
+            _("left out of the fit"),
+            _("a level pooled into {pooled}", pooled=_(POOLED)),
+        ],
         default="",
     )
     return out
@@ -648,6 +758,6 @@ def _cells_table(
 def about(n: float) -> str:
     """A count rounded to two significant digits: 246,354 -> 250,000."""
     if n < 100:
-        return f"{n:,.0f}"
+        return fmt_number(n, ",.0f")
     digits = len(str(int(n))) - 2
-    return f"{round(n, -digits):,.0f}"
+    return fmt_number(round(n, -digits), ",.0f")

@@ -1,7 +1,8 @@
 """Small statistical helpers shared by every table: intervals for rates.
 
 Every rate the kit shows carries its count and a 95% interval; these are the
-closed forms behind them.
+closed forms behind them. `fmt_number` writes the statistics the models' sentences
+quote (counts, p-values, odds ratios) as the reader's language writes numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as _st
 from statsmodels.stats.multitest import multipletests
 
+from analysis.base.i18n import language
+
 __all__ = [
     "wilson_interval",
     "z_value",
@@ -23,6 +26,7 @@ __all__ = [
     "bh_qvalues",
     "rate_ratio",
     "count_flag",
+    "fmt_number",
 ]
 
 
@@ -177,6 +181,21 @@ def count_flag(leads: ArrayLike, sales: ArrayLike, min_leads: int = 30) -> NDArr
     return np.where(
         n == 0, "no leads", np.where(k == 0, "no sales", np.where(n < min_leads, "few leads", ""))
     )
+
+
+def fmt_number(v: float, spec: str = ",") -> str:
+    """A number in a sentence of the models, formatted with ``spec``: as Python writes
+    it in English (``4,335``, ``0.031``; the English pages and their tests have it so),
+    with narrow no-break spaces between thousands and a decimal comma in other
+    languages (``4\u202f335``, ``0,031``).
+
+    >>> fmt_number(4335), fmt_number(0.0312, ".2g")
+    ('4,335', '0.031')
+    """
+    text = format(v, spec)
+    if language() == "en":
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def one_blas_thread() -> Any:

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 from scipy import stats as _st
 
+from analysis.base.i18n import N_, _
 from analysis.engine.cells import Engine, Leads, count_true, default_engine
 from analysis.engine.periods import data_end
 from analysis.stats.intervals import count_flag, wilson_interval
@@ -41,17 +42,22 @@ __all__ = [
     "separated_rank",
     "ROUTING_RULE",
     "NOT_DISTINGUISHABLE",
+    "NEVER_CONTACTED",
 ]
 
 #: What a manager's expected conversion is adjusted for, where the data have it.
 ADJUST_FOR = ("source", "qualification", "segment")
 
-#: The verdict of a unit whose interval includes the average.
-NOT_DISTINGUISHABLE = "not distinguishable from the average with these data"
+#: The verdict of a unit whose interval includes the average (written into the table in
+#: the reader's language: ``_(NOT_DISTINGUISHABLE)``).
+NOT_DISTINGUISHABLE = N_("not distinguishable from the average with these data")
 
 SPEED_BINS = (0, 5, 60, 240, 1440, np.inf)  # minutes to first contact
 
-SPEED_LABELS = ("under 5 min", "5-60 min", "1-4 h", "4-24 h", "over a day")
+#: The speed bins' codes in the table (a figure shows them with ``_``), and the code of
+#: leads never contacted.
+SPEED_LABELS = (N_("under 5 min"), N_("5-60 min"), N_("1-4 h"), N_("4-24 h"), N_("over a day"))
+NEVER_CONTACTED = N_("never contacted")
 
 
 def _filled(t: ir.Table, eng: Engine, columns: Sequence[str]) -> dict[str, int]:
@@ -245,13 +251,14 @@ def compare_units(
     t["spread"] = float(fit["sigma"])
     t["rank"] = separated_rank(t["shrunk_low"], t["shrunk_high"]).astype("int64")
     t["flag"] = count_flag(t["leads"], t["sales"], min_leads)
+    # the verdict is a sentence for the reader, written in the report's language
     t["verdict"] = np.select(
         [t["shrunk_low"] > 1, t["shrunk_high"] < 1],
         [
-            "converts better than the leads it got would predict",
-            "converts worse than the leads it got would predict",
+            _("converts better than the leads it got would predict"),
+            _("converts worse than the leads it got would predict"),
         ],
-        default=NOT_DISTINGUISHABLE,
+        default=_(NOT_DISTINGUISHABLE),
     )
     lo, hi = t["shrunk_low"].to_numpy(), t["shrunk_high"].to_numpy()
     apart = ((lo[None, :] > hi[:, None]) | (hi[None, :] < lo[:, None])).any(axis=1)
@@ -346,21 +353,26 @@ def routing_table(
         tc.insert(0, "qualification", cls)
         tc["open"] = tc["manager"].map(load).fillna(0).astype("int64")
         enough = tc["flag"] == ""
+        # the basis is read on the page: in the reader's language, the class's name too
+        name = _(cls)
         if (tc.loc[enough, "rank"] > 1).any():
             cand = list(tc.loc[enough & (tc["rank"] == 1), "manager"])
-            tc["basis"] = (
-                f"{cls} leads: those clearly above someone on these first, then fewest open leads"
+            tc["basis"] = _(
+                "{cls} leads: those clearly above someone on these first, then fewest open leads",
+                cls=name,
             )
         elif overall_apart and overall_top:
             cand = [m for m in overall_top if m in set(tc.loc[tc["leads"] >= min_leads, "manager"])]
-            tc["basis"] = (
-                f"{cls} leads alone cannot tell managers apart: those no one clearly "
-                "beats over all leads (adjusted), fewest open leads first"
+            tc["basis"] = _(
+                "{cls} leads alone cannot tell managers apart: those no one clearly "
+                "beats over all leads (adjusted), fewest open leads first",
+                cls=name,
             )
         else:
             cand = list(tc.loc[enough, "manager"])
-            tc["basis"] = (
-                f"managers are not distinguishable on {cls} leads nor over all leads: by workload"
+            tc["basis"] = _(
+                "managers are not distinguishable on {cls} leads nor over all leads: by workload",
+                cls=name,
             )
         tc["send"] = ""
         tc.attrs["candidates"] = cand
@@ -401,7 +413,8 @@ def routing_table(
     return pd.concat(out, ignore_index=True)
 
 
-ROUTING_RULE = (
+#: The routing rule in words (shown with ``_(ROUTING_RULE)``, in the reader's language).
+ROUTING_RULE = N_(
     "A class goes to managers whom no other manager clearly beats on it (their "
     "intervals do not lie wholly below another's); if that class alone cannot tell "
     "them apart, to those no one clearly beats over all leads; if nobody can be told "
@@ -436,13 +449,13 @@ def speed_to_lead(
         ],
         else_=SPEED_LABELS[-1],
     )
-    speed = t.first_contact_at.isnull().ifelse("never contacted", speed)
+    speed = t.first_contact_at.isnull().ifelse(NEVER_CONTACTED, speed)
     keys = {"speed": speed} | ({by: t[by].cast("string").fill_null("(not set)")} if by else {})
     expr = t.group_by(**keys).aggregate(leads=t.count(), sales=t.converted.cast("int64").sum())
     out = eng.to_arrow(expr).to_pandas()
     out["leads"] = out["leads"].astype("int64")
     out["sales"] = out["sales"].fillna(0).astype("int64")
-    order = {label: i for i, label in enumerate([*SPEED_LABELS, "never contacted"])}
+    order = {label: i for i, label in enumerate([*SPEED_LABELS, NEVER_CONTACTED])}
     out = out.sort_values(
         [*([by] if by else []), "speed"], key=lambda s: s.map(order) if s.name == "speed" else s
     )

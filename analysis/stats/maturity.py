@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import _
 from analysis.engine.cells import Engine, Leads, count_true
 from analysis.stats.intervals import count_flag, wilson_interval
 from analysis.stats.survival import (
@@ -130,7 +131,9 @@ def conversion_at_age(
     """
     by = as_list(by)
     if int(days) != days or days < 1:
-        raise ValueError(f"days must be a whole number of days, at least 1, got {days!r}")
+        raise ValueError(
+            _("days must be a whole number of days, at least 1, got {days}", days=repr(days))
+        )
     days = int(days)
     prep = prepare(leads, by, as_of, engine)
     # the naive counts are of every lead, as every other table counts them (a sale is

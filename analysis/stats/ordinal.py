@@ -20,6 +20,7 @@ from scipy import special
 from scipy import stats as _st
 from statsmodels.base.model import GenericLikelihoodModel
 
+from analysis.base.i18n import _, n_
 from analysis.stats.intervals import (
     bh_qvalues,
     count_flag,
@@ -112,7 +113,9 @@ class _GroupedOrdinal(GenericLikelihoodModel):  # type: ignore[misc]
 
 class QualityFit:
     """The fitted quality model: ``terms`` (odds of a hotter lead vs the reference,
-    per level) and ``shares`` (observed and predicted class shares per level)."""
+    per level) and ``shares`` (observed and predicted class shares per level).
+    ``one_class``: the levels whose classified leads are all in one extreme class, with
+    that class ("cold" or "hot"; their ``flag`` says so in words)."""
 
     def __init__(
         self,
@@ -122,6 +125,7 @@ class QualityFit:
         shares: pd.DataFrame,
         result: Any,
         notes: list[str],
+        one_class: dict[Any, str] | None = None,
     ) -> None:
         self.factor = factor
         self.reference = reference
@@ -129,6 +133,12 @@ class QualityFit:
         self.shares = shares
         self.result = result
         self.notes = notes
+        self.one_class = dict(one_class or {})
+
+
+def _shown(level: object) -> str:
+    """A level as a sentence names it (the pooled level in the reader's language)."""
+    return _("(small levels)") if level == "(small levels)" else str(level)
 
 
 def _counts(cells: pd.DataFrame, factor: str) -> pd.DataFrame:
@@ -178,8 +188,17 @@ def fit_quality(
     fit_counts = raw.copy()
     if len(small) and len(small) < len(raw):
         notes.append(
-            f"{len(small)} {factor} level(s) with under {min_leads} classified leads pooled "
-            f"as '(small levels)': {', '.join(map(str, small[:6]))}"
+            n_(
+                "{n} {factor} level(s) with under {min_leads} classified leads pooled as "
+                "'{pooled}': {levels}",
+                "{n} {factor} level(s) with under {min_leads} classified leads pooled as "
+                "'{pooled}': {levels}",
+                len(small),
+                factor=_(factor),
+                min_leads=min_leads,
+                pooled=_("(small levels)"),
+                levels=", ".join(map(str, small[:6])),
+            )
         )
         pooled = raw.loc[small].sum().to_frame("(small levels)").T
         fit_counts = pd.concat([raw.drop(index=small), pooled])
@@ -194,8 +213,15 @@ def fit_quality(
     ]
     if len(one_class):
         notes.append(
-            f"{len(one_class)} {factor} level(s) have all their classified leads in one "
-            f"extreme class, so no finite odds ratio: {', '.join(map(str, one_class[:6]))}"
+            n_(
+                "{n} {factor} level(s) have all their classified leads in one extreme class, "
+                "so no finite odds ratio: {levels}",
+                "{n} {factor} level(s) have all their classified leads in one extreme class, "
+                "so no finite odds ratio: {levels}",
+                len(one_class),
+                factor=_(factor),
+                levels=", ".join(map(_shown, one_class[:6])),
+            )
         )
     apart = fit_counts.loc[one_class]
     fit_counts = fit_counts.drop(index=one_class)
@@ -223,7 +249,9 @@ def fit_quality(
                     start_params=start, method="newton", maxiter=100, tol=1e-10, disp=False
                 )
             except np.linalg.LinAlgError as exc:
-                notes.append(f"the ordinal model could not be fitted ({exc}): no odds ratios")
+                notes.append(
+                    _("the ordinal model could not be fitted ({error}): no odds ratios", error=exc)
+                )
         if caught and result is not None:  # what the warnings mean, in words
             k = len(levels)
             est = np.concatenate([np.asarray(result.params[:k]), np.asarray(result.bse[:k])])
@@ -234,22 +262,31 @@ def fit_quality(
             ]
             if wild:
                 notes.append(
-                    f"{factor} {', '.join(map(str, wild[:6]))}: too few classified leads "
-                    "spread over the classes, so the odds of a hotter lead cannot be estimated"
+                    _(
+                        "{factor} {levels}: too few classified leads spread over the classes, "
+                        "so the odds of a hotter lead cannot be estimated",
+                        factor=_(factor),
+                        levels=", ".join(map(_shown, wild[:6])),
+                    )
                 )
             elif not np.isfinite(est).all():
                 notes.append(
-                    "the ordinal model could not be estimated reliably on these counts: "
-                    "read the class shares instead"
+                    _(
+                        "the ordinal model could not be estimated reliably on these counts: "
+                        "read the class shares instead"
+                    )
                 )
     else:
         ref = fit_counts.index[0] if len(fit_counts) else None
         notes.append(
-            f"too few {factor} levels or classes with leads to fit the ordinal model: "
-            "no odds ratios"
+            _(
+                "too few {factor} levels or classes with leads to fit the ordinal model: "
+                "no odds ratios",
+                factor=_(factor),
+            )
         )
     if result is not None and not result.mle_retvals.get("converged", True):
-        notes.append("the ordinal fit did not converge: treat its numbers as rough")
+        notes.append(_("the ordinal fit did not converge: treat its numbers as rough"))
     z = z_value(level)
     columns = [
         "level",
@@ -290,11 +327,12 @@ def fit_quality(
         terms["q_value"] = bh_qvalues(terms["p_value"])
         terms["flag"] = np.where(
             terms["level"] == "(small levels)",
-            "pooled small levels",
-            np.where((np.abs(terms["coef"]) > 10) | (terms["se"] > 5), "unstable estimate", ""),
+            _("pooled small levels"),
+            np.where((np.abs(terms["coef"]) > 10) | (terms["se"] > 5), _("unstable estimate"), ""),
         )
     else:
         terms = pd.DataFrame(columns=columns)
+    one = {lv: lowest if r[lowest] == r["classified"] else highest for lv, r in apart.iterrows()}
     if len(apart):
         extra = pd.DataFrame(
             {
@@ -302,9 +340,7 @@ def fit_quality(
                 "reference": ref,
                 "classified": apart["classified"].to_numpy(),
                 "flag": [
-                    f"all {lowest if r[lowest] == r['classified'] else highest}: "
-                    "no finite odds ratio"
-                    for _, r in apart.iterrows()
+                    _("all {cls}: no finite odds ratio", cls=_(one[lv])) for lv in apart.index
                 ],
             }
         )
@@ -337,11 +373,11 @@ def fit_quality(
                     "predicted": float(pred.loc[src, cls])
                     if cls != "unknown" and src in pred.index
                     else np.nan,
-                    "flag": "few classified leads" if r["classified"] < min_leads else "",
+                    "flag": _("few classified leads") if r["classified"] < min_leads else "",
                 }
             )
     shares = pd.DataFrame(rows)
-    return QualityFit(factor, ref, terms, shares, result, notes)
+    return QualityFit(factor, ref, terms, shares, result, notes, one_class=one)
 
 
 def quality_shares(

@@ -1,22 +1,76 @@
 """The change from one period to another, straight from the leads: the cells of two
 periods (`period_cells`, grouped by the engine), their decomposition (`decompose_periods`,
 see `analysis.stats.decompose` for the parts) and which two periods to compare
-(`default_periods`: the last two complete ones with enough leads).
+(`default_periods`: the last two complete ones with enough leads), and a period's key as
+the reader sees it (`period_name`: ``2026Q1`` is «1 кв. 2026» in Russian).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
 
+from analysis.base.i18n import N_, _
 from analysis.engine.cells import Engine, Leads, default_engine
-from analysis.engine.periods import period_table
+from analysis.engine.periods import NO_DATE, period_table
 from analysis.stats.decompose import Mix, decompose, norm_mix
 
-__all__ = ["period_cells", "decompose_periods", "default_periods"]
+__all__ = ["period_cells", "decompose_periods", "default_periods", "period_name"]
+
+#: A quarter's and a month's key as the reader sees it, by the quarter's number or the
+#: month's (the key itself in English: ``2026Q1``, ``2026-04``).
+_QUARTERS = {
+    "1": N_("{year}Q1"),
+    "2": N_("{year}Q2"),
+    "3": N_("{year}Q3"),
+    "4": N_("{year}Q4"),
+}
+_MONTHS = {
+    "01": N_("{year}-01"),
+    "02": N_("{year}-02"),
+    "03": N_("{year}-03"),
+    "04": N_("{year}-04"),
+    "05": N_("{year}-05"),
+    "06": N_("{year}-06"),
+    "07": N_("{year}-07"),
+    "08": N_("{year}-08"),
+    "09": N_("{year}-09"),
+    "10": N_("{year}-10"),
+    "11": N_("{year}-11"),
+    "12": N_("{year}-12"),
+}
+_NO_DATE = N_("(no date)")
+assert _NO_DATE == NO_DATE
+
+
+def period_name(key: object) -> str:
+    """A period's key (``2026Q1``, ``2026-04``, a week's Monday ``2026-03-30``, `NO_DATE`)
+    as the reader sees it in the current language: the key itself in English; in
+    Russian «1 кв. 2026», «апр. 2026», «нед. с 30.03.2026». Keys stay the codes of the
+    tables and joins; this is for what a page, a figure or a workbook shows. Anything
+    else (a label such as "Q1", "May") is returned as it is."""
+    text = str(key)
+    if text == NO_DATE:
+        return _(_NO_DATE)
+    found = re.fullmatch(r"(\d{4})Q([1-4])", text)
+    if found:
+        return _(_QUARTERS[found[2]], year=found[1])
+    found = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if found and found[2] in _MONTHS:
+        return _(_MONTHS[found[2]], year=found[1])
+    found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if found:
+        return _(
+            "{week_year}-{week_month}-{week_day}",
+            week_year=found[1],
+            week_month=found[2],
+            week_day=found[3],
+        )
+    return key if isinstance(key, str) else text
 
 
 def period_cells(
@@ -61,7 +115,12 @@ def period_cells(
     if period in mix:
         raise ValueError(f"period {period!r} cannot also be a mix dimension {mix!r}")
     if str(period_a) == str(period_b):
-        raise ValueError(f"period_a and period_b are the same ({period_a!r}): nothing to compare")
+        raise ValueError(
+            _(
+                "period_a and period_b are the same ({key}): nothing to compare",
+                key=repr(period_a),
+            )
+        )
     eng = engine if engine is not None else default_engine()
     t = eng.table(leads)
     by = [period, *mix]
@@ -73,9 +132,22 @@ def period_cells(
     for p in (period_a, period_b):
         part = cells[cells[period] == str(p)]
         if part.empty:
-            raise ValueError(f"no leads in {period} {p!r}; the leads have {period}s {found}")
+            raise ValueError(_no_leads_in(period, p, found))
         out.append(part.drop(columns=period).reset_index(drop=True))
     return out[0], out[1]
+
+
+def _no_leads_in(period: str, key: object, found: list[str]) -> str:
+    """Why a period asked for cannot be compared: no lead in it (the keys it has, as the
+    reader types them)."""
+    values = {"key": repr(key), "found": repr(found)}
+    if period == "week":
+        return _("no leads in week {key}; the leads have weeks {found}", **values)
+    if period == "month":
+        return _("no leads in month {key}; the leads have months {found}", **values)
+    if period == "quarter":
+        return _("no leads in quarter {key}; the leads have quarters {found}", **values)
+    return f"no leads in {period} {key!r}; the leads have {period}s {found}"
 
 
 def _revenue_squares(t: ir.Table, by: list[str], eng: Engine) -> pd.DataFrame:

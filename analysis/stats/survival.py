@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from analysis.base.i18n import _, fmt_int, language
 from analysis.engine.cells import (
     TIME_DIMENSIONS,
     Engine,
@@ -102,6 +103,8 @@ class Prepared:
     as_of: pd.Timestamp
     notes: tuple[str, ...]
     excluded: dict[str, int]
+    #: What each note is about (``sale_before_lead``, ``no_created_at``...), in order.
+    causes: tuple[str, ...] = ()
 
     @property
     def is_sale(self) -> ir.BooleanValue:
@@ -141,7 +144,9 @@ class Prepared:
             & ~(sold & t.won_at.isnull())
             & ~(sold & t.won_at.notnull() & (t.won_at < t.created_at))
         )
-        return Prepared(self.engine, t.filter(ok), self.as_of, self.notes, self.excluded)
+        return Prepared(
+            self.engine, t.filter(ok), self.as_of, self.notes, self.excluded, self.causes
+        )
 
     def keys(self, by: list[str]) -> dict[str, ir.Value]:
         return {b: dimension(self.table, b) for b in by}
@@ -193,12 +198,20 @@ def _check(t: ir.Table, by: list[str]) -> None:
     missing = [c for c in _NEEDED if c not in t.columns]
     if missing:
         raise ValueError(
-            f"the leads table has no column {missing}: time to sale needs created_at, "
-            "converted and won_at (when each sale closed); map them in the profile"
+            _(
+                "the leads table has no column {columns}: time to sale needs created_at, "
+                "converted and won_at (when each sale closed); map them in the profile",
+                columns=missing,
+            )
         )
     absent = [b for b in by if b not in TIME_DIMENSIONS and b not in t.columns]
     if absent:
-        raise ValueError(f"the leads table has no column {absent} (the profile did not map it)")
+        raise ValueError(
+            _(
+                "the leads table has no column {columns} (the profile did not map it)",
+                columns=absent,
+            )
+        )
 
 
 def prepare(leads: Leads, by: list[str], as_of: object, engine: Engine | None) -> Prepared:
@@ -211,7 +224,7 @@ def prepare(leads: Leads, by: list[str], as_of: object, engine: Engine | None) -
         ends = eng.to_arrow(t.aggregate(a=t.created_at.max(), b=t.won_at.max()))
         seen = [v for v in ends.to_pylist()[0].values() if v is not None]
         if not seen:
-            raise ValueError("the leads table has no created_at dates: nothing to measure")
+            raise ValueError(_("the leads table has no created_at dates: nothing to measure"))
         as_of = max(seen)
     as_of_ts = _as_of(as_of, t)
     as_of_lit = _literal(as_of_ts, t)
@@ -235,34 +248,38 @@ def prepare(leads: Leads, by: list[str], as_of: object, engine: Engine | None) -
         ),
     )
     got = {k: int(v or 0) for k, v in eng.to_arrow(checks).to_pylist()[0].items()}
-    notes = []
-    if got["sale_before_lead"]:
-        notes.append(
-            f"{got['sale_before_lead']:,} sale(s) have won_at before created_at (a data "
-            "error): left out; check their dates in the CRM"
-        )
-    if got["sale_without_won_at"]:
-        notes.append(
-            f"{got['sale_without_won_at']:,} sale(s) have no won_at, so their time to sale "
-            "is unknown: left out"
-        )
-    if got["no_created_at"]:
-        notes.append(f"{got['no_created_at']:,} lead(s) have no created_at: left out")
-    if got["after_as_of"]:
-        notes.append(
-            f"{got['after_as_of']:,} lead(s) were created after as_of "
-            f"{as_of_ts:%Y-%m-%d %H:%M}: left out"
-        )
-    if got["sale_after_as_of"]:
-        notes.append(
-            f"{got['sale_after_as_of']:,} sale(s) closed after as_of "
-            f"{as_of_ts:%Y-%m-%d %H:%M}: counted as not sold yet"
-        )
+    # the notes are read on the pages, in the reader's language
+    when = f"{as_of_ts:%Y-%m-%d %H:%M}"
+    words = {
+        "sale_before_lead": lambda n: _(
+            "{n} sale(s) have won_at before created_at (a data "
+            "error): left out; check their dates in the CRM",
+            n=n,
+        ),
+        "sale_without_won_at": lambda n: _(
+            "{n} sale(s) have no won_at, so their time to sale is unknown: left out", n=n
+        ),
+        "no_created_at": lambda n: _("{n} lead(s) have no created_at: left out", n=n),
+        "after_as_of": lambda n: _(
+            "{n} lead(s) were created after as_of {when}: left out", n=n, when=when
+        ),
+        "sale_after_as_of": lambda n: _(
+            "{n} sale(s) closed after as_of {when}: counted as not sold yet", n=n, when=when
+        ),
+    }
+    causes = tuple(k for k in words if got[k])
+    notes = tuple(words[k](_count(got[k])) for k in causes)
     excluded = {
         k: got[k]
         for k in ("sale_before_lead", "sale_without_won_at", "no_created_at", "after_as_of")
     }
-    return Prepared(eng, t, as_of_ts, tuple(notes), excluded)
+    return Prepared(eng, t, as_of_ts, notes, excluded, causes)
+
+
+def _count(n: int) -> str:
+    """A count in a note: as the English notes have always written it ("1,234"); in
+    another language as every count is written there (`fmt_int`)."""
+    return f"{int(n):,}" if language() == "en" else fmt_int(n)
 
 
 def day_counts(prep: Prepared, by: list[str]) -> pd.DataFrame:
@@ -289,12 +306,15 @@ def day_counts(prep: Prepared, by: list[str]) -> pd.DataFrame:
 
 def attrs(frame: pd.DataFrame, prep: Prepared, level: float, **more: object) -> pd.DataFrame:
     """``frame`` with the attrs every time-to-sale table carries (``as_of``, ``level``,
-    ``notes``, ``excluded``) and ``more``."""
+    ``notes``, ``notes_by_cause`` (each note under its cause: ``sale_before_lead``,
+    ``sale_without_won_at``, ``no_created_at``, ``after_as_of``, ``sale_after_as_of``),
+    ``excluded``) and ``more``."""
     frame.attrs.update(
         {
             "as_of": prep.as_of,
             "level": level,
             "notes": list(prep.notes),
+            "notes_by_cause": dict(zip(prep.causes, prep.notes, strict=True)),
             "excluded": dict(prep.excluded),
             **more,
         }

@@ -11,6 +11,8 @@ from pathlib import Path
 import matplotlib.figure
 import pandas as pd
 
+from analysis.base.i18n import _
+
 __all__ = ["Section", "figure_alt", "no_sale_dates", "show_section", "save_table", "save_tables"]
 
 
@@ -50,27 +52,57 @@ def no_sale_dates(ctx) -> str:
     """Why the report has no sale dates, as the start of a sentence: the data have no
     sale, or their sales carry no date."""
     if ctx.facts["sales"] == 0:
-        return "No lead is a sale yet"
-    return "The data have no sale dates"
+        return _("No lead is a sale yet")
+    return _("The data have no sale dates")
 
 
 def figure_alt(figure: matplotlib.figure.Figure) -> str:
     """A figure's text alternative from what it says: its title(s), then each panel's
-    title and axes ("Cost per lead against cost per sale. x: cost per lead; y: cost
-    per sale.")."""
+    title, axes and legend ("Cost per lead against cost per sale. Axes x: cost per lead;
+    y: cost per sale. Legend: hot, warm, cold."), in the reader's language."""
     parts: list[str] = []
     sup = figure.get_suptitle()
     if sup:
-        parts.append(sup.rstrip(".") + ".")
+        parts.append(_line(sup))
     for ax in figure.axes:
+        scale = getattr(ax, "_colorbar", None)  # a colour bar names its scale, not axes
+        if scale is not None:
+            label = _flat(ax.get_ylabel() or ax.get_xlabel())
+            if label:
+                parts.append(_("Colour scale: {label}.", label=label))
+            continue
         title = ax.get_title() or ax.get_title(loc="left")
         x, y = ax.get_xlabel(), ax.get_ylabel()
-        axes = "; ".join(f"{k}: {v}" for k, v in (("x", x), ("y", y)) if v)
+        named = []
+        if x:
+            named.append(_("x: {label}", label=_flat(x)))
+        if y:
+            named.append(_("y: {label}", label=_flat(y)))
         if title:
-            parts.append(title.rstrip(".") + ".")
-        if axes:
-            parts.append(f"Axes {axes}.")
-    return " ".join(parts) or "A figure of the section above."
+            parts.append(_line(title))
+        if named:
+            parts.append(_("Axes {axes}.", axes="; ".join(named)))
+        legend = ax.get_legend()
+        entries = [t.get_text() for t in legend.get_texts()] if legend is not None else []
+        entries = [_flat(e) for e in entries if e.strip()]
+        if entries and legend is not None:
+            head = _flat(legend.get_title().get_text())
+            parts.append(
+                _("Legend ({title}): {entries}.", title=head, entries=", ".join(entries))
+                if head
+                else _("Legend: {entries}.", entries=", ".join(entries))
+            )
+    return " ".join(parts) or _("A figure of the section above.")
+
+
+def _flat(text: str) -> str:
+    """A figure's text on one line (a title may break over two)."""
+    return " ".join(text.split())
+
+
+def _line(text: str) -> str:
+    """A title as a sentence of the alternative text, ending with one full stop."""
+    return _flat(text).rstrip(".") + "."
 
 
 def show_section(section: Section) -> Section:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
+from analysis.base.i18n import N_, _, fmt_int, language, locale_name, n_
 from analysis.insight import audit
-from analysis.insight.numbers import fmt_money, fmt_share
+from analysis.insight.numbers import day_words, fmt_money, fmt_rate, fmt_share, money
 from analysis.render import figures, time_figures
 from analysis.render.sections import Section, no_sale_dates
 from analysis.render.tables import notes_view, show
@@ -31,8 +32,23 @@ __all__ = [
 ]
 
 
-def _cur(ctx) -> str:
-    return f"\u00a0{ctx.currency}" if ctx.currency else ""
+#: The kinds of money value the outliers table names (its ``what``, a code other code
+#: compares), shown in the reader's language.
+_OUTLIER_KINDS = (N_("revenue of a sale"), N_("spend of a campaign day"))
+
+
+def _and(items: list[str]) -> str:
+    """Items joined as the language lists them ("a and b" in English)."""
+    if language() == "en":
+        return " and ".join(items)
+    from babel.lists import format_list
+
+    return format_list(items, locale=locale_name())
+
+
+def _decimal(v: float) -> str:
+    text = f"{v:g}"
+    return text if language() == "en" else text.replace(".", ",")
 
 
 def headline(ctx) -> Section:
@@ -50,33 +66,54 @@ def outliers(ctx) -> Section:
     distribution (table ``audit_outliers``): which leads or campaign days, the value and
     the share of the total it holds; the rule is `analysis.insight.audit.OUTLIER_K`."""
     table = _outliers(ctx)
-    rule = (
-        f"A value is flagged when its logarithm lies more than {audit.OUTLIER_K} scaled "
-        "median absolute deviations above the median of the logarithms of the positive "
-        f"values and it is at least {audit.OUTLIER_MIN_RATIO:.0f} times the median "
-        f"(fewer than {audit.OUTLIER_MIN_VALUES} positive values: no flag)."
+    ratio = round(audit.OUTLIER_MIN_RATIO)
+    rule = _(
+        "A value is flagged when its logarithm lies more than {k} scaled median absolute "
+        "deviations above the median of the logarithms of the positive values and it is at "
+        "least {ratio} times the median (fewer than {min} positive values: no flag).",
+        k=_decimal(audit.OUTLIER_K),
+        ratio=fmt_int(ratio),
+        min=fmt_int(audit.OUTLIER_MIN_VALUES),
     )
     if not len(table):
         rev, sp = table.attrs["revenue"], table.attrs["spend"]
-        checked = [
-            f"{fmt_money(info['n'])} positive {what} values"
-            for what, info in (("revenue", rev), ("spend", sp))
-            if info["n"]
-        ]
-        what = " and ".join(checked) if checked else "no positive revenue or spend values"
+        checked = []
+        if rev["n"]:
+            checked.append(
+                n_("{n} positive revenue value", "{n} positive revenue values", rev["n"])
+            )
+        if sp["n"]:
+            checked.append(n_("{n} positive spend value", "{n} positive spend values", sp["n"]))
+        what = _and(checked) if checked else _("no positive revenue or spend values")
         return Section(
-            text=f"No money value is far out of its distribution ({what} checked). {rule}",
+            text=_(
+                "No money value is far out of its distribution ({checked} checked). {rule}",
+                checked=what,
+                rule=rule,
+            ),
             tables={"audit_outliers": table},
         )
     view = table.assign(
+        what=table["what"].map(lambda w: _(w) if w in _OUTLIER_KINDS else w),
         value=table["value"].map(fmt_money),
         share_of_total=table["share_of_total"].map(fmt_share),
         median=table["median"].map(fmt_money),
         cut=table["cut"].map(fmt_money),
     )
+    if language() != "en":
+        # headers the kit's list lacks ("cut" there is the action): named here
+        view = view.rename(
+            columns={
+                "id": _("lead or campaign day"),
+                "date": _("date"),
+                "share_of_total": _("share of the total"),
+                "median": _("median of the values"),
+                "cut": _("cut-off of the rule"),
+            }
+        )
     text = audit.outliers_sentence(table, ctx.currency) + " " + rule
-    text += (
-        " They are kept in every figure; the period-change page's revenue split says "
+    text += " " + _(
+        "They are kept in every figure; the period-change page's revenue split says "
         "whether they move its reading."
     )
     return Section(text=text, tables={"audit_outliers": table}, views=[show(view)])
@@ -91,9 +128,12 @@ def inputs(ctx) -> Section:
     """The files read (table ``audit_inputs``)."""
     table = audit.inputs_table(ctx.dataset)
     rows = int(table["rows"].sum()) if "rows" in table and len(table) else 0
-    text = (
-        f"{len(table)} input file{'s' if len(table) != 1 else ''}, "
-        f"{fmt_money(rows)} rows in all, gave {fmt_money(ctx.facts['leads'])} leads."
+    text = n_(
+        "{n} input file, {rows} rows in all, gave {leads} leads.",
+        "{n} input files, {rows} rows in all, gave {leads} leads.",
+        len(table),
+        rows=fmt_money(rows),
+        leads=fmt_money(ctx.facts["leads"]),
     )
     return Section(text=text, tables={"audit_inputs": table}, views=[show(table)])
 
@@ -102,9 +142,14 @@ def notes(ctx) -> Section:
     """What the loader noticed, warnings first (table ``audit_notes``)."""
     table = notes_view(ctx.dataset.notes)
     if not len(table):
-        return Section(text="Nothing to report.", tables={"audit_notes": table})
+        return Section(text=_("Nothing to report."), tables={"audit_notes": table})
     warnings = int((table["severity"] == "warning").sum()) if "severity" in table else 0
-    text = f"{len(table)} note{'s' if len(table) != 1 else ''}, {warnings} of them warnings."
+    text = n_(
+        "{n} note, {warnings} of them warnings.",
+        "{n} notes, {warnings} of them warnings.",
+        len(table),
+        warnings=fmt_int(warnings),
+    )
     return Section(text=text, tables={"audit_notes": table}, views=[show(table)])
 
 
@@ -114,12 +159,14 @@ def field_coverage(ctx) -> Section:
     # a share over no sales is no share: said so, not "nan%"
     view = table.assign(
         filled_share=table["filled_share"].map(
-            lambda x: "n/a: no sales" if math.isnan(x) else f"{x:.1%}"
+            lambda x: _("n/a: no sales") if math.isnan(x) else fmt_rate(x)
         )
     )
-    text = (
-        f"Each field's filled share over the {fmt_money(ctx.facts['leads'])} leads "
-        f"(sale date and revenue over the {fmt_money(ctx.facts['sales'])} sales)."
+    text = _(
+        "Each field's filled share over the {leads} leads (sale date and revenue over the "
+        "{sales} sales).",
+        leads=fmt_money(ctx.facts["leads"]),
+        sales=fmt_money(ctx.facts["sales"]),
     )
     return Section(text=text, tables={"audit_field_coverage": table}, views=[show(view)])
 
@@ -130,13 +177,24 @@ def attribution(ctx) -> Section:
     n = int(table["leads"].sum())
     none = table.loc[table["attributed_by"] == "none", "leads"]
     unknown = int(none.iloc[0]) if len(none) else 0
-    text = (
-        f"{fmt_money(n - unknown)} of {fmt_money(n)} leads ({fmt_share((n - unknown) / n)}) "
-        "have a source; "
-        + (f"{fmt_money(unknown)} have none." if unknown else "every lead has one.")
-        if n
-        else "No leads."
-    )
+    said = dict(known=fmt_money(n - unknown), share=fmt_share((n - unknown) / n) if n else "")
+    if not n:
+        text = _("No leads.")
+    elif unknown:
+        text = n_(
+            "{known} of {n} lead ({share}) has a source; {unknown} has none.",
+            "{known} of {n} leads ({share}) have a source; {unknown} have none.",
+            n,
+            **said,
+            unknown=fmt_money(unknown),
+        )
+    else:
+        text = n_(
+            "{known} of {n} lead ({share}) has a source; every lead has one.",
+            "{known} of {n} leads ({share}) have a source; every lead has one.",
+            n,
+            **said,
+        )
     return Section(
         text=text, tables={"audit_attribution": table}, figure=figures.plot_attribution(table)
     )
@@ -148,22 +206,30 @@ def spend_match(ctx) -> Section:
     table = audit.spend_match_table(ctx.dataset, ctx.facts)
     if not len(table):
         return Section(
-            text="No spend data in these inputs: costs cannot be joined to leads.",
+            text=_("No spend data in these inputs: costs cannot be joined to leads."),
             tables={"audit_spend_match": table},
             empty=True,
         )
-    spend, totals, cur = ctx.facts["spend"], ctx.facts["totals"], _cur(ctx)
-    text = f"Spend in all: {fmt_money(spend['total'])}{cur}"
+    spend, totals, cur = ctx.facts["spend"], ctx.facts["totals"], ctx.currency
     without = spend.get("on_campaigns_without_leads") or 0.0
     if without > 0:
-        names = ", ".join(spend.get("campaigns_without_leads", [])[:8])
-        text += f", of which {fmt_money(without)}{cur} on campaigns with no leads ({names})"
-    text += "."
+        text = _(
+            "Spend in all: {spend}, of which {without} on campaigns with no leads ({names}).",
+            spend=money(spend["total"], cur),
+            without=money(without, cur),
+            names=", ".join(spend.get("campaigns_without_leads", [])[:8]),
+        )
+    else:
+        text = _("Spend in all: {spend}.", spend=money(spend["total"], cur))
     if totals.get("cpl") is not None:
-        text += (
-            f" Cost per lead: {fmt_money(totals['cpl'])}{cur}, all spend over "
-            f"{fmt_money(totals['paid_leads'])} paid leads (of {fmt_money(ctx.facts['leads'])} "
-            "leads; the others came through campaigns without spend rows or no campaign)."
+        text += " " + n_(
+            "Cost per lead: {cpl}, all spend over {n} paid lead (of {leads} leads; the others "
+            "came through campaigns without spend rows or no campaign).",
+            "Cost per lead: {cpl}, all spend over {n} paid leads (of {leads} leads; the others "
+            "came through campaigns without spend rows or no campaign).",
+            totals["paid_leads"],
+            cpl=money(totals["cpl"], cur),
+            leads=fmt_money(ctx.facts["leads"]),
         )
     return Section(text=text, tables={"audit_spend_match": table}, views=[show(table)])
 
@@ -174,18 +240,22 @@ def qualification_mix(ctx) -> Section:
     table = audit.qualification_mix(ctx.leads, ctx.settings.level, engine=ctx.engine)
     if not ctx.can["qualification"]:
         return Section(
-            text=(
-                f"The data have no lead qualification (hot / warm / cold): all "
-                f"{fmt_money(ctx.facts['leads'])} leads are unqualified. Map it in the "
-                "profile's `leads.qualification` to see the mix."
+            text=n_(
+                "The data have no lead qualification (hot / warm / cold): the {n} lead is "
+                "unqualified. Map it in the profile's `leads.qualification` to see the mix.",
+                "The data have no lead qualification (hot / warm / cold): all {n} leads are "
+                "unqualified. Map it in the profile's `leads.qualification` to see the mix.",
+                ctx.facts["leads"],
             ),
             tables={"audit_qualification_mix": table},
             empty=True,
         )
     known = table[table["qualification"] != "unknown"]
-    text = (
-        f"{fmt_money(int(known['leads'].sum()))} of {fmt_money(ctx.facts['leads'])} leads "
-        "are qualified hot, warm or cold."
+    text = n_(
+        "{known} of {n} lead is qualified hot, warm or cold.",
+        "{known} of {n} leads are qualified hot, warm or cold.",
+        ctx.facts["leads"],
+        known=fmt_money(int(known["leads"].sum())),
     )
     return Section(text=text, tables={"audit_qualification_mix": table}, views=[show(table)])
 
@@ -195,7 +265,8 @@ def weekly(ctx) -> Section:
     ``audit_weekly``, a figure)."""
     if not ctx.can["dates"]:
         return Section(
-            text="The data have no creation dates: leads cannot be counted by week.", empty=True
+            text=_("The data have no creation dates: leads cannot be counted by week."),
+            empty=True,
         )
     table = audit.weekly_activity(
         ctx.leads,
@@ -205,19 +276,29 @@ def weekly(ctx) -> Section:
         engine=ctx.engine,
     )
     if not len(table):
-        return Section(text="No leads with a date.", tables={"audit_weekly": table}, empty=True)
+        return Section(text=_("No leads with a date."), tables={"audit_weekly": table}, empty=True)
     gaps = table[table["gap"] != ""]
-    text = (
-        f"{len(table)} weeks, {fmt_money(int(table['leads'].sum()))} leads and "
-        f"{fmt_money(int(table['sales'].sum()))} sales; "
-        + (
-            f"{len(gaps)} of the weeks have a gap or are cut by the data's start or end "
-            "(listed below)."
-            if len(gaps)
-            else "no week has a gap."
-        )
+    counts = dict(
+        leads=fmt_money(int(table["leads"].sum())), sales=fmt_money(int(table["sales"].sum()))
     )
-    views = [show(gaps, caption="Weeks with a gap")] if len(gaps) else []
+    if len(gaps):
+        text = n_(
+            "{n} week, {leads} leads and {sales} sales; {gaps} of the weeks have a gap or are "
+            "cut by the data's start or end (listed below).",
+            "{n} weeks, {leads} leads and {sales} sales; {gaps} of the weeks have a gap or are "
+            "cut by the data's start or end (listed below).",
+            len(table),
+            **counts,
+            gaps=fmt_int(len(gaps)),
+        )
+    else:
+        text = n_(
+            "{n} week, {leads} leads and {sales} sales; no week has a gap.",
+            "{n} weeks, {leads} leads and {sales} sales; no week has a gap.",
+            len(table),
+            **counts,
+        )
+    views = [show(gaps, caption=_("Weeks with a gap"))] if len(gaps) else []
     return Section(
         text=text,
         tables={"audit_weekly": table},
@@ -234,17 +315,32 @@ def lead_age(ctx) -> Section:
     m = ctx.facts.get("maturity")
     if not m:
         return Section(
-            text=f"{no_sale_dates(ctx)}: how long sales take cannot be told.",
+            text=_("{reason}: how long sales take cannot be told.", reason=no_sale_dates(ctx)),
             tables={"audit_lead_age": table},
             views=[show(table)],
             empty=True,
         )
-    text = f"As of {ctx.facts['data_end']}, over {fmt_money(m['leads_measured'])} leads: " + (
-        f"{m['caveat']}."
-        if m.get("caveat")
-        else "no lead is younger than the time within which 90% of sales close."
-    )
-    left_out = audit.excluded_text(m.get("excluded"))
-    if left_out != "none":
-        text += f" Left out of the time to sale: {left_out}."
+    said = dict(end=day_words(ctx.facts["data_end"]))
+    if m.get("caveat"):
+        text = n_(
+            "As of {end}, over {n} lead: {caveat}.",
+            "As of {end}, over {n} leads: {caveat}.",
+            m["leads_measured"],
+            **said,
+            caveat=m["caveat"],
+        )
+    else:
+        text = n_(
+            "As of {end}, over {n} lead: no lead is younger than the time within which 90% of "
+            "sales close.",
+            "As of {end}, over {n} leads: no lead is younger than the time within which 90% "
+            "of sales close.",
+            m["leads_measured"],
+            **said,
+        )
+    if any(int(v) > 0 for v in (m.get("excluded") or {}).values()):
+        text += " " + _(
+            "Left out of the time to sale: {left_out}.",
+            left_out=audit.excluded_text(m.get("excluded")),
+        )
     return Section(text=text, tables={"audit_lead_age": table}, views=[show(table)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.base.i18n import N_, _, fmt_date, language, n_
 from analysis.engine.periods import NO_DATE, TIME_DIMENSIONS
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
@@ -33,7 +34,10 @@ __all__ = [
     "by_campaign_period",
 ]
 
-_NO_SPEND = "No spend data: cost per lead and cost per sale cannot be compared."
+_NO_SPEND = N_("No spend data: cost per lead and cost per sale cannot be compared.")
+
+#: The periods' names in a sentence ("2 periods (quarter)").
+_PERIOD_NAMES = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter")}
 
 
 def economics(ctx, by: list[str]):
@@ -66,16 +70,19 @@ def undated_sentence(ctx) -> str:
     n = ctx.facts["leads"] - ctx.facts.get("dated_leads", ctx.facts["leads"])
     if n <= 0:
         return ""
-    return (
-        f"{fmt_money(n)} lead{'s' if n != 1 else ''} without a creation date "
-        f"{'are' if n != 1 else 'is'} counted in the row {NO_DATE!r} and in no period; "
-        "a period's costs are its spend over its dated leads only."
+    return n_(
+        "{n} lead without a creation date is counted in the row {row} and in no period; "
+        "a period's costs are its spend over its dated leads only.",
+        "{n} leads without a creation date are counted in the row {row} and in no period; "
+        "a period's costs are its spend over its dated leads only.",
+        n,
+        row=repr(NO_DATE),
     )
 
 
 def _day(text: str) -> str:
-    d = pd.Timestamp(text)
-    return f"{d.day} {d:%b}"
+    """A day and its month: "31 May" (in Russian the month in full: "31 мая")."""
+    return fmt_date(pd.Timestamp(text).date(), "d MMM" if language() == "en" else "d MMMM")
 
 
 def incomplete_periods(ctx) -> dict[str, str]:
@@ -89,13 +96,13 @@ def incomplete_periods(ctx) -> dict[str, str]:
         late = first is not None and first > p["start"]
         early = last is not None and last < p["stop"]
         if late and early:
-            what = f"leads only from {_day(first)} until {_day(last)}"
+            what = _("leads only from {first} until {last}", first=_day(first), last=_day(last))
         elif early:
-            what = f"leads only until {_day(last)}"
+            what = _("leads only until {last}", last=_day(last))
         elif late:
-            what = f"leads only from {_day(first)}"
+            what = _("leads only from {first}", first=_day(first))
         else:
-            what = f"leads on {p['days_covered']} of its days"
+            what = _("leads on {days} of its days", days=p["days_covered"])
         out[p["period"]] = what
     return out
 
@@ -105,12 +112,14 @@ def _incomplete_sentence(ctx) -> str:
     if not partial:
         return ""
     leads = {p["period"]: p["leads"] for p in ctx.facts["periods"]}
-    parts = [f"{k}: {v} ({fmt_money(leads.get(k, 0))} leads)" for k, v in partial.items()]
-    return (
-        "Not whole periods: "
-        + "; ".join(parts)
-        + ". Their leads, sales and spend cover only part of the period: compare their "
-        "rates, not their counts."
+    parts = [
+        _("{period}: {what} ({leads} leads)", period=k, what=v, leads=fmt_money(leads.get(k, 0)))
+        for k, v in partial.items()
+    ]
+    return _(
+        "Not whole periods: {periods}. Their leads, sales and spend cover only part of the "
+        "period: compare their rates, not their counts.",
+        periods="; ".join(parts),
     )
 
 
@@ -123,11 +132,14 @@ def headline(ctx) -> Section:
     """The first and last period's cost per lead and cost per sale, with the change's
     interval, and the picture of both by period."""
     if not ctx.can["spend"]:
-        return Section(text=_NO_SPEND, empty=True)
+        return Section(text=_(_NO_SPEND), empty=True)
     if not ctx.can["dates"]:
+        no_dates = _(
+            "The data have no creation dates: cost per lead and cost per sale cannot be "
+            "followed over time."
+        )
         return Section(
-            text=summary.headline(ctx).text + "\n\nThe data have no creation dates: cost per "
-            "lead and cost per sale cannot be followed over time.",
+            text=summary.headline(ctx).text + "\n\n" + no_dates,
             empty=True,
         )
     # the totals and the change between periods as the executive summary states them
@@ -149,25 +161,45 @@ def by_period(ctx) -> Section:
     view = economics_view(table, [period])
     view[period] = [f"{k} ({partial[k]})" if k in partial else k for k in table[period]]
     n = int(table["leads"].sum())
-    text = f"{len(table)} periods ({period}), {fmt_money(n)} leads."
+    text = _(
+        "{periods} periods ({period}), {leads} leads.",
+        periods=len(table),
+        period=_(_PERIOD_NAMES.get(period, period)),
+        leads=fmt_money(n),
+    )
     sentence = _incomplete_sentence(ctx)
-    text += " " + (sentence if sentence else "The leads cover every period whole.")
+    text += " " + (sentence if sentence else _("The leads cover every period whole."))
     if undated_sentence(ctx):
         text += " " + undated_sentence(ctx)
     return Section(text=text, tables={"economics_by_period": table}, views=[show(view)])
 
 
-def _paid_words(ctx, table: pd.DataFrame) -> str:
-    n, paid = int(table["leads"].sum()), int(table["paid_leads"].sum())
-    if not ctx.can["spend"]:
-        return f"{fmt_money(n)} leads; no spend data, so no costs."
-    return f"{fmt_money(n)} leads; costs over the {fmt_money(paid)} paid leads."
+def _counted(table: pd.DataFrame) -> dict[str, str]:
+    """The leads and paid leads of a table, as its sentence writes them."""
+    return {
+        "leads": fmt_money(int(table["leads"].sum())),
+        "paid": fmt_money(int(table["paid_leads"].sum())),
+    }
 
 
 def by_source(ctx) -> Section:
     """Unit economics per source (table ``economics_by_source``)."""
     table = economics(ctx, ["source"])
-    text = f"{len(table)} source{'s' if len(table) != 1 else ''}, " + _paid_words(ctx, table)
+    counted = _counted(table)
+    if ctx.can["spend"]:
+        text = n_(
+            "{n} source, {leads} leads; costs over the {paid} paid leads.",
+            "{n} sources, {leads} leads; costs over the {paid} paid leads.",
+            len(table),
+            **counted,
+        )
+    else:
+        text = n_(
+            "{n} source, {leads} leads; no spend data, so no costs.",
+            "{n} sources, {leads} leads; no spend data, so no costs.",
+            len(table),
+            **counted,
+        )
     return Section(
         text=text,
         tables={"economics_by_source": table},
@@ -188,12 +220,30 @@ def by_campaign(ctx) -> Section:
     cost per lead against its cost per sale."""
     keys = ["source", "campaign"]
     table = economics(ctx, keys)
-    if ctx.can["campaigns"]:
-        text = f"{len(table)} campaigns, " + _paid_words(ctx, table)
-    else:
-        text = (
+    counted = _counted(table)
+    if ctx.can["campaigns"] and ctx.can["spend"]:
+        text = _(
+            "{campaigns} campaigns, {leads} leads; costs over the {paid} paid leads.",
+            campaigns=len(table),
+            **counted,
+        )
+    elif ctx.can["campaigns"]:
+        text = _(
+            "{campaigns} campaigns, {leads} leads; no spend data, so no costs.",
+            campaigns=len(table),
+            **counted,
+        )
+    elif ctx.can["spend"]:
+        text = _(
             "The data have no campaigns: each row is a source (campaign '(none)'), "
-            + _paid_words(ctx, table)
+            "{leads} leads; costs over the {paid} paid leads.",
+            **counted,
+        )
+    else:
+        text = _(
+            "The data have no campaigns: each row is a source (campaign '(none)'), "
+            "{leads} leads; no spend data, so no costs.",
+            **counted,
         )
     figure = None
     if ctx.can["spend"]:
@@ -215,28 +265,35 @@ def qualification_mix(ctx) -> Section:
     """What each campaign (or source) brings: hot, warm, cold or unqualified leads."""
     if not ctx.can["qualification"]:
         return Section(
-            text=(
+            text=_(
                 "The data have no lead qualification (hot / warm / cold): map it in the "
                 "profile's `leads.qualification` to see what each channel brings."
             ),
             empty=True,
         )
     rows = _figure_rows(ctx)
-    text = (
-        f"Shares of {fmt_money(int(rows['leads'].sum()))} leads "
-        f"({fmt_money(int(rows['qualified'].sum()))} hot or warm) by "
-        + ("campaign." if ctx.can["campaigns"] else "source.")
-    )
+    values = {
+        "leads": fmt_money(int(rows["leads"].sum())),
+        "qualified": fmt_money(int(rows["qualified"].sum())),
+    }
+    if ctx.can["campaigns"]:
+        text = _("Shares of {leads} leads ({qualified} hot or warm) by campaign.", **values)
+    else:
+        text = _("Shares of {leads} leads ({qualified} hot or warm) by source.", **values)
     return Section(text=text, figure=figures.plot_qualification_mix(rows, "label"))
 
 
 def conversion(ctx) -> Section:
     """Conversion to sale per campaign (or source), with its interval."""
     rows = _figure_rows(ctx)
-    text = (
-        f"{fmt_money(int(rows['sales'].sum()))} sales of {fmt_money(int(rows['leads'].sum()))} "
-        "leads, by " + ("campaign." if ctx.can["campaigns"] else "source.")
-    )
+    values = {
+        "sales": fmt_money(int(rows["sales"].sum())),
+        "leads": fmt_money(int(rows["leads"].sum())),
+    }
+    if ctx.can["campaigns"]:
+        text = _("{sales} sales of {leads} leads, by campaign.", **values)
+    else:
+        text = _("{sales} sales of {leads} leads, by source.", **values)
     return Section(text=text, figure=figures.plot_conversion(rows, "label"))
 
 
@@ -244,7 +301,19 @@ def by_campaign_period(ctx) -> Section:
     """Unit economics per campaign and period (table ``economics_by_campaign_period``)."""
     keys = ["source", "campaign", ctx.settings.period]
     table = economics(ctx, keys)
-    text = f"{len(table)} campaign-periods, " + _paid_words(ctx, table)
+    counted = _counted(table)
+    if ctx.can["spend"]:
+        text = _(
+            "{rows} campaign-periods, {leads} leads; costs over the {paid} paid leads.",
+            rows=len(table),
+            **counted,
+        )
+    else:
+        text = _(
+            "{rows} campaign-periods, {leads} leads; no spend data, so no costs.",
+            rows=len(table),
+            **counted,
+        )
     for sentence in (_incomplete_sentence(ctx), undated_sentence(ctx)):
         if sentence:
             text += " " + sentence

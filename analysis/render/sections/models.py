@@ -13,6 +13,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from analysis.base.i18n import _, n_
 from analysis.engine.cells import NOT_SET
 from analysis.ingest.schema import NO_CAMPAIGN
 from analysis.insight import findings as _findings
@@ -20,6 +21,7 @@ from analysis.render import figures
 from analysis.render.sections import Section, period
 from analysis.render.tables import show
 from analysis.stats import compare, glm, ordinal
+from analysis.stats.intervals import fmt_number
 from analysis.stats.shrink import shrink_rates
 
 __all__ = [
@@ -178,32 +180,54 @@ class _Models:
         facts, state = self.ctx.facts, self.segment_state
         n = facts["leads"]
         if state == "unmapped":
-            return (
-                f"The data name no segment for the leads (the profile maps no segment "
-                f"field), so the {n:,} leads are compared by source only, and source "
-                "comparisons cannot be adjusted for the segments each source brings."
+            return n_(
+                "The data name no segment for the leads (the profile maps no segment "
+                "field), so the {count} leads are compared by source only, and source "
+                "comparisons cannot be adjusted for the segments each source brings.",
+                "The data name no segment for the leads (the profile maps no segment "
+                "field), so the {count} leads are compared by source only, and source "
+                "comparisons cannot be adjusted for the segments each source brings.",
+                n,
+                count=_count(n),
             )
         if state == "empty":
-            return (
-                f"Not one of the {n:,} lead{'s' if n != 1 else ''} has a segment recorded, "
-                "so leads are compared by source only, without adjusting for segment."
+            return n_(
+                "Not one of the {count} lead has a segment recorded, so leads are compared "
+                "by source only, without adjusting for segment.",
+                "Not one of the {count} leads has a segment recorded, so leads are compared "
+                "by source only, without adjusting for segment.",
+                n,
+                count=_count(n),
             )
         segments = self.segments
         if segments is None:  # "unmapped", answered above
             return ""
         known = segments[segments["segment"] != NOT_SET]
+        with_segment = int(known["leads"].sum())
         if state == "one":
-            return (
-                f"All {int(known['leads'].sum()):,} leads with a segment (of {n:,}) are in "
-                f"the same one ({known['segment'].iloc[0]}), so leads are compared by "
-                "source only: there is no segment mix to adjust for."
+            return n_(
+                "All {known} leads with a segment (of {count}) are in the same one "
+                "({segment}), so leads are compared by source only: there is no segment "
+                "mix to adjust for.",
+                "All {known} leads with a segment (of {count}) are in the same one "
+                "({segment}), so leads are compared by source only: there is no segment "
+                "mix to adjust for.",
+                with_segment,
+                known=_count(with_segment),
+                count=_count(n),
+                segment=known["segment"].iloc[0],
             )
         if state == "converted_only":
-            return (
-                f"A segment is recorded only for converted leads ({int(known['leads'].sum()):,}"
-                f" leads have one, and every one of them is a sale, of {n:,} leads), so "
-                "conversion cannot be compared or adjusted by segment: leads are compared "
-                "by source only."
+            return n_(
+                "A segment is recorded only for converted leads ({known} leads have one, "
+                "and every one of them is a sale, of {count} leads), so conversion cannot "
+                "be compared or adjusted by segment: leads are compared by source only.",
+                "A segment is recorded only for converted leads ({known} leads have one, "
+                "and every one of them is a sale, of {count} leads), so conversion cannot "
+                "be compared or adjusted by segment: leads are compared by source only.",
+                with_segment,
+                known=_count(with_segment),
+                count=_count(n),
             )
         return ""
 
@@ -211,18 +235,22 @@ class _Models:
         out = []
         if self.segment_state == "converted_only":
             out.append(
-                "Segment is recorded only for converted leads, so conversion cannot be "
-                "compared or adjusted by segment."
+                _(
+                    "Segment is recorded only for converted leads, so conversion cannot be "
+                    "compared or adjusted by segment."
+                )
             )
         elif self.segment_state == "unmapped":
-            out.append("The data have no segment: source comparisons cannot be adjusted for it.")
+            out.append(_("The data have no segment: source comparisons cannot be adjusted for it."))
         elif self.segment_state in ("empty", "one"):
             out.append(
-                "The data have no segment mix (no segment, or only one): source "
-                "comparisons are not adjusted for it."
+                _(
+                    "The data have no segment mix (no segment, or only one): source "
+                    "comparisons are not adjusted for it."
+                )
             )
         if not self.has_qualification:
-            out.append("The data have no lead qualification: the hot/warm/cold mix is unknown.")
+            out.append(_("The data have no lead qualification: the hot/warm/cold mix is unknown."))
         return out
 
 
@@ -241,8 +269,18 @@ def _models(ctx) -> _Models:
     return m
 
 
+def _count(n) -> str:
+    """A count in the page's sentences (``4,335``; ``4 335`` in Russian)."""
+    return fmt_number(int(n), ",")
+
+
 def _totals(ctx) -> str:
-    return f"{ctx.facts['sales']:,} sales of {ctx.facts['leads']:,} leads"
+    """``280 sales of 4,335 leads``, in the reader's language."""
+    k, n = ctx.facts["sales"], ctx.facts["leads"]
+    sales = n_("{count} sales", "{count} sales", k, count=_count(k))
+    return n_(
+        "{sales} of {count} leads", "{sales} of {count} leads", n, sales=sales, count=_count(n)
+    )
 
 
 def maturity(ctx) -> Section:
@@ -261,58 +299,90 @@ def segment_source(ctx) -> Section:
     if m.has_segment and not (cells["leads"] >= _HEATMAP_MIN_LEADS).any():
         overall = within[within["segment"] == compare.OVERALL]
         fig = figures.plot_conversion(overall, "source")
-        text = (
-            f"No segment and source cell has {_HEATMAP_MIN_LEADS} leads or more "
-            f"({_totals(ctx)}), too few for a rate per cell: conversion by source only; "
-            "the table gives every cell's counts."
+        text = _(
+            "No segment and source cell has {min_leads} leads or more ({totals}), too few "
+            "for a rate per cell: conversion by source only; the table gives every cell's "
+            "counts.",
+            min_leads=_HEATMAP_MIN_LEADS,
+            totals=_totals(ctx),
         )
     elif m.has_segment:
         fig = figures.plot_rate_heatmap(cells, "segment", "source")
-        text = (
-            f"Conversion of each source within each segment ({_totals(ctx)}); a cell's "
-            "rate rests on the leads written in it."
+        text = _(
+            "Conversion of each source within each segment ({totals}); a cell's rate rests "
+            "on the leads written in it.",
+            totals=_totals(ctx),
         )
     else:
         # the counts have no segment column: rates_within gives the per-source rows only
         fig = figures.plot_conversion(within, "source")
-        text = f"{m.segment_words()} Conversion by source ({_totals(ctx)})."
+        text = _(
+            "{why} Conversion by source ({totals}).", why=m.segment_words(), totals=_totals(ctx)
+        )
     return Section(text=text, tables={"models_rates_within": within}, figure=fig)
 
 
 def _no_model_words(ctx, fit: glm.ConversionFit, what: str) -> str:
-    """Why ``what`` (e.g. "No odds ratios") cannot be given, in plain words."""
+    """Why ``what`` (e.g. "No odds ratios", in the reader's language) cannot be given,
+    in plain words."""
     n, k = ctx.facts["leads"], ctx.facts["sales"]
     if fit.state == "no_sales" or k == 0:
-        why = (
-            f"none of the {n:,} leads is a sale yet, so every source converts at 0% and "
-            "there is no difference in conversion to estimate"
+        why = n_(
+            "none of the {count} leads is a sale yet, so every source converts at 0% and "
+            "there is no difference in conversion to estimate",
+            "none of the {count} leads is a sale yet, so every source converts at 0% and "
+            "there is no difference in conversion to estimate",
+            n,
+            count=_count(n),
         )
     elif fit.state == "all_sales" or k == n:
-        why = (
-            f"every one of the {n:,} leads is a sale (100%), so no source can convert "
-            "better than another"
+        why = n_(
+            "every one of the {count} leads is a sale (100%), so no source can convert "
+            "better than another",
+            "every one of the {count} leads is a sale (100%), so no source can convert "
+            "better than another",
+            n,
+            count=_count(n),
         )
     else:
-        why = (
-            f"the data are too few to compare ({_totals(ctx)}): no source has enough "
-            f"leads both with and without a sale (levels under {ctx.settings.min_leads} "
-            "leads are pooled, and what is still all sales or no sales is left out)"
+        why = _(
+            "the data are too few to compare ({totals}): no source has enough leads both "
+            "with and without a sale (levels under {min_leads} leads are pooled, and what "
+            "is still all sales or no sales is left out)",
+            totals=_totals(ctx),
+            min_leads=ctx.settings.min_leads,
         )
-    return f"{what}: {why}."
+    return _("{what}: {why}.", what=what, why=why)
 
 
 def _nested_words(terms: pd.DataFrame, min_leads: int) -> str:
     nested = terms[terms.get("status", pd.Series(dtype="str")) == "not_separable"]
     if nested.empty:
         return ""
-    items = "; ".join(
-        f"{r.term} {r.level} ({r.leads:,} leads) from {r.nested_in}" for r in nested.itertuples()
+    items = "; ".join(_nested_item(r) for r in nested.itertuples())
+    return _(
+        "Some levels cannot be separated from a level of the other factor ({items}): at "
+        "least {share} of their leads are there and the other levels have fewer than "
+        "{min_leads} leads there (or no sales, or only sales), so the model cannot tell "
+        "their effects apart; they are grey in the chart and get no verdict.",
+        items=items,
+        share=format(glm.NESTED_SHARE, ".0%"),
+        min_leads=min_leads,
     )
-    return (
-        f"Some levels cannot be separated from a level of the other factor ({items}): at "
-        f"least {glm.NESTED_SHARE:.0%} of their leads are there and the other levels have "
-        f"fewer than {min_leads} leads there (or no sales, or only sales), so the model "
-        "cannot tell their effects apart; they are grey in the chart and get no verdict."
+
+
+def _nested_item(r) -> str:
+    """``source vk (1,651 leads) from segment lead form``, in the reader's language."""
+    term, level = glm.nested_parts(r.nested_in)
+    return n_(
+        "{term} {level} ({count} leads) from {in_term} {in_level}",
+        "{term} {level} ({count} leads) from {in_term} {in_level}",
+        r.leads,
+        term=_(r.term),
+        level=glm.shown_level(r.level),
+        count=_count(r.leads),
+        in_term=_(term),
+        in_level=glm.shown_level(level),
     )
 
 
@@ -322,42 +392,60 @@ def source_odds(ctx) -> Section:
     m = _models(ctx)
     fit = m.fit
     tables = {"models_terms": fit.terms, "models_cells": fit.cells}
-    adjusted = " and segment" if m.has_segment else ""
     notes = "\n\n".join(f"*{note[:1].upper()}{note[1:]}.*" for note in fit.notes)
     sources = m.counts["source"].nunique()
     if fit.state != "ok":
         return Section(
-            text=_no_model_words(ctx, fit, "No odds ratios"),
+            text=_no_model_words(ctx, fit, _("No odds ratios")),
             tables=tables,
             empty=True,
         )
     finite = pd.to_numeric(fit.terms["odds_ratio"], errors="coerce").notna()
     if fit.terms.empty or not finite.any():
         why = (
-            f"only one source ({m.counts['source'].iloc[0]})"
+            _(
+                "No odds ratios: the data have only one source ({source}) ({totals}).",
+                source=m.counts["source"].iloc[0],
+                totals=_totals(ctx),
+            )
             if sources < 2
-            else "no source with enough leads and sales to estimate"
+            else _(
+                "No odds ratios: the data have no source with enough leads and sales to "
+                "estimate ({totals}).",
+                totals=_totals(ctx),
+            )
         )
-        return Section(
-            text=f"No odds ratios: the data have {why} ({_totals(ctx)}).\n\n{notes}".strip(),
-            tables=tables,
-            empty=True,
-        )
+        return Section(text=f"{why}\n\n{notes}".strip(), tables=tables, empty=True)
     ref = fit.terms.loc[fit.terms["term"] == "source", "reference"]
     if len(ref):
-        ref_words = f"; each source against {ref.iloc[0]}, the source with most leads"
+        ref_words = _(
+            "; each source against {reference}, the source with most leads",
+            reference=ref.iloc[0],
+        )
     elif sources < 2:
-        ref_words = (
-            f"; the data have one source ({m.counts['source'].iloc[0]}), so sources "
-            "cannot be compared and only segments are"
+        ref_words = _(
+            "; the data have one source ({source}), so sources cannot be compared and only "
+            "segments are",
+            source=m.counts["source"].iloc[0],
         )
     else:
         ref_words = ""
     figures.set_style()
-    fig = figures.plot_forest(fit.terms, "Conversion odds ratios")
+    fig = figures.plot_forest(fit.terms, _("Conversion odds ratios"))
     text = (
-        f"A binomial model of conversion on source{adjusted}, fitted on the grouped counts "
-        f"of {_totals(ctx)}{ref_words}."
+        _(
+            "A binomial model of conversion on source and segment, fitted on the grouped "
+            "counts of {totals}{reference}.",
+            totals=_totals(ctx),
+            reference=ref_words,
+        )
+        if m.has_segment
+        else _(
+            "A binomial model of conversion on source, fitted on the grouped counts of "
+            "{totals}{reference}.",
+            totals=_totals(ctx),
+            reference=ref_words,
+        )
     )
     nested = _nested_words(fit.terms, m.min_leads)
     return Section(text=f"{text}\n\n{nested}\n\n{notes}".strip(), tables=tables, figure=fig)
@@ -368,24 +456,40 @@ def crude_adjusted(ctx) -> Section:
     effects differ by segment. Table ``models_crude_vs_adjusted``."""
     m = _models(ctx)
     if not m.has_segment:
-        return Section(text=f"No adjusted comparison. {m.segment_words()}", empty=True)
+        return Section(text=_("No adjusted comparison. {why}", why=m.segment_words()), empty=True)
     crude, inter = m.crude, m.interaction
     if crude is None or inter is None:  # both are computed whenever segments are usable
         raise RuntimeError("segments are usable but the adjusted comparison is missing")
     if m.fit.state != "ok":
-        return Section(text=_no_model_words(ctx, m.fit, "No adjusted comparison"), empty=True)
+        return Section(text=_no_model_words(ctx, m.fit, _("No adjusted comparison")), empty=True)
     if crude.empty:
         return Section(
-            text=f"No adjusted comparison: the data have only one source to compare "
-            f"({m.counts['source'].iloc[0]}, {_totals(ctx)}).",
+            text=_(
+                "No adjusted comparison: the data have only one source to compare "
+                "({source}, {totals}).",
+                source=m.counts["source"].iloc[0],
+                totals=_totals(ctx),
+            ),
             empty=True,
         )
     text = (
-        f"**Do source effects differ by segment?** {inter['verdict']} (likelihood ratio "
-        f"{inter['statistic']:.1f} on {inter['df']:.0f} df, {inter['cells']} cells of "
-        f"{_totals(ctx)})."
+        n_(
+            "**Do source effects differ by segment?** {verdict} (likelihood ratio "
+            "{statistic} on {df} df, {n} cells of {totals}).",
+            "**Do source effects differ by segment?** {verdict} (likelihood ratio "
+            "{statistic} on {df} df, {n} cells of {totals}).",
+            inter["cells"],
+            verdict=inter["verdict"],
+            statistic=fmt_number(inter["statistic"], ".1f"),
+            df=fmt_number(inter["df"], ".0f"),
+            totals=_totals(ctx),
+        )
         if pd.notna(inter["statistic"])
-        else f"**Do source effects differ by segment?** {inter['verdict']} ({_totals(ctx)})."
+        else _(
+            "**Do source effects differ by segment?** {verdict} ({totals}).",
+            verdict=inter["verdict"],
+            totals=_totals(ctx),
+        )
     )
     return Section(
         text=text,
@@ -398,32 +502,61 @@ def campaigns(ctx) -> Section:
     """Each campaign's own rate beside its rate shrunk toward its source (empirical
     Bayes). Table ``models_campaigns_shrunk``."""
     m = _models(ctx)
+    n, k = ctx.facts["leads"], ctx.facts["sales"]
     if m.shrunk is None:
         return Section(
-            text=f"The data name no campaign for the {ctx.facts['leads']:,} leads, so "
-            "there are no campaigns to compare.",
+            text=n_(
+                "The data name no campaign for the {count} leads, so there are no campaigns "
+                "to compare.",
+                "The data name no campaign for the {count} leads, so there are no campaigns "
+                "to compare.",
+                n,
+                count=_count(n),
+            ),
             empty=True,
         )
     shrunk = m.shrunk
     named = int((shrunk["campaign"] != NO_CAMPAIGN).sum())
-    n, k = ctx.facts["leads"], ctx.facts["sales"]
     if k == 0 or k == n:
         return Section(
-            text=f"{named} campaigns over {n:,} leads, and "
-            + ("none of the leads is a sale yet" if k == 0 else "every lead is a sale")
-            + ", so campaigns cannot differ in conversion: the table gives each one's leads.",
+            text=(
+                _(
+                    "{named} campaigns over {count} leads, and none of the leads is a sale "
+                    "yet, so campaigns cannot differ in conversion: the table gives each "
+                    "one's leads.",
+                    named=named,
+                    count=_count(n),
+                )
+                if k == 0
+                else _(
+                    "{named} campaigns over {count} leads, and every lead is a sale, so "
+                    "campaigns cannot differ in conversion: the table gives each one's leads.",
+                    named=named,
+                    count=_count(n),
+                )
+            ),
             tables={"models_campaigns_shrunk": shrunk},
             views=[show(shrunk[_SHRUNK_COLUMNS])],
         )
     flagged = int((shrunk["flag"] != "").sum())
     text = (
-        f"{named} campaigns over {ctx.facts['leads']:,} leads (a source's leads "
-        f"without a campaign are its {NO_CAMPAIGN!r} row). "
+        _(
+            "{named} campaigns over {count} leads (a source's leads without a campaign are "
+            "its '{none}' row).",
+            named=named,
+            count=_count(n),
+            none=NO_CAMPAIGN,
+        )
+        + " "
         + (
-            f"{flagged} of the {len(shrunk)} rows rest on few leads or few sales: read "
-            "their shrunk rate, not their own."
+            _(
+                "{flagged} of the {rows} rows rest on few leads or few sales: read their "
+                "shrunk rate, not their own.",
+                flagged=flagged,
+                rows=len(shrunk),
+            )
             if flagged
-            else "Every row has enough leads and sales for its own rate to be read."
+            else _("Every row has enough leads and sales for its own rate to be read.")
         )
     )
     return Section(
@@ -438,10 +571,17 @@ def lead_quality(ctx) -> Section:
     logit); conversion of each class by source. Tables ``models_quality_terms``,
     ``models_quality_shares``, ``models_class_conversion``."""
     m = _models(ctx)
+    n = ctx.facts["leads"]
     if not m.has_qualification:
         return Section(
-            text=f"The data have no lead qualification (hot, warm or cold) for any of "
-            f"the {ctx.facts['leads']:,} leads, so lead quality cannot be compared.",
+            text=n_(
+                "The data have no lead qualification (hot, warm or cold) for any of the "
+                "{count} leads, so lead quality cannot be compared.",
+                "The data have no lead qualification (hot, warm or cold) for any of the "
+                "{count} leads, so lead quality cannot be compared.",
+                n,
+                count=_count(n),
+            ),
             empty=True,
         )
     counts = m.counts
@@ -457,8 +597,15 @@ def lead_quality(ctx) -> Section:
     figures.set_style()
     fig = figures.plot_quality_shares(by_source, "source")
     return Section(
-        text=f"{classified:,} of {ctx.facts['leads']:,} leads have a class (hot, warm or "
-        "cold); leads without one are left out here.",
+        text=n_(
+            "{classified} of {count} leads have a class (hot, warm or cold); leads without "
+            "one are left out here.",
+            "{classified} of {count} leads have a class (hot, warm or cold); leads without "
+            "one are left out here.",
+            n,
+            classified=_count(classified),
+            count=_count(n),
+        ),
         tables={
             "models_quality_terms": quality.terms,
             "models_quality_shares": quality.shares,
@@ -467,10 +614,12 @@ def lead_quality(ctx) -> Section:
         views=[
             show(
                 quality.terms[_QUALITY_COLUMNS],
-                caption="Odds of a hotter lead than the reference campaign "
-                "(ordinal logit, cold < warm < hot)",
+                caption=_(
+                    "Odds of a hotter lead than the reference campaign "
+                    "(ordinal logit, cold < warm < hot)"
+                ),
             ),
-            show(class_conv, caption="Conversion of each class, by source and overall"),
+            show(class_conv, caption=_("Conversion of each class, by source and overall")),
         ],
         figure=fig,
     )

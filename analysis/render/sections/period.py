@@ -10,14 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.base.i18n import _, fmt_date, fmt_int, language, n_
 from analysis.engine.periods import NO_DATE
 from analysis.insight import findings
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
 from analysis.render import figures, time_figures
-from analysis.render.sections import Section, no_sale_dates
+from analysis.render.sections import Section
 from analysis.render.tables import show
 from analysis.stats import decompose, period_change, survival
 from analysis.stats.maturity import conversion_at_age
+from analysis.stats.period_change import period_name
 
 __all__ = [
     "change",
@@ -34,11 +36,40 @@ __all__ = [
     "key_numbers",
 ]
 
-_PARTS_NOTE = (
-    "Each part is its average contribution, in {unit}, over every order in which the "
-    "factors can be switched from one period to the other (Shapley values), so the parts "
-    "add up to the change exactly; the period totals are counts."
-)
+
+def _parts_note(currency: str | None = None, revenue: bool = False) -> str:
+    """What the parts of a split are (of sales, or of revenue in ``currency``)."""
+    if not revenue:
+        return _(
+            "Each part is its average contribution, in sales, over every order in which the "
+            "factors can be switched from one period to the other (Shapley values), so the "
+            "parts add up to the change exactly; the period totals are counts."
+        )
+    if currency:
+        return _(
+            "Each part is its average contribution, in revenue, {currency}, over every order "
+            "in which the factors can be switched from one period to the other (Shapley "
+            "values), so the parts add up to the change exactly; the period totals are "
+            "counts.",
+            currency=currency,
+        )
+    return _(
+        "Each part is its average contribution, in revenue, over every order in which the "
+        "factors can be switched from one period to the other (Shapley values), so the "
+        "parts add up to the change exactly; the period totals are counts."
+    )
+
+
+def _no_sale_dates(ctx, sale: str, dates: str) -> str:
+    """A section's reason for being empty without sale dates: ``sale`` when no lead is
+    a sale yet, ``dates`` when the sales carry no date (each a whole sentence)."""
+    return sale if ctx.facts["sales"] == 0 else dates
+
+
+def _date(day: str) -> str:
+    """The data's end date as the reader reads it: as written (ISO) in English, in
+    words in the other languages (9 июля 2026 г.)."""
+    return day if language() == "en" else fmt_date(day)
 
 
 # --- shared by both pages ----------------------------------------------------------
@@ -69,8 +100,8 @@ def _period_row(ctx, key: str) -> dict | None:
 
 
 def _day(date: str) -> str:
-    ts = pd.Timestamp(date)
-    return f"{ts.day} {ts:%B}"
+    """A day of the year in words: ``31 May``, «31 мая»."""
+    return fmt_date(pd.Timestamp(date).date(), "d MMMM")
 
 
 def _partial(ctx, row: dict) -> str:
@@ -78,23 +109,45 @@ def _partial(ctx, row: dict) -> str:
     start, stop = pd.Timestamp(row["start"]), pd.Timestamp(row["stop"])
     length = (stop - start).days + 1
     first, last = ctx.facts["first_lead"], ctx.facts["last_lead"]
+    values = dict(period=period_name(row["period"]), covered=fmt_int(row["days_covered"]))
     if last and pd.Timestamp(last) < stop:
-        when = f"only until {_day(last)}"
-    elif first and pd.Timestamp(first) > start:
-        when = f"only from {_day(first)}"
-    else:
-        when = "for part of it only"
-    return f"{row['period']} holds leads {when} ({row['days_covered']} of its {length} days)"
+        return n_(
+            "{period} holds leads only until {day} ({covered} of its {n} days)",
+            "{period} holds leads only until {day} ({covered} of its {n} days)",
+            length,
+            day=_day(last),
+            **values,
+        )
+    if first and pd.Timestamp(first) > start:
+        return n_(
+            "{period} holds leads only from {day} ({covered} of its {n} days)",
+            "{period} holds leads only from {day} ({covered} of its {n} days)",
+            length,
+            day=_day(first),
+            **values,
+        )
+    return n_(
+        "{period} holds leads for part of it only ({covered} of its {n} days)",
+        "{period} holds leads for part of it only ({covered} of its {n} days)",
+        length,
+        **values,
+    )
 
 
 def incomplete(ctx) -> dict[str, str]:
     """The periods the leads do not cover whole, each with the days it covers:
-    ``{"2018Q2": "partial: 61 of its 91 days"}`` (``ctx.facts["periods"]``)."""
+    ``{"2018Q2": "partial: 61 of its 91 days"}`` (``ctx.facts["periods"]``; the keys
+    are the periods' codes, the words in the reader's language)."""
     out = {}
     for row in ctx.facts["periods"]:
         if not row["complete"]:
             length = (pd.Timestamp(row["stop"]) - pd.Timestamp(row["start"])).days + 1
-            out[str(row["period"])] = f"partial: {row['days_covered']} of its {length} days"
+            out[str(row["period"])] = n_(
+                "partial: {covered} of its {n} days",
+                "partial: {covered} of its {n} days",
+                length,
+                covered=fmt_int(row["days_covered"]),
+            )
     return out
 
 
@@ -104,73 +157,122 @@ def period_notes(ctx, compared: tuple[str, str] | None) -> str:
     if not compared:
         return ""
     notes = []
+    unit, least = ctx.settings.period, ctx.settings.min_leads
     rows = [_period_row(ctx, key) for key in compared]
     if all(r is not None and r["complete"] for r in rows):
-        which = (
-            f"the last two whole {ctx.settings.period}s with at least "
-            f"{fmt_money(ctx.settings.min_leads)} leads"
+        names = dict(a=period_name(compared[0]), b=period_name(compared[1]))
+        notes.append(
+            _compared_last(unit, least, names)
             if tuple(compared) == pair(ctx)
-            else f"two whole {ctx.settings.period}s, as asked"
+            else _compared_asked(unit, names)
         )
-        notes.append(f"Compared: {compared[0]} and {compared[1]}, {which}")
     for key in compared:
         row = _period_row(ctx, key)
         if row is not None and not row["complete"]:
-            notes.append(
-                f"{_partial(ctx, row)}: its lead volume covers only part of the "
-                f"{ctx.settings.period}"
-            )
+            notes.append(_covers_part(unit, _partial(ctx, row)))
     later = [p for p in ctx.facts["periods"] if str(p["period"]) > str(compared[1])]
     for row in later:
         if not row["complete"]:
-            notes.append(f"{_partial(ctx, row)}, so it is not compared")
-        elif row["leads"] < ctx.settings.min_leads:
+            notes.append(_("{partial}, so it is not compared", partial=_partial(ctx, row)))
+        elif row["leads"] < least:
             notes.append(
-                f"{row['period']} has {fmt_money(row['leads'])} leads, under "
-                f"{ctx.settings.min_leads}, so it is not compared"
+                n_(
+                    "{period} has {n} leads, under {least}, so it is not compared",
+                    "{period} has {n} leads, under {least}, so it is not compared",
+                    row["leads"],
+                    period=period_name(row["period"]),
+                    least=least,
+                )
             )
-    return "; ".join(notes) + "." if notes else ""
+    if not notes:
+        return ""
+    text = "; ".join(notes) + "."
+    return text[0].upper() + text[1:]
+
+
+def _compared_last(unit: str, least: int, names: dict) -> str:
+    """'Compared: 2026Q1 and 2026Q2, the last two whole quarters with at least 30 leads'."""
+    if unit == "week":
+        return n_(
+            "Compared: {a} and {b}, the last two whole weeks with at least {n} leads",
+            "Compared: {a} and {b}, the last two whole weeks with at least {n} leads",
+            least,
+            **names,
+        )
+    if unit == "month":
+        return n_(
+            "Compared: {a} and {b}, the last two whole months with at least {n} leads",
+            "Compared: {a} and {b}, the last two whole months with at least {n} leads",
+            least,
+            **names,
+        )
+    return n_(
+        "Compared: {a} and {b}, the last two whole quarters with at least {n} leads",
+        "Compared: {a} and {b}, the last two whole quarters with at least {n} leads",
+        least,
+        **names,
+    )
+
+
+def _compared_asked(unit: str, names: dict) -> str:
+    if unit == "week":
+        return _("Compared: {a} and {b}, two whole weeks, as asked", **names)
+    if unit == "month":
+        return _("Compared: {a} and {b}, two whole months, as asked", **names)
+    return _("Compared: {a} and {b}, two whole quarters, as asked", **names)
+
+
+def _covers_part(unit: str, partial: str) -> str:
+    if unit == "week":
+        return _("{partial}: its lead volume covers only part of the week", partial=partial)
+    if unit == "month":
+        return _("{partial}: its lead volume covers only part of the month", partial=partial)
+    return _("{partial}: its lead volume covers only part of the quarter", partial=partial)
+
+
+def _span(low: float, high: float, measure: str) -> str:
+    """An interval in a table's cell: '−95,9 to −29,2'."""
+    return _(
+        "{low} to {high}",
+        low=fmt_measure(low, measure, sign=True),
+        high=fmt_measure(high, measure, sign=True),
+    )
 
 
 def parts_view(table: pd.DataFrame, unit: str = "sales"):
     """A decomposition as the reader sees it: period totals as whole numbers ("about"
-    where estimated), parts as average contributions with one decimal."""
+    where estimated), parts as average contributions with one decimal. ``unit`` names
+    the totals' column: "sales", or the revenue's unit as the reader reads it."""
     measure = table.attrs.get("measure", "sales")
+    mix = table.attrs.get("mix")
     estimated = dict(
         zip(("period_a", "period_b"), table.attrs.get("estimated") or (False, False), strict=True)
     )
-    contribution = f"average contribution, in {unit}"
+    if unit == "sales":
+        unit, contribution = _("sales"), _("average contribution, in sales")
+    else:
+        contribution = _("average contribution, in {unit}", unit=unit)
     rows = []
     for r in table.itertuples():
+        low, high = getattr(r, "low", float("nan")), getattr(r, "high", float("nan"))
         if r.kind == "part":
             total, part = "", fmt_measure(r.value, measure, sign=True)
             share = "" if pd.isna(r.share) else f"{r.share:.0%}".replace("-", "\u2212")
             owner = "sales team" if r.owner == "sales" else r.owner
-            low, high = getattr(r, "low", float("nan")), getattr(r, "high", float("nan"))
-            span = (
-                ""
-                if pd.isna(low) or pd.isna(high)
-                else f"{fmt_measure(low, measure, sign=True)} to "
-                f"{fmt_measure(high, measure, sign=True)}"
-            )
+            span = "" if pd.isna(low) or pd.isna(high) else _span(low, high, measure)
+            name = decompose.part_label(r.part, mix) if mix else r.label
         else:
-            about = (
-                "about "
-                if estimated.get(r.part) or (r.part == "change" and any(estimated.values()))
-                else ""
-            )
             sign = r.part == "change"
-            total = about + fmt_measure(round(r.value), measure, sign=sign)
+            total = fmt_measure(round(r.value), measure, sign=sign)
+            if estimated.get(r.part) or (sign and any(estimated.values())):
+                total = _("about {value}", value=total)
             part, share, owner, span = "", "", "", ""
-            low, high = getattr(r, "low", float("nan")), getattr(r, "high", float("nan"))
             if sign and pd.notna(low) and pd.notna(high):
-                span = (
-                    f"{fmt_measure(low, measure, sign=True)} to "
-                    f"{fmt_measure(high, measure, sign=True)}"
-                )
+                span = _span(low, high, measure)
+            name = _("change") if sign else period_name(r.label)
         rows.append(
             {
-                "part": r.label,
+                "part": name,
                 "owner": owner,
                 unit: total,
                 contribution: part,
@@ -196,31 +298,81 @@ def lead_age(ctx) -> Section:
     m = ctx.facts.get("maturity")
     if not m:
         return Section(
-            text=f"{no_sale_dates(ctx)}: how long sales take, and so how final the "
-            "conversion of recent leads is, cannot be told.",
+            text=_no_sale_dates(
+                ctx,
+                _(
+                    "No lead is a sale yet: how long sales take, and so how final the "
+                    "conversion of recent leads is, cannot be told."
+                ),
+                _(
+                    "The data have no sale dates: how long sales take, and so how final the "
+                    "conversion of recent leads is, cannot be told."
+                ),
+            ),
             empty=True,
         )
     if not m["caveat"]:
         days = m.get("young_days")
-        within = f"{int(days)} days, " if days is not None and np.isfinite(days) else ""
-        return Section(
-            text=f"Mind the age of the leads: none of the {fmt_money(m['leads_measured'])} "
-            f"leads is younger than {within}the time within which 90% of sales close: "
-            "no period's conversion is held back by the age of its leads."
-        )
+        leads = int(m["leads_measured"])
+        if days is not None and np.isfinite(days):
+            text = n_(
+                "Mind the age of the leads: none of the {n} leads is younger than {days} "
+                "days, the time within which 90% of sales close: no period's conversion is "
+                "held back by the age of its leads.",
+                "Mind the age of the leads: none of the {n} leads is younger than {days} "
+                "days, the time within which 90% of sales close: no period's conversion is "
+                "held back by the age of its leads.",
+                leads,
+                days=int(days),
+            )
+        else:
+            text = n_(
+                "Mind the age of the leads: none of the {n} leads is younger than the time "
+                "within which 90% of sales close: no period's conversion is held back by the "
+                "age of its leads.",
+                "Mind the age of the leads: none of the {n} leads is younger than the time "
+                "within which 90% of sales close: no period's conversion is held back by the "
+                "age of its leads.",
+                leads,
+            )
+        return Section(text=text)
     return Section(
-        text=f"Mind the age of the leads: {m['caveat']} (as of {m['as_of']}). Compare "
-        f"periods at equal age ({ctx.settings.equal_age_days} days): only the sales closed "
-        "within that many days, at the rate of the leads at least that old."
+        text=_(
+            "Mind the age of the leads: {caveat} (as of {as_of}). Compare periods at equal "
+            "age ({days} days): only the sales closed within that many days, at the rate of "
+            "the leads at least that old.",
+            caveat=m["caveat"],
+            as_of=_date(m["as_of"]),
+            days=ctx.settings.equal_age_days,
+        )
     )
 
 
 def _empty_pair(ctx) -> Section:
     s = ctx.settings
-    return Section(
-        text=f"Fewer than two {s.period}s with {s.min_leads} leads or more: nothing to compare.",
-        empty=True,
-    )
+    values = dict(least=s.min_leads)
+    if s.period == "week":
+        text = n_(
+            "Fewer than two weeks with {least} leads or more: nothing to compare.",
+            "Fewer than two weeks with {least} leads or more: nothing to compare.",
+            s.min_leads,
+            **values,
+        )
+    elif s.period == "month":
+        text = n_(
+            "Fewer than two months with {least} leads or more: nothing to compare.",
+            "Fewer than two months with {least} leads or more: nothing to compare.",
+            s.min_leads,
+            **values,
+        )
+    else:
+        text = n_(
+            "Fewer than two quarters with {least} leads or more: nothing to compare.",
+            "Fewer than two quarters with {least} leads or more: nothing to compare.",
+            s.min_leads,
+            **values,
+        )
+    return Section(text=text, empty=True)
 
 
 def _decompose(ctx, compared: tuple[str, str], **kw) -> pd.DataFrame:
@@ -260,7 +412,15 @@ def _nothing_in_either(table: pd.DataFrame) -> bool:
 
 
 def _unknown_pair(ctx, compared, error: ValueError) -> Section:
-    return Section(text=f"Cannot compare {compared[0]} with {compared[1]}: {error}.", empty=True)
+    return Section(
+        text=_(
+            "Cannot compare {a} with {b}: {error}.",
+            a=period_name(compared[0]),
+            b=period_name(compared[1]),
+            error=error,
+        ),
+        empty=True,
+    )
 
 
 # --- the page's sections -------------------------------------------------------------
@@ -282,10 +442,12 @@ def change(ctx, period_a: str = "", period_b: str = "") -> Section:
         # no sale in either period: no parts to show, and intervals on them would
         # claim a spread the data do not have
         return Section(text=text + ("\n\n" + note if note else ""), tables={"change_sales": table})
-    text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit="sales")
+    text += ("\n\n" + note if note else "") + "\n\n" + _parts_note()
     figures.set_style()
     fig = time_figures.plot_waterfall(
-        table, f"Sales, {compared[0]} to {compared[1]}", "sales (parts: average contribution)"
+        table,
+        _("Sales, {a} to {b}", a=period_name(compared[0]), b=period_name(compared[1])),
+        _("sales (parts: average contribution)"),
     )
     return Section(text=text, tables={"change_sales": table}, views=[parts_view(table)], figure=fig)
 
@@ -294,7 +456,14 @@ def equal_age(ctx, period_a: str = "", period_b: str = "") -> Section:
     """The same change at equal lead age: each cell's conversion within
     ``equal_age_days`` days among the leads that old; table ``change_sales_equal_age``."""
     if not ctx.can["sale_dates"]:
-        return Section(text=f"{no_sale_dates(ctx)}: no comparison at equal age.", empty=True)
+        return Section(
+            text=_no_sale_dates(
+                ctx,
+                _("No lead is a sale yet: no comparison at equal age."),
+                _("The data have no sale dates: no comparison at equal age."),
+            ),
+            empty=True,
+        )
     compared = pair(ctx, period_a, period_b)
     if compared is None:
         return _empty_pair(ctx)
@@ -307,7 +476,7 @@ def equal_age(ctx, period_a: str = "", period_b: str = "") -> Section:
     note = period_notes(ctx, compared)
     if _nothing_in_either(table):
         return Section(text=text, tables={"change_sales_equal_age": table})
-    text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit="sales")
+    text += ("\n\n" + note if note else "") + "\n\n" + _parts_note()
     return Section(text=text, tables={"change_sales_equal_age": table}, views=[parts_view(table)])
 
 
@@ -318,20 +487,22 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
     if compared is None:
         return _empty_pair(ctx)
     if not ctx.can["revenue"]:
-        why = (
-            "No lead is a sale yet, so there is no revenue"
+        text = (
+            _("No lead is a sale yet, so there is no revenue: no change in revenue to split.")
             if ctx.facts["sales"] == 0
-            else "The data record no revenue"
+            else _("The data record no revenue: no change in revenue to split.")
         )
-        return Section(text=f"{why}: no change in revenue to split.", empty=True)
+        return Section(text=text, empty=True)
     try:
         table = _decompose(ctx, compared, measure="revenue")
     except ValueError as e:
         return _unknown_pair(ctx, compared, e)
-    unit = f"revenue, {ctx.currency}" if ctx.currency else "revenue"
+    unit = _("revenue, {currency}", currency=ctx.currency) if ctx.currency else _("revenue")
     figures.set_style()
     fig = time_figures.plot_waterfall(
-        table, f"Revenue, {compared[0]} to {compared[1]}", f"{unit} (parts: average contribution)"
+        table,
+        _("Revenue, {a} to {b}", a=period_name(compared[0]), b=period_name(compared[1])),
+        _("{unit} (parts: average contribution)", unit=unit),
     )
     text = findings.main_cause(table)
     tables = {"change_revenue": table}
@@ -341,7 +512,7 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
         text += "\n\n" + _with_and_without(ctx, compared, table, far)
         tables["change_revenue_outliers"] = far
     note = period_notes(ctx, compared)
-    text += ("\n\n" + note if note else "") + "\n\n" + _PARTS_NOTE.format(unit=unit)
+    text += ("\n\n" + note if note else "") + "\n\n" + _parts_note(ctx.currency, revenue=True)
     return Section(text=text, tables=tables, views=[parts_view(table, unit)], figure=fig)
 
 
@@ -368,14 +539,37 @@ def _with_and_without(ctx, compared, table: pd.DataFrame, far: pd.DataFrame) -> 
     share = float(far["value"].sum() / total) if total > 0 else np.nan
     cur = f"\u00a0{ctx.currency}" if ctx.currency else ""
     listed = ", ".join(
-        f"lead {r.id} ({r.period}: {fmt_money(r.value)}{cur})" for r in far.head(3).itertuples()
+        _(
+            "lead {id} ({period}: {value})",
+            id=r.id,
+            period=period_name(r.period),
+            value=f"{fmt_money(r.value)}{cur}",
+        )
+        for r in far.head(3).itertuples()
     )
-    text = (
-        f"**Far out:** {n} sale{'s' if n != 1 else ''} with a revenue far out of the "
-        f"distribution of revenue per sale ({listed}{' and more' if n > 3 else ''}; the "
-        f"data audit gives the rule) hold{'s' if n == 1 else ''} {fmt_share(share)} of the "
-        "two periods' revenue."
-    )
+    values = dict(listed=listed, share=fmt_share(share))
+    if n > 3:
+        text = n_(
+            "**Far out:** {n} sales with a revenue far out of the distribution of revenue "
+            "per sale ({listed} and more; the data audit gives the rule) hold {share} of the "
+            "two periods' revenue.",
+            "**Far out:** {n} sales with a revenue far out of the distribution of revenue "
+            "per sale ({listed} and more; the data audit gives the rule) hold {share} of the "
+            "two periods' revenue.",
+            n,
+            **values,
+        )
+    else:
+        text = n_(
+            "**Far out:** {n} sale with a revenue far out of the distribution of revenue per "
+            "sale ({listed}; the data audit gives the rule) holds {share} of the two "
+            "periods' revenue.",
+            "**Far out:** {n} sales with a revenue far out of the distribution of revenue "
+            "per sale ({listed}; the data audit gives the rule) hold {share} of the two "
+            "periods' revenue.",
+            n,
+            **values,
+        )
     ids = [str(x) for x in far["id"]]
     kept = ctx.leads.filter(~ctx.leads.lead_id.cast("string").isin(ids))
     try:
@@ -389,18 +583,14 @@ def _with_and_without(ctx, compared, table: pd.DataFrame, far: pd.DataFrame) -> 
             engine=ctx.engine,
         )
     except ValueError as e:
-        return text + f" Without them the periods cannot be compared: {e}."
+        return text + " " + _("Without them the periods cannot be compared: {error}.", error=e)
     if _reading(without) == _reading(table):
-        return text + " Without them the reading is the same."
-    return text + " **Without them:** " + findings.main_cause(without)
+        return text + " " + _("Without them the reading is the same.")
+    return text + " " + _("**Without them:** {reading}", reading=findings.main_cause(without))
 
 
-_PART_NAMES = {
-    "volume": "lead volume",
-    "mix:source": "source mix",
-    "mix:qualification": "qualification mix within source",
-    "conversion": "conversion within cells",
-}
+#: The parts of the sources' table, in this order.
+_PARTS = ("volume", "mix:source", "mix:qualification", "conversion")
 
 
 def drivers(ctx, period_a: str = "", period_b: str = "") -> Section:
@@ -419,26 +609,51 @@ def drivers(ctx, period_a: str = "", period_b: str = "") -> Section:
     parts = decompose.contributions(*cells, mix=m)
     by_source = parts.groupby(["source", "part"], as_index=False, sort=False)["value"].sum()
     wide = by_source.pivot(index="source", columns="part", values="value")
-    wide = wide[[p for p in _PART_NAMES if p in wide.columns]]
-    wide["change in sales (all parts)"] = wide.sum(axis=1)
+    wide = wide[[p for p in _PARTS if p in wide.columns]]
+    total = "change in sales (all parts)"
+    wide[total] = wide.sum(axis=1)
     # the leads behind each row: one row per cell and part, so count each cell once
     cell_rows = parts[parts["part"] == "volume"].groupby("source")[["leads_a", "leads_b"]].sum()
     view = pd.DataFrame({"source": wide.index})
-    view[f"leads {compared[0]}"] = cell_rows.loc[wide.index, "leads_a"].map(fmt_money).to_numpy()
-    view[f"leads {compared[1]}"] = cell_rows.loc[wide.index, "leads_b"].map(fmt_money).to_numpy()
+    for key, column in zip(compared, ("leads_a", "leads_b"), strict=True):
+        name = _("leads {period}", period=period_name(key))
+        view[name] = cell_rows.loc[wide.index, column].map(fmt_money).to_numpy()
     for col in wide.columns:
-        name = _PART_NAMES.get(col, col)
+        name = col if col == total else decompose.part_label(col, m)
         view[name] = [fmt_measure(v, "sales", sign=True) for v in wide[col]]
-    caption = (
-        f"Change in sales from {compared[0]} to {compared[1]} by source and part: "
-        "average contribution, in sales"
+    caption = _(
+        "Change in sales from {a} to {b} by source and part: average contribution, in sales",
+        a=period_name(compared[0]),
+        b=period_name(compared[1]),
     )
-    text = (
+    text = _(
         "Which sources moved each part. Every figure is an average contribution, in "
         "sales (a source's share of the part); a row's parts add up to its share of the "
         "change."
     )
     return Section(text=text, tables={"change_contributions": parts}, views=[show(view, caption)])
+
+
+def _conversion_by(unit: str, days: int, as_of: str) -> str:
+    """What the table of conversion by period shows (naive and at equal age)."""
+    values = dict(days=days, as_of=as_of)
+    if unit == "week":
+        return _(
+            "Conversion by week: naive (sales so far among all leads) and at equal age "
+            "(sales within {days} days among the leads at least {days} days old on {as_of}).",
+            **values,
+        )
+    if unit == "month":
+        return _(
+            "Conversion by month: naive (sales so far among all leads) and at equal age "
+            "(sales within {days} days among the leads at least {days} days old on {as_of}).",
+            **values,
+        )
+    return _(
+        "Conversion by quarter: naive (sales so far among all leads) and at equal age "
+        "(sales within {days} days among the leads at least {days} days old on {as_of}).",
+        **values,
+    )
 
 
 _AT_AGE_COLUMNS = [
@@ -459,62 +674,102 @@ def maturity(ctx) -> Section:
     conversion by period naive and at equal age; tables ``maturity_curves`` and
     ``maturity_conversion_at_age``."""
     if not ctx.can["sale_dates"]:
-        return Section(text=f"{no_sale_dates(ctx)}: time to sale is unknown.", empty=True)
+        return Section(
+            text=_no_sale_dates(
+                ctx,
+                _("No lead is a sale yet: time to sale is unknown."),
+                _("The data have no sale dates: time to sale is unknown."),
+            ),
+            empty=True,
+        )
     period, days = ctx.settings.period, ctx.settings.equal_age_days
     curves = survival.cohort_curves(ctx.leads, period="month", engine=ctx.engine)
     at_age = conversion_at_age(ctx.leads, period, days=days, engine=ctx.engine)
     figures.set_style()
     fig = time_figures.plot_time_to_sale(
-        curves, title="Share of leads converted by days since the lead"
+        curves, title=_("Share of leads converted by days since the lead")
     )
     m = ctx.facts.get("maturity") or {}
-    text = (
-        f"Conversion by {period}: naive (sales so far among all leads) and at equal age "
-        f"(sales within {days} days among the leads at least {days} days old on "
-        f"{m.get('as_of', 'the data end')})."
-    )
+    text = _conversion_by(period, days, _date(m["as_of"]) if "as_of" in m else _("the data end"))
     out = at_age[at_age["left_out"] > 0]
     if len(out):
         undated = out[out[period] == NO_DATE]
         dated = out[out[period] != NO_DATE]
         if len(undated):
             u = int(undated["left_out"].sum())
-            text += (
-                f" {fmt_money(u)} lead{'s' if u != 1 else ''} without a creation date "
-                f"{'are' if u != 1 else 'is'} counted in leads and sales but left out of the "
-                f"time measures (aged leads, sales within {days} days, the curves)."
+            text += " " + n_(
+                "{n} lead without a creation date is counted in leads and sales but left out "
+                "of the time measures (aged leads, sales within {days} days, the curves).",
+                "{n} leads without a creation date are counted in leads and sales but left "
+                "out of the time measures (aged leads, sales within {days} days, the curves).",
+                u,
+                days=days,
             )
         if len(dated):
             n = int(dated["left_out"].sum())
             where = ", ".join(
-                f"{fmt_money(r.left_out)} of {getattr(r, period)}" for r in dated.itertuples()
+                _(
+                    "{count} of {period}",
+                    count=fmt_money(r.left_out),
+                    period=period_name(getattr(r, period)),
+                )
+                for r in dated.itertuples()
             )
-            what = f"{fmt_money(n)} dated lead{'s' if n != 1 else ''} ({where})"
-            why = "; ".join(x for x in at_age.attrs.get("notes", []) if "no created_at" not in x)
-            text += (
-                f" {what} {'are' if n != 1 else 'is'} counted in leads and sales but left out "
-                f"of the time measures" + (f": {why}." if why else ".")
-            )
+            # why, but for the leads without a creation date (said above); by cause, as
+            # the notes are in the reader's language
+            causes = at_age.attrs.get("notes_by_cause")
+            if causes is None:
+                notes = [x for x in at_age.attrs.get("notes", []) if "no created_at" not in x]
+            else:
+                notes = [x for k, x in causes.items() if k != "no_created_at"]
+            why = "; ".join(notes)
+            if why:
+                text += " " + n_(
+                    "{n} dated lead ({where}) is counted in leads and sales but left out of "
+                    "the time measures: {why}.",
+                    "{n} dated leads ({where}) are counted in leads and sales but left out of "
+                    "the time measures: {why}.",
+                    n,
+                    where=where,
+                    why=why,
+                )
+            else:
+                text += " " + n_(
+                    "{n} dated lead ({where}) is counted in leads and sales but left out of "
+                    "the time measures.",
+                    "{n} dated leads ({where}) are counted in leads and sales but left out of "
+                    "the time measures.",
+                    n,
+                    where=where,
+                )
     young = at_age[at_age["young_leads"] > 0]
     if len(young):
         text += (
             " "
             + "; ".join(
-                f"{getattr(r, period)}: {fmt_money(r.young_leads)} of "
-                f"{fmt_money(r.leads - r.left_out)} timed leads "
-                f"({fmt_share(r.young_share)}) are younger than {days} days"
+                n_(
+                    "{period}: {young} of {n} timed leads ({share}) are younger than {days} days",
+                    "{period}: {young} of {n} timed leads ({share}) are younger than {days} days",
+                    int(r.leads - r.left_out),
+                    period=period_name(getattr(r, period)),
+                    young=fmt_money(r.young_leads),
+                    share=fmt_share(r.young_share),
+                    days=days,
+                )
                 for r in young.itertuples()
             )
             + "."
         )
     shown = at_age[[period, *_AT_AGE_COLUMNS]].copy()
     partial = incomplete(ctx)
-    shown[period] = [f"{k} ({partial[k]})" if k in partial else k for k in shown[period]]
+    shown[period] = [
+        f"{period_name(k)} ({partial[k]})" if k in partial else period_name(k)
+        for k in shown[period]
+    ]
     if partial:
-        text += (
-            " Not whole periods: "
-            + "; ".join(f"{k} ({v})" for k, v in partial.items())
-            + ": compare their conversion, not their counts."
+        text += " " + _(
+            "Not whole periods: {periods}: compare their conversion, not their counts.",
+            periods="; ".join(f"{period_name(k)} ({v})" for k, v in partial.items()),
         )
     view = show(shown)
     return Section(

@@ -8,12 +8,13 @@ from __future__ import annotations
 import pandas as pd
 from babel.lists import format_list
 
-from analysis.base.i18n import _, fmt_int, locale_name, n_
+from analysis.base.i18n import N_, _, fmt_int, locale_name, n_
 from analysis.engine.periods import NO_DATE
 from analysis.insight import findings
 from analysis.insight.findings import window_words
 from analysis.insight.numbers import (
     currency_sign,
+    day_words,
     fmt_measure,
     fmt_money,
     fmt_range,
@@ -24,9 +25,10 @@ from analysis.insight.numbers import (
 from analysis.insight.recommend import Thresholds, recommend
 from analysis.render import figures
 from analysis.render.sections import Section, period
-from analysis.render.tables import show
+from analysis.render.tables import header_label, show, value_label
 from analysis.stats import managers
 from analysis.stats.economics import unit_economics
+from analysis.stats.period_change import period_name
 
 __all__ = [
     "conclusion",
@@ -42,6 +44,9 @@ __all__ = [
 
 #: Campaigns named per action in the conclusion (the largest sums first).
 NAMED_PER_ACTION = 2
+
+#: A class of lead as the routing list names it (translated where it is shown).
+CLASS_LEADS = {"hot": N_("hot leads"), "warm": N_("warm leads"), "cold": N_("cold leads")}
 
 
 def conclusion(
@@ -108,16 +113,16 @@ def _what_happened(ctx) -> str:
         return _(
             "From {a} to {b} cost per lead went from {cpl_a} to {cpl_b} ({cpl_change}); "
             "cost per sale cannot be compared, a period has no sale from paid leads.",
-            a=a[p],
-            b=b[p],
+            a=period_name(a[p]),
+            b=period_name(b[p]),
             cpl_a=money(a["cpl"], cur),
             cpl_b=money(b["cpl"], cur),
             cpl_change=signed_percent(cpl),
         )
     cac, lo, hi = findings.cost_per_sale_change(a, b)
     values = dict(
-        a=a[p],
-        b=b[p],
+        a=period_name(a[p]),
+        b=period_name(b[p]),
         cpl_a=money(a["cpl"], cur),
         cpl_b=money(b["cpl"], cur),
         cpl_change=signed_percent(cpl),
@@ -158,7 +163,7 @@ def _whose_part_sentence(ctx) -> str:
         return ""
     totals = table[table["kind"] == "total"].set_index("part")["value"]
     change = float(totals["change"])
-    a, b = table.attrs["labels"]
+    a, b = (period_name(x) for x in table.attrs["labels"])
     spans = findings.group_spans(table)
     if abs(change) < 0.5:
         return _("Sales did not change from {a} to {b}.", a=a, b=b)
@@ -318,7 +323,7 @@ def headline(ctx) -> Section:
             window=window_words(f),
             sales=n_("**{n} sale**", "**{n} sales**", f["sales"]),
             conversion=conversion,
-            end=f["data_end"] or _("unknown date"),
+            end=day_words(f["data_end"]) or _("unknown date"),
         )
     ]
     if ctx.can["spend"] and t.get("spend") is not None:
@@ -375,27 +380,41 @@ def whose_part(ctx) -> Section:
     if not equal.empty:
         days = ctx.settings.equal_age_days
         at_age = equal.tables["change_sales_equal_age"]
-        why = (
-            "the leads too young to have bought yet, and the sales that close later"
-            if any(at_age.attrs.get("estimated") or ())
-            else f"the sales closed more than {days} days after the lead (every lead of both "
-            f"periods is at least {days} days old)"
+        if any(at_age.attrs.get("estimated") or ()):
+            why = _(
+                "The difference from the line above is the leads too young to have bought "
+                "yet, and the sales that close later; the period-change page has the detail."
+            )
+        else:
+            why = n_(
+                "The difference from the line above is the sales closed more than {n} day "
+                "after the lead (every lead of both periods is at least {n} day old); the "
+                "period-change page has the detail.",
+                "The difference from the line above is the sales closed more than {n} days "
+                "after the lead (every lead of both periods is at least {n} days old); the "
+                "period-change page has the detail.",
+                days,
+            )
+        text += "\n\n" + n_(
+            "*At equal age ({n} day):* {cause} {why}",
+            "*At equal age ({n} days):* {cause} {why}",
+            days,
+            cause=findings.main_cause(at_age),
+            why=why,
         )
-        text += (
-            f"\n\n*At equal age ({days} days):* "
-            + findings.main_cause(at_age)
-            + f" The difference from the line above is {why}; the period-change page has "
-            "the detail."
-        )
-    text += (
-        "\n\nEach part is its average contribution, in sales (Shapley values), so the "
+    text += "\n\n" + _(
+        "Each part is its average contribution, in sales (Shapley values), so the "
         "parts add up to the change; the period totals are counts."
     )
     fig = sales.figure
     if fig is None:  # no sale in either period: nothing to draw
         return Section(text=text, tables={"summary_change": table})
     fig.axes[0].set_title(
-        f"Sales, {compared[0]} to {compared[1]}: marketing (blue) and sales (red) parts"
+        _(
+            "Sales, {a} to {b}: marketing (blue) and sales (red) parts",
+            a=period_name(compared[0]),
+            b=period_name(compared[1]),
+        )
     )
     return Section(text=text, tables={"summary_change": table}, figure=fig)
 
@@ -404,18 +423,13 @@ def cheap_leads(ctx) -> Section:
     """Cost per lead next to cost per sale, first period against last."""
     if not ctx.can["spend"]:
         return Section(
-            text="No spend data: cost per lead and cost per sale are unknown.", empty=True
+            text=_("No spend data: cost per lead and cost per sale are unknown."), empty=True
         )
     s = ctx.settings
     # the same periods as the split of the change: those with enough leads to compare
     enough = _by_period(ctx)
     if len(enough.dropna(subset=["cpl"])) < 2:
-        return Section(
-            text=f"Fewer than two {s.period}s with {s.min_leads} leads or more and spend: "
-            "cost per lead and cost per sale are not compared between periods (the headline "
-            "gives them over all leads).",
-            empty=True,
-        )
+        return Section(text=_few_periods(s.period, s.min_leads), empty=True)
     by_period = enough
     text = findings.cpl_vs_cac_finding(by_period, s.period, ctx.currency)
     with_spend = by_period.dropna(subset=["cpl"])
@@ -423,15 +437,39 @@ def cheap_leads(ctx) -> Section:
     ends = [str(k) for k in with_spend[s.period].iloc[[0, -1]]] if len(with_spend) >= 2 else []
     cut = [k for k in dict.fromkeys(ends) if k in partial]
     if cut:
-        text += (
-            " Not whole periods: "
-            + "; ".join(f"{k} ({partial[k]})" for k in cut)
-            + ": cost per lead and per sale are rates and compare; their leads and sales "
-            "cover only part of the period."
+        text += " " + _(
+            "Not whole periods: {periods}: cost per lead and per sale are rates and "
+            "compare; their leads and sales cover only part of the period.",
+            periods="; ".join(f"{period_name(k)} ({partial[k]})" for k in cut),
         )
     figures.set_style()
     fig = figures.plot_cpl_vs_cac(by_period, s.period, ctx.currency)
     return Section(text=text, figure=fig)
+
+
+def _few_periods(unit: str, min_leads: int) -> str:
+    """Why cost per lead and per sale are not compared between periods: fewer than two
+    periods (of the unit: week, month or quarter) have enough leads and spend."""
+    if unit == "week":
+        return _(
+            "Fewer than two weeks with {min_leads} leads or more and spend: cost per lead "
+            "and cost per sale are not compared between periods (the headline gives them "
+            "over all leads).",
+            min_leads=min_leads,
+        )
+    if unit == "month":
+        return _(
+            "Fewer than two months with {min_leads} leads or more and spend: cost per lead "
+            "and cost per sale are not compared between periods (the headline gives them "
+            "over all leads).",
+            min_leads=min_leads,
+        )
+    return _(
+        "Fewer than two quarters with {min_leads} leads or more and spend: cost per lead "
+        "and cost per sale are not compared between periods (the headline gives them over "
+        "all leads).",
+        min_leads=min_leads,
+    )
 
 
 def actions(
@@ -445,9 +483,7 @@ def actions(
     view["conversion (95% CI)"] = [
         fmt_rate(r.conversion, r.conversion_low, r.conversion_high) for r in table.itertuples()
     ]
-    view["classified"] = [
-        f"{100 * x:.0f}%" if pd.notna(x) else _("n/a") for x in table["classified_share"]
-    ]
+    view["classified"] = [fmt_rate(x, digits=0) for x in table["classified_share"]]
     unknown = _("n/a")
     view["spend"] = [money(v, ctx.currency) if v > 0 else unknown for v in table["spend"].fillna(0)]
     view["cost per sale"] = [fmt_range(r.cac, r.cac_low, r.cac_high) for r in table.itertuples()]
@@ -455,44 +491,85 @@ def actions(
         fmt_rate(r.romi, r.romi_low, r.romi_high, digits=0) for r in table.itertuples()
     ]
     view["money at stake"] = [_at_stake(r, ctx.currency) for r in table.itertuples()]
-    what = "campaign" if ctx.can["campaigns"] else "source"
     counts = table.groupby("action", sort=False).agg(
         n=("action", "size"), leads=("leads", "sum"), spend=("at_stake", "sum")
     )
-    listed = ", ".join(
-        f"{name} {int(r.n)} ({fmt_money(r.leads)} leads"
-        + (f", spend {money(r.spend, ctx.currency)}" if r.spend > 0 else "")
-        + ")"
-        for name, r in counts.iterrows()
-    )
-    text = (
-        f"What to do with each of the {len(table)} {what}s: {listed}."
-        if len(table) != 1
-        else f"What to do with the one {what}: {listed}."
-    )
+    listed = ", ".join(_action_count(name, r, ctx.currency) for name, r in counts.iterrows())
+    text = _what_to_do(ctx.can["campaigns"], len(table), listed)
     if table["classified"].sum() > 0:
-        text += (
-            " Hot, warm and cold shares are of the classified leads (the 'classified' "
-            "column says how many that is)."
+        text += " " + _(
+            "Hot, warm and cold shares are of the classified leads (the '{column}' "
+            "column says how many that is).",
+            column=header_label("classified"),
         )
     else:
-        text += " No lead is classified hot, warm or cold, so no rule on the lead mix fires."
+        text += " " + _(
+            "No lead is classified hot, warm or cold, so no rule on the lead mix fires."
+        )
     if not ctx.can["spend"]:
-        text += " Without spend data no payback is known, so nothing is marked to scale or cut."
+        text += " " + _(
+            "Without spend data no payback is known, so nothing is marked to scale or cut."
+        )
     return Section(text=text, tables={"summary_actions": table}, views=[show(view)])
+
+
+def _action_count(action: str, r, currency: str) -> str:
+    """How many campaigns an action has, their leads and the spend at stake."""
+    leads = n_("{n} lead", "{n} leads", int(r.leads))
+    if r.spend > 0:
+        return _(
+            "{action} {count} ({leads}, spend {spend})",
+            action=value_label(action),
+            count=fmt_int(r.n),
+            leads=leads,
+            spend=money(r.spend, currency),
+        )
+    return _(
+        "{action} {count} ({leads})", action=value_label(action), count=fmt_int(r.n), leads=leads
+    )
+
+
+def _what_to_do(campaigns: bool, count: int, listed: str) -> str:
+    """The actions section's first sentence: what to do with the campaigns (or the
+    sources, without campaigns), how many there are of each action."""
+    if campaigns and count == 1:
+        return _("What to do with the one campaign: {listed}.", listed=listed)
+    if campaigns:
+        return n_(
+            "What to do with each of the {n} campaign: {listed}.",
+            "What to do with each of the {n} campaigns: {listed}.",
+            count,
+            listed=listed,
+        )
+    if count == 1:
+        return _("What to do with the one source: {listed}.", listed=listed)
+    return n_(
+        "What to do with each of the {n} source: {listed}.",
+        "What to do with each of the {n} sources: {listed}.",
+        count,
+        listed=listed,
+    )
 
 
 def _at_stake(r, currency: str) -> str:
     """The money an action is about: the spend a cut stops, what each unit of spend
     brings back where a campaign is scaled, the spend that is kept otherwise."""
     if not r.at_stake > 0:
-        return "n/a (no spend)"
+        return _("n/a (no spend)")
     spend = money(r.at_stake, currency)
     if r.action == "cut":
-        return f"stops {spend} of spend, which brought back {money(r.revenue, currency)}"
+        return _(
+            "stops {spend} of spend, which brought back {revenue}",
+            spend=spend,
+            revenue=money(r.revenue, currency),
+        )
     if r.action == "scale" and pd.notna(r.revenue_per_spend):
-        return f"each 1 spent brought back {r.revenue_per_spend:.2f} (spend {spend})"
-    return f"{spend} of spend"
+        return _(
+            "each 1 spent brought back {ratio} (spend {spend})",
+            ratio=fmt_money(r.revenue_per_spend, digits=2),
+            spend=spend,
+        )
+    return _("{spend} of spend", spend=spend)
 
 
 def routing(ctx) -> Section:
@@ -502,18 +579,21 @@ def routing(ctx) -> Section:
     table = managers.routing_table(ctx.leads, engine=ctx.engine)
     if table.empty:
         return Section(
-            text="The data do not say which manager handled each lead: no routing.",
+            text=_("The data do not say which manager handled each lead: no routing."),
             tables={"summary_routing": table},
             empty=True,
         )
     lines = []
     for cls, g in table[table["send"] == "yes"].groupby("qualification", sort=False):
-        who = ", ".join(f"{m} ({o:,} open)" for m, o in zip(g["manager"], g["open"], strict=True))
-        lines.append(f"- **{cls} leads** → {who} ({g['basis'].iloc[0]})")
-    text = "\n".join(lines) or "No manager stands out yet."
-    return Section(
-        text=f"{text}\n\nRule: {managers.ROUTING_RULE}", tables={"summary_routing": table}
-    )
+        who = ", ".join(
+            _("{manager} ({open} open)", manager=m, open=fmt_int(o))
+            for m, o in zip(g["manager"], g["open"], strict=True)
+        )
+        leads = _(CLASS_LEADS[cls]) if cls in CLASS_LEADS else _("{cls} leads", cls=cls)
+        lines.append(f"- **{leads}** → {who} ({g['basis'].iloc[0]})")
+    text = "\n".join(lines) or _("No manager stands out yet.")
+    rule = _("Rule: {rule}", rule=_(managers.ROUTING_RULE))
+    return Section(text=f"{text}\n\n{rule}", tables={"summary_routing": table})
 
 
 def caveats(ctx) -> Section:
@@ -524,15 +604,27 @@ def caveats(ctx) -> Section:
     n, k = ctx.facts["leads"], ctx.facts["sales"]
     if k == 0:
         items.append(
-            f"Not one of the {n:,} lead{'s' if n != 1 else ''} is a sale yet: conversion, "
-            "cost per sale and ROMI "
-            "cannot be estimated, nothing is compared on sales, and each campaign's action "
-            "rests on its lead classes and spend alone."
+            n_(
+                "Not one of the {n} lead is a sale yet: conversion, cost per sale and ROMI "
+                "cannot be estimated, nothing is compared on sales, and each campaign's "
+                "action rests on its lead classes and spend alone.",
+                "Not one of the {n} leads is a sale yet: conversion, cost per sale and ROMI "
+                "cannot be estimated, nothing is compared on sales, and each campaign's "
+                "action rests on its lead classes and spend alone.",
+                n,
+            )
         )
     elif k < ctx.settings.min_sales:
         items.append(
-            f"Only {k:,} of the {n:,} leads are sales (fewer than {ctx.settings.min_sales}): "
-            "no conversion can be told apart from chance yet."
+            n_(
+                "Only {sales} of the {n} lead is a sale (fewer than {min_sales}): no "
+                "conversion can be told apart from chance yet.",
+                "Only {sales} of the {n} leads are sales (fewer than {min_sales}): no "
+                "conversion can be told apart from chance yet.",
+                n,
+                sales=fmt_int(k),
+                min_sales=ctx.settings.min_sales,
+            )
         )
     items += list(ds.profile.notes)
     items += list(ds.notes.loc[ds.notes["severity"] == "warning", "message"])
@@ -540,8 +632,13 @@ def caveats(ctx) -> Section:
     if not age.empty:
         items.append(age.text)
     for name in ctx.facts["outcome_dependent"]:
-        items.append(f"{name} is known only for converted leads: not used to compare conversion.")
-    return Section(text="\n".join(f"- {x}" for x in items) or "No caveats.")
+        items.append(
+            _(
+                "{field} is known only for converted leads: not used to compare conversion.",
+                field=header_label(name),
+            )
+        )
+    return Section(text="\n".join(f"- {x}" for x in items) or _("No caveats."))
 
 
 def glossary(ctx) -> Section:
@@ -591,3 +688,117 @@ def glossary(ctx) -> Section:
         ),
     ]
     return Section(text="\n".join(f"- **{t}**: {m}" for t, m in terms))
+
+
+def what_if(
+    ctx,
+    amount: float | None = None,
+    *,
+    hot_share: float = 0.30,
+    warm_share: float = 0.40,
+    cold_share: float = 0.60,
+) -> Section:
+    """The budget what-if: the sales and revenue that moving ``amount`` (default: all
+    the spend of the campaigns to cut) to the campaigns to scale should bring
+    (`analysis.stats.whatif.budget_what_if`). Table ``summary_what_if``."""
+    from analysis.stats.whatif import budget_what_if
+
+    by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
+    table = _actions_table(ctx, hot_share, warm_share, cold_share)
+    cut = table[table["action"] == "cut"]
+    scale = table[table["action"] == "scale"]
+    s = ctx.settings
+    econ = ctx.remember(
+        ("economics", tuple(by)),
+        lambda: unit_economics(
+            ctx.leads,
+            ctx.spend,
+            by=by,
+            level=s.level,
+            min_leads=s.min_leads,
+            min_sales=s.min_sales,
+            engine=ctx.engine,
+        ),
+    )
+    w = budget_what_if(
+        econ, ctx.spend if ctx.can["spend"] else None, cut, scale, amount, keys=by, level=s.level
+    )
+    reasons = {
+        "no spend": _("No budget what-if: the data have no spend, so no campaign's cost is known."),
+        "no cut": _(
+            "No budget what-if: no campaign is marked to cut, so there is no money to move."
+        ),
+        "no scale": _(
+            "No budget what-if: no campaign is marked to scale, so there is nowhere to move "
+            "the money to."
+        ),
+        "no headroom": _(
+            "No budget what-if: every campaign to scale already ran at its busiest week's "
+            "spend all the time, and the kit does not extrapolate beyond the spend a "
+            "campaign has run at."
+        ),
+    }
+    if w.reason:
+        return Section(text=reasons[w.reason], tables={"summary_what_if": w.table}, empty=True)
+    cur = ctx.currency
+    key = by[-1]
+    sales = _(
+        "{change} sales (95% CI {low} to {high})",
+        change=fmt_measure(w.sales_change, "sales", sign=True),
+        low=fmt_measure(w.sales_low, "sales", sign=True),
+        high=fmt_measure(w.sales_high, "sales", sign=True),
+    )
+    if w.revenue_change is not None and w.revenue_low is not None and w.revenue_high is not None:
+        text = _(
+            "Moving {moved} from {cut} to {scale} over the data's {weeks} weeks should "
+            "bring {sales} and {revenue} of revenue (95% CI {rlow} to {rhigh}).",
+            moved=money(w.moved, cur),
+            cut=_named(cut[key]),
+            scale=_named(scale[key]),
+            weeks=fmt_int(w.weeks),
+            sales=sales,
+            revenue=money(w.revenue_change, cur),
+            rlow=money(w.revenue_low, cur),
+            rhigh=money(w.revenue_high, cur),
+        )
+    else:
+        text = _(
+            "Moving {moved} from {cut} to {scale} over the data's {weeks} weeks should "
+            "bring {sales}.",
+            moved=money(w.moved, cur),
+            cut=_named(cut[key]),
+            scale=_named(scale[key]),
+            weeks=fmt_int(w.weeks),
+            sales=sales,
+        )
+    text += " " + _(
+        "The assumption: within the spend a campaign has run at, a rouble buys what it "
+        "bought (its sales per rouble, with the interval of its conversion); a campaign "
+        "to scale takes at most its headroom, what it would have spent had every week "
+        "been its busiest, because beyond that returns diminish and the data cannot say "
+        "by how much."
+    )
+    if w.unplaced > 0:
+        text += " " + _(
+            "{unplaced} of the {amount} asked is left unplaced: the campaigns to scale "
+            "have no more headroom.",
+            unplaced=money(w.unplaced, cur),
+            amount=money(w.amount, cur),
+        )
+    t = w.table
+    view = t[[*by, "role"]].copy()
+    view["role"] = t["role"].map(value_label)
+    view["spend"] = [money(v, cur) for v in t["spend"]]
+    view["headroom"] = [
+        money(v, cur) if r == "scale" else "" for v, r in zip(t["headroom"], t["role"], strict=True)
+    ]
+    view["moved"] = [money(v, cur) for v in t["moved"]]
+    view["paid_sales"] = t["paid_sales"].astype("int64")
+    view["sales_change"] = [
+        f"{fmt_measure(r.sales_change, 'sales', sign=True)} "
+        f"({fmt_measure(r.sales_change_low, 'sales', sign=True)}…"
+        f"{fmt_measure(r.sales_change_high, 'sales', sign=True)})"
+        for r in t.itertuples()
+    ]
+    view["revenue_change"] = [money(v, cur) for v in t["revenue_change"]]
+    return Section(text=text, tables={"summary_what_if": t}, views=[show(view)])
