@@ -205,7 +205,9 @@ def test_the_conclusion_in_russian_and_english(sample_context):
     assert ru.startswith("> **Коротко:** ") and en.startswith("> **In short:** ")
     for text in (ru, en):
         body = text.split(":** ", 1)[1]
-        assert len(re.findall(r"[.!?](?:\s|$)", body)) <= 3, body
+        # sentence ends, not the abbreviations of periods and dates (1 кв. 2026, 2026 г.)
+        ends = re.findall(r"(?<!кв)(?<!нед)(?<!\bг)[.!?](?:\s|$)", body)
+        assert len(ends) <= 3, body
     assert _latin_words(ru, names) == []
     assert not re.search("[а-яА-ЯёЁ]", en)
     # cost per lead of the first and last period: the same sums as the section's
@@ -269,6 +271,10 @@ def test_the_headline_in_russian_has_the_same_numbers(sample_context):
     names = {str(x) for x in ctx.facts["spend"]["campaigns_without_leads"]}
     assert _latin_words(ru, names) == [], ru
     assert f"**4{NBSP}335 лидов**".replace(NBSP, "\u202f") in ru and "**280 продаж**" in ru
+    # the same numbers, dates aside (ISO in English, in words in Russian)
+    months = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+    ru = re.sub(rf"\d{{1,2}} (?:{months}) \d{{4}}", "DATE", ru)
+    en = re.sub(r"\d{4}-\d\d-\d\d", "DATE", en)
     digits = lambda s: re.findall(r"\d[\d\u202f]*", s.replace(",", "."))  # noqa: E731
     assert digits(ru) == digits(en)
 

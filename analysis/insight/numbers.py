@@ -116,9 +116,10 @@ def currency_sign(currency: str | None) -> str:
 
 def day_words(day) -> str:
     """A day in a sentence: ISO in English (``2026-06-30``, as the English pages have
-    always written it), in words in another language (``30 июня 2026 г.``); "" as is."""
+    always written it), in words in another language (``30 июня 2026``); "" as is."""
     if not day:
         return str(day or "")
     from analysis.base.i18n import fmt_date
 
-    return str(day) if language() == "en" else fmt_date(str(day))
+    # "9 июля 2026": without "г.", which would stand before a sentence's full stop
+    return str(day) if language() == "en" else fmt_date(str(day), "d MMMM y")

@@ -185,8 +185,11 @@ def _p_open(rate: ArrayLike, x: ArrayLike, q: ArrayLike) -> np.ndarray:
     closed), for an eventual rate ``rate`` and an open share ``q`` of unsold leads."""
     p = np.asarray(rate, dtype=float)
     x = np.asarray(x, dtype=float)
+    q = np.asarray(q, dtype=float)
+    # no open share counted (no unsold lead of the kind in the band): P(sale | unsold)
+    q = np.where(np.isfinite(q) & (q > 0), q, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        later = p * (1 - x) / (1 - p * x) / np.asarray(q, dtype=float)
+        later = p * (1 - x) / (1 - p * x) / q
     return np.asarray(np.clip(np.nan_to_num(later), 0.0, 1.0), dtype=float)
 
 
@@ -218,17 +221,22 @@ def _open_shares(grouped: pd.DataFrame, pending: pd.DataFrame) -> pd.DataFrame:
     """Per class and age band, ``q``: the share of the class's unsold leads that are
     still open. A lead that will be sold is open, so P(sale | open) = P(sale | unsold) /
     q. Leads whose qualification is pending sit in the unqualified class while open,
-    so each class's open leads are scaled up by the band's pending leads (spread over
-    the classes as their open leads are) and the unqualified class's scaled down."""
+    so the band's pending leads are given back to the classes in the mix of the band's
+    qualified open leads (`_pending_share`'s ``w_<class>``, the overall mix where the
+    band has none) and taken from the unqualified class."""
     g = grouped.assign(unsold=grouped["leads"] - grouped["sales"])
     t = g.groupby([_CLASS, "_band"], as_index=False)[["unsold", "open"]].sum()
-    t = t.merge(pending[["_band", "pending"]], on="_band", how="left").fillna({"pending": 0.0})
+    t = t.merge(pending, on="_band", how="left").fillna({"pending": 0.0})
     unq = t[_CLASS] == UNKNOWN
     u = t[unq].set_index("_band")["open"]
-    qual_open = t[~unq].groupby("_band")["open"].sum()
     moved = t["_band"].map(u).fillna(0.0) * t["pending"]
-    scale = 1 + moved / t["_band"].map(qual_open).where(lambda v: v > 0)
-    opened = np.where(unq, t["open"] * (1 - t["pending"]), t["open"] * scale.fillna(1.0))
+    weight = pd.Series(0.0, index=t.index)
+    for klass in t[_CLASS].unique():
+        col = f"w_{klass}"
+        if klass != UNKNOWN and col in t.columns:
+            m = t[_CLASS] == klass
+            weight[m] = t.loc[m, col].fillna(0.0)
+    opened = np.where(unq, t["open"] * (1 - t["pending"]), t["open"] + moved * weight)
     lost = t["unsold"] - t["open"]
     with np.errstate(divide="ignore", invalid="ignore"):
         t["q"] = opened / (lost + opened)

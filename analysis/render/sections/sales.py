@@ -461,8 +461,10 @@ def call_list(ctx, top: int = 20, limit: int = 5000) -> Section:
         "the mean sale of the lead's segment. A lead's probability is its cell's (source, "
         "campaign, segment, class) conversion in the end, pooled toward its class, read "
         "at the lead's age on its class's time-to-sale curve: a lead older than its "
-        "cell's sales usually take is worth less. The interval is 95%; the column of "
-        "leads behind the estimate says how many leads of the cell it rests on."
+        "cell's sales usually take is worth less, and a lead still open can be worth more "
+        "than its cell's conversion, because many of the cell's leads of its age are "
+        "already lost. The interval is 95%; the column of leads behind the estimate says "
+        "how many leads of the cell it rests on."
     )
     if scored.expected_revenue is not None:
         head = _(
@@ -540,12 +542,12 @@ def manager_lists(ctx, stuck_days: int = 14, per_manager: int = 200, shown: int 
         "contacted and {stuck} open for more than {n} day. The workbook holds up to "
         "{per} per manager and list; below are the first {shown} of each. The routing "
         "above gives new cold and warm leads to the managers with the fewest open leads "
-        "among those the data rank best.",
+        "among those no other manager clearly beats.",
         "Every manager's leads to call today, oldest first, by lead id: {never} never "
         "contacted and {stuck} open for more than {n} days. The workbook holds up to "
         "{per} per manager and list; below are the first {shown} of each. The routing "
         "above gives new cold and warm leads to the managers with the fewest open leads "
-        "among those the data rank best.",
+        "among those no other manager clearly beats.",
         stuck_days,
         never=_num(counts.get(NEVER_CONTACTED, 0)),
         stuck=_num(counts.get(STUCK, 0)),

@@ -792,7 +792,10 @@ def what_if(
     view["headroom"] = [
         money(v, cur) if r == "scale" else "" for v, r in zip(t["headroom"], t["role"], strict=True)
     ]
-    view["moved"] = [money(v, cur) for v in t["moved"]]
+    view["moved"] = [
+        ("\u2212" if v < 0 else "+") + money(abs(v), cur) if v else money(0.0, cur)
+        for v in t["moved"]
+    ]
     view["paid_sales"] = t["paid_sales"].astype("int64")
     view["sales_change"] = [
         f"{fmt_measure(r.sales_change, 'sales', sign=True)} "
