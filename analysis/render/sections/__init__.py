@@ -13,7 +13,15 @@ import pandas as pd
 
 from analysis.base.i18n import _
 
-__all__ = ["Section", "figure_alt", "no_sale_dates", "show_section", "save_table", "save_tables"]
+__all__ = [
+    "Section",
+    "economics",
+    "figure_alt",
+    "no_sale_dates",
+    "show_section",
+    "save_table",
+    "save_tables",
+]
 
 
 @dataclass
@@ -154,3 +162,27 @@ def save_tables(sections: list[Section], output_dir: str | Path | None) -> list[
                 if path is not None:
                     written.append(path)
     return written
+
+
+def economics(ctx, by: list[str]) -> pd.DataFrame:
+    """`unit_economics` of the report's leads and spend by ``by``, with the report's
+    settings (interval level, MIN_LEADS, MIN_SALES), on its engine: the one place the
+    pages' unit economics come from (the funnel page, the what-if)."""
+    from analysis.engine.periods import NO_DATE, TIME_DIMENSIONS
+    from analysis.stats.economics import unit_economics
+
+    s = ctx.settings
+    table = unit_economics(
+        ctx.leads,
+        ctx.spend,
+        by=by,
+        level=s.level,
+        min_leads=s.min_leads,
+        min_sales=s.min_sales,
+        engine=ctx.engine,
+    )
+    timed = [k for k in by if k in TIME_DIMENSIONS]
+    if timed and len(table):  # leads without a creation date: their row comes last
+        undated = (table[timed] == NO_DATE).any(axis=1)
+        table = pd.concat([table[~undated], table[undated]]).reset_index(drop=True)
+    return table

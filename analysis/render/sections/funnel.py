@@ -12,12 +12,11 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.base.i18n import N_, _, fmt_date, language, n_
-from analysis.engine.periods import NO_DATE, TIME_DIMENSIONS
+from analysis.engine.periods import NO_DATE
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
-from analysis.render.sections import Section, period, summary
+from analysis.render.sections import Section, economics, period, summary
 from analysis.render.tables import economics_view, label_rows, show
-from analysis.stats.economics import unit_economics
 
 __all__ = [
     "economics",
@@ -38,26 +37,6 @@ _NO_SPEND = N_("No spend data: cost per lead and cost per sale cannot be compare
 
 #: The periods' names in a sentence ("2 periods (quarter)").
 _PERIOD_NAMES = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter")}
-
-
-def economics(ctx, by: list[str]):
-    """`unit_economics` of the report's leads and spend by ``by``, with the report's
-    settings (interval level, MIN_LEADS, MIN_SALES), on its engine."""
-    s = ctx.settings
-    table = unit_economics(
-        ctx.leads,
-        ctx.spend,
-        by=by,
-        level=s.level,
-        min_leads=s.min_leads,
-        min_sales=s.min_sales,
-        engine=ctx.engine,
-    )
-    timed = [k for k in by if k in TIME_DIMENSIONS]
-    if timed and len(table):  # leads without a creation date: their row comes last
-        undated = (table[timed] == NO_DATE).any(axis=1)
-        table = pd.concat([table[~undated], table[undated]]).reset_index(drop=True)
-    return table
 
 
 def dated(table: pd.DataFrame, period: str) -> pd.DataFrame:

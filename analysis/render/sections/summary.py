@@ -701,7 +701,7 @@ def what_if(
     """The budget what-if: the sales and revenue that moving ``amount`` (default: all
     the spend of the campaigns to cut) to the campaigns to scale should bring
     (`analysis.stats.whatif.budget_what_if`). Table ``summary_what_if``."""
-    from analysis.render.sections import funnel
+    from analysis.render.sections import economics
     from analysis.stats.whatif import budget_what_if
 
     by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
@@ -710,7 +710,7 @@ def what_if(
     scale = table[table["action"] == "scale"]
     s = ctx.settings
     # the funnel page's unit economics by campaign, the one place its numbers come from
-    econ = ctx.remember(("economics", tuple(by)), lambda: funnel.economics(ctx, by))
+    econ = ctx.remember(("economics", tuple(by)), lambda: economics(ctx, by))
     w = budget_what_if(
         econ, ctx.spend if ctx.can["spend"] else None, cut, scale, amount, keys=by, level=s.level
     )
