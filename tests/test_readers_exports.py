@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analysis.base.errors import DataError
@@ -464,6 +464,22 @@ def _cells(s: str) -> str:
     return s.strip()
 
 
+def _even_under_another(header: list[str], rows: list[list[str]], delim: str) -> bool:
+    """Whether the header and rows, written with ``delim``, also read as a table of two
+    or more columns with every record the same width under another candidate."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delim, lineterminator="\n")
+    for rec in [header, *rows]:
+        w.writerow(rec)
+    for other in (",", ";", "\t"):
+        if other == delim:
+            continue
+        widths = {len(r) for r in csv.reader(io.StringIO(buf.getvalue()), delimiter=other)}
+        if len(widths) == 1 and widths.pop() > 1:
+            return True
+    return False
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -495,6 +511,10 @@ def test_property_cells_and_row_numbers_recovered(tmp_path, case):
         buf.write(f"Total rows: {len(rows)}{end}")
     elif footer:
         put([footer] + [""] * (len(header) - 1))
+    # a file that is also an even table under another delimiter (a one-row file whose
+    # cells hold that delimiter) is ambiguous to any reader: the property is about the
+    # files that are not
+    assume(not _even_under_another(header, rows, delim))
     path = tmp_path / "prop.csv"
     path.write_bytes(buf.getvalue().encode("utf-8"))
     t = read_table(path, expect=[header[1]] if expect else None)

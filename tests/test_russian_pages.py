@@ -31,11 +31,15 @@ NAME_COLUMNS = (
 
 def _names(tables: Path) -> set[str]:
     """The data's own names as the run's tables hold them (sources, campaigns,
-    managers, segments, lost reasons, input files, the exports' column names), and the
-    profile's title (the user's own words)."""
+    managers, segments, lost reasons, input files, the exports' column names), the
+    profile's title (the user's own words) and the client's and profile's names."""
+    import json
+
     from analysis.ingest.profiles import load_profile
 
-    names: set[str] = {load_profile("sample").title}
+    meta = json.loads((tables.parent / "run.json").read_text(encoding="utf-8"))
+    # the profile's title, and the client's and profile's names (codes the user chose)
+    names: set[str] = {load_profile("sample").title, meta["client"], meta["profile"]}
     for path in tables.glob("*.csv"):
         frame = pd.read_csv(path)
         for c in NAME_COLUMNS:
