@@ -549,7 +549,9 @@ def manager_lists(ctx, stuck_days: int = 14, per_manager: int = 200, shown: int 
         "above gives new cold and warm leads to the managers with the fewest open leads "
         "among those no other manager clearly beats.",
         stuck_days,
-        never=_num(counts.get(NEVER_CONTACTED, 0)),
+        never=_num(counts.get(NEVER_CONTACTED, 0))
+        if "first_contact_at" in ctx.leads.columns
+        else _("unknown (the data have no first contact dates)"),
         stuck=_num(counts.get(STUCK, 0)),
         per=_num(per_manager),
         shown=_num(shown),
