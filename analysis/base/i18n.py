@@ -46,6 +46,9 @@ __all__ = [
     "N_",
     "locale_name",
     "fmt_int",
+    "fmt_number",
+    "fmt_count",
+    "join_words",
     "fmt_date",
     "untranslated",
     "markdown",
@@ -169,6 +172,37 @@ def fmt_int(n: int) -> str:
     no-break space (``4 335``; the typographic rule in Russian, unambiguous in English,
     where "4,335" would read as a decimal to a Russian reader)."""
     return f"{int(n):,}".replace(",", "\u202f")
+
+
+def fmt_number(v: float, spec: str = ",") -> str:
+    """A number in a sentence, formatted with ``spec``: as Python writes it in English
+    (``4,335``, ``0.031``; the English sentences and their tests have it so), with
+    narrow no-break spaces between thousands and a decimal comma in other languages
+    (``4\u202f335``, ``0,031``).
+
+    >>> fmt_number(4335), fmt_number(0.0312, ".2g")
+    ('4,335', '0.031')
+    """
+    text = format(v, spec)
+    if language() == "en":
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def fmt_count(n: int) -> str:
+    """A count in a sentence that the English has always written with a comma
+    (``4,335``): `fmt_number` of the whole number (``4 335`` in Russian)."""
+    return fmt_number(int(n), ",")
+
+
+def join_words(items: list[str]) -> str:
+    """Items joined as the language lists them ("a and b and c" in English, as the
+    sentences always wrote it; "a, b и c" in Russian, by Babel)."""
+    if language() == "en":
+        return " and ".join(items)
+    from babel.lists import format_list
+
+    return format_list(items, locale=locale_name())
 
 
 def fmt_date(day: _dt.date | str, form: str = "long") -> str:

@@ -25,12 +25,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.base.errors import DataError
-from analysis.base.i18n import _, n_
+from analysis.base.i18n import _, fmt_count, n_
 from analysis.ingest.cache import dataset_key, from_cache, to_cache
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.mapping import read
 from analysis.ingest.matching import build_spend, spend_match
-from analysis.ingest.notes import Notes, count
+from analysis.ingest.notes import Notes
 from analysis.ingest.privacy import drop_personal
 from analysis.ingest.problems import collecting, problem
 from analysis.ingest.profiles import InputSpec, Profile, load_profile, mapped_columns
@@ -448,7 +448,7 @@ def _period_notes(total: int, kept: int, undated: int, window, notes: Notes) -> 
                 "{count} lead(s) without a creation date are left out: no period can be said "
                 "to hold them",
                 undated,
-                count=count(undated),
+                count=fmt_count(undated),
             ),
         )
     dropped = total - kept - undated
@@ -458,8 +458,8 @@ def _period_notes(total: int, kept: int, undated: int, window, notes: Notes) -> 
             "leads",
             _(
                 "{n} of {total} leads were created outside the period {period} and are left out",
-                n=count(dropped),
-                total=count(total),
+                n=fmt_count(dropped),
+                total=fmt_count(total),
                 period=label,
             ),
         )
@@ -478,7 +478,7 @@ def _spend_in_period(spend: pd.DataFrame, window, notes: Notes) -> pd.DataFrame:
                 "{count} spend rows dated outside the period {period} are left out",
                 "{count} spend rows dated outside the period {period} are left out",
                 int((~in_period).sum()),
-                count=count(int((~in_period).sum())),
+                count=fmt_count(int((~in_period).sum())),
                 period=_window_label(window),
             ),
         )

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 
-from analysis.base.i18n import fmt_int, language
+from analysis.base.i18n import language
 
-__all__ = ["Notes", "counted", "merge", "share", "count", "ROW_LIMIT"]
+__all__ = ["Notes", "counted", "merge", "share", "ROW_LIMIT"]
 
 #: Row numbers a note keeps (as many as `analysis.base.errors.format_rows` shows).
 ROW_LIMIT = 10
@@ -66,12 +66,6 @@ class Notes:
         return pd.DataFrame(
             [r for r in self.rows if _shown(r)], columns=["severity", "input", "message"]
         )
-
-
-def count(n: int) -> str:
-    """A count as the load's English messages have always written it (``3,000``), and
-    as the pages write counts in other languages (``3 000``, `fmt_int`)."""
-    return f"{int(n):,}" if language() == "en" else fmt_int(n)
 
 
 def share(x: float) -> str:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from analysis.base.errors import DataError
 from analysis.base.files import code_hash, write_atomic
-from analysis.base.i18n import _, language, n_
+from analysis.base.i18n import _, fmt_count, language, n_
 from analysis.ingest.cache import cache_folder
 from analysis.ingest.readers import RawTable, iter_table
 
@@ -342,8 +342,6 @@ def stream_leads(
         ]
         all_notes = read_notes + merge(notes_chunks, file_rows, final_args)
         if n_chunks > 1:
-            from analysis.ingest.notes import count
-
             all_notes.append(
                 {
                     "severity": "info",
@@ -351,11 +349,11 @@ def stream_leads(
                     "message": _(
                         "{rows} rows of {file} ({size}) were read in {chunks} chunks of up to "
                         "{chunk_rows} rows; the file was never held whole in memory",
-                        rows=count(file_rows),
+                        rows=fmt_count(file_rows),
                         file=label,
                         size=_size(meta["bytes"]),
-                        chunks=count(n_chunks),
-                        chunk_rows=count(chunk_rows or 0),
+                        chunks=fmt_count(n_chunks),
+                        chunk_rows=fmt_count(chunk_rows or 0),
                     ),
                 }
             )

@@ -38,8 +38,8 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from analysis.base.errors import DataError
-from analysis.base.i18n import _, n_
-from analysis.ingest.notes import Notes, count
+from analysis.base.i18n import _, fmt_count, n_
+from analysis.ingest.notes import Notes
 from analysis.ingest.problems import collecting, problem
 
 __all__ = ["TableLeads", "map_table", "table_by_name", "restrict_table", "TABLE_MAX_DISTINCT"]
@@ -104,7 +104,7 @@ def _ids_text(ids: list, total: int) -> str:
 
     shown = ", ".join(pseudonymise(str(i), exact=True) for i in ids[:_SHOWN])
     if total > len(ids[:_SHOWN]):
-        return _("lead ids {ids}, … ({total} in all)", ids=shown, total=count(total))
+        return _("lead ids {ids}, … ({total} in all)", ids=shown, total=fmt_count(total))
     if total == 1:
         return _("lead id {ids}", ids=shown)
     return _("lead ids {ids}", ids=shown)
@@ -149,8 +149,8 @@ class _Mapper:
                         "table is a category (at most {most} values): map ids or free text to "
                         "categories in a view",
                         column=repr(c),
-                        k=count(k),
-                        most=count(TABLE_MAX_DISTINCT),
+                        k=fmt_count(k),
+                        most=fmt_count(TABLE_MAX_DISTINCT),
                     ),
                 )
                 continue
@@ -322,7 +322,7 @@ class _Mapper:
                     "{count} lead(s) have no lead id; every lead needs one",
                     "{count} lead(s) have no lead id; every lead needs one",
                     blanks,
-                    count=count(blanks),
+                    count=fmt_count(blanks),
                 ),
             )
         # ids seen more than once, counted by grouping: a grouped count spills to disk
@@ -339,7 +339,7 @@ class _Mapper:
                     "{count} lead id(s) appear more than once ({ids}); every lead needs its own",
                     "{count} lead id(s) appear more than once ({ids}); every lead needs its own",
                     total,
-                    count=count(total),
+                    count=fmt_count(total),
                     ids=_ids_text(shown, total),
                 ),
             )
@@ -425,7 +425,7 @@ class _Mapper:
                             "{count} revenue value(s) are negative or infinite ({ids})",
                             "{count} revenue value(s) are negative or infinite ({ids})",
                             neg,
-                            count=count(neg),
+                            count=fmt_count(neg),
                             ids=_ids_text(shown, neg),
                         ),
                     )
@@ -461,7 +461,7 @@ class _Mapper:
                         "unknown.",
                         k,
                         values=values,
-                        count=count(k),
+                        count=fmt_count(k),
                     ),
                 )
                 classes = classes.fillna("unknown")
@@ -588,7 +588,7 @@ class _Mapper:
                 _(
                     "{count} lead ids have spaces at an end or may hold e-mails or phone "
                     "numbers; use an id column that holds plain ids",
-                    count=count(k),
+                    count=fmt_count(k),
                 ),
             )
         elif k:

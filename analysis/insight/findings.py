@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.base.i18n import N_, _, fmt_int, language, locale_name, n_
+from analysis.base.i18n import N_, _, fmt_int, join_words, language, locale_name, n_
 from analysis.engine.cells import Engine, Leads, count_true
 from analysis.insight.numbers import (
     day_words,
@@ -59,16 +59,6 @@ def _word(text) -> str:
     language; a word the catalogue lacks, or "", as it is."""
     text = "" if text is None else str(text)
     return _(text) if text else text
-
-
-def _and(items: list[str]) -> str:
-    """Items joined as the language lists them ("a and b and c" in English, as the
-    sentences always wrote it; "a, b и c" in Russian)."""
-    if language() == "en":
-        return " and ".join(items)
-    from babel.lists import format_list
-
-    return format_list(items, locale=locale_name())
 
 
 def _dec(v: float, digits: int = 2) -> str:
@@ -439,7 +429,7 @@ def main_cause(table: pd.DataFrame) -> str:
             )
         rest = [g for g in groups if g not in named and abs(g[1]) > tiny]
         if rest:
-            text += "; " + _("also {parts}", parts=_and([show(g) for g in rest]))
+            text += "; " + _("also {parts}", parts=join_words([show(g) for g in rest]))
         return text + "."
     if verdict is not None:
         # supported: the largest part's interval excludes 0 and so does its margin over
@@ -461,10 +451,10 @@ def main_cause(table: pd.DataFrame) -> str:
         text = story + ", " + _through(lead, change, show(lead))
         others = same[1:]
     if against:
-        text += ", " + _("partly offset by {parts}", parts=_and([show(g) for g in against]))
+        text += ", " + _("partly offset by {parts}", parts=join_words([show(g) for g in against]))
     others = [g for g in others if abs(g[1]) > tiny]
     if others:
-        text += "; " + _("also {parts}", parts=_and([show(g) for g in others]))
+        text += "; " + _("also {parts}", parts=join_words([show(g) for g in others]))
     owners = parts.groupby("owner", sort=False)["value"].sum()
     if len(owners) > 1 and (owners.abs() > tiny).all():
         marketing, sales = num(owners["marketing"]), num(owners["sales"])

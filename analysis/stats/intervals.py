@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as _st
 from statsmodels.stats.multitest import multipletests
 
-from analysis.base.i18n import language
+from analysis.base.i18n import fmt_number
 
 __all__ = [
     "wilson_interval",
@@ -181,21 +181,6 @@ def count_flag(leads: ArrayLike, sales: ArrayLike, min_leads: int = 30) -> NDArr
     return np.where(
         n == 0, "no leads", np.where(k == 0, "no sales", np.where(n < min_leads, "few leads", ""))
     )
-
-
-def fmt_number(v: float, spec: str = ",") -> str:
-    """A number in a sentence of the models, formatted with ``spec``: as Python writes
-    it in English (``4,335``, ``0.031``; the English pages and their tests have it so),
-    with narrow no-break spaces between thousands and a decimal comma in other
-    languages (``4\u202f335``, ``0,031``).
-
-    >>> fmt_number(4335), fmt_number(0.0312, ".2g")
-    ('4,335', '0.031')
-    """
-    text = format(v, spec)
-    if language() == "en":
-        return text
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def one_blas_thread() -> Any:

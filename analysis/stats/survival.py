@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from analysis.base.i18n import _, fmt_int, language
+from analysis.base.i18n import _, fmt_count
 from analysis.engine.cells import (
     TIME_DIMENSIONS,
     Engine,
@@ -268,18 +268,12 @@ def prepare(leads: Leads, by: list[str], as_of: object, engine: Engine | None) -
         ),
     }
     causes = tuple(k for k in words if got[k])
-    notes = tuple(words[k](_count(got[k])) for k in causes)
+    notes = tuple(words[k](fmt_count(got[k])) for k in causes)
     excluded = {
         k: got[k]
         for k in ("sale_before_lead", "sale_without_won_at", "no_created_at", "after_as_of")
     }
     return Prepared(eng, t, as_of_ts, notes, excluded, causes)
-
-
-def _count(n: int) -> str:
-    """A count in a note: as the English notes have always written it ("1,234"); in
-    another language as every count is written there (`fmt_int`)."""
-    return f"{int(n):,}" if language() == "en" else fmt_int(n)
 
 
 def day_counts(prep: Prepared, by: list[str]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from analysis.base.i18n import N_, _, fmt_int, language, locale_name, n_
+from analysis.base.i18n import N_, _, fmt_int, fmt_number, join_words, language, n_
 from analysis.insight import audit
 from analysis.insight.numbers import day_words, fmt_money, fmt_rate, fmt_share, money
 from analysis.render import figures, time_figures
@@ -37,20 +37,6 @@ __all__ = [
 _OUTLIER_KINDS = (N_("revenue of a sale"), N_("spend of a campaign day"))
 
 
-def _and(items: list[str]) -> str:
-    """Items joined as the language lists them ("a and b" in English)."""
-    if language() == "en":
-        return " and ".join(items)
-    from babel.lists import format_list
-
-    return format_list(items, locale=locale_name())
-
-
-def _decimal(v: float) -> str:
-    text = f"{v:g}"
-    return text if language() == "en" else text.replace(".", ",")
-
-
 def headline(ctx) -> Section:
     """Whose data, how many leads and sales over which dates, the spend (of which on
     campaigns with no leads) and the cost per lead, the profile's caveats."""
@@ -71,7 +57,7 @@ def outliers(ctx) -> Section:
         "A value is flagged when its logarithm lies more than {k} scaled median absolute "
         "deviations above the median of the logarithms of the positive values and it is at "
         "least {ratio} times the median (fewer than {min} positive values: no flag).",
-        k=_decimal(audit.OUTLIER_K),
+        k=fmt_number(audit.OUTLIER_K, "g"),
         ratio=fmt_int(ratio),
         min=fmt_int(audit.OUTLIER_MIN_VALUES),
     )
@@ -84,7 +70,7 @@ def outliers(ctx) -> Section:
             )
         if sp["n"]:
             checked.append(n_("{n} positive spend value", "{n} positive spend values", sp["n"]))
-        what = _and(checked) if checked else _("no positive revenue or spend values")
+        what = join_words(checked) if checked else _("no positive revenue or spend values")
         return Section(
             text=_(
                 "No money value is far out of its distribution ({checked} checked). {rule}",

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from analysis.base.i18n import _, n_
+from analysis.base.i18n import _, fmt_count, n_
 from analysis.engine.cells import NOT_SET
 from analysis.ingest.schema import NO_CAMPAIGN
 from analysis.insight import findings as _findings
@@ -188,7 +188,7 @@ class _Models:
                 "field), so the {count} leads are compared by source only, and source "
                 "comparisons cannot be adjusted for the segments each source brings.",
                 n,
-                count=_count(n),
+                count=fmt_count(n),
             )
         if state == "empty":
             return n_(
@@ -197,7 +197,7 @@ class _Models:
                 "Not one of the {count} leads has a segment recorded, so leads are compared "
                 "by source only, without adjusting for segment.",
                 n,
-                count=_count(n),
+                count=fmt_count(n),
             )
         segments = self.segments
         if segments is None:  # "unmapped", answered above
@@ -213,8 +213,8 @@ class _Models:
                 "({segment}), so leads are compared by source only: there is no segment "
                 "mix to adjust for.",
                 with_segment,
-                known=_count(with_segment),
-                count=_count(n),
+                known=fmt_count(with_segment),
+                count=fmt_count(n),
                 segment=known["segment"].iloc[0],
             )
         if state == "converted_only":
@@ -226,8 +226,8 @@ class _Models:
                 "and every one of them is a sale, of {count} leads), so conversion cannot "
                 "be compared or adjusted by segment: leads are compared by source only.",
                 with_segment,
-                known=_count(with_segment),
-                count=_count(n),
+                known=fmt_count(with_segment),
+                count=fmt_count(n),
             )
         return ""
 
@@ -269,17 +269,12 @@ def _models(ctx) -> _Models:
     return m
 
 
-def _count(n) -> str:
-    """A count in the page's sentences (``4,335``; ``4 335`` in Russian)."""
-    return fmt_number(int(n), ",")
-
-
 def _totals(ctx) -> str:
     """``280 sales of 4,335 leads``, in the reader's language."""
     k, n = ctx.facts["sales"], ctx.facts["leads"]
-    sales = n_("{count} sales", "{count} sales", k, count=_count(k))
+    sales = n_("{count} sales", "{count} sales", k, count=fmt_count(k))
     return n_(
-        "{sales} of {count} leads", "{sales} of {count} leads", n, sales=sales, count=_count(n)
+        "{sales} of {count} leads", "{sales} of {count} leads", n, sales=sales, count=fmt_count(n)
     )
 
 
@@ -333,7 +328,7 @@ def _no_model_words(ctx, fit: glm.ConversionFit, what: str) -> str:
             "none of the {count} leads is a sale yet, so every source converts at 0% and "
             "there is no difference in conversion to estimate",
             n,
-            count=_count(n),
+            count=fmt_count(n),
         )
     elif fit.state == "all_sales" or k == n:
         why = n_(
@@ -342,7 +337,7 @@ def _no_model_words(ctx, fit: glm.ConversionFit, what: str) -> str:
             "every one of the {count} leads is a sale (100%), so no source can convert "
             "better than another",
             n,
-            count=_count(n),
+            count=fmt_count(n),
         )
     else:
         why = _(
@@ -380,7 +375,7 @@ def _nested_item(r) -> str:
         r.leads,
         term=_(r.term),
         level=glm.shown_level(r.level),
-        count=_count(r.leads),
+        count=fmt_count(r.leads),
         in_term=_(term),
         in_level=glm.shown_level(level),
     )
@@ -511,7 +506,7 @@ def campaigns(ctx) -> Section:
                 "The data name no campaign for the {count} leads, so there are no campaigns "
                 "to compare.",
                 n,
-                count=_count(n),
+                count=fmt_count(n),
             ),
             empty=True,
         )
@@ -525,14 +520,14 @@ def campaigns(ctx) -> Section:
                     "yet, so campaigns cannot differ in conversion: the table gives each "
                     "one's leads.",
                     named=named,
-                    count=_count(n),
+                    count=fmt_count(n),
                 )
                 if k == 0
                 else _(
                     "{named} campaigns over {count} leads, and every lead is a sale, so "
                     "campaigns cannot differ in conversion: the table gives each one's leads.",
                     named=named,
-                    count=_count(n),
+                    count=fmt_count(n),
                 )
             ),
             tables={"models_campaigns_shrunk": shrunk},
@@ -544,7 +539,7 @@ def campaigns(ctx) -> Section:
             "{named} campaigns over {count} leads (a source's leads without a campaign are "
             "its '{none}' row).",
             named=named,
-            count=_count(n),
+            count=fmt_count(n),
             none=NO_CAMPAIGN,
         )
         + " "
@@ -580,7 +575,7 @@ def lead_quality(ctx) -> Section:
                 "The data have no lead qualification (hot, warm or cold) for any of the "
                 "{count} leads, so lead quality cannot be compared.",
                 n,
-                count=_count(n),
+                count=fmt_count(n),
             ),
             empty=True,
         )
@@ -603,8 +598,8 @@ def lead_quality(ctx) -> Section:
             "{classified} of {count} leads have a class (hot, warm or cold); leads without "
             "one are left out here.",
             n,
-            classified=_count(classified),
-            count=_count(n),
+            classified=fmt_count(classified),
+            count=fmt_count(n),
         ),
         tables={
             "models_quality_terms": quality.terms,

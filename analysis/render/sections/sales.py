@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from analysis.base.i18n import N_, _, fmt_int, language, n_
+from analysis.base.i18n import N_, _, fmt_count, n_
 from analysis.insight.numbers import day_words, fmt_money, fmt_rate, fmt_share, money
 from analysis.render import figures
 from analysis.render.sections import Section
@@ -75,19 +75,13 @@ def _ratio_view(frame: pd.DataFrame):
     return show(frame.rename(columns=_RATIO_NAMES))
 
 
-def _num(n) -> str:
-    """A count in a sentence: as the English page has always written it ("4,335"); in
-    another language as every count is written there (`fmt_int`, "4 335")."""
-    return f"{int(n):,}" if language() == "en" else fmt_int(n)
-
-
 def manager_words(ctx) -> str:
     """Why managers cannot be compared, in plain words from the data; "" when they can.
 
     By cause: the profile maps no manager field; no lead has a manager; managers are
     recorded only for converted leads (the context's ``outcome_dependent``).
     """
-    n = _num(ctx.facts["leads"])
+    n = fmt_count(ctx.facts["leads"])
     if "manager" not in ctx.leads.columns:
         return _(
             "The data name no manager for the leads: the profile maps no manager field, "
@@ -104,14 +98,14 @@ def manager_words(ctx) -> str:
             "Managers are recorded only for converted leads, so their conversion cannot "
             "be compared: {with_manager} of {n} leads have a manager, and "
             "every one of them is a sale.",
-            with_manager=_num(cover["with_manager"]),
+            with_manager=fmt_count(cover["with_manager"]),
             n=n,
         )
     if not ctx.facts["can"]["managers"]:
         return _(
             "The data name no manager for the leads that can be compared "
             "({with_manager} of {n} leads have one).",
-            with_manager=_num(cover["with_manager"]),
+            with_manager=fmt_count(cover["with_manager"]),
             n=n,
         )
     return ""
@@ -144,7 +138,7 @@ def manager_conversion(ctx) -> Section:
     if sales == 0 or sales == leads:
         # no sale (or only sales): nobody converts differently from anybody, and a
         # fitted spread of managers would be the prior speaking, not the data
-        values = {"managers": len(table), "leads": _num(leads)}
+        values = {"managers": len(table), "leads": fmt_count(leads)}
         return Section(
             text=_(
                 "{managers} managers, {leads} leads and not one sale: managers cannot "
@@ -190,9 +184,9 @@ def manager_conversion(ctx) -> Section:
             _(
                 "{managers} managers, {sales} sales of {leads} leads (of {total} in the data).",
                 managers=len(table),
-                sales=_num(table["sales"].sum()),
-                leads=_num(table["leads"].sum()),
-                total=_num(ctx.facts["leads"]),
+                sales=fmt_count(table["sales"].sum()),
+                leads=fmt_count(table["leads"].sum()),
+                total=fmt_count(ctx.facts["leads"]),
             ),
             n_(
                 "Adjusted for the leads each received, {n} of them converts better "
@@ -246,7 +240,7 @@ def routing(ctx) -> Section:
             text=_(
                 "No routing table: none of the {n} leads has a "
                 "qualification (hot, warm or cold), so there is no class of lead to route.",
-                n=_num(ctx.facts["leads"]),
+                n=fmt_count(ctx.facts["leads"]),
             ),
             tables={"managers_routing": empty},
             empty=True,
@@ -263,11 +257,11 @@ def routing(ctx) -> Section:
     for cls, g in send.groupby("qualification", sort=False):
         leads = int(table.loc[table["qualification"] == cls, "leads"].sum())
         who = ", ".join(
-            _("{manager} ({n} open)", manager=m, n=_num(o))
+            _("{manager} ({n} open)", manager=m, n=fmt_count(o))
             for m, o in zip(g["manager"], g["open"], strict=True)
         )
         line = _CLASS_LINES.get(cls, _OTHER_CLASS_LINE)
-        lines.append(_(line, cls=cls, leads=_num(leads), who=who, basis=g["basis"].iloc[0]))
+        lines.append(_(line, cls=cls, leads=fmt_count(leads), who=who, basis=g["basis"].iloc[0]))
     text = "\n".join(lines) or _("No manager stands out for any class of lead.")
     rule = _("Rule: {rule} Open: leads neither sold nor lost.", rule=_(mgr.ROUTING_RULE))
     return Section(
@@ -287,7 +281,7 @@ def speed_to_lead(ctx) -> Section:
         else:
             text = _(
                 "No speed to lead: none of the {n} leads has a time of first contact recorded.",
-                n=_num(n),
+                n=fmt_count(n),
             )
         return Section(text=text, tables={"managers_speed": speed}, empty=True)
     never = int(speed.loc[speed["speed"] == "never contacted", "leads"].sum())
@@ -298,8 +292,8 @@ def speed_to_lead(ctx) -> Section:
         text=_(
             "Conversion by time from lead to first contact, over {n} leads "
             "({never} never contacted).",
-            n=_num(n),
-            never=_num(never),
+            n=fmt_count(n),
+            never=fmt_count(never),
         ),
         tables={"managers_speed": speed},
         figure=fig,
@@ -326,9 +320,9 @@ def processing(ctx, stuck_days: int = 14) -> Section:
         "{open} of {total} leads are open (neither sold nor lost), {stuck} of them for "
         "more than {n} days at the data's end ({end}).",
         stuck_days,
-        open=_num(checks["open"].sum()),
-        total=_num(ctx.facts["leads"]),
-        stuck=_num(checks["stuck"].sum()),
+        open=fmt_count(checks["open"].sum()),
+        total=fmt_count(ctx.facts["leads"]),
+        stuck=fmt_count(checks["stuck"].sum()),
         end=end,
     )
     return Section(
@@ -365,14 +359,14 @@ def losses(ctx) -> Section:
         else:
             text = _(
                 "No loss reasons: none of the {n} leads has one recorded.",
-                n=_num(ctx.facts["leads"]),
+                n=fmt_count(ctx.facts["leads"]),
             )
         return Section(text=text, tables=tables, empty=True)
     lost = int(by_source["lost"].sum())
     text = _(
         "{lost} of {total} leads are lost with a reason recorded.",
-        lost=_num(lost),
-        total=_num(ctx.facts["leads"]),
+        lost=fmt_count(lost),
+        total=fmt_count(ctx.facts["leads"]),
     )
     views = [show(by_source, caption=_("By source"))]
     if by_manager.empty:
@@ -470,7 +464,7 @@ def call_list(ctx, top: int = 20, limit: int = 5000) -> Section:
         head = _(
             "{open} open leads (neither sold nor lost) should still bring about {sales} "
             "sales and {money} of revenue (the sum of their probabilities).",
-            open=_num(scored.open_leads),
+            open=fmt_count(scored.open_leads),
             sales=fmt_money(scored.expected_sales, 1),
             money=money(scored.expected_revenue, ctx.currency),
         )
@@ -478,7 +472,7 @@ def call_list(ctx, top: int = 20, limit: int = 5000) -> Section:
         head = _(
             "{open} open leads (neither sold nor lost) should still bring about {sales} "
             "sales (the sum of their probabilities).",
-            open=_num(scored.open_leads),
+            open=fmt_count(scored.open_leads),
             sales=fmt_money(scored.expected_sales, 1),
         )
     text = " ".join([head, how, *scored.notes])
@@ -490,7 +484,7 @@ def call_list(ctx, top: int = 20, limit: int = 5000) -> Section:
         "The first {n} lead of {total} open ones",
         "The first {n} leads of {total} open ones",
         len(shown),
-        total=_num(scored.open_leads),
+        total=fmt_count(scored.open_leads),
     )
     return Section(
         text=text.strip(),
@@ -549,12 +543,12 @@ def manager_lists(ctx, stuck_days: int = 14, per_manager: int = 200, shown: int 
         "above gives new cold and warm leads to the managers with the fewest open leads "
         "among those no other manager clearly beats.",
         stuck_days,
-        never=_num(counts.get(NEVER_CONTACTED, 0))
+        never=fmt_count(counts.get(NEVER_CONTACTED, 0))
         if "first_contact_at" in ctx.leads.columns
         else _("unknown (the data have no first contact dates)"),
-        stuck=_num(counts.get(STUCK, 0)),
-        per=_num(per_manager),
-        shown=_num(shown),
+        stuck=fmt_count(counts.get(STUCK, 0)),
+        per=fmt_count(per_manager),
+        shown=fmt_count(shown),
     )
     view = table[table["position"] <= shown]
     return Section(
