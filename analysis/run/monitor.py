@@ -27,7 +27,7 @@ import pandas as pd
 
 from analysis.base.files import write_atomic
 from analysis.base.i18n import N_, _, n_, use_language
-from analysis.insight.numbers import fmt_money, fmt_rate, signed_percent
+from analysis.insight.numbers import fmt_money, fmt_rate, money, signed_percent
 from analysis.stats.monitoring import MEASURES, RunCounts, compare_counts
 
 __all__ = [
@@ -166,7 +166,7 @@ def value_text(measure: str, v: float, currency: str | None) -> str:
         return fmt_rate(v)
     if measure == "leads":
         return fmt_money(v, 1)
-    return fmt_money(v) + (f"\u00a0{currency}" if currency else "")
+    return money(v, currency)
 
 
 def alert_line(r, currency: str | None) -> str:

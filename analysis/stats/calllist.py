@@ -172,12 +172,11 @@ def _pooled(
 _P_COLS = ("p_sale", "p_sale_low", "p_sale_high")
 
 
-def _LIST_COLUMNS(cell: list[str]) -> list[str]:  # noqa: N802 (a constant of the cell)
-    return [
-        "rank", "lead_id", "manager", *cell, "age_days", "p_sale", "p_sale_low",
-        "p_sale_high", "expected_revenue", "cell_leads", "cell_rate", "cell_rate_low",
-        "cell_rate_high", "closed_by_age",
-    ]  # fmt: skip
+#: The call list's columns after the cell's.
+_SCORE_COLUMNS = (
+    "age_days", "p_sale", "p_sale_low", "p_sale_high", "expected_revenue", "cell_leads",
+    "cell_rate", "cell_rate_low", "cell_rate_high", "closed_by_age",
+)  # fmt: skip
 
 
 def _p_open(rate: ArrayLike, x: ArrayLike, q: ArrayLike) -> np.ndarray:
@@ -441,11 +440,11 @@ def call_list(
         float((scored["expected_revenue"] * scored["open"]).sum()) if mean_all is not None else None
     )
     open_leads = int(scored["open"].sum())
+    columns = ["rank", "lead_id", "manager", *cell, *_SCORE_COLUMNS]
 
     if open_leads == 0:
-        columns_empty = {c: pd.Series(dtype="float64") for c in _LIST_COLUMNS(cell)}
         return CallList(
-            leads=pd.DataFrame(columns_empty),
+            leads=pd.DataFrame({c: pd.Series(dtype="float64") for c in columns}),
             cells=cells,
             curves=curve_table,
             open_leads=0,
@@ -485,7 +484,6 @@ def call_list(
     top["age_days"] = top["age_days"].astype("int64")
     top.insert(0, "rank", np.arange(1, len(top) + 1, dtype="int64"))
     top["cell_leads"] = top["cell_leads"].round().astype("int64")
-    columns = _LIST_COLUMNS(cell)
     notes = list(prep.notes)
     notes.append(
         _(
