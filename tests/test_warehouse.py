@@ -415,10 +415,11 @@ def postgres():
 
 
 @pytest.fixture(scope="module")
-def sample_in_postgres(postgres, tmp_path_factory):
-    """The sample company's canonical leads and spend as files, the same leads in a
-    PostgreSQL table ``crm.leads``, and a file profile and a table profile of them."""
-    folder = tmp_path_factory.mktemp("pg-sample")
+def sample_files(tmp_path_factory):
+    """The sample company's canonical leads as a Parquet file and its spend as a CSV,
+    with a profile of the files (``file.yaml``) and one whose leads are table
+    ``crm.leads`` on the report's engine (``table.yaml``)."""
+    folder = tmp_path_factory.mktemp("warehouse-sample")
     ds = load_dataset("sample")
     leads = ds.leads.drop(columns="attributed_by")
     leads = leads.assign(qualification=leads["qualification"].astype(str))
@@ -426,7 +427,7 @@ def sample_in_postgres(postgres, tmp_path_factory):
     ds.spend.to_csv(folder / "spend.csv", index=False)
     prof = {
         "name": "warehouse-sample",
-        "title": "The sample company, leads in PostgreSQL",
+        "title": "The sample company, leads in a warehouse table",
         "currency": "RUB",
         "inputs": {
             "crm": {"path": "leads.parquet"},
@@ -449,6 +450,40 @@ def sample_in_postgres(postgres, tmp_path_factory):
     (folder / "file.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
     prof["inputs"]["crm"] = {"table": "crm.leads"}
     (folder / "table.yaml").write_text(yaml.safe_dump(prof, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def duckdb_report(sample_files, tmp_path_factory):
+    """The report of ``file.yaml`` on DuckDB: what every warehouse's report must give."""
+    from analysis.run.report import run_report
+
+    out = tmp_path_factory.mktemp("warehouse-duckdb-report")
+    return run_report(sample_files / "file.yaml", out_root=out, run="duck", page_jobs=2)
+
+
+def assert_same_report_tables(got_folder: Path, want_folder: Path, table: str) -> None:
+    """Every page table of a report on a warehouse table equals the DuckDB report's of
+    the same leads in a file: counts exactly, floats to 1e-9; only the audit's name of
+    the leads input (``table crm.leads``, no file hash) differs."""
+    names = sorted(p.name for p in (got_folder / "tables").glob("*.csv"))
+    assert names == sorted(p.name for p in (want_folder / "tables").glob("*.csv"))
+    assert len(names) > 30
+    for name in names:
+        got = pd.read_csv(got_folder / "tables" / name)
+        want = pd.read_csv(want_folder / "tables" / name)
+        if name == "audit_inputs.csv":
+            assert got.loc[got["input"] == "crm", "file"].tolist() == [f"table {table}"]
+            # a table has no file to hash
+            assert got["sha256"].isna().tolist() == (got["input"] == "crm").tolist()
+            got, want = got.drop(columns=["file", "sha256"]), want.drop(columns=["file", "sha256"])
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-12, obj=name)
+
+
+@pytest.fixture(scope="module")
+def sample_in_postgres(postgres, sample_files):
+    """`sample_files`, with the leads also in a PostgreSQL table ``crm.leads``."""
+    folder = sample_files
     eng = Engine(postgres)
     eng.con.raw_sql("CREATE SCHEMA IF NOT EXISTS crm").close()
     eng.con.create_table("leads", pq.read_table(folder / "leads.parquet"), database="crm")
@@ -475,27 +510,158 @@ def test_sample_leads_in_postgres_load_as_the_file(postgres, sample_in_postgres)
         eng.con.disconnect()
 
 
-def test_report_on_postgres_equals_the_duckdb_report(postgres, sample_in_postgres, tmp_path):
+def test_report_on_postgres_equals_the_duckdb_report(
+    postgres, sample_in_postgres, duckdb_report, tmp_path
+):
     """`leadkit report --engine postgres://...` on a profile whose leads are a table:
-    every page's tables equal the DuckDB report of the same leads from a file
-    (counts exactly, floats to 1e-9); only the audit's file name differs."""
+    every page's tables equal the DuckDB report of the same leads from a file."""
     from analysis.run.report import run_report
 
-    folder = sample_in_postgres
     pg = run_report(
-        folder / "table.yaml", out_root=tmp_path, run="pg", parameters={"ENGINE": postgres},
-        page_jobs=2,
+        sample_in_postgres / "table.yaml", out_root=tmp_path, run="pg",
+        parameters={"ENGINE": postgres}, page_jobs=2,
     )  # fmt: skip
-    duck = run_report(folder / "file.yaml", out_root=tmp_path, run="duck", page_jobs=2)
-    names = sorted(p.name for p in (pg.folder / "tables").glob("*.csv"))
-    assert names == sorted(p.name for p in (duck.folder / "tables").glob("*.csv"))
-    assert len(names) > 30
-    for name in names:
-        got = pd.read_csv(pg.folder / "tables" / name)
-        want = pd.read_csv(duck.folder / "tables" / name)
-        if name == "audit_inputs.csv":
-            assert got.loc[got["input"] == "crm", "file"].tolist() == ["table crm.leads"]
-            # a table has no file to hash
-            assert got["sha256"].isna().tolist() == (got["input"] == "crm").tolist()
-            got, want = got.drop(columns=["file", "sha256"]), want.drop(columns=["file", "sha256"])
-        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-12, obj=name)
+    assert_same_report_tables(pg.folder, duckdb_report.folder, "crm.leads")
+
+
+# -- Spark Connect: a server of its own, its pages as clients --------------------------
+
+
+def _spark_connect_missing() -> str | None:
+    from tests.test_spark import _spark_missing
+
+    reason = _spark_missing()
+    if reason is not None:
+        return reason
+    try:
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies("pyspark.sql.connect.session")
+    except ImportError as exc:
+        return f'the Spark Connect client is not installed ({exc}; pip install "leadkit[spark]")'
+    return None
+
+
+_QUIET_LOG4J2 = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+@pytest.fixture(scope="module")
+def spark_connect():
+    """A Spark Connect server of its own (Spark's `SparkConnectServer` class, started
+    with PySpark's own spark-submit, master local[2], on a free port of 127.0.0.1, its
+    warehouse in a temporary folder), and its URL. A report's kernels are its clients:
+    the table one client saves, every other sees."""
+    reason = _spark_connect_missing()
+    if reason is not None:
+        if STRICT:
+            pytest.fail(f"LEADKIT_STRICT_SYSTEM_TESTS=1 and Spark Connect cannot run: {reason}")
+        pytest.skip(f"Spark Connect test skipped: {reason}")
+    import time
+
+    import pyspark
+
+    folder = Path(tempfile.mkdtemp(prefix="leadkit-spark-connect-"))
+    (folder / "log4j2.properties").write_text(_QUIET_LOG4J2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    conf = {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.warehouse.dir": str(folder / "warehouse"),
+    }
+    command = [str(submit), "--master", "local[2]", "--name", "leadkit-test-connect"]
+    for k, v in conf.items():
+        command += ["--conf", f"{k}={v}"]
+    command += [
+        "--driver-java-options",
+        f"-Dlog4j2.configurationFile={(folder / 'log4j2.properties').as_uri()}",
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "spark-internal",
+    ]
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            if server.poll() is not None:
+                pytest.fail(
+                    f"the Spark Connect server exited ({server.returncode}):\n"
+                    + (folder / "server.log").read_text(errors="replace")[-3000:]
+                )
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the Spark Connect server did not listen within 240 s")
+                time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+def test_report_on_a_spark_connect_table_equals_the_duckdb_report(
+    spark_connect, sample_files, duckdb_report, tmp_path
+):
+    """`leadkit report --engine sc://...` on a profile whose leads are table
+    ``crm.leads`` of a Spark Connect server: mapped and checked on the server once,
+    every page a client of it (no JVM in the kernels), and every page table equal to
+    the DuckDB report of the same leads from a file."""
+    from analysis.engine.backends import connect, describe, upload
+    from analysis.run.report import run_report
+
+    con = connect(spark_connect)
+    assert describe(con) == f"Spark Connect {spark_connect}"
+    con._session.sql("CREATE DATABASE IF NOT EXISTS crm")
+    leads = pd.read_parquet(sample_files / "leads.parquet")
+    upload(con, leads, "crm.leads", temp=False)  # saved in the server's catalog
+    got = run_report(
+        sample_files / "table.yaml", out_root=tmp_path, run="spark-connect",
+        parameters={"ENGINE": spark_connect}, page_jobs=2,
+    )  # fmt: skip
+    assert_same_report_tables(got.folder, duckdb_report.folder, "crm.leads")
+
+
+def test_an_absent_spark_connect_server_is_named_at_once():
+    """The Spark Connect client retries a server that is not there for minutes; the kit
+    asks the port once and names it, without the URL's token."""
+    import time
+
+    from analysis.engine.backends import connect
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once the socket closes: nothing listens
+    t = time.monotonic()
+    absent = f"no Spark Connect server answers at 127.0.0.1:{port}"
+    with pytest.raises(ValueError, match=absent) as e:
+        connect(f"sc://127.0.0.1:{port}/;token=s3cret")
+    assert time.monotonic() - t < 30
+    assert "s3cret" not in str(e.value) and "token=***" in str(e.value)
+    with pytest.raises(ValueError, match="sc://host:port"):
+        connect("sc://")

@@ -18,6 +18,10 @@ Specs
 ``"spark"``, ``"spark:local[N]"``, ``"spark:yarn"``, ``"spark://host:7077"``
     A Spark session built for the kit (master ``local[2]`` by default; needs Java 17+);
     only local masters are tested.
+``"sc://host:15002"`` (Spark Connect's own URL, with its ``/;token=...`` options)
+    A client session of a Spark Connect server: a cluster's, Databricks', or one
+    started on this machine (docs/warehouse.md). No JVM runs here, every process's
+    session sees the server's tables, and a report's pages all group on the server.
 anything else with ``scheme://``
     Handed to `ibis.connect` (``postgres://``, ``clickhouse://``, ``bigquery://``, ...).
 """
@@ -47,6 +51,7 @@ __all__ = [
     "connect",
     "describe",
     "frame_to_arrow",
+    "is_spark_connect",
     "java_available",
     "table_by_name",
     "to_arrow",
@@ -55,6 +60,9 @@ __all__ = [
 
 #: The master of the Spark session `connect("spark")` builds.
 DEFAULT_SPARK_MASTER = "local[2]"
+
+#: Seconds to wait for a Spark Connect server's port before saying it is not there.
+SPARK_CONNECT_TIMEOUT = 10
 
 #: The oldest Java PySpark 4 runs on.
 MIN_JAVA = 17
@@ -136,6 +144,8 @@ def connect(spec: str | None = None, *, read_only: bool = False) -> ibis.BaseBac
         return _duckdb_file(path, read_only)
     if "://" not in spec and Path(spec).suffix.lower() in (".duckdb", ".ddb"):
         return _duckdb_file(spec, read_only)
+    if spec.startswith("sc://"):
+        return _connect_spark_connect(spec)
     if spec.startswith("spark://"):  # a standalone cluster's master URL
         return _connect_spark(spec, spec)
     if spec == "spark" or spec.startswith("spark:"):
@@ -259,6 +269,75 @@ def _connect_spark(spec: str, master: str) -> ibis.BaseBackend:
         shutil.rmtree(conf_dir, ignore_errors=True)  # read once, at the JVM's start
     session.sparkContext.setLogLevel("ERROR")
     return ibis.pyspark.connect(session)
+
+
+def _connect_spark_connect(spec: str) -> ibis.BaseBackend:
+    """A Spark Connect client session of the server at ``spec`` (``sc://host:port``),
+    in UTC as the kit's own sessions (Ibis sets the session's time zone too)."""
+    try:
+        from pyspark.sql import SparkSession
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies("pyspark.sql.connect.session")
+    except ImportError as exc:
+        raise ValueError(
+            _(
+                "cannot connect to {spec}: the Spark Connect client is not installed (no "
+                'module {module}); pip install "leadkit[spark]" (or "pyspark[connect]")',
+                spec=repr(_redact_token(spec)),
+                module=_missing_module(exc) or "pyspark",
+            )
+        ) from exc
+    # the client retries an absent server for minutes: ask once, quickly, whether it is there
+    m = re.fullmatch(r"sc://(\[[^\]]+\]|[^/:;]+)(?::(\d+))?(/.*)?", spec)
+    if m is None:
+        raise ValueError(
+            _(
+                "cannot connect to {spec}: a Spark Connect URL is sc://host:port",
+                spec=repr(_redact_token(spec)),
+            )
+        )
+    host, port = m.group(1).strip("[]"), int(m.group(2) or 15002)
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=SPARK_CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise ValueError(
+            _(
+                "cannot connect to {spec}: no Spark Connect server answers at {host}:{port} "
+                "({error})",
+                spec=repr(_redact_token(spec)),
+                host=host,
+                port=port,
+                error=exc.strerror or exc,
+            )
+        ) from exc
+    try:
+        session = SparkSession.builder.remote(spec).getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    except Exception as exc:  # gRPC's errors: the server is not there, refuses, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            _(
+                "cannot connect to {spec}: {error}",
+                spec=repr(_redact_token(spec)),
+                error=first,
+            )
+        ) from exc
+    return ibis.pyspark.connect(session)
+
+
+def _redact_token(spec: str) -> str:
+    """A Spark Connect URL without its token (``;token=...`` -> ``;token=***``)."""
+    return re.sub(r"(;\s*token\s*=)[^;]*", r"\1***", _redact(spec), flags=re.IGNORECASE)
+
+
+def is_spark_connect(con: ibis.BaseBackend) -> bool:
+    """Whether ``con`` is a Spark Connect client's (no SparkContext in this process)."""
+    if con.name != "pyspark":
+        return False
+    return type(con._session).__module__.startswith("pyspark.sql.connect")
 
 
 @functools.cache
@@ -435,12 +514,31 @@ def to_arrow(con: ibis.BaseBackend, expr: ir.Expr) -> pa.Table:
     if con.name == "pyspark" and _spark_has_to_arrow():
         from ibis.formats.pyarrow import PyArrowData
 
+        _register_memtables_as_arrow(con, table_expr)
         hooks = getattr(con, "_run_pre_execute_hooks", None)
         if hooks is not None:  # registers in-memory tables the expression uses
             hooks(table_expr)
         raw = con.raw_sql(con.compile(table_expr)).toArrow()
         return PyArrowData.convert_table(raw, table_expr.schema())
     return con.to_pyarrow(table_expr)
+
+
+def _register_memtables_as_arrow(con: ibis.BaseBackend, expr: ir.Table) -> None:
+    """Register the expression's in-memory tables on Spark from Arrow, as `upload` does.
+    Ibis 12 goes through pandas, and a Spark Connect session cannot take pandas 3's
+    Arrow-backed columns (``Cannot convert pyarrow.lib.ChunkedArray``); Ibis's hook
+    then finds them registered and leaves them."""
+    import ibis.expr.operations as ops
+
+    known = getattr(con, "_memtables", None)
+    if known is None:
+        return
+    for op in expr.op().find(ops.InMemoryTable):
+        if op in known:
+            continue
+        data = op.data.to_pyarrow(op.schema)
+        con._session.createDataFrame(data).createOrReplaceTempView(op.name)
+        known.add(op)
 
 
 def _spark_has_to_arrow() -> bool:
@@ -461,6 +559,10 @@ def describe(con: ibis.BaseBackend) -> str:
             row = None
         return f"DuckDB file {row[0]}" if row and row[0] else "DuckDB in memory"
     if con.name == "pyspark":
+        if is_spark_connect(con):
+            builder = getattr(getattr(con._session, "client", None), "_builder", None)
+            where = getattr(builder, "endpoint", None)  # host:port, never the token
+            return f"Spark Connect sc://{where}" if where else "Spark Connect"
         return f"Spark {con._session.sparkContext.master}"
     name = _NAMES.get(con.name, con.name)
     try:

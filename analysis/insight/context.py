@@ -178,6 +178,16 @@ class ReportContext:
         return out
 
 
+def _engine(make):
+    """The report's engine, or the reason its ``ENGINE`` spec cannot connect (no such
+    server, a backend not installed: `analysis.engine.backends.connect`) as a
+    `DataError` the command line prints in one line."""
+    try:
+        return make()
+    except ValueError as exc:
+        raise DataError(_("bad report parameters: ENGINE: {error}", error=exc)) from None
+
+
 def report_context(
     profile,
     inputs: dict | None = None,
@@ -221,7 +231,7 @@ def report_context(
     if prof.inputs[prof.leads["input"]].table and prof.leads["input"] not in (inputs or {}):
         # leads in a warehouse table: mapped and checked on the engine they live on
         # a DuckDB file read-only: the report's notebooks read it at once
-        eng = Engine(engine, read_only=True) if engine else None
+        eng = _engine(lambda: Engine(engine, read_only=True)) if engine else None
         run = run_folder or os.environ.get(RUN_FOLDER_ENV) or None
         key = _load_key(prof, inputs, start, end, currency, engine)
         ds = _handed_over(Path(run), key, eng) if run and eng else None
@@ -236,7 +246,7 @@ def report_context(
         ds = load_dataset(
             prof, inputs, start=start, end=end, currency=currency, cache=True, cache_dir=cache_dir
         )
-        eng = engine_for(ds, engine or None, read_only=True)
+        eng = _engine(lambda: engine_for(ds, engine or None, read_only=True))
     settings = Settings(period, min_leads, min_sales, equal_age_days)
     ctx = ReportContext(ds, eng, eng.leads(ds), settings, language=lang)
     kept = _facts_path(ds, settings, engine, cache_dir, lang)
