@@ -312,23 +312,44 @@ class Engine:
             raise ValueError(
                 f"the leads table has no column {missing} (the profile did not map it)"
             )
-        q = t.qualification.cast("string")
+        # two steps: the leads counted per cell and per combination of the few row
+        # values the counts depend on (class, sale, revenue known, and with
+        # within_days the age tests), then those few rows per cell summed with the
+        # conditions. The same counts as conditional sums over every lead, in half the
+        # time on DuckDB (10M leads, 4 dimensions: 0.16 s against 0.33 s), since a
+        # condition is then tested once per combination, not once per lead
         # (a bool `converted` too: 1 is a sale on every backend, Spark's ANSI mode
         # would not compare a boolean with 1)
         sale = t.converted.cast("int64")
-        known_rev = t.revenue.notnull() & (sale == 1)
-        out = self.group(
-            t,
-            by,
-            leads=t.count().cast("int64"),
-            hot=count_true(q == "hot").cast("int64"),
-            warm=count_true(q == "warm").cast("int64"),
-            cold=count_true(q == "cold").cast("int64"),
-            unknown=count_true(q == "unknown").cast("int64"),
-            sales=sale.sum().cast("int64"),
-            revenue=known_rev.ifelse(t.revenue.cast("float64"), 0.0).sum().cast("float64"),
-            sales_with_revenue=count_true(known_rev).cast("int64"),
+        parts = {
+            "_q": t.qualification.cast("string"),
+            "_sale": sale,
+            "_known": t.revenue.notnull(),
             **self._aged(t, within_days),
+        }
+        inner = t.group_by(**self._keys(t, by), **parts).aggregate(
+            _n=t.count().cast("int64"), _rev=t.revenue.cast("float64").sum()
+        )
+        n, q = inner._n, inner._q
+        known_rev = inner._known & (inner._sale == 1)
+        aged = {}
+        if within_days is not None:
+            aged = {
+                "sales_within": (inner._quick & inner._aged).ifelse(n, 0).sum(),
+                "leads_aged": inner._aged.ifelse(n, 0).sum(),
+            }
+        out = self._fetch(
+            inner,
+            by,
+            leads=n.sum().cast("int64"),
+            hot=(q == "hot").ifelse(n, 0).sum().cast("int64"),
+            warm=(q == "warm").ifelse(n, 0).sum().cast("int64"),
+            cold=(q == "cold").ifelse(n, 0).sum().cast("int64"),
+            unknown=(q == "unknown").ifelse(n, 0).sum().cast("int64"),
+            sales=(inner._sale * n).sum().cast("int64"),
+            revenue=known_rev.ifelse(inner._rev, 0.0).sum().cast("float64"),
+            sales_with_revenue=known_rev.ifelse(n, 0).sum().cast("int64"),
+            **aged,
         )
         for col in [*COUNT_COLUMNS, "sales_within", "leads_aged"]:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
@@ -349,20 +370,19 @@ class Engine:
         moment and named after the grouping, on the few cells: building the label's
         text for every lead cost three to four times the rest of such a query (10M
         leads: 0.73 s against 0.18 s)."""
+        grouped = t.group_by(**self._keys(t, by)) if by else t
+        return _labels(self.to_arrow(grouped.aggregate(**metrics)).to_pandas(), by)
+
+    def _keys(self, t: ir.Table, by: list[str]) -> dict[str, ir.Value]:
+        """The grouping value of each dimension of ``by`` (see `group`)."""
         fast = self.name == "duckdb" and _naive_timestamps(t)
-        keys = {
-            b: t.created_at.truncate(_TRUNCATE[b])
-            if fast and b in TIME_DIMENSIONS
-            else dimension(t, b)
-            for b in by
-        }
-        expr = t.group_by(**keys).aggregate(**metrics) if by else t.aggregate(**metrics)
-        out = self.to_arrow(expr).to_pandas()
-        for b in by:
-            if fast and b in TIME_DIMENSIONS:
-                out[b] = period_labels(out[b], b)
-            out[b] = out[b].astype("str")
-        return out
+        return {b: _period_code(t, b) if fast else dimension(t, b) for b in by}
+
+    def _fetch(self, inner: ir.Table, by: list[str], **metrics: ir.Value) -> pd.DataFrame:
+        """``metrics`` per cell of ``by`` over ``inner``, a table already grouped by
+        `_keys` (and more), as `group` gives them."""
+        grouped = inner.group_by(by) if by else inner
+        return _labels(self.to_arrow(grouped.aggregate(**metrics)).to_pandas(), by)
 
     def _aged(self, t: ir.Table, within_days: int | None) -> dict:
         if within_days is None:
@@ -382,13 +402,48 @@ class Engine:
             & (t.won_at >= t.created_at)
             & (t.won_at <= t.created_at + ibis.interval(days=days))
         )
-        aged = t.created_at <= cut
-        return {
-            # only leads old enough to have had the full D days count: a ratio
-            # sales_within / leads_aged is then conversion at equal age
-            "sales_within": count_true(quick & aged),
-            "leads_aged": count_true(aged),
-        }
+        # only leads old enough to have had the full D days count: a ratio
+        # sales_within / leads_aged is then conversion at equal age (`cells` counts
+        # the leads of each combination of these two tests)
+        return {"_quick": quick, "_aged": t.created_at <= cut}
+
+
+def _labels(out: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The ``by`` columns of a fetched frame as text; a period grouped by its first
+    moment (`Engine._keys` on DuckDB) named by `period_labels`."""
+    for b in by:
+        if b in TIME_DIMENSIONS and not pd.api.types.is_string_dtype(out[b]):
+            out[b] = period_labels(_period_starts(out[b], b), b)
+        out[b] = out[b].astype("str")
+    return out
+
+
+def _period_code(t: ir.Table, b: str) -> ir.Value:
+    """What `Engine._keys` groups a lead's period by on DuckDB: a month or quarter as
+    a whole number (year × 12 + month − 1, year × 4 + quarter − 1), read from the
+    timestamp's fields, and a week as its Monday: on 10M leads the numbers took 0.10
+    and 0.14 s, truncating the timestamps 0.27 s, and the label's text per lead about
+    four times that (`_period_starts` names the few cells)."""
+    if b not in TIME_DIMENSIONS:
+        return dimension(t, b)
+    at = t.created_at
+    if b == "quarter":
+        return at.year() * 4 + at.quarter() - 1
+    if b == "month":
+        return at.year() * 12 + at.month() - 1
+    return at.truncate("W")
+
+
+def _period_starts(codes: pd.Series, unit: str) -> pd.Series:
+    """The first moment of each period `_period_code` gave (a week's is its Monday)."""
+    if unit == "week":
+        return pd.to_datetime(codes)
+    per = 4 if unit == "quarter" else 12
+    starts = {
+        c: pd.Timestamp(int(c) // per, (int(c) % per) * (12 // per) + 1, 1)
+        for c in pd.unique(codes.dropna())
+    }
+    return pd.to_datetime(codes.map(starts))
 
 
 def bind(expr: ir.Table, con) -> ir.Table:
@@ -456,10 +511,6 @@ def check_by(by: list[str]) -> None:
         raise ValueError(f"cannot group by {unknown}; choose from {', '.join(DIMENSIONS)}")
     if len(set(by)) != len(by):
         raise ValueError(f"`by` names a dimension twice: {by}")
-
-
-#: The `period_key` periods as units of Ibis's ``truncate``.
-_TRUNCATE = {"week": "W", "month": "M", "quarter": "Q"}
 
 
 def _naive_timestamps(t: ir.Table) -> bool:
