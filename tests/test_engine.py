@@ -189,7 +189,6 @@ def test_a_kept_datasets_queries_are_asked_of_the_leads_once(tmp_path, monkeypat
     A leads file written again (new size or time) is asked again."""
     import os
 
-    import analysis.engine.cells as engine_cells
     from analysis.ingest.load import load_dataset
 
     ds = load_dataset("sample", cache=True, cache_dir=tmp_path)
@@ -198,24 +197,24 @@ def test_a_kept_datasets_queries_are_asked_of_the_leads_once(tmp_path, monkeypat
     first = Engine()
     asked = first.cells(first.leads(ds), by, within_days=30)
     assert list(ds.source.parent.glob("queries/*.arrow"))
-    real = engine_cells.to_arrow
+    real = Engine._run  # what runs a query over a dataset's leads
 
-    def refuse(con, expr):
+    def refuse(self, expr, sql):
         raise AssertionError("the leads were asked again")
 
-    monkeypatch.setattr(engine_cells, "to_arrow", refuse)
+    monkeypatch.setattr(Engine, "_run", refuse)
     second = Engine()
     pd.testing.assert_frame_equal(second.cells(second.leads(ds), by, within_days=30), asked)
     # the kept answer is the leads' own: the same count from the frame (never kept)
-    monkeypatch.setattr(engine_cells, "to_arrow", real)
+    monkeypatch.setattr(Engine, "_run", real)
     pd.testing.assert_frame_equal(cells(ds.leads, by, within_days=30), asked)
     calls = []
 
-    def counted(con, expr):
+    def counted(self, expr, sql):
         calls.append(1)
-        return real(con, expr)
+        return real(self, expr, sql)
 
-    monkeypatch.setattr(engine_cells, "to_arrow", counted)
+    monkeypatch.setattr(Engine, "_run", counted)
     stat = ds.source.stat()
     os.utime(ds.source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     third = Engine()
@@ -266,13 +265,18 @@ def test_a_warehouse_tables_query_is_asked_once_per_engine_and_never_kept(monkey
 
     con = ibis.duckdb.connect()
     con.create_table("crm_leads", engine_cells._arrow(synthetic_leads(2_000, seed=5)))
-    real, calls = engine_cells.to_arrow, []
+    real, real_run, calls = engine_cells.to_arrow, Engine._run, []
 
-    def counted(c, expr):
+    def counted(c, expr):  # a query over a frame
         calls.append(1)
         return real(c, expr)
 
+    def counted_run(self, expr, sql):  # a query over a dataset's table
+        calls.append(1)
+        return real_run(self, expr, sql)
+
     monkeypatch.setattr(engine_cells, "to_arrow", counted)
+    monkeypatch.setattr(Engine, "_run", counted_run)
     first = Engine(con)
     table = first.leads(types.SimpleNamespace(table=con.table("crm_leads")))
     a = first.cells(table, ["source", "qualification"])

@@ -331,8 +331,10 @@ def test_a_run_maps_a_table_once_and_its_pages_share_answers(tmp_path, monkeypat
 
     monkeypatch.setattr(warehouse, "map_table", no_mapping)
     asked = []
-    real = cells_module.to_arrow
-    monkeypatch.setattr(cells_module, "to_arrow", lambda con, e: asked.append(e) or real(con, e))
+    real = cells_module.Engine._run  # what runs a query over the table
+    monkeypatch.setattr(
+        cells_module.Engine, "_run", lambda self, e, sql: asked.append(e) or real(self, e, sql)
+    )
     second = report_context(profile, engine=spec, run_folder=run)
     assert second.facts == first.facts
     pd.testing.assert_frame_equal(second.dataset.notes, first.dataset.notes)
