@@ -81,5 +81,5 @@ bench: $(STAMP) ## Benchmark the model step (100k, 1M, 10M leads) against a row-
 bench-load: $(STAMP) ## Benchmark loading and checking canonical Parquet leads, in DuckDB and row by row (1M, 10M; ~3 min; writes benchmarks/RESULTS-load.md)
 	$(BIN)/python benchmarks/load_step.py
 
-bench-report: $(STAMP) ## Benchmark the whole report on the sample, 100k, 1M and 10M leads against a floor (~5 min; writes benchmarks/RESULTS-report.md)
+bench-report: $(STAMP) ## Benchmark the whole report on the sample, 100k, 1M and 10M leads (each 3 times) against a floor (~8 min; writes benchmarks/RESULTS-report.md)
 	$(BIN)/python benchmarks/report_step.py
