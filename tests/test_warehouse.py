@@ -544,17 +544,6 @@ def _spark_connect_missing() -> str | None:
     return None
 
 
-_QUIET_LOG4J2 = """\
-rootLogger.level = warn
-rootLogger.appenderRef.stderr.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
-"""
-
-
 @pytest.fixture(scope="module")
 def spark_connect():
     """A Spark Connect server of its own (Spark's `SparkConnectServer` class, started
@@ -571,7 +560,9 @@ def spark_connect():
     import pyspark
 
     folder = Path(tempfile.mkdtemp(prefix="leadkit-spark-connect-"))
-    (folder / "log4j2.properties").write_text(_QUIET_LOG4J2)
+    from analysis.engine.backends import _LOG4J2  # the kit's own sessions' setup: errors only
+
+    (folder / "log4j2.properties").write_text(_LOG4J2)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
