@@ -213,12 +213,15 @@ CHILDREN = {
 # --- the parent -------------------------------------------------------------------------
 
 
-def measure_report(profile: Path | str, inputs: dict, engine: str = "", jobs: int = 0) -> dict:
-    """The report measured `REPEAT` times (`measure_report_once`): the run of median
-    wall time, with every run's wall time (``runs_s``). On two shared cores one run
-    of the same report varied by 20% (the sample: 15.8 s and 18.8 s one after the
-    other), so a single run decides no target."""
-    runs = [measure_report_once(profile, inputs, engine, jobs) for _ in range(REPEAT["n"])]
+def measure_report(
+    profile: Path | str, inputs: dict, engine: str = "", jobs: int = 0, times: int = 0
+) -> dict:
+    """The report measured ``times`` times (`REPEAT` when 0; `measure_report_once`):
+    the run of median wall time, with every run's wall time (``runs_s``). On two
+    shared cores one run of the same report varied by 20% (the sample: 15.8 s and
+    18.8 s one after the other), so a single run decides no target."""
+    n = times or REPEAT["n"]
+    runs = [measure_report_once(profile, inputs, engine, jobs) for _ in range(n)]
     walls = [r["process_wall_s"] for r in runs]
     median = sorted(runs, key=lambda r: r["process_wall_s"])[(len(runs) - 1) // 2]
     return {**median, "runs_s": walls}
@@ -329,7 +332,7 @@ def _main_table(rows: list[dict]) -> str:
             f"| {_mb(rep['sum_peak_mb'])} | {fl['s']:.1f} ({fl['group_s']:.1f} + "
             f"{fl['notebooks_s']:.1f}) | {rep['process_wall_s'] / fl['s']:.1f}x "
             f"| {rep['other_cores']:.2f} "
-            f"| {' / '.join(f'{w:.1f}' for w in rep.get('runs_s', [rep['process_wall_s']]))} |"
+            f"| {' / '.join(f'{w:.1f}' for w in rep['runs_s'])} |"
         )
     return "\n".join(out)
 
@@ -431,9 +434,8 @@ Packages: {libs(LIBS)}.
   counts here where it outlasts the load); **HTML**: what is left of the rendering
   after the last page (each page is rendered by its worker).
 - Each report is measured {REPEAT["n"]} time(s) one after the other (a `--big` one
-  once); the table shows
-  the run of median wall time (its parts, memory and pages), and **every run's wall s**
-  the spread.
+  once): the table shows the run of median wall time (its parts, memory and pages),
+  and **every run's wall s** the spread.
 - **peak MB**: each process's maximum resident memory (VmHWM); **all processes at
   once**: the largest sum of their resident memory, sampled every 0.25 s.
 - **floor**: DuckDB alone reading the same leads and grouping them into the
@@ -521,13 +523,13 @@ def main(argv: list[str] | None = None) -> int:
         path, _ = ensure_synthetic(args.big)
         if args.big_as in ("both", "parquet"):
             # measured once: a run of 100M leads takes minutes
-            rep = measure_report_once(PROFILE, {"leads": str(path)}, jobs=args.jobs)
+            rep = measure_report(PROFILE, {"leads": str(path)}, jobs=args.jobs, times=1)
             floor = measure_floor(str(path), "", pages, jobs)
             done(_row(f"{args.big:,} Parquet", args.big, "Parquet", rep, floor))
     if args.big and args.big_as in ("both", "duckdb"):
         db = duckdb_file(path)
         spec = f"duckdb:///{db}"
-        rep = measure_report_once(TABLE_PROFILE, {}, engine=spec, jobs=args.jobs)
+        rep = measure_report(TABLE_PROFILE, {}, engine=spec, jobs=args.jobs, times=1)
         floor = measure_floor("", str(db), pages, jobs)
         done(_row(f"{args.big:,} DuckDB file", args.big, "DuckDB file", rep, floor))
     load_after = " / ".join(f"{v:.1f}" for v in os.getloadavg())

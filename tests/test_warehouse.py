@@ -354,6 +354,13 @@ def test_a_run_maps_a_table_once_and_its_pages_share_answers(tmp_path, monkeypat
 # -- a real PostgreSQL server -----------------------------------------------------------
 
 
+def _free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _postgres_bin() -> str | None:
     for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
         if os.access(os.path.join(folder, "initdb"), os.X_OK):
@@ -390,9 +397,7 @@ def postgres():
     if os.geteuid() == 0:  # the server refuses root: run it as nobody, in its own folder
         shutil.chown(folder, "nobody")
         run_as = ["runuser", "-u", "nobody", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     data = folder / "data"
 
     def run(*args: str) -> None:
@@ -563,9 +568,7 @@ def spark_connect():
     from analysis.engine.backends import _LOG4J2  # the kit's own sessions' setup: errors only
 
     (folder / "log4j2.properties").write_text(_LOG4J2)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
     conf = {
         "spark.connect.grpc.binding.address": "127.0.0.1",
@@ -628,16 +631,26 @@ def test_report_on_a_spark_connect_table_equals_the_duckdb_report(
     from analysis.engine.backends import connect, describe, upload
     from analysis.run.report import run_report
 
+    marked = "SPARK_CONNECT_MODE_ENABLED" in os.environ
     con = connect(spark_connect)
-    assert describe(con) == f"Spark Connect {spark_connect}"
-    con._session.sql("CREATE DATABASE IF NOT EXISTS crm")
-    leads = pd.read_parquet(sample_files / "leads.parquet")
-    upload(con, leads, "crm.leads", temp=False)  # saved in the server's catalog
-    got = run_report(
-        sample_files / "table.yaml", out_root=tmp_path, run="spark-connect",
-        parameters={"ENGINE": spark_connect}, page_jobs=2,
-    )  # fmt: skip
-    assert_same_report_tables(got.folder, duckdb_report.folder, "crm.leads")
+    try:
+        assert describe(con) == f"Spark Connect {spark_connect}"
+        # PySpark marks this process as Spark Connect's: no local session beside it
+        with pytest.raises(ValueError, match="already has a Spark Connect session"):
+            connect("spark")
+        con._session.sql("CREATE DATABASE IF NOT EXISTS crm")
+        leads = pd.read_parquet(sample_files / "leads.parquet")
+        upload(con, leads, "crm.leads", temp=False)  # saved in the server's catalog
+        got = run_report(
+            sample_files / "table.yaml", out_root=tmp_path, run="spark-connect",
+            parameters={"ENGINE": spark_connect}, page_jobs=2,
+        )  # fmt: skip
+        assert_same_report_tables(got.folder, duckdb_report.folder, "crm.leads")
+    finally:
+        # the tests after this one may start a local Spark session in this process
+        con._session.stop()
+        if not marked:
+            os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 
 def test_an_absent_spark_connect_server_is_named_at_once():
@@ -647,9 +660,7 @@ def test_an_absent_spark_connect_server_is_named_at_once():
 
     from analysis.engine.backends import connect
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # free once the socket closes: nothing listens
+    port = _free_port()  # nothing listens there
     t = time.monotonic()
     absent = f"no Spark Connect server answers at 127.0.0.1:{port}"
     with pytest.raises(ValueError, match=absent) as e:

@@ -221,6 +221,19 @@ def _connect_spark(spec: str, master: str) -> ibis.BaseBackend:
             )
         ) from exc
     running = SparkSession.getActiveSession()
+    if os.environ.get("SPARK_CONNECT_MODE_ENABLED") or (
+        running is not None and _is_connect_session(running)
+    ):
+        # PySpark marks a process that made a Spark Connect session, so that no local
+        # Spark runs beside it (pyspark/sql/session.py, getOrCreate)
+        raise ValueError(
+            _(
+                "cannot connect to {spec}: this process already has a Spark Connect "
+                "session, and PySpark runs no local Spark session beside one; use the "
+                "Spark Connect server (sc://host:port) or another process",
+                spec=repr(spec),
+            )
+        )
     if running is not None:
         if running.sparkContext.master != master:
             raise ValueError(
@@ -335,9 +348,11 @@ def _redact_token(spec: str) -> str:
 
 def is_spark_connect(con: ibis.BaseBackend) -> bool:
     """Whether ``con`` is a Spark Connect client's (no SparkContext in this process)."""
-    if con.name != "pyspark":
-        return False
-    return type(con._session).__module__.startswith("pyspark.sql.connect")
+    return con.name == "pyspark" and _is_connect_session(con._session)
+
+
+def _is_connect_session(session) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
 
 
 @functools.cache
