@@ -18,6 +18,7 @@ from analysis.insight.findings import main_cause
 from analysis.render.sections import audit as audit_page
 from analysis.render.sections import period, summary
 from analysis.render.time_figures import plot_waterfall
+from analysis.stats import period_change
 from analysis.stats.decompose import decompose
 
 matplotlib.use("Agg")
@@ -155,6 +156,28 @@ def test_olist_outliers_flagged_in_the_audit(olist):
     assert table["share_of_total"].iloc[0] == pytest.approx(big / revenue.sum())
     assert "81% of all revenue" in s.text
     assert "Far out: 1 revenue value" in audit_page.headline(olist).text
+
+
+def test_flagged_sales_are_the_listed_outliers(olist):
+    """The rule `flagged_sales` leaves out is the list the audit shows: the same leads,
+    in every period or in the compared ones; and the period change without them equals
+    the split of the leads with those ids dropped in pandas (the row-level reference)."""
+    t, eng = olist.leads, olist.engine
+    listed = olist.outliers()
+    listed = listed[listed["what"] == "revenue of a sale"]
+    cut = float(listed.attrs["revenue"]["cut"])
+    for periods in (None, ["2018Q1", "2018Q2"], ["2017Q4", "2018Q1"]):
+        want = listed if periods is None else listed[listed["period"].isin(periods)]
+        got = eng.to_arrow(t.filter(audit.flagged_sales(t, cut, periods)).select("lead_id"))
+        assert sorted(got.column("lead_id").to_pylist()) == sorted(want["id"]), periods
+    compared = ("2018Q1", "2018Q2")
+    kept = t.filter(~audit.flagged_sales(t, cut, list(compared)))
+    frame = olist.dataset.leads
+    dropped = frame[~frame["lead_id"].astype(str).isin(listed["id"])]
+    assert len(dropped) == len(frame) - 1  # the one 50,000,000 BRL deal
+    on_engine = period_change.decompose_periods(kept, *compared, measure="revenue", engine=eng)
+    reference = period_change.decompose_periods(dropped, *compared, measure="revenue")
+    pd.testing.assert_frame_equal(on_engine, reference, check_exact=False, rtol=1e-9)
 
 
 def test_outlier_rule_on_known_data():

@@ -57,6 +57,27 @@ def test_cells_equal_a_pandas_count(leads, by):
         assert got[col].dtype == np.int64, col  # DuckDB's HUGEINT sums must not turn float
 
 
+def test_squared_revenues_per_cell_equal_a_pandas_sum(leads):
+    """``revenue_sq``, summed in the cells' own query, against a row-level pandas sum of
+    the squared revenues of sales with a known revenue; some revenues missing, some on
+    leads that did not buy (not counted)."""
+    frame = leads.copy()
+    frame.loc[frame.index[::7], "revenue"] = np.nan
+    frame.loc[frame.index[1::5], "revenue"] = 123.0  # some on leads that did not buy
+    by = ["source", "qualification"]
+    got = Engine().cells(frame, by, revenue_sq=True)
+    plain = Engine().cells(frame, by)
+    pd.testing.assert_frame_equal(got.drop(columns="revenue_sq"), plain)
+    sale = frame["converted"].eq(1) & frame["revenue"].notna()
+    squares = (
+        (frame["revenue"].where(sale, 0.0) ** 2).groupby([frame[b].astype("str") for b in by]).sum()
+    )
+    ref = squares.reset_index(name="revenue_sq")
+    merged = got[[*by, "revenue_sq"]].merge(ref, on=by, suffixes=("", "_ref"))
+    assert len(merged) == len(got) and merged["revenue_sq"].gt(0).all()
+    np.testing.assert_allclose(merged["revenue_sq"], merged["revenue_sq_ref"], rtol=1e-12)
+
+
 def test_parquet_input_gives_the_same_cells(leads, tmp_path):
     path = write_synthetic_parquet(tmp_path / "l.parquet", 30_000, seed=2, chunk=7_000)
     frame = pd.concat(

@@ -296,6 +296,7 @@ class Engine:
         by: list[str] | tuple[str, ...],
         *,
         within_days: int | None = None,
+        revenue_sq: bool = False,
     ) -> pd.DataFrame:
         """Grouped counts per cell of ``by``.
 
@@ -312,6 +313,9 @@ class Engine:
             end (the latest ``created_at`` or ``won_at``), and ``sales_within``: those of
             them that sold within this many days of the lead (needs ``won_at``), so
             ``sales_within / leads_aged`` compares cohorts of different ages fairly.
+        revenue_sq : bool
+            Also sum ``revenue_sq``: the squared revenues of the cell's sales where it is
+            known (the spread of revenue per sale behind an interval), in the same query.
 
         Returns
         -------
@@ -343,9 +347,11 @@ class Engine:
             "_known": t.revenue.notnull(),
             **self._aged(t, within_days),
         }
-        inner = t.group_by(**self._keys(t, by), **parts).aggregate(
-            _n=t.count().cast("int64"), _rev=t.revenue.cast("float64").sum()
-        )
+        rev = t.revenue.cast("float64")
+        sums = {"_n": t.count().cast("int64"), "_rev": rev.sum()}
+        if revenue_sq:
+            sums["_rev2"] = (rev * rev).sum()
+        inner = t.group_by(**self._keys(t, by), **parts).aggregate(**sums)
         n, q = inner._n, inner._q
         known_rev = inner._known & (inner._sale == 1)
         aged = {}
@@ -354,6 +360,8 @@ class Engine:
                 "sales_within": (inner._quick & inner._aged).ifelse(n, 0).sum(),
                 "leads_aged": inner._aged.ifelse(n, 0).sum(),
             }
+        if revenue_sq:
+            aged["revenue_sq"] = known_rev.ifelse(inner._rev2, 0.0).sum().cast("float64")
         out = self._fetch(
             (inner.group_by(by) if by else inner).aggregate(
                 leads=n.sum().cast("int64"),
@@ -372,7 +380,9 @@ class Engine:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
             if col != "revenue" and col in out:
                 out[col] = out[col].fillna(0).astype("int64")
-        out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
+        for col in ("revenue", "revenue_sq"):
+            if col in out:
+                out[col] = out[col].fillna(0.0).astype("float64")
         # sorted here, not in SQL: collations and null order differ between backends,
         # and the cells are small
         out = out.sort_values(by, kind="stable", ignore_index=True)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import ibis.expr.types as ir
 import pandas as pd
 
 from analysis.base.i18n import N_, _
@@ -124,9 +123,7 @@ def period_cells(
     eng = engine if engine is not None else default_engine()
     t = eng.table(leads)
     by = [period, *mix]
-    cells = eng.cells(t, by, within_days=within_days)
-    cells = cells.merge(_revenue_squares(t, by, eng), on=by, how="left")
-    cells["revenue_sq"] = cells["revenue_sq"].fillna(0.0).astype("float64")
+    cells = eng.cells(t, by, within_days=within_days, revenue_sq=True)
     found = sorted(cells[period].unique())
     out = []
     for p in (period_a, period_b):
@@ -148,15 +145,6 @@ def _no_leads_in(period: str, key: object, found: list[str]) -> str:
     if period == "quarter":
         return _("no leads in quarter {key}; the leads have quarters {found}", **values)
     return f"no leads in {period} {key!r}; the leads have {period}s {found}"
-
-
-def _revenue_squares(t: ir.Table, by: list[str], eng: Engine) -> pd.DataFrame:
-    """Per cell, the sum of the squared revenues of its sales with a known revenue (the
-    spread of revenue per sale behind `decompose`'s intervals), grouped by the engine
-    with the engine's cell keys."""
-    known = t.revenue.notnull() & (t.converted.cast("int64") == 1)
-    value = known.ifelse(t.revenue.cast("float64"), 0.0)
-    return eng.group(t, by, revenue_sq=(value * value).sum().cast("float64"))
 
 
 def decompose_periods(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.base.i18n import _, fmt_date, fmt_int, language, n_
 from analysis.engine.periods import NO_DATE
-from analysis.insight import findings
+from analysis.insight import audit, findings
 from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
 from analysis.render import figures, time_figures
 from analysis.render.sections import Section
@@ -570,8 +570,11 @@ def _with_and_without(ctx, compared, table: pd.DataFrame, far: pd.DataFrame) -> 
             n,
             **values,
         )
-    ids = [str(x) for x in far["id"]]
-    kept = ctx.leads.filter(~ctx.leads.lead_id.cast("string").isin(ids))
+    # the flagged sales of the two periods (the rows of ``far``) left out by the rule
+    # that flagged them
+    t = ctx.leads
+    cut = float(ctx.outliers().attrs["revenue"]["cut"])
+    kept = t.filter(~audit.flagged_sales(t, cut, list(compared), ctx.settings.period))
     try:
         without = period_change.decompose_periods(
             kept,
