@@ -78,6 +78,29 @@ def test_squared_revenues_per_cell_equal_a_pandas_sum(leads):
     np.testing.assert_allclose(merged["revenue_sq"], merged["revenue_sq_ref"], rtol=1e-12)
 
 
+def test_the_same_cells_asked_in_another_order_are_one_query(leads, monkeypatch):
+    """Pages ask manager × source and source × manager: one SQL (so one answer kept for
+    every page), each frame with its own column order and sorted by its own ``by``."""
+    asked = []
+    real = Engine.to_arrow
+
+    def spy(self, expr):
+        asked.append(str(self.con.compile(expr.as_table())))
+        return real(self, expr)
+
+    monkeypatch.setattr(Engine, "to_arrow", spy)
+    eng = Engine()
+    t = eng.table(leads)
+    a = eng.cells(t, ["manager", "source", "segment"])
+    b = eng.cells(t, ["segment", "source", "manager"])
+    assert len(asked) == 2 and asked[0] == asked[1]
+    assert list(a.columns[:3]) == ["manager", "source", "segment"]
+    assert list(b.columns[:3]) == ["segment", "source", "manager"]
+    assert b["segment"].is_monotonic_increasing and a["manager"].is_monotonic_increasing
+    same = b[a.columns].sort_values(["manager", "source", "segment"], ignore_index=True)
+    pd.testing.assert_frame_equal(same, a)
+
+
 def test_parquet_input_gives_the_same_cells(leads, tmp_path):
     path = write_synthetic_parquet(tmp_path / "l.parquet", 30_000, seed=2, chunk=7_000)
     frame = pd.concat(

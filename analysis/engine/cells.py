@@ -351,7 +351,11 @@ class Engine:
         sums = {"_n": t.count().cast("int64"), "_rev": rev.sum()}
         if revenue_sq:
             sums["_rev2"] = (rev * rev).sum()
-        inner = t.group_by(**self._keys(t, by), **parts).aggregate(**sums)
+        # grouped in one order whatever the order asked (the same cells asked as
+        # manager, source and as source, manager are then one query, and one answer
+        # kept for every page); the rows are sorted by ``by`` below
+        order = sorted(by, key=DIMENSIONS.index)
+        inner = t.group_by(**self._keys(t, order), **parts).aggregate(**sums)
         n, q = inner._n, inner._q
         known_rev = inner._known & (inner._sale == 1)
         aged = {}
@@ -363,7 +367,7 @@ class Engine:
         if revenue_sq:
             aged["revenue_sq"] = known_rev.ifelse(inner._rev2, 0.0).sum().cast("float64")
         out = self._fetch(
-            (inner.group_by(by) if by else inner).aggregate(
+            (inner.group_by(order) if order else inner).aggregate(
                 leads=n.sum().cast("int64"),
                 hot=(q == "hot").ifelse(n, 0).sum().cast("int64"),
                 warm=(q == "warm").ifelse(n, 0).sum().cast("int64"),
@@ -374,7 +378,7 @@ class Engine:
                 sales_with_revenue=known_rev.ifelse(n, 0).sum().cast("int64"),
                 **aged,
             ),
-            by,
+            order,
         )
         for col in [*COUNT_COLUMNS, "sales_within", "leads_aged"]:
             # integer sums must come back as integers (DuckDB's HUGEINT would be float)
