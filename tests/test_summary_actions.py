@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from analysis.insight.context import report_context  # noqa: E402
-from analysis.insight.numbers import fmt_rate  # noqa: E402
+from analysis.insight.numbers import fmt_rate, money, signed_money  # noqa: E402
 from analysis.render.sections import summary  # noqa: E402
 
 
@@ -45,6 +45,20 @@ def test_action_table_shows_conversion_spend_and_money_at_stake(sample):
         spend.loc[spend["campaign"] == "ya_display_test", "spend"].sum()
     )
     assert "not one lead" in ghost["rule"]
+    # the spend in the rule's words carries the currency, as every sum on the page
+    assert money(ghost["spend"], sample.currency) in ghost["rule"] and sample.currency
+
+
+def test_signed_numbers_read_as_signed():
+    """A range across zero signs its positive bound (a reader saw "−47 to 35"), and a
+    change of money carries its sign with a true minus and never reads "-0"."""
+    assert fmt_rate(-0.15, -0.47, 0.35, digits=0) == "\u221215% (\u221247 to +35)"
+    assert fmt_rate(-0.5, -0.8, -0.2, digits=0) == "\u221250% (\u221280 to \u221220)"
+    assert fmt_rate(0.2, 0.1, 0.3, digits=0) == "20% (10\u201330)"
+    assert fmt_rate(-0.1, -0.2, 0.0001, digits=0) == "\u221210% (\u221220 to 0)"
+    assert signed_money(2_171_996.4, "RUB") == "+2\u202f171\u202f996\u00a0RUB"
+    assert signed_money(-111_000, None) == "\u2212111\u202f000"
+    assert signed_money(-0.3, None) == "0" and signed_money(0.4, None) == "0"
 
 
 def test_summary_routing_states_rule_and_workload(sample):

@@ -36,8 +36,13 @@ def fmt_rate(p: float, low: float | None = None, high: float | None = None, digi
     text = num(p) + _percent_sign()
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
         if low < 0 or high < 0:
-            # a dash between negative numbers reads as a minus: words there
-            text += " " + _("({low} to {high})", low=num(low), high=num(high))
+            # a dash between negative numbers reads as a minus: words there, and a
+            # positive bound signed beside a negative one ("−47 to +35")
+            def signed(x: float) -> str:
+                text = num(x)
+                return "+" + text if x > 0 and text.strip("0.,") else text
+
+            text += " " + _("({low} to {high})", low=signed(low), high=signed(high))
         else:
             text += f" ({num(low)}–{num(high)})"
     return text
@@ -85,6 +90,16 @@ def money(v: float, currency: str | None = None) -> str:
     """A sum of money as the pages write it: ``12 400 RUB`` in English, ``12 400 ₽`` in
     Russian (`fmt_money` and `currency_sign`)."""
     return fmt_money(v) + (f"\u00a0{currency_sign(currency)}" if currency else "")
+
+
+def signed_money(v: float, currency: str | None = None) -> str:
+    """A change of money with its sign: ``+2 171 996 ₽``, ``−111 000 ₽``; a change that
+    rounds to nothing is ``0`` (never ``-0``)."""
+    if v is None or pd.isna(v):
+        return _("n/a")
+    if round(float(v)) == 0:
+        return money(0.0, currency)
+    return ("+" if v > 0 else MINUS) + money(abs(float(v)), currency)
 
 
 def signed_percent(x: float) -> str:

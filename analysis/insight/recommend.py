@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.base.i18n import _, fmt_int, language
-from analysis.insight.numbers import fmt_money
+from analysis.insight.numbers import money
 from analysis.stats.economics import unit_economics
 from analysis.stats.glm import waiting_words
 from analysis.stats.intervals import leads_needed
@@ -78,8 +78,10 @@ def recommend(
     *,
     thresholds: Thresholds | None = None,
     engine=None,
+    currency: str | None = None,
 ) -> pd.DataFrame:
-    """One row per group of ``by`` with an action, the rule that fired and its evidence.
+    """One row per group of ``by`` with an action, the rule that fired and its evidence
+    (sums of money in the rules' words in ``currency`` when given).
 
     Returns
     -------
@@ -121,7 +123,7 @@ def recommend(
                     "rule": _(
                         "spend {spend} and not one lead: stop it, or check that its leads "
                         "are tagged with this campaign",
-                        spend=fmt_money(r.spend),
+                        spend=money(r.spend, currency),
                     ),
                     "leads_needed": np.nan,
                 }

@@ -20,6 +20,7 @@ from analysis.insight.numbers import (
     fmt_range,
     fmt_rate,
     money,
+    signed_money,
     signed_percent,
 )
 from analysis.insight.recommend import Thresholds, recommend
@@ -271,7 +272,14 @@ def _recommend(ctx, hot_share: float, warm_share: float, cold_share: float) -> p
         cold_share=cold_share,
     )
     by = ["source", "campaign"] if ctx.can["campaigns"] else ["source"]
-    return recommend(ctx.leads, ctx.spend, by=by, thresholds=thresholds, engine=ctx.engine)
+    return recommend(
+        ctx.leads,
+        ctx.spend,
+        by=by,
+        thresholds=thresholds,
+        engine=ctx.engine,
+        currency=ctx.currency,
+    )
 
 
 def _this_week(ctx, table: pd.DataFrame) -> str:
@@ -783,10 +791,7 @@ def what_if(
     view["headroom"] = [
         money(v, cur) if r == "scale" else "" for v, r in zip(t["headroom"], t["role"], strict=True)
     ]
-    view["moved"] = [
-        ("\u2212" if v < 0 else "+") + money(abs(v), cur) if v else money(0.0, cur)
-        for v in t["moved"]
-    ]
+    view["moved"] = [signed_money(v, cur) for v in t["moved"]]
     view["paid_sales"] = t["paid_sales"].astype("int64")
     view["sales_change"] = [
         f"{fmt_measure(r.sales_change, 'sales', sign=True)} "
@@ -794,5 +799,5 @@ def what_if(
         f"{fmt_measure(r.sales_change_high, 'sales', sign=True)})"
         for r in t.itertuples()
     ]
-    view["revenue_change"] = [money(v, cur) for v in t["revenue_change"]]
+    view["revenue_change"] = [signed_money(v, cur) for v in t["revenue_change"]]
     return Section(text=text, tables={"summary_what_if": t}, views=[show(view)])
