@@ -151,6 +151,7 @@ class OtherLoad:
         busy = _cpu_seconds() - self.busy
         ours = _our_cpu() - self.ours
         self.cores = max(busy - ours, 0.0) / wall
+        self.own_cpu = ours  # CPU seconds of our process and its waited-for descendants
 
 
 QUIET_CORES = 0.3
@@ -224,12 +225,14 @@ def run_child(
     quiet: bool = True,
 ) -> dict:
     """Run ``script --child mode args...`` in a fresh process (from the project's folder)
-    and return the JSON object its last line of output prints, with ``process_wall_s``
-    and ``other_cores``. ``quiet``: first wait for other processes to leave the cores
-    idle (`wait_quiet`). ``watch`` (implied by a memory cap or a time limit): sample the
-    memory of the process and its descendants (``tree`` in the result: each process's
-    peak and command, the peak of their sum), and stop the tree at the cap or the limit
-    (then ``killed`` is in the result in place of the child's output). The memory is
+    and return the JSON object its last line of output prints, with ``process_wall_s``,
+    ``other_cores`` and ``cpu_s`` (the CPU time of the process and the descendants it
+    waited for, e.g. a report's kernels). ``quiet``: first wait for other processes to
+    leave the cores idle (`wait_quiet`). ``watch`` (implied by a memory cap or a time
+    limit): sample the memory of the process and its descendants (``tree`` in the
+    result: each process's peak and command, the peak of their sum), and stop the tree
+    at the cap or the limit (then ``killed`` is in the result in place of the child's
+    output). The memory is
     not sampled otherwise, so that timing a short step pays nothing for it."""
     cmd = [sys.executable, str(script), "--child", mode, *args]
     if quiet:
@@ -274,6 +277,7 @@ def run_child(
     result = json.loads(stdout.strip().splitlines()[-1])
     result["process_wall_s"] = wall
     result["other_cores"] = load.cores
+    result["cpu_s"] = load.own_cpu
     if watching:
         result["tree"] = tree
     return result

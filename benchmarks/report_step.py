@@ -313,12 +313,12 @@ def _mb(v: float) -> str:
 
 def _main_table(rows: list[dict]) -> str:
     out = [
-        "| run | leads | wall s | of it: imports / start / load + checks / pages / HTML / "
-        "workbook s "
+        "| run | leads | wall s | CPU s (cores busy) | of it: imports / start / load + "
+        "checks / pages / HTML / workbook s "
         "| `leadkit` peak MB | largest kernel MB (kernels) | all processes at once MB "
         "| floor s (group + empty notebooks) | ratio to floor | other processes' load "
         "| every run's wall s |",
-        "|" + "---|" * 11,
+        "|" + "---|" * 12,
     ]
     for r in rows:
         rep, fl = r["report"], r["floor"]
@@ -327,7 +327,8 @@ def _main_table(rows: list[dict]) -> str:
             for k in ("import_s", "start_s", "load_s", "pages_s", "html_s", "workbook_s")
         )
         out.append(
-            f"| {r['label']} | {r['leads']:,} | **{rep['process_wall_s']:.1f}** | {parts} "
+            f"| {r['label']} | {r['leads']:,} | **{rep['process_wall_s']:.1f}** "
+            f"| {rep['cpu_s']:.1f} ({rep['cpu_s'] / rep['process_wall_s']:.2f}) | {parts} "
             f"| {_mb(rep['driver_peak_mb'])} | {_mb(rep['kernel_peak_mb'])} ({rep['kernels']}) "
             f"| {_mb(rep['sum_peak_mb'])} | {fl['s']:.1f} ({fl['group_s']:.1f} + "
             f"{fl['notebooks_s']:.1f}) | {rep['process_wall_s'] / fl['s']:.1f}x "
@@ -400,6 +401,27 @@ def _targets(rows: list[dict]) -> list[tuple[str, str, str]]:
     return out
 
 
+def _cpu_note(rows: list[dict]) -> str:
+    """What the CPU time says of the 10M / 100k ratio: at the machine's cores, a report
+    cannot take less wall time than its CPU time over the cores."""
+    by = {r["label"]: r for r in rows}
+    ten, small = by.get(f"{10_000_000:,} Parquet"), by.get(f"{100_000:,} Parquet")
+    if not ten or not small:
+        return ""
+    cores = os.cpu_count() or 1
+    t, s = ten["report"], small["report"]
+    extra = t["cpu_s"] - s["cpu_s"]
+    allowed = TARGET_RATIO_10M_100K * s["process_wall_s"]
+    return f"""
+- **CPU time**: the 10M report used {t["cpu_s"]:.1f} CPU s (its processes and
+  kernels), the 100k report {s["cpu_s"]:.1f} s: {extra:.1f} s more for 9,900,000 more
+  leads ({extra / 9.9:.2f} µs per lead). On {cores} cores the 10M report cannot take less
+  than {t["cpu_s"] / cores:.1f} s of wall time; within {TARGET_RATIO_10M_100K}x of the
+  100k report means {allowed:.1f} s, so at most {allowed * cores:.0f} CPU s if every
+  core were busy all the time.
+"""
+
+
 def _render(args, rows, started, total_s, load_before, load_after) -> str:
     tl = ["| target | measured | |", "|---|---|---|"]
     tl += [f"| {t} | {v} | {ok} |" for t, v, ok in _targets(rows)]
@@ -436,6 +458,9 @@ Packages: {libs(LIBS)}.
 - Each report is measured {REPEAT["n"]} time(s) one after the other (a `--big` one
   once): the table shows the run of median wall time (its parts, memory and pages),
   and **every run's wall s** the spread.
+- **CPU s**: the CPU time of `leadkit` and of every kernel it started (user and
+  system, from the operating system's accounting of waited-for processes);
+  **cores busy**: CPU s over wall s, of {os.cpu_count()} cores.
 - **peak MB**: each process's maximum resident memory (VmHWM); **all processes at
   once**: the largest sum of their resident memory, sampled every 0.25 s.
 - **floor**: DuckDB alone reading the same leads and grouping them into the
@@ -451,7 +476,7 @@ Packages: {libs(LIBS)}.
 ## Targets
 
 {chr(10).join(tl)}
-
+{_cpu_note(rows)}
 ## Where each page's time goes
 
 From papermill's per-cell timings in the executed notebooks (a page's first code cell
