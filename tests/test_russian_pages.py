@@ -109,3 +109,19 @@ def test_no_russian_on_the_english_pages(english):
         if found:
             problems[page.name] = found[:15]
     assert not problems, problems
+
+
+def test_russian_pages_write_numbers_the_russian_way(russian):
+    """A Russian reader's pass found "выручка, RUB", "расходы за неделю, RUB", a note's
+    "(1,1%)", the classified share "(98%)" and a q-value "<0.001": money in ₽, a share
+    with a no-break space before %, decimal commas."""
+    result, _ = russian
+    problems = {}
+    for page in result.html:
+        text = page_text(page)
+        bad = re.findall(r".{0,25}(?:\bRUB\b|\(\d+(?:,\d)?%\)|<0\.\d).{0,10}", text)
+        if bad:
+            problems[page.name] = bad[:10]
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+    said = " ".join(page_text(p) for p in result.html)
+    assert "\u00a0₽" in said and "\u00a0%)" in said

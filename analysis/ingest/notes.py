@@ -69,10 +69,10 @@ class Notes:
 
 
 def share(x: float) -> str:
-    """A share as a note writes it: ``1.1%`` (``1,1%`` in Russian, with the decimal
-    comma of the pages' rates)."""
+    """A share as a note writes it: ``1.1%`` (``1,1 %`` in Russian, with the decimal
+    comma and the no-break space before % of the pages' rates)."""
     text = f"{x:.1%}"
-    return text if language() == "en" else text.replace(".", ",")
+    return text if language() == "en" else text.replace(".", ",").replace("%", "\u00a0%")
 
 
 def _shown(note: dict) -> bool:

@@ -12,7 +12,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from analysis.base.i18n import N_, _, language
-from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate
+from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate, fmt_share
 from analysis.stats.managers import SPEED_LABELS
 from analysis.stats.period_change import period_name
 
@@ -50,7 +50,7 @@ def economics_view(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     # shares among the classified leads (an unclassified lead is unknown, not cold),
     # with how many of the row's leads are classified beside them
     out["classified"] = [
-        f"{fmt_money(r.hot + r.warm + r.cold)} ({100 * (r.hot + r.warm + r.cold) / r.leads:.0f}%)"
+        f"{fmt_money(r.hot + r.warm + r.cold)} ({fmt_share((r.hot + r.warm + r.cold) / r.leads)})"
         if r.leads > 0
         else "n/a"
         for r in table.itertuples()
@@ -514,7 +514,9 @@ _PERCENT = (
 def _pvalue(v) -> str:
     if pd.isna(v):
         return _("n/a")
-    return "<0.001" if v < 0.001 else f"{v:.3f}"
+    text = "<0.001" if v < 0.001 else f"{v:.3f}"
+    # the decimal sign of the reader's language (<0,001 in Russian)
+    return text if language() == "en" else text.replace(".", ",")
 
 
 def _number(v) -> str:

@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis.base.i18n import N_, _, fmt_int, language, n_
 from analysis.engine.cells import TIME_DIMENSIONS
-from analysis.insight.numbers import fmt_measure
+from analysis.insight.numbers import currency_sign, fmt_measure
 from analysis.render.figures import count_text, thousands_axis
 from analysis.stats.decompose import part_label
 from analysis.stats.period_change import period_name
@@ -52,7 +52,9 @@ def plot_weekly(weekly: pd.DataFrame, currency: str | None = None) -> plt.Figure
         ax = axes[1, 0]
         ax.bar(x, weekly["spend"], width=6, color="#969696")
         ax.set_ylabel(
-            _("spend per week, {currency}", currency=currency) if currency else _("spend per week")
+            _("spend per week, {currency}", currency=currency_sign(currency))
+            if currency
+            else _("spend per week")
         )
         thousands_axis(ax)
         ax.set_title(_("Ad spend per week"))

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.base.i18n import _, fmt_date, fmt_int, language, n_
 from analysis.engine.periods import NO_DATE
 from analysis.insight import audit, findings
-from analysis.insight.numbers import fmt_measure, fmt_money, fmt_share
+from analysis.insight.numbers import currency_sign, fmt_measure, fmt_money, fmt_share
 from analysis.render import figures, time_figures
 from analysis.render.sections import Section
 from analysis.render.tables import show
@@ -51,7 +51,7 @@ def _parts_note(currency: str | None = None, revenue: bool = False) -> str:
             "in which the factors can be switched from one period to the other (Shapley "
             "values), so the parts add up to the change exactly; the period totals are "
             "counts.",
-            currency=currency,
+            currency=currency_sign(currency),
         )
     return _(
         "Each part is its average contribution, in revenue, over every order in which the "
@@ -497,7 +497,11 @@ def revenue(ctx, period_a: str = "", period_b: str = "") -> Section:
         table = _decompose(ctx, compared, measure="revenue")
     except ValueError as e:
         return _unknown_pair(ctx, compared, e)
-    unit = _("revenue, {currency}", currency=ctx.currency) if ctx.currency else _("revenue")
+    unit = (
+        _("revenue, {currency}", currency=currency_sign(ctx.currency))
+        if ctx.currency
+        else _("revenue")
+    )
     figures.set_style()
     fig = time_figures.plot_waterfall(
         table,
