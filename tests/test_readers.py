@@ -140,6 +140,18 @@ def test_dates_day_first_iso_and_errors(tmp_path):
         parse_dates(table.frame["day"], table=table, column="day")
 
 
+def test_iso_dates_with_fractions_of_a_second_are_kept_to_the_second():
+    """A database's export writes 2026-01-01 14:14:03.000742 (pandas, PostgreSQL) or
+    ...T14:14:03.5: dates, kept to the second as every canonical time (they were
+    refused as 'not dates')."""
+    s = pd.Series(
+        ["2026-01-01 14:14:03.000742", "2026-01-01T14:14:03.5", "2026-01-01 14:14:03.999999999"]
+    )
+    out = parse_dates(s)
+    assert out.tolist() == [pd.Timestamp("2026-01-01 14:14:03")] * 3
+    assert str(out.dtype) == "datetime64[us]"
+
+
 def test_flags():
     assert parse_flags(pd.Series(["yes", "No", "1", "0", "", "да", "TRUE"])).tolist() == [
         1,

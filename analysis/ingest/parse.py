@@ -18,7 +18,16 @@ __all__ = ["parse_dates", "parse_numbers", "parse_flags"]
 
 # --- parsing text into values -------------------------------------------------------
 
-_ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+# with fractions of a second too (a database's or a script's export writes them:
+# 2026-01-01 14:14:03.000742), kept to the second as every canonical time is
+_ISO_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
 
 _TIME_PARTS = (" %H:%M:%S", " %H:%M", "")
 
@@ -56,6 +65,8 @@ def parse_dates(
         if not todo.any():
             break
         parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        if "%f" in fmt:
+            parsed = parsed.dt.floor("s")
         ok = parsed.notna()
         out.loc[ok[ok].index] = parsed[ok].astype("datetime64[us]")
         todo.loc[ok[ok].index] = False
