@@ -17,7 +17,7 @@ spend
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -57,44 +57,76 @@ _TS = "datetime64[us]"
 
 # pandera is imported when a table is validated, not with the module: the report's
 # pages read the column names here, and pandera's import took 0.36 s of every
-# kernel's start (`leads_schema`, `spend_schema`)
+# kernel's start. Each column is described once, in plain values (`_Column`), and
+# `leads_schema` / `spend_schema` make pandera's columns from them.
 
-#: The leads columns in order, and whether each is required.
-_LEADS_REQUIRED = {
-    "lead_id": True,
-    "created_at": True,
-    "source": True,
-    "medium": False,
-    "campaign": True,
-    "segment": False,
-    "manager": False,
-    "qualification": True,
-    "converted": True,
-    "revenue": True,
-    "won_at": False,
-    "first_contact_at": False,
-    "stage": False,
-    "lost_reason": False,
-    "attributed_by": False,
+
+class _Column(NamedTuple):
+    """A canonical column: its type, whether a value may be missing, whether a table
+    must have the column, whether its values are unique, and its checks (the name of
+    a pandera ``Check`` and its arguments)."""
+
+    dtype: object
+    nullable: bool
+    required: bool = True
+    unique: bool = False
+    checks: tuple[tuple[str, dict], ...] = ()
+
+
+_NOT_BLANK = (("str_length", {"min_value": 1}),)
+_NOT_NEGATIVE = (("ge", {"min_value": 0}),)
+
+_LEADS_SPEC = {
+    "lead_id": _Column(str, nullable=False, unique=True),
+    # a lead without a creation date counts in leads, sales and models; time-based
+    # sections leave it out and say so (leads.no_created_at in the profile)
+    "created_at": _Column(_TS, nullable=True),
+    "source": _Column(str, nullable=False, checks=_NOT_BLANK),
+    "medium": _Column(str, nullable=True, required=False),
+    "campaign": _Column(str, nullable=False, checks=_NOT_BLANK),
+    "segment": _Column(str, nullable=True, required=False),
+    "manager": _Column(str, nullable=True, required=False),
+    "qualification": _Column(QUALIFICATION_DTYPE, nullable=False),
+    "converted": _Column("int8", nullable=False, checks=(("isin", {"allowed_values": [0, 1]}),)),
+    "revenue": _Column(float, nullable=True, checks=_NOT_NEGATIVE),
+    "won_at": _Column(_TS, nullable=True, required=False),
+    "first_contact_at": _Column(_TS, nullable=True, required=False),
+    "stage": _Column(str, nullable=True, required=False),
+    "lost_reason": _Column(str, nullable=True, required=False),
+    "attributed_by": _Column(str, nullable=True, required=False),
 }
 
-LEADS_COLUMNS = tuple(_LEADS_REQUIRED)
+LEADS_COLUMNS = tuple(_LEADS_SPEC)
 
-LEADS_REQUIRED = tuple(name for name, required in _LEADS_REQUIRED.items() if required)
+LEADS_REQUIRED = tuple(name for name, col in _LEADS_SPEC.items() if col.required)
 
-#: The spend columns in order, and whether each is required.
-_SPEND_REQUIRED = {
-    "date": True,
-    "source": True,
-    "campaign": True,
-    "spend": True,
-    "clicks": False,
-    "impressions": False,
+_SPEND_SPEC = {
+    "date": _Column(_TS, nullable=False),
+    "source": _Column(str, nullable=False, checks=_NOT_BLANK),
+    "campaign": _Column(str, nullable=False, checks=_NOT_BLANK),
+    "spend": _Column(float, nullable=False, checks=_NOT_NEGATIVE),
+    "clicks": _Column("Int64", nullable=True, required=False, checks=_NOT_NEGATIVE),
+    "impressions": _Column("Int64", nullable=True, required=False, checks=_NOT_NEGATIVE),
 }
 
-SPEND_COLUMNS = tuple(_SPEND_REQUIRED)
+SPEND_COLUMNS = tuple(_SPEND_SPEC)
 
-SPEND_REQUIRED = tuple(name for name, required in _SPEND_REQUIRED.items() if required)
+SPEND_REQUIRED = tuple(name for name, col in _SPEND_SPEC.items() if col.required)
+
+
+def _pandera_columns(spec: dict[str, _Column]) -> dict:
+    import pandera.pandas as pa
+
+    return {
+        name: pa.Column(
+            col.dtype,
+            [getattr(pa.Check, check)(**args) for check, args in col.checks],
+            nullable=col.nullable,
+            required=col.required,
+            unique=col.unique,
+        )
+        for name, col in spec.items()
+    }
 
 
 @functools.cache
@@ -102,28 +134,8 @@ def leads_schema() -> pa.DataFrameSchema:
     """The pandera schema of the canonical leads table."""
     import pandera.pandas as pa
 
-    spec = {
-        "lead_id": pa.Column(str, unique=True, nullable=False),
-        # a lead without a creation date counts in leads, sales and models; time-based
-        # sections leave it out and say so (leads.no_created_at in the profile)
-        "created_at": pa.Column(_TS, nullable=True),
-        "source": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
-        "medium": pa.Column(str, nullable=True, required=False),
-        "campaign": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
-        "segment": pa.Column(str, nullable=True, required=False),
-        "manager": pa.Column(str, nullable=True, required=False),
-        "qualification": pa.Column(QUALIFICATION_DTYPE, nullable=False),
-        "converted": pa.Column("int8", pa.Check.isin([0, 1]), nullable=False),
-        "revenue": pa.Column(float, pa.Check.ge(0), nullable=True),
-        "won_at": pa.Column(_TS, nullable=True, required=False),
-        "first_contact_at": pa.Column(_TS, nullable=True, required=False),
-        "stage": pa.Column(str, nullable=True, required=False),
-        "lost_reason": pa.Column(str, nullable=True, required=False),
-        "attributed_by": pa.Column(str, nullable=True, required=False),
-    }
-    _same_columns(spec, _LEADS_REQUIRED)
     return pa.DataFrameSchema(
-        spec,
+        _pandera_columns(_LEADS_SPEC),
         strict=True,
         checks=[
             pa.Check(
@@ -140,23 +152,7 @@ def spend_schema() -> pa.DataFrameSchema:
     """The pandera schema of the canonical spend table."""
     import pandera.pandas as pa
 
-    spec = {
-        "date": pa.Column(_TS, nullable=False),
-        "source": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
-        "campaign": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
-        "spend": pa.Column(float, pa.Check.ge(0), nullable=False),
-        "clicks": pa.Column("Int64", pa.Check.ge(0), nullable=True, required=False),
-        "impressions": pa.Column("Int64", pa.Check.ge(0), nullable=True, required=False),
-    }
-    _same_columns(spec, _SPEND_REQUIRED)
-    return pa.DataFrameSchema(spec, strict=True, name="spend")
-
-
-def _same_columns(spec: dict, required: dict[str, bool]) -> None:
-    """The schema's columns are the listed ones, in order, required as listed."""
-    got = {name: col.required for name, col in spec.items()}
-    if list(got.items()) != list(required.items()):
-        raise AssertionError(f"schema columns {got} differ from {required}")
+    return pa.DataFrameSchema(_pandera_columns(_SPEND_SPEC), strict=True, name="spend")
 
 
 def _validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.DataFrame:

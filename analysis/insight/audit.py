@@ -9,12 +9,13 @@ facts, never recomputed. Nothing here changes the data.
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from analysis.base.i18n import N_, _, fmt_int, n_
 from analysis.engine.cells import Engine, count_true, default_engine
-from analysis.engine.periods import NO_DATE, period_key
+from analysis.engine.periods import NO_DATE, period_key, period_span
 from analysis.ingest.dataset import Dataset
 from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, QUALIFICATIONS, UNKNOWN_SOURCE
 from analysis.insight.findings import window_words
@@ -611,10 +612,6 @@ def flagged_sales(t, cut: float, periods: list[str] | None = None, unit: str = "
     The rule as one condition, so a page leaves the flagged sales out of a query by a
     comparison of numbers: their 48 ids in a ``NOT IN`` list took twice as long on 10M
     leads (1.1 s against 0.6 s)."""
-    import ibis
-
-    from analysis.engine.periods import period_span
-
     flag = (t.converted.cast("int64") == 1) & t.revenue.notnull()
     flag = flag & (t.revenue.cast("float64") > cut)
     if periods is not None:

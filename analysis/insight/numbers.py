@@ -39,8 +39,7 @@ def fmt_rate(p: float, low: float | None = None, high: float | None = None, digi
             # a dash between negative numbers reads as a minus: words there, and a
             # positive bound signed beside a negative one ("−47 to +35")
             def signed(x: float) -> str:
-                text = num(x)
-                return "+" + text if x > 0 and text.strip("0.,") else text
+                return ("+" if round(100 * x, digits) > 0 else "") + num(x)
 
             text += " " + _("({low} to {high})", low=signed(low), high=signed(high))
         else:

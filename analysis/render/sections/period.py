@@ -575,9 +575,9 @@ def _with_and_without(ctx, compared, table: pd.DataFrame, far: pd.DataFrame) -> 
             **values,
         )
     # the flagged sales of the two periods (the rows of ``far``) left out by the rule
-    # that flagged them
+    # that flagged them, with its threshold (every row carries it)
     t = ctx.leads
-    cut = float(ctx.outliers().attrs["revenue"]["cut"])
+    cut = float(far["cut"].iloc[0])
     kept = t.filter(~audit.flagged_sales(t, cut, list(compared), ctx.settings.period))
     try:
         without = period_change.decompose_periods(
