@@ -223,6 +223,10 @@ class _ReportBar:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("report", "run"):
+        from analysis.run.report import own_process
+
+        own_process()  # this process is the command's: see there
     before = language()
     try:
         return _main(args)

@@ -82,8 +82,9 @@ TARGET_SAMPLE_S = 15.0
 def child_report(profile: str, inputs_json: str, engine: str, jobs: str) -> dict:
     """One report in this process, as `leadkit report` runs it; the time of each step."""
     t0 = time.perf_counter()
-    from analysis.run.report import REPORT_NOTEBOOKS, run_report
+    from analysis.run.report import REPORT_NOTEBOOKS, own_process, run_report
 
+    own_process()  # as the `leadkit` command prepares its process
     imported = time.perf_counter()
     marks: dict[str, float] = {}
     pages: dict[str, float] = {}

@@ -170,3 +170,61 @@ def test_the_kernels_get_the_environment_given(tmp_path, warm):
             kernel.close()
 
     assert _in_thread(job) == ["here\n"]
+
+
+def test_the_commands_process_reads_notebooks_without_the_iri_grammar(tmp_path):
+    """`own_process` (the `leadkit` command's process): nbformat still reads and
+    validates a notebook, without importing rfc3987_syntax (1.1 s of its grammar), which
+    stays importable; a process that imported jsonschema before is left as it was."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987-syntax is not installed: there is no grammar to leave out")
+    path = _notebook(tmp_path / "a.ipynb", "x = 1")
+    code = f"""
+import sys
+{{prelude}}
+from analysis.run.report import own_process
+own_process()
+import nbformat
+nb = nbformat.read({path!r}, as_version=4)
+nbformat.validate(nb)
+bad = nbformat.v4.new_notebook()
+bad.cells = [{{"cell_type": "code"}}]
+try:
+    nbformat.validate(bad)
+except nbformat.ValidationError:
+    pass
+else:
+    raise SystemExit("an invalid notebook validated")
+print("imported" if "rfc3987_syntax" in sys.modules else "left out")
+import rfc3987_syntax
+"""
+
+    def run(prelude):
+        got = subprocess.run(
+            [sys.executable, "-c", code.replace("{prelude}", prelude)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return got.stdout.strip()
+
+    assert run("") == "left out"
+    assert run("import jsonschema") == "imported"
+
+
+def test_the_report_and_run_commands_prepare_their_process(monkeypatch, tmp_path):
+    import analysis.run.report as report
+    from analysis.cli import main
+
+    calls = []
+    monkeypatch.setattr(report, "own_process", lambda: calls.append(1))
+    main(["check", "--profile", "sample"])
+    assert calls == []
+    monkeypatch.setattr(report, "run_report", lambda *a, **k: (_ for _ in ()).throw(OSError))
+    with pytest.raises(OSError):
+        main(["report", "--profile", "sample", "--out", str(tmp_path), "--no-progress"])
+    assert calls == [1]

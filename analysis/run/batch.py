@@ -439,7 +439,7 @@ def run_batch(
         Each client's report keeps its own language (the client file's ``language``,
         else its profile's).
     """
-    from analysis.run.report import REPORT_NOTEBOOKS
+    from analysis.run.report import REPORT_NOTEBOOKS, own_process
 
     batch = clients if isinstance(clients, BatchFile) else read_clients(clients)
     specs = list(batch.clients)
@@ -474,7 +474,9 @@ def run_batch(
             with ctx.Manager() as manager:
                 queue = manager.Queue()
                 bars.use(queue)
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                with ProcessPoolExecutor(
+                    max_workers=jobs, mp_context=ctx, initializer=own_process
+                ) as pool:
                     args = (str(root), run, force, queue, page_jobs, lang)
                     futures = {pool.submit(_run_client, spec, *args): spec for spec in specs}
                     pending = set(futures)

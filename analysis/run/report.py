@@ -46,6 +46,7 @@ __all__ = [
     "ReportResult",
     "run_report",
     "fingerprint",
+    "own_process",
 ]
 
 #: Notebook parameters the report context takes (as lower-case keywords).
@@ -80,6 +81,30 @@ class ReportResult:
     folder: Path
     html: tuple[Path, ...]
     tables: tuple[Path, ...]
+
+
+def own_process() -> None:
+    """Prepare a process that is leadkit's own (the `leadkit` command, a batch run's
+    worker, the benchmark's child) for a report: jsonschema, which nbformat imports to
+    read the notebooks, imported without its check of the "iri" string format.
+
+    jsonschema registers that check when the package rfc3987-syntax is installed
+    (JupyterLab's dependencies bring it), and that package builds its grammar as it is
+    imported: 1.1 s of CPU in the report's first seconds, while the kernels start on the
+    same cores (about a second of the sample report's wall time). The notebooks' schemas
+    check no string format, so nothing a report does uses it. A process whose jsonschema
+    is imported already is left as it is, and rfc3987_syntax itself stays importable.
+    Not done by `run_report`: a caller's own process (a notebook, a test) may validate
+    IRIs with jsonschema."""
+    import sys
+
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import fails
+    try:
+        import jsonschema  # type: ignore[import-untyped]  # noqa: F401
+    finally:
+        del sys.modules["rfc3987_syntax"]
 
 
 def slug(text: str) -> str:
