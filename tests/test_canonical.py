@@ -115,8 +115,10 @@ def files(draw):
         "created_at": pa.array(created, type=pa.timestamp("us")),
         "source": pa.array(pick(TEXTS + [PERSONAL] * (draw(st.integers(0, 3)) == 0))),
         "medium": pa.array(pick(["cpc", "", "CPC", "organic", None])),
-        "campaign": pa.array(pick(["c1", "c2", "", " c9", None])),
-        "segment": pa.array(pick(["small", "large ", "", None])),
+        # a quote, letters of another script, a text that differs only in case: what
+        # the SQL literals of the value maps and of the ENUM types must keep apart
+        "campaign": pa.array(pick(["c1", "c2", "", " c9", None, "O'Neil «весна»", "C1"])),
+        "segment": pa.array(pick(["small", "large ", "", None, "малый", "Small"])),
         "qualification": pa.array(pick(CLASSES + [UNKNOWN_CLASS] * (draw(st.integers(0, 3)) == 0))),
         "converted": pa.array(converted, type=pa.int8()),
         "revenue": pa.array(revenue, type=pa.float64()),
