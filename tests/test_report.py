@@ -170,6 +170,8 @@ def test_failing_notebook_keeps_its_partial_run_apart(tmp_path):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors and errors[0].ename == "ValueError"
     assert not (failed / "run.json").exists()
+    # the workbook the finished pages' tables were going into is not left half made
+    assert not [p.name for p in failed.iterdir() if "xlsx" in p.name]
 
 
 def test_a_crash_while_rendering_leaves_nothing(tmp_path, monkeypatch):

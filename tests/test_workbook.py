@@ -55,3 +55,43 @@ def test_a_table_over_the_row_limit_is_cut_and_says_so(tmp_path, monkeypatch):
     assert book["zz_other"].max_row == 3  # header and the first two rows
     about = dict(book["About"].iter_rows(min_row=2, values_only=True))
     assert about["sheet zz_other"] == "first 2 of 3 rows; the whole table is tables/zz_other.csv"
+
+
+def _cells_of(path):
+    book = openpyxl.load_workbook(path)
+    out = {}
+    for ws in book.worksheets:
+        out[ws.title] = (
+            ws.freeze_panes,
+            [[(c.value, c.number_format) for c in row] for row in ws.iter_rows()],
+            {k: d.width for k, d in ws.column_dimensions.items()},
+        )
+    return book.sheetnames, book.active.title, out
+
+
+def test_a_workbook_made_as_the_pages_end_is_the_one_made_at_the_end(tmp_path):
+    """`Workbook.add` after each page (tables arriving in any order, some after the
+    last add) and `finish`: the same sheets, order, cells, formats and widths as
+    `write_workbook` of the whole folder."""
+    from analysis.render.sections import save_table
+
+    meta = {"client": "acme", "headline": {"currency": "RUB"}}
+    whole = _tables(tmp_path)
+    once = workbook.write_workbook(whole, tmp_path / "once.xlsx", meta)
+    run = tmp_path / "run"
+    book = workbook.Workbook(run / "tables", run / "report.xlsx", "RUB")
+    for name in ["zz_other", "economics_by_source"]:  # two pages' tables, one by one
+        save_table(pd.read_csv(whole / f"{name}.csv"), name, run)
+        book.add()
+    save_table(pd.read_csv(whole / "summary_actions.csv"), "summary_actions", run)
+    made = book.finish(meta)
+    assert _cells_of(made) == _cells_of(once)
+    assert sorted(p.name for p in run.iterdir()) == ["report.xlsx", "tables"]
+
+
+def test_a_discarded_workbook_leaves_no_file(tmp_path):
+    book = workbook.Workbook(_tables(tmp_path), tmp_path / "report.xlsx", None)
+    book.add()
+    assert list(tmp_path.glob(".report.xlsx.tmp"))  # being written
+    book.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]

@@ -20,11 +20,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.base.i18n import DEFAULT_LANGUAGE, N_, _, fmt_int, language, locale_name, n_
+from analysis.base.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    _,
+    fmt_int,
+    language,
+    locale_name,
+    n_,
+    use_language,
+)
 from analysis.insight.numbers import currency_sign
 from analysis.render.tables import header_label, value_label
 
-__all__ = ["KEY_TABLES", "write_workbook", "money_format", "column_format"]
+__all__ = ["KEY_TABLES", "Workbook", "write_workbook", "money_format", "column_format"]
 
 #: Tables that lead the workbook, in this order; the rest follow alphabetically.
 KEY_TABLES = (
@@ -235,56 +244,136 @@ def write_workbook(tables_dir: Path, path: Path, meta: dict | None = None) -> Pa
     meta : dict, optional
         The run's ``run.json`` content, for the "About" sheet and the currency.
     """
+    meta = meta or {}
+    book = Workbook(tables_dir, path, (meta.get("headline") or {}).get("currency"))
+    return book.finish(meta)
+
+
+class Workbook:
+    """A run's workbook, made while its pages run: `add` writes the sheets of the tables
+    saved so far (`run_report` calls it as each page ends), `finish` the rest, the
+    "About" sheet, the sheets' order and names, and the file. The same workbook as
+    one `write_workbook` at the end, less of it after the last page (the sample: 0.9
+    -> 0.4 s). Thread-safe; the language is the one when it was made.
+
+    Parameters
+    ----------
+    tables_dir : Path
+        The run's ``tables`` folder (each CSV file complete once there: `save_table`
+        writes it under another name and renames it).
+    path : Path
+        The workbook to write.
+    currency : str, optional
+        The headline's currency (its code), for the money columns' format.
+    """
+
+    def __init__(self, tables_dir: Path, path: Path, currency: str | None):
+        import threading
+
+        self.tables_dir = Path(tables_dir)
+        self.path = Path(path)
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.language = language()
+        with use_language(self.language):
+            # the currency as the pages name it: its code in English, its sign in Russian
+            self.currency = currency_sign(currency)
+        self._lock = threading.Lock()
+        self._writer: pd.ExcelWriter | None = None
+        self._sheets: dict[str, str] = {}  # table -> its sheet's name until `finish`
+        self._cut: dict[str, int] = {}  # table -> its rows, when Excel's limit cuts it
+
+    def _open(self) -> pd.ExcelWriter:
+        if self._writer is None:  # the file is opened here, under a temporary name
+            self._writer = pd.ExcelWriter(self._tmp, engine="openpyxl")
+        return self._writer
+
+    def add(self) -> None:
+        """Write the sheets of the tables not written yet."""
+        with self._lock, use_language(self.language):
+            writer = self._open()
+            for file in sorted(self.tables_dir.glob("*.csv")):
+                if file.stem not in self._sheets:
+                    self._sheet(writer, file)
+
+    def _sheet(self, writer: pd.ExcelWriter, file: Path) -> None:
+        name = file.stem
+        try:
+            frame = pd.read_csv(file, encoding="utf-8")
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame({"note": [_("no rows")]})
+        if len(frame) >= _EXCEL_ROWS:  # a sheet holds 1,048,576 rows, header included
+            self._cut[name] = len(frame)
+            frame = frame.head(_EXCEL_ROWS - 1)
+        sheet = f"~~{len(self._sheets)}"  # named in `finish`, once every table is known
+        self._sheets[name] = sheet
+        _fill(writer, sheet, frame, _cells(frame), _header, self.currency)
+
+    def finish(self, meta: dict) -> Path:
+        """Write what is left, the "About" sheet (``meta``: the run's ``run.json``) and
+        the file (replaced atomically): the sheets in the order of `KEY_TABLES`, then
+        by name."""
+        self.add()
+        with self._lock, use_language(self.language):
+            writer = self._open()
+            names = set(self._sheets)
+            order = [n for n in KEY_TABLES if n in names] + sorted(names - set(KEY_TABLES))
+            taken: set[str] = set()
+            titles = {name: _sheet_name(name, taken) for name in ["About", *order]}
+            about = _about(meta)
+            for name in order:
+                if name in self._cut:
+                    about.loc[len(about)] = [
+                        _("sheet {name}", name=titles[name]),
+                        n_(
+                            "first {first} of {n} row; the whole table is {file}",
+                            "first {first} of {n} rows; the whole table is {file}",
+                            self._cut[name],
+                            first=fmt_int(_EXCEL_ROWS - 1),
+                            file=f"tables/{name}.csv",
+                        ),
+                    ]
+            _fill(writer, "~~about", about, about, str, self.currency)
+            book = writer.book
+            sheets = [book["~~about"], *(book[self._sheets[n]] for n in order)]
+            for ws, name in zip(sheets, ["About", *order], strict=True):
+                ws.title = titles[name]
+            for i, ws in enumerate(sheets):  # About, the key tables, the others
+                book.move_sheet(ws, offset=i - book.index(ws))
+            book.active = 0
+            writer.close()
+            self._writer = None
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        """Leave no workbook (the run failed): the temporary file closed and removed."""
+        with self._lock:
+            if self._writer is not None:
+                try:
+                    self._writer.close()
+                finally:
+                    self._writer = None
+                    self._tmp.unlink(missing_ok=True)
+
+
+def _fill(writer, sheet: str, frame: pd.DataFrame, shown: pd.DataFrame, header, currency) -> None:
+    """Sheet ``sheet`` of ``writer``: ``shown`` (``frame`` in the reader's words), its
+    headers by ``header`` of each column's code, number formats by the codes, the first
+    row frozen, the columns as wide as their first 200 values."""
     from openpyxl.utils import get_column_letter
 
-    meta = meta or {}
-    # the currency as the pages name it: its code in English, its sign in Russian
-    currency = currency_sign((meta.get("headline") or {}).get("currency"))
-    files = {p.stem: p for p in sorted(Path(tables_dir).glob("*.csv"))}
-    order = [n for n in KEY_TABLES if n in files] + sorted(set(files) - set(KEY_TABLES))
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    taken: set[str] = set()
-    titles = {name: _sheet_name(name, taken) for name in ["About", *order]}
-    about = _about(meta)
-    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        sheets = []
-        for name in order:
-            try:
-                frame = pd.read_csv(files[name], encoding="utf-8")
-            except pd.errors.EmptyDataError:
-                frame = pd.DataFrame({"note": [_("no rows")]})
-            if len(frame) >= _EXCEL_ROWS:  # a sheet holds 1,048,576 rows, header included
-                whole = "tables/" + files[name].name
-                about.loc[len(about)] = [
-                    _("sheet {name}", name=titles[name]),
-                    n_(
-                        "first {first} of {n} row; the whole table is {file}",
-                        "first {first} of {n} rows; the whole table is {file}",
-                        len(frame),
-                        first=fmt_int(_EXCEL_ROWS - 1),
-                        file=whole,
-                    ),
-                ]
-                frame = frame.head(_EXCEL_ROWS - 1)
-            sheets.append((name, frame))
-        for name, frame in [("About", about), *sheets]:
-            sheet = titles[name]
-            codes = [str(c) for c in frame.columns]
-            shown = _cells(frame) if name != "About" else frame
-            shown.to_excel(writer, sheet_name=sheet, index=False)
-            ws = writer.sheets[sheet]
-            ws.freeze_panes = "A2"
-            for j, column in enumerate(codes, start=1):
-                letter = get_column_letter(j)
-                header = _header(column) if name != "About" else column
-                ws.cell(row=1, column=j).value = header
-                fmt = column_format(column, currency)
-                if fmt and pd.api.types.is_numeric_dtype(frame.iloc[:, j - 1]):
-                    for cell in ws[letter][1:]:
-                        cell.number_format = fmt
-                sample = shown.iloc[:, j - 1].astype(str).head(200)
-                width = max([len(header), *sample.str.len().tolist()] or [8])
-                ws.column_dimensions[letter].width = min(max(width + 2, 8), 60)
-    os.replace(tmp, path)
-    return path
+    codes = [str(c) for c in frame.columns]
+    shown.to_excel(writer, sheet_name=sheet, index=False)
+    ws = writer.sheets[sheet]
+    ws.freeze_panes = "A2"
+    for j, column in enumerate(codes, start=1):
+        letter = get_column_letter(j)
+        head = header(column)
+        ws.cell(row=1, column=j).value = head
+        fmt = column_format(column, currency)
+        if fmt and pd.api.types.is_numeric_dtype(frame.iloc[:, j - 1]):
+            for cell in ws[letter][1:]:
+                cell.number_format = fmt
+        sample = shown.iloc[:, j - 1].astype(str).head(200)
+        width = max([len(head), *sample.str.len().tolist()] or [8])
+        ws.column_dimensions[letter].width = min(max(width + 2, 8), 60)

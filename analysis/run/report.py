@@ -233,6 +233,7 @@ def run_report(
     declared: dict[str, set[str]] = {}
     partial = Path()  # the run's hidden folder, once the data are loaded
     language = "en"  # the pages' language, once the profile is read
+    book: list[Any] = []  # the run's workbook (`Workbook`), made once the data are loaded
 
     def execute(name: str, kernel: PageKernel) -> str | None:
         """Run one page in the worker's kernel and render it; the error message if it
@@ -262,8 +263,10 @@ def run_report(
                 cell=exc.exec_count,
                 error=error,
             )
-        # rendered here, while the other workers' kernels run their pages
+        # rendered here, and its tables put in the workbook, while the other workers'
+        # kernels run their pages
         render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages, language)
+        book[0].add()
         tell("notebook", name)
         return None
 
@@ -367,6 +370,9 @@ def run_report(
                 "LANGUAGE": language,
             }
         )
+        from analysis.render.workbook import Workbook
+
+        book.append(Workbook(partial / "tables", partial / "report.xlsx", context.currency))
         go.set()
     except BaseException:
         loaded.set()
@@ -393,6 +399,8 @@ def run_report(
                 future.result()
         finally:
             pool.shutdown(wait=True)
+        if any(failures):
+            book[0].discard()
         for name, message in zip(notebooks, failures, strict=True):
             if message is not None:  # the first failed page in the report's order
                 failed = _keep_failed(
@@ -401,8 +409,6 @@ def run_report(
                 raise ReportError(message, folder=failed)
         html = [partial / f"{name}.html" for name in notebooks]
         tell("workbook", "report.xlsx")
-        from analysis.render.workbook import write_workbook
-
         meta = {
             "status": "ok",
             "kit_version": _version(),
@@ -426,11 +432,12 @@ def run_report(
             "headline": context.headline(),
             "language": language,
         }
-        write_workbook(partial / "tables", partial / "report.xlsx", meta)
+        book[0].finish(meta)
         write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))
     except ReportError:
         raise
     except BaseException:
+        book[0].discard()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:

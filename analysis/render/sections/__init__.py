@@ -5,6 +5,7 @@ returning a `Section` (a title, text, tables and a figure) that a notebook displ
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,7 +149,14 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | Path | None) ->
     folder = Path(output_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
-    table.to_csv(path, index=False, encoding="utf-8")
+    # complete once it has its name: the run's workbook reads the tables while other
+    # pages write theirs (`analysis.render.workbook.Workbook`)
+    tmp = folder / f".{name}.csv.{os.getpid()}.tmp"
+    try:
+        table.to_csv(tmp, index=False, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
