@@ -91,3 +91,28 @@ def test_olist_sections_say_why(olist):
     assert camp.figure is None and "no campaigns" in camp.text
     assert camp.tables["economics_by_campaign"]["cpl"].isna().all()
     assert funnel.conversion(olist).figure is not None
+
+
+def test_a_figure_of_many_campaigns_draws_those_with_the_most_leads(ctx, monkeypatch):
+    """Past `FIGURE_ROWS` campaigns a figure draws those with the most leads (a figure
+    of 5,000 campaigns was 2,000 inches tall) and the text says how many of how many,
+    with their leads; the counts of the text stay those of every campaign."""
+    every = funnel.economics(ctx, ["source", "campaign"])
+    every = every[every["leads"] > 0]
+    assert len(every) > 4
+    whole = funnel.conversion(ctx)
+    monkeypatch.setattr(funnel, "FIGURE_ROWS", 4)
+    top = every.sort_values("leads", ascending=False, kind="stable").head(4)
+    for section in (funnel.conversion, funnel.qualification_mix, funnel.by_campaign):
+        s = section(ctx)
+        ticks = [t.get_text() for t in s.figure.axes[0].get_yticklabels()]
+        if section is not funnel.by_campaign:  # a bar per campaign, the largest four
+            drawn = {t.rsplit(" (", 1)[0] for t in ticks}
+            assert drawn == {f"{r.source} / {r.campaign}" for r in top.itertuples()}
+        leads = f"{int(top['leads'].sum()):,}".replace(",", "\u202f")
+        total = f"{int(every['leads'].sum()):,}".replace(",", "\u202f")
+        assert (
+            f"The figure shows the 4 campaigns with the most leads ({leads} of {total} "
+            f"leads); the campaigns table above has all {len(every)}." in s.text
+        )
+    assert funnel.conversion(ctx).text.split(" The figure")[0] == whole.text

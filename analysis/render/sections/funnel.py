@@ -186,12 +186,59 @@ def by_source(ctx) -> Section:
     )
 
 
+#: Rows a figure of campaigns draws at most: those with the most leads (a figure of
+#: 5,000 campaigns was 2,000 inches tall and took 8 minutes to draw); the campaigns
+#: table has every one.
+FIGURE_ROWS = 30
+
+
 def _figure_rows(ctx) -> pd.DataFrame:
     """The rows the campaign figures draw: campaigns (labelled source / campaign) where
-    the data have any, else sources."""
+    the data have any, else sources (a figure draws `_most_leads` of them)."""
     if ctx.can["campaigns"]:
         return label_rows(economics(ctx, ["source", "campaign"]), ["source", "campaign"])
     return label_rows(economics(ctx, ["source"]), ["source"])
+
+
+def _most_leads(rows: pd.DataFrame) -> pd.DataFrame:
+    """The `FIGURE_ROWS` rows with the most leads, in their order (ties: the first
+    rows), with ``attrs`` ``rows`` and ``leads``: how many rows and leads in all."""
+    n, out = FIGURE_ROWS, rows
+    if len(rows) > n:
+        keep = rows["leads"].sort_values(ascending=False, kind="stable").index[:n]
+        out = rows.loc[sorted(keep)].reset_index(drop=True)
+    out.attrs = {**rows.attrs, "rows": len(rows), "leads": int(rows["leads"].sum())}
+    return out
+
+
+def _shown_note(rows: pd.DataFrame, what: str) -> str:
+    """The sentence saying a figure draws only part of the rows (`_most_leads`), or ""."""
+    total = rows.attrs.get("rows", len(rows))
+    if total <= len(rows):
+        return ""
+    values = {
+        "shown": len(rows),
+        "leads": fmt_money(int(rows["leads"].sum())),
+        "all": fmt_money(int(rows.attrs["leads"])),
+        "total": fmt_money(total),
+    }
+    if what == "campaigns":
+        return " " + n_(
+            "The figure shows the {shown} campaign with the most leads ({leads} of "
+            "{all} leads); the campaigns table above has all {total}.",
+            "The figure shows the {shown} campaigns with the most leads ({leads} of "
+            "{all} leads); the campaigns table above has all {total}.",
+            len(rows),
+            **values,
+        )
+    return " " + n_(
+        "The figure shows the {shown} source with the most leads ({leads} of {all} "
+        "leads); the sources table above has all {total}.",
+        "The figure shows the {shown} sources with the most leads ({leads} of {all} "
+        "leads); the sources table above has all {total}.",
+        len(rows),
+        **values,
+    )
 
 
 def by_campaign(ctx) -> Section:
@@ -226,11 +273,12 @@ def by_campaign(ctx) -> Section:
         )
     figure = None
     if ctx.can["spend"]:
-        rows = (
+        rows = _most_leads(
             label_rows(table, keys)
             if ctx.can["campaigns"]
             else label_rows(economics(ctx, ["source"]), ["source"])
         )
+        text += _shown_note(rows, "campaigns" if ctx.can["campaigns"] else "sources")
         figure = figures.plot_cost_ranks(rows, "label", ctx.currency)
     return Section(
         text=text,
@@ -259,7 +307,9 @@ def qualification_mix(ctx) -> Section:
         text = _("Shares of {leads} leads ({qualified} hot or warm) by campaign.", **values)
     else:
         text = _("Shares of {leads} leads ({qualified} hot or warm) by source.", **values)
-    return Section(text=text, figure=figures.plot_qualification_mix(rows, "label"))
+    shown = _most_leads(rows)
+    text += _shown_note(shown, "campaigns" if ctx.can["campaigns"] else "sources")
+    return Section(text=text, figure=figures.plot_qualification_mix(shown, "label"))
 
 
 def conversion(ctx) -> Section:
@@ -273,7 +323,9 @@ def conversion(ctx) -> Section:
         text = _("{sales} sales of {leads} leads, by campaign.", **values)
     else:
         text = _("{sales} sales of {leads} leads, by source.", **values)
-    return Section(text=text, figure=figures.plot_conversion(rows, "label"))
+    shown = _most_leads(rows)
+    text += _shown_note(shown, "campaigns" if ctx.can["campaigns"] else "sources")
+    return Section(text=text, figure=figures.plot_conversion(shown, "label"))
 
 
 def by_campaign_period(ctx) -> Section:
