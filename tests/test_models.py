@@ -371,3 +371,23 @@ def test_findings_speak_plainly(sample):
     text = "\n".join(lines)
     assert "**What the data can tell:**" in text and "- a caveat" in text
     assert "more leads would tell" in text or "Waiting will not settle it" in text
+
+
+def test_a_long_list_of_findings_shows_its_first_sentences_and_counts_the_rest(sample, monkeypatch):
+    """Past `findings.LISTED` sentences a list of findings shows the first ones and
+    says how many more there are (5,000 campaigns made a 3 MB list)."""
+    c = cells(sample.leads, ["source", "campaign", "segment"])
+    fit = glm.fit_conversion(c, ["source", "segment"])
+    caveats = [f"caveat {i}" for i in range(7)]
+    whole = findings.findings(fit, caveats=caveats)
+    start = whole.index("**What the data cannot tell yet:**") + 1
+    every = whole[start:]
+    assert len(every) > 4
+    monkeypatch.setattr(findings, "LISTED", 3)
+    cut = findings.findings(fit, caveats=caveats)
+    shown = cut[cut.index("**What the data cannot tell yet:**") + 1 :]
+    assert shown[:3] == every[:3]
+    assert shown[3] == (
+        f"- and {len(every) - 3} more like these: each is in this page's tables and the workbook."
+    )
+    assert len(shown) == 4

@@ -116,3 +116,31 @@ def test_a_figure_of_many_campaigns_draws_those_with_the_most_leads(ctx, monkeyp
             f"leads); the campaigns table above has all {len(every)}." in s.text
         )
     assert funnel.conversion(ctx).text.split(" The figure")[0] == whole.text
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_long_table_shows_the_rows_with_the_most_leads(monkeypatch, as_text):
+    """Past `PAGE_ROWS` rows a page's table shows those with the most leads, in their
+    order (ties: the first), and its caption says how many of how many; the leads as
+    numbers or as the pages write them («1 234 (98 %)»)."""
+    import pandas as pd
+
+    from analysis.base.i18n import use_language
+    from analysis.render import tables
+
+    monkeypatch.setattr(tables, "PAGE_ROWS", 3)
+    leads = [5, 1200, 7, 1200, 0, 40, 3]
+    frame = pd.DataFrame({"campaign": list("abcdefg"), "leads": leads})
+    if as_text:
+        frame["leads"] = [f"{n:,} ({n % 97} %)".replace(",", "\u202f") for n in leads]
+    with use_language("en"):
+        styler = tables.show(frame, caption="Campaigns.")
+    assert styler.data["campaign"].tolist() == ["b", "d", "f"]
+    assert styler.caption == (
+        "Campaigns. The 3 rows with the most leads of 7; the table's file in the run's "
+        "tables folder and the workbook have every row."
+    )
+    short = tables.show(frame.head(3))
+    assert short.caption is None and len(short.data) == 3
+    bare, note = tables.page_rows(frame[["campaign"]])
+    assert bare["campaign"].tolist() == ["a", "b", "c"] and note.startswith("The first 3 rows")

@@ -842,10 +842,30 @@ def findings(
                         )
                     )
     out = [_("**What the data can tell:**")]
-    out += [f"- {x}" for x in can or [_("nothing yet.")]]
+    out += [f"- {x}" for x in _at_most(can) or [_("nothing yet.")]]
     out += ["", _("**What the data cannot tell yet:**")]
-    out += [f"- {x}" for x in [*cannot, *caveats] or [_("nothing left open.")]]
+    out += [f"- {x}" for x in _at_most([*cannot, *caveats]) or [_("nothing left open.")]]
     return out
+
+
+#: Sentences a list of findings shows at most (a report of 5,000 campaigns listed them
+#: all, 3 MB of one page); the page's tables have every one.
+LISTED = 25
+
+
+def _at_most(items: list[str]) -> list[str]:
+    """The first `LISTED` sentences of ``items`` and one saying how many more there are."""
+    if len(items) <= LISTED:
+        return items
+    more = len(items) - LISTED
+    return [
+        *items[:LISTED],
+        n_(
+            "and {n} more like these: each is in this page's tables and the workbook.",
+            "and {n} more like these: each is in this page's tables and the workbook.",
+            more,
+        ),
+    ]
 
 
 def _fit_findings(fit: ConversionFit, can: list[str], cannot: list[str]) -> None:

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from analysis.base.i18n import N_, _, language
+from analysis.base.i18n import N_, _, language, n_
 from analysis.insight.numbers import fmt_money, fmt_range, fmt_rate, fmt_share
 from analysis.stats.managers import SPEED_LABELS
 from analysis.stats.period_change import period_name
@@ -529,12 +529,66 @@ def _number(v) -> str:
     return fmt_money(float(v))
 
 
+#: Rows a table on a page shows at most: past them, the rows with the most leads (a
+#: page of 5,000 campaigns held tables of 27,000 rows, 34 MB of HTML that took minutes
+#: to write); the table's CSV file and the workbook have every row.
+PAGE_ROWS = 200
+
+
+def _leads_weight(frame: pd.DataFrame) -> pd.Series | None:
+    """Each row's leads, from a ``leads`` column as numbers or as the pages write them
+    (``1 234``, ``1 234 (98 %)``); None without one."""
+    if "leads" not in frame.columns:
+        return None
+    leads = frame["leads"]
+    if pd.api.types.is_numeric_dtype(leads):
+        return pd.to_numeric(leads, errors="coerce")
+    head = leads.astype(str).str.split("(", n=1).str[0].str.replace(r"\D", "", regex=True)
+    return pd.to_numeric(head.where(head != ""), errors="coerce")
+
+
+def page_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """At most `PAGE_ROWS` rows of ``frame`` for a page, in their order: those with the
+    most leads (ties: the first), else the first; and the sentence saying so (None
+    when every row is shown)."""
+    total = len(frame)
+    if total <= PAGE_ROWS:
+        return frame, None
+    weight = _leads_weight(frame)
+    values = {"shown": fmt_money(PAGE_ROWS), "total": fmt_money(total)}
+    if weight is None:
+        note = n_(
+            "The first {shown} row of {total}; the table's file in the run's tables folder "
+            "and the workbook have every row.",
+            "The first {shown} rows of {total}; the table's file in the run's tables folder "
+            "and the workbook have every row.",
+            PAGE_ROWS,
+            **values,
+        )
+        return frame.head(PAGE_ROWS), note
+    order = weight.fillna(-1).reset_index(drop=True)
+    keep = sorted(order.sort_values(ascending=False, kind="stable").index[:PAGE_ROWS])
+    note = n_(
+        "The {shown} row with the most leads of {total}; the table's file in the run's "
+        "tables folder and the workbook have every row.",
+        "The {shown} rows with the most leads of {total}; the table's file in the run's "
+        "tables folder and the workbook have every row.",
+        PAGE_ROWS,
+        **values,
+    )
+    return frame.iloc[keep], note
+
+
 def show(frame: pd.DataFrame, caption: str | None = None) -> Styler:
     """Style a table for a report: no index, left-aligned text, optional caption.
 
     Shares and conversions show as percentages, counts and money with thousands
-    separators, missing values as "n/a".
+    separators, missing values as "n/a". A table of more than `PAGE_ROWS` rows shows
+    those with the most leads and says so in its caption (`page_rows`).
     """
+    frame, cut = page_rows(frame)
+    if cut:
+        caption = f"{caption} {cut}" if caption else cut
     frame = frame.copy()
     for c in frame.columns:
         kind = frame[c].dtype
