@@ -221,7 +221,6 @@ class _Mapper:
         self.notes: list[tuple[str, str, str]] = []
         self.facts: dict = {}
         self._distinct: dict = {}  # column -> its distinct values (`prefetch`)
-        self.outputs: set[str] = set()  # the texts the last `_mapped` may give
         con.execute(
             "CREATE TEMP VIEW f AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 "
             f"AS _row FROM read_parquet({_literal(path)}, file_row_number = true)"
@@ -298,7 +297,12 @@ class _Mapper:
             blank_to_na,
             normalise_source,
         )
-        from analysis.ingest.schema import LEADS_COLUMNS, NO_CAMPAIGN, UNKNOWN_SOURCE
+        from analysis.ingest.schema import (
+            LEADS_COLUMNS,
+            NO_CAMPAIGN,
+            QUALIFICATIONS,
+            UNKNOWN_SOURCE,
+        )
 
         assert set(_TEXT) | {"medium"} == set(TEXT_FIELDS)
         cfg, n = self.cfg, self.n
@@ -400,20 +404,21 @@ class _Mapper:
             final_text = blank_to_na(self.distinct(c)).astype("str")
             self._no_personal(final_text)
             select[canon] = self._mapped(c, final_text.to_numpy(dtype=object), "VARCHAR")
-            words[canon] = self.outputs
+            words[canon] = _texts(final_text)
 
         select["qualification"] = self._qualification(cols)
-        words["qualification"] = self.outputs if "qualification" in cols else set()
+        words["qualification"] = set(QUALIFICATIONS)
 
         # the source of each lead: the CRM's own fields, else unknown (each output
         # column depends on its own column and on whether the source is blank)
         if "source" in cols:
             found = normalise_source(self.distinct(cols["source"]))
             self._no_personal(found)
+            sources = found.fillna(UNKNOWN_SOURCE)
             select["source"] = self._mapped(
-                cols["source"], found.fillna(UNKNOWN_SOURCE).to_numpy(dtype=object), "VARCHAR"
+                cols["source"], sources.to_numpy(dtype=object), "VARCHAR"
             )
-            words["source"] = self.outputs
+            words["source"] = _texts(sources)
             take = self._mapped(cols["source"], found.notna().to_numpy(), "BOOLEAN")
         else:
             select["source"], take = f"'{UNKNOWN_SOURCE}'", "FALSE"
@@ -422,12 +427,12 @@ class _Mapper:
             found = normalise_source(self.distinct(cols["medium"]))
             self._no_personal(found)
             medium = self._mapped(cols["medium"], found.to_numpy(dtype=object), "VARCHAR")
-            words["medium"] = self.outputs
+            words["medium"] = _texts(found)
         if "campaign" in cols:
             found = blank_to_na(self.distinct(cols["campaign"]).fillna(""))
             self._no_personal(found)
             campaign = self._mapped(cols["campaign"], found.to_numpy(dtype=object), "VARCHAR")
-            words["campaign"] = self.outputs | {NO_CAMPAIGN}
+            words["campaign"] = _texts(found) | {NO_CAMPAIGN}
         select["medium"] = f"CAST(CASE WHEN {take} THEN {medium} END AS VARCHAR)"
         select["campaign"] = (
             f"coalesce(CAST(CASE WHEN {take} THEN {campaign} END AS VARCHAR), '{NO_CAMPAIGN}')"
@@ -482,7 +487,6 @@ class _Mapper:
                 entries[k] = v
         col = f"f.{_quote(column)}"
         values = {_sql_value(v) for v in entries.values()}
-        self.outputs = {str(v) for v in [*entries.values(), null_value] if v is not None}
         if null_value is None and all(
             isinstance(v, str | int | np.integer)
             and not isinstance(v, bool | np.bool_)
@@ -605,12 +609,16 @@ class _Mapper:
         return where
 
 
+def _texts(values: pd.Series) -> set[str]:
+    """The texts a value map to ``values`` can give (`_Mapper._mapped`), missing aside."""
+    return {str(v) for v in values.dropna()}
+
+
 def _enum(sql: str, texts: set[str]) -> str:
-    """The text SQL ``sql`` as an ENUM of ``texts`` (every text it may give): the same
-    Parquet column (text, one dictionary per row group), written in two thirds of the
-    time, as DuckDB need not collect each row group's distinct texts (10M leads: the
-    six text columns 1.6 -> 1.2 s, benchmarks/RESULTS-report.md). An empty set (every
-    value missing) keeps the text."""
+    """The text SQL ``sql`` as an ENUM of ``texts`` (every text it may give, or more):
+    the same Parquet column (text, one dictionary per row group), written faster, as
+    DuckDB need not collect each row group's distinct texts (the copy of 10M leads
+    3.5 -> 2.6 s). An empty set (every value missing) keeps the text."""
     if not texts:
         return sql
     return f"CAST({sql} AS ENUM({', '.join(_sql_value(t) for t in sorted(texts))}))"

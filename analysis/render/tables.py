@@ -566,8 +566,6 @@ def page_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
             **values,
         )
         return frame.head(PAGE_ROWS), note
-    order = weight.fillna(-1).reset_index(drop=True)
-    keep = sorted(order.sort_values(ascending=False, kind="stable").index[:PAGE_ROWS])
     note = n_(
         "The {shown} row with the most leads of {total}; the table's file in the run's "
         "tables folder and the workbook have every row.",
@@ -576,7 +574,15 @@ def page_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
         PAGE_ROWS,
         **values,
     )
-    return frame.iloc[keep], note
+    return most_leads(frame, PAGE_ROWS, weight), note
+
+
+def most_leads(frame: pd.DataFrame, n: int, leads: pd.Series | None = None) -> pd.DataFrame:
+    """The ``n`` rows of ``frame`` with the most ``leads`` (its ``leads`` column by
+    default; missing counts last), in their order, ties to the first rows."""
+    weight = (frame["leads"] if leads is None else leads).fillna(-1).reset_index(drop=True)
+    keep = sorted(weight.sort_values(ascending=False, kind="stable").index[:n])
+    return frame.iloc[keep]
 
 
 def show(frame: pd.DataFrame, caption: str | None = None) -> Styler:

@@ -254,7 +254,7 @@ class Workbook:
     saved so far (`run_report` calls it as each page ends), `finish` the rest, the
     "About" sheet, the sheets' order and names, and the file. The same workbook as
     one `write_workbook` at the end, less of it after the last page (the sample: 0.9
-    -> 0.4 s). Thread-safe; the language is the one when it was made.
+    -> 0.2 s). Thread-safe; the language is the one when it was made.
 
     Parameters
     ----------

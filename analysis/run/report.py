@@ -39,6 +39,7 @@ from analysis.run.kernels import PageKernel
 
 if TYPE_CHECKING:
     from analysis.ingest.profiles import Profile
+    from analysis.render.workbook import Workbook
 
 __all__ = [
     "REPORT_NOTEBOOKS",
@@ -233,7 +234,7 @@ def run_report(
     declared: dict[str, set[str]] = {}
     partial = Path()  # the run's hidden folder, once the data are loaded
     language = "en"  # the pages' language, once the profile is read
-    book: list[Any] = []  # the run's workbook (`Workbook`), made once the data are loaded
+    book: Workbook | None = None  # the run's workbook, made once the data are loaded
 
     def execute(name: str, kernel: PageKernel) -> str | None:
         """Run one page in the worker's kernel and render it; the error message if it
@@ -266,7 +267,8 @@ def run_report(
         # rendered here, and its tables put in the workbook, while the other workers'
         # kernels run their pages
         render_html(partial / f"{name}.ipynb", partial / f"{name}.html", pages, language)
-        book[0].add()
+        assert book is not None  # (made before the pages may run)
+        book.add()
         tell("notebook", name)
         return None
 
@@ -372,7 +374,7 @@ def run_report(
         )
         from analysis.render.workbook import Workbook
 
-        book.append(Workbook(partial / "tables", partial / "report.xlsx", context.currency))
+        book = Workbook(partial / "tables", partial / "report.xlsx", context.currency)
         go.set()
     except BaseException:
         loaded.set()
@@ -381,7 +383,7 @@ def run_report(
         if context is not None:
             context.engine.close()
         raise
-    assert context is not None  # (set, or the load raised)
+    assert context is not None and book is not None  # (set, or the load raised)
     dataset = context.dataset
     tell(
         "pages",
@@ -400,7 +402,7 @@ def run_report(
         finally:
             pool.shutdown(wait=True)
         if any(failures):
-            book[0].discard()
+            book.discard()
         for name, message in zip(notebooks, failures, strict=True):
             if message is not None:  # the first failed page in the report's order
                 failed = _keep_failed(
@@ -432,12 +434,12 @@ def run_report(
             "headline": context.headline(),
             "language": language,
         }
-        book[0].finish(meta)
+        book.finish(meta)
         write_atomic(partial / "run.json", json.dumps(meta, indent=2, ensure_ascii=False))
     except ReportError:
         raise
     except BaseException:
-        book[0].discard()
+        book.discard()
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:

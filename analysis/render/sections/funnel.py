@@ -16,7 +16,7 @@ from analysis.engine.periods import NO_DATE
 from analysis.insight.numbers import fmt_money
 from analysis.render import figures
 from analysis.render.sections import Section, economics, period, summary
-from analysis.render.tables import economics_view, label_rows, show
+from analysis.render.tables import economics_view, label_rows, most_leads, show
 
 __all__ = [
     "economics",
@@ -194,33 +194,26 @@ FIGURE_ROWS = 30
 
 def _figure_rows(ctx) -> pd.DataFrame:
     """The rows the campaign figures draw: campaigns (labelled source / campaign) where
-    the data have any, else sources (a figure draws `_most_leads` of them)."""
+    the data have any, else sources (a figure draws `_figure_part` of them)."""
     if ctx.can["campaigns"]:
         return label_rows(economics(ctx, ["source", "campaign"]), ["source", "campaign"])
     return label_rows(economics(ctx, ["source"]), ["source"])
 
 
-def _most_leads(rows: pd.DataFrame) -> pd.DataFrame:
-    """The `FIGURE_ROWS` rows with the most leads, in their order (ties: the first
-    rows), with ``attrs`` ``rows`` and ``leads``: how many rows and leads in all."""
-    n, out = FIGURE_ROWS, rows
-    if len(rows) > n:
-        keep = rows["leads"].sort_values(ascending=False, kind="stable").index[:n]
-        out = rows.loc[sorted(keep)].reset_index(drop=True)
-    out.attrs = {**rows.attrs, "rows": len(rows), "leads": int(rows["leads"].sum())}
-    return out
+def _figure_part(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows a figure draws: `FIGURE_ROWS` of ``rows``, those with the most leads."""
+    return most_leads(rows, FIGURE_ROWS).reset_index(drop=True)
 
 
-def _shown_note(rows: pd.DataFrame, what: str) -> str:
-    """The sentence saying a figure draws only part of the rows (`_most_leads`), or ""."""
-    total = rows.attrs.get("rows", len(rows))
-    if total <= len(rows):
+def _shown_note(rows: pd.DataFrame, shown: pd.DataFrame, what: str) -> str:
+    """The sentence saying a figure draws only ``shown`` of ``rows``, or ""."""
+    if len(shown) == len(rows):
         return ""
     values = {
-        "shown": len(rows),
-        "leads": fmt_money(int(rows["leads"].sum())),
-        "all": fmt_money(int(rows.attrs["leads"])),
-        "total": fmt_money(total),
+        "shown": len(shown),
+        "leads": fmt_money(int(shown["leads"].sum())),
+        "all": fmt_money(int(rows["leads"].sum())),
+        "total": fmt_money(len(rows)),
     }
     if what == "campaigns":
         return " " + n_(
@@ -228,7 +221,7 @@ def _shown_note(rows: pd.DataFrame, what: str) -> str:
             "{all} leads); the campaigns table above has all {total}.",
             "The figure shows the {shown} campaigns with the most leads ({leads} of "
             "{all} leads); the campaigns table above has all {total}.",
-            len(rows),
+            len(shown),
             **values,
         )
     return " " + n_(
@@ -236,7 +229,7 @@ def _shown_note(rows: pd.DataFrame, what: str) -> str:
         "leads); the sources table above has all {total}.",
         "The figure shows the {shown} sources with the most leads ({leads} of {all} "
         "leads); the sources table above has all {total}.",
-        len(rows),
+        len(shown),
         **values,
     )
 
@@ -273,13 +266,14 @@ def by_campaign(ctx) -> Section:
         )
     figure = None
     if ctx.can["spend"]:
-        rows = _most_leads(
+        rows = (
             label_rows(table, keys)
             if ctx.can["campaigns"]
             else label_rows(economics(ctx, ["source"]), ["source"])
         )
-        text += _shown_note(rows, "campaigns" if ctx.can["campaigns"] else "sources")
-        figure = figures.plot_cost_ranks(rows, "label", ctx.currency)
+        shown = _figure_part(rows)
+        text += _shown_note(rows, shown, "campaigns" if ctx.can["campaigns"] else "sources")
+        figure = figures.plot_cost_ranks(shown, "label", ctx.currency)
     return Section(
         text=text,
         tables={"economics_by_campaign": table},
@@ -307,8 +301,8 @@ def qualification_mix(ctx) -> Section:
         text = _("Shares of {leads} leads ({qualified} hot or warm) by campaign.", **values)
     else:
         text = _("Shares of {leads} leads ({qualified} hot or warm) by source.", **values)
-    shown = _most_leads(rows)
-    text += _shown_note(shown, "campaigns" if ctx.can["campaigns"] else "sources")
+    shown = _figure_part(rows)
+    text += _shown_note(rows, shown, "campaigns" if ctx.can["campaigns"] else "sources")
     return Section(text=text, figure=figures.plot_qualification_mix(shown, "label"))
 
 
@@ -323,8 +317,8 @@ def conversion(ctx) -> Section:
         text = _("{sales} sales of {leads} leads, by campaign.", **values)
     else:
         text = _("{sales} sales of {leads} leads, by source.", **values)
-    shown = _most_leads(rows)
-    text += _shown_note(shown, "campaigns" if ctx.can["campaigns"] else "sources")
+    shown = _figure_part(rows)
+    text += _shown_note(rows, shown, "campaigns" if ctx.can["campaigns"] else "sources")
     return Section(text=text, figure=figures.plot_conversion(shown, "label"))
 
 
